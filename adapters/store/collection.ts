@@ -1,0 +1,74 @@
+import { Low } from 'lowdb';
+import type { IdSource } from '../../src/ids/ids.ts';
+import { StoreCorruptError } from '../../src/store/errors.ts';
+import { DurableJsonFile } from './durable-json-file.ts';
+
+/** What one collection file holds. Documents sit in a prototype-free object: any key is just a key. */
+interface CollectionFile {
+  format: 'safekeep.collection';
+  version: 1;
+  documents: Record<string, unknown>;
+}
+
+const emptyFile = (): CollectionFile => ({ format: 'safekeep.collection', version: 1, documents: Object.create(null) as Record<string, unknown> });
+
+/**
+ * One collection of JSON documents in one lowdb file. Changes apply to memory
+ * at once and resolve when durable; reads wait until earlier writes are
+ * durable, so nothing is ever read that a crash could still undo.
+ */
+export class Collection {
+  readonly #db: Low<CollectionFile>;
+  readonly #file: DurableJsonFile<CollectionFile>;
+  readonly #filePath: string;
+  readonly loaded: Promise<void>;
+
+  constructor(filePath: string, ids: IdSource) {
+    this.#filePath = filePath;
+    this.#file = new DurableJsonFile<CollectionFile>(filePath, ids, (lastDurable) => {
+      this.#db.data = lastDurable ? this.#validated(lastDurable) : emptyFile();
+    });
+    this.#db = new Low(this.#file, emptyFile());
+    this.loaded = this.#load();
+  }
+
+  put(key: string, value: unknown): Promise<void> {
+    this.#db.data.documents[key] = structuredClone(value);
+    return this.#db.write();
+  }
+
+  delete(key: string): Promise<void> {
+    if (!(key in this.#db.data.documents)) return this.#file.settled();
+    delete this.#db.data.documents[key];
+    return this.#db.write();
+  }
+
+  async get(key: string): Promise<unknown> {
+    await this.#file.settled();
+    const value = this.#db.data.documents[key];
+    return value === undefined ? undefined : structuredClone(value);
+  }
+
+  async list(): Promise<Record<string, unknown>> {
+    await this.#file.settled();
+    return structuredClone({ ...this.#db.data.documents });
+  }
+
+  /** Resolves when every change made so far is durable (or has failed). */
+  settled(): Promise<void> {
+    return this.#file.settled();
+  }
+
+  async #load(): Promise<void> {
+    await this.#db.read();
+    this.#db.data = this.#validated(this.#db.data);
+  }
+
+  #validated(data: CollectionFile): CollectionFile {
+    const documents: unknown = data?.documents;
+    if (data?.format !== 'safekeep.collection' || typeof documents !== 'object' || documents === null || Array.isArray(documents)) {
+      throw new StoreCorruptError(`${this.#filePath} is not a safekeep collection file; it was left untouched`);
+    }
+    return { ...data, documents: Object.assign(Object.create(null) as Record<string, unknown>, documents) };
+  }
+}

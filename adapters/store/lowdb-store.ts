@@ -1,0 +1,104 @@
+import { chmod, mkdir, readdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Subscription } from 'rxjs';
+import type { Bus } from '../../src/bus/bus.ts';
+import { toErrorShape } from '../../src/errors/safekeep-error.ts';
+import type { HostAdapter } from '../../src/host/host-adapter.ts';
+import type { IdSource } from '../../src/ids/ids.ts';
+import { InvalidStoreCommandError } from '../../src/store/errors.ts';
+import type { StoreCommand, StoreResult } from '../../src/store/messages.ts';
+import { Collection } from './collection.ts';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
+import { STORE_TEMP_SUFFIX } from './write-file-durably.ts';
+
+export interface LowdbStoreOptions {
+  /** The data directory this process will own (created 0700 if missing). */
+  readonly dataDir: string;
+  readonly ids: IdSource;
+}
+
+const COLLECTION_NAME = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/;
+const MAX_KEY_LENGTH = 1024;
+
+/**
+ * The store adapter: lowdb files in `<dataDir>/store`, one per collection,
+ * written durably. It answers `store.command` events with `store.result`
+ * events and is reached in no other way. It owns the data directory through a
+ * lock file for as long as it runs.
+ */
+export class LowdbStore implements HostAdapter {
+  readonly name = 'store';
+  readonly #options: LowdbStoreOptions;
+  readonly #storeDir: string;
+  readonly #collections = new Map<string, Collection>();
+  #lock: DataDirLock | null = null;
+  #subscription: Subscription | null = null;
+
+  constructor(options: LowdbStoreOptions) {
+    this.#options = options;
+    this.#storeDir = path.join(options.dataDir, 'store');
+  }
+
+  async start(bus: Bus): Promise<void> {
+    await mkdir(this.#options.dataDir, { recursive: true, mode: 0o700 });
+    this.#lock = await acquireDataDirLock(this.#options.dataDir, () => this.#options.ids.next('lock'));
+    await mkdir(this.#storeDir, { recursive: true, mode: 0o700 });
+    await chmod(this.#storeDir, 0o700);
+    await this.#removeLeftoverTempFiles();
+    this.#subscription = bus.on$('store.command').subscribe((command) => {
+      void this.#answer(command).then((result) => bus.emit('store.result', result));
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#subscription?.unsubscribe();
+    await Promise.all([...this.#collections.values()].map((collection) => collection.settled()));
+    await this.#lock?.release();
+    this.#lock = null;
+  }
+
+  async #answer(command: StoreCommand): Promise<StoreResult> {
+    try {
+      const collection = await this.#collection(command.collection);
+      switch (command.op) {
+        case 'put':
+          await collection.put(checkedKey(command.key), command.value);
+          return { commandId: command.commandId, ok: true };
+        case 'delete':
+          await collection.delete(checkedKey(command.key));
+          return { commandId: command.commandId, ok: true };
+        case 'get':
+          return { commandId: command.commandId, ok: true, value: await collection.get(checkedKey(command.key)) };
+        case 'list':
+          return { commandId: command.commandId, ok: true, value: await collection.list() };
+      }
+    } catch (error) {
+      return { commandId: command.commandId, ok: false, error: toErrorShape(error) };
+    }
+  }
+
+  async #collection(name: string): Promise<Collection> {
+    if (!COLLECTION_NAME.test(name)) throw new InvalidStoreCommandError(`'${name}' is not a valid collection name`);
+    let collection = this.#collections.get(name);
+    if (!collection) {
+      collection = new Collection(path.join(this.#storeDir, `${name}.json`), this.#options.ids);
+      this.#collections.set(name, collection);
+    }
+    await collection.loaded;
+    return collection;
+  }
+
+  async #removeLeftoverTempFiles(): Promise<void> {
+    const names = await readdir(this.#storeDir);
+    await Promise.all(
+      names.filter((name) => name.endsWith(STORE_TEMP_SUFFIX)).map((name) => unlink(path.join(this.#storeDir, name))),
+    );
+  }
+}
+
+function checkedKey(key: string): string {
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw new InvalidStoreCommandError('A store key must be a string of 1 to 1024 characters');
+  }
+  return key;
+}

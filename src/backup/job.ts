@@ -1,0 +1,33 @@
+/** A backup job as the catalog keeps it. */
+export interface BackupJob {
+  /** Short, stable name, derived from the source's file name: `notes.json`, `notes.json-2`. */
+  readonly id: string;
+  /** Absolute path of the file to back up. */
+  readonly sourcePath: string;
+  readonly intervalMs: number;
+  /** How many versions to keep; `null` keeps them all. */
+  readonly keep: number | null;
+  readonly createdAt: number;
+}
+
+/** What a user says about a job: the rest is derived. */
+export interface BackupJobSpec {
+  readonly sourcePath: string;
+  readonly intervalMs: number;
+  readonly keep?: number | null;
+}
+
+/**
+ * A job id for `sourcePath` that no job in `taken` has: the file's name with
+ * anything but letters, digits, `.`, `_` and `-` replaced, so it can be typed
+ * after `revert` or `backup` on the text protocol.
+ */
+export function jobIdFor(sourcePath: string, taken: ReadonlySet<string>): string {
+  const base = sourcePath.split(/[\\/]/).filter(Boolean).pop() ?? 'file';
+  const slug = base.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'file';
+  if (!taken.has(slug)) return slug;
+  for (let n = 2; ; n++) {
+    const candidate = `${slug}-${n}`;
+    if (!taken.has(candidate)) return candidate;
+  }
+}

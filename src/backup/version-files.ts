@@ -1,0 +1,49 @@
+import { readdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { systemErrorCode } from '../errors/safekeep-error.ts';
+import { fsyncDirectory } from '../fs/fsync-directory.ts';
+import { TEMP_FILE_PREFIX } from './version-name.ts';
+
+/**
+ * Removes the temp files of copies that a crash interrupted. They were never
+ * registered, so nothing refers to them. Returns how many were removed.
+ */
+export async function removeLeftoverTempFiles(directory: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch (error) {
+    if (systemErrorCode(error) === 'ENOENT') return 0;
+    throw error;
+  }
+  const leftovers = names.filter((name) => name.startsWith(TEMP_FILE_PREFIX));
+  await Promise.all(leftovers.map((name) => unlinkIfPresent(path.join(directory, name))));
+  if (leftovers.length > 0) await fsyncDirectory(directory);
+  return leftovers.length;
+}
+
+/** Deletes a version's file once the catalog no longer lists it; gone already is fine. */
+export async function removeVersionFile(filePath: string): Promise<void> {
+  await unlinkIfPresent(filePath);
+  await fsyncDirectory(path.dirname(filePath)).catch((error: unknown) => {
+    if (systemErrorCode(error) !== 'ENOENT') throw error;
+  });
+}
+
+/** Whether a registered version's file is still there with the size it was registered with. */
+export async function versionFileIntact(filePath: string, size: number): Promise<boolean> {
+  try {
+    const stats = await stat(filePath);
+    return stats.isFile() && stats.size === size;
+  } catch {
+    return false;
+  }
+}
+
+async function unlinkIfPresent(filePath: string): Promise<void> {
+  try {
+    await unlink(filePath);
+  } catch (error) {
+    if (systemErrorCode(error) !== 'ENOENT') throw error;
+  }
+}

@@ -1,0 +1,71 @@
+import Emittery from 'emittery';
+import { Observable, filter, share } from 'rxjs';
+import type { BusEvent, BusEventName, BusEvents } from './events.ts';
+
+/**
+ * The in-process message bus. Emittery delivers the events; RxJS observables
+ * are the views that adapters and services subscribe to. Nothing else talks to
+ * anything: the socket adapter and the store adapter meet only here.
+ *
+ * Delivery is asynchronous (emittery calls listeners on a later microtask) and
+ * in emit order.
+ *
+ * @example
+ * const bus = new Bus();
+ * const sub = bus.on$('backup.completed').subscribe((event) => console.log(event.version.path));
+ * await bus.emit('backup.completed', completed);
+ * sub.unsubscribe();
+ */
+export class Bus {
+  readonly #emitter = new Emittery<BusEvents>();
+
+  /**
+   * Every event, in emit order, with its name. Shared: however many
+   * subscribers, one emittery listener.
+   */
+  readonly events$: Observable<BusEvent> = new Observable<BusEvent>((subscriber) =>
+    this.#emitter.onAny((name, payload) => {
+      subscriber.next({ name, payload } as BusEvent);
+    }),
+  ).pipe(share());
+
+  /** Publishes an event; resolves when every listener has run. */
+  emit<K extends BusEventName>(name: K, payload: BusEvents[K]): Promise<void> {
+    return this.#emitter.emit(name, payload);
+  }
+
+  /** The stream of one event's payloads. */
+  on$<K extends BusEventName>(name: K): Observable<BusEvents[K]> {
+    return new Observable<BusEvents[K]>((subscriber) =>
+      this.#emitter.on(name, (payload) => {
+        subscriber.next(payload);
+      }),
+    );
+  }
+
+  /** The stream of one event's payloads that satisfy `predicate`. */
+  where$<K extends BusEventName>(name: K, predicate: (payload: BusEvents[K]) => boolean): Observable<BusEvents[K]> {
+    return this.on$(name).pipe(filter(predicate));
+  }
+
+  /** Resolves with the next payload of `name` that satisfies `predicate`. */
+  once<K extends BusEventName>(name: K, predicate: (payload: BusEvents[K]) => boolean = () => true): Promise<BusEvents[K]> {
+    return new Promise((resolve) => {
+      const unsubscribe = this.#emitter.on(name, (payload) => {
+        if (!predicate(payload)) return;
+        unsubscribe();
+        resolve(payload);
+      });
+    });
+  }
+
+  /** How many listeners are attached to `name` (for tests and shutdown checks). */
+  listenerCount(name?: BusEventName): number {
+    return this.#emitter.listenerCount(name);
+  }
+
+  /** Detaches every listener. */
+  clear(): void {
+    this.#emitter.clearListeners();
+  }
+}

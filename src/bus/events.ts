@@ -1,0 +1,56 @@
+import type {
+  BackupCompleted,
+  BackupCopyStarted,
+  BackupFailed,
+  BackupJobsLoaded,
+  BackupJobState,
+  BackupPruned,
+  BackupScheduled,
+} from '../backup/events.ts';
+import type { ConnectionClosed, ConnectionOpened, ReplyReady, ReplySent, RequestReceived } from '../protocol/messages.ts';
+import type { StoreCommand, StoreResult } from '../store/messages.ts';
+
+export interface HostStarted {
+  /** Where the socket listens, or null when the host runs without one. */
+  readonly listening: { readonly host: string; readonly port: number } | null;
+}
+
+export interface HostStopping {
+  readonly reason: string;
+}
+
+/**
+ * Every event that travels on the bus, by name. This map is the single source
+ * of truth: `bus.emit`, `bus.on$` and every subscriber are typed from it, so a
+ * misspelt name or a wrong payload does not compile.
+ */
+export interface BusEvents {
+  'host.started': HostStarted;
+  'host.stopping': HostStopping;
+
+  'connection.opened': ConnectionOpened;
+  'connection.closed': ConnectionClosed;
+  'request.received': RequestReceived;
+  'reply.ready': ReplyReady;
+  'reply.sent': ReplySent;
+
+  'backup.jobs.loaded': BackupJobsLoaded;
+  'backup.scheduled': BackupScheduled;
+  'backup.copy.started': BackupCopyStarted;
+  'backup.completed': BackupCompleted;
+  'backup.failed': BackupFailed;
+  'backup.pruned': BackupPruned;
+  'backup.paused': BackupJobState;
+  'backup.resumed': BackupJobState;
+
+  'store.command': StoreCommand;
+  'store.result': StoreResult;
+}
+
+export type BusEventName = keyof BusEvents;
+
+/** The families of event names: `backup.${string}` and so on. */
+export type BusEventFamily = BusEventName extends `${infer Family}.${string}` ? Family : never;
+
+/** An event with its name, as `bus.events$` delivers every event. */
+export type BusEvent = { [K in BusEventName]: { readonly name: K; readonly payload: BusEvents[K] } }[BusEventName];

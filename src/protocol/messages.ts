@@ -1,0 +1,56 @@
+/**
+ * What the socket adapter and the request flow say to each other on the bus.
+ * Plain data only: these are recorded and replayed.
+ */
+
+/** Which of the two wire dialects a connection speaks (fixed by its first byte). */
+export type Dialect = 'text' | 'json';
+
+/**
+ * How a request was delimited on the wire: `line` ended with `\n` (or `\r\n`);
+ * `bare` was whatever arrived without a line end at the end of one read.
+ */
+export type Framing = 'line' | 'bare';
+
+/** A request the transport could not turn into text; the request flow replies with an error. */
+export type TransportProblem = 'invalid-utf8' | 'too-long';
+
+export interface ConnectionOpened {
+  readonly connectionId: string;
+  readonly dialect: Dialect;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+}
+
+export type ConnectionCloseReason = 'client' | 'exit' | 'idle' | 'error' | 'shutdown';
+
+export interface ConnectionClosed {
+  readonly connectionId: string;
+  readonly reason: ConnectionCloseReason;
+}
+
+export interface RequestReceived {
+  readonly connectionId: string;
+  readonly requestId: string;
+  readonly dialect: Dialect;
+  /** The request as sent, without its line end, decoded as UTF-8. */
+  readonly text: string;
+  readonly framing: Framing;
+  readonly problem?: TransportProblem;
+}
+
+export interface ReplyReady {
+  readonly connectionId: string;
+  readonly requestId: string;
+  /** Exactly the bytes to write, line end included when the dialect wants one. */
+  readonly text: string;
+  /** End the connection once this reply is written. */
+  readonly close: boolean;
+}
+
+export interface ReplySent {
+  readonly connectionId: string;
+  readonly requestId: string;
+  /** False when the client had gone and the reply could not be written. */
+  readonly delivered: boolean;
+}

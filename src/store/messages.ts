@@ -1,0 +1,20 @@
+import type { ErrorShape } from '../errors/safekeep-error.ts';
+
+/**
+ * The store's stream contract. Whoever needs data emits a `store.command`; the
+ * store adapter answers every command with one `store.result` carrying the
+ * same `commandId`, and answers a write only once it is durable on disk.
+ *
+ * Data is kept in named collections of JSON documents, each under a string key.
+ */
+export type StoreCommand =
+  | { readonly commandId: string; readonly op: 'put'; readonly collection: string; readonly key: string; readonly value: unknown }
+  | { readonly commandId: string; readonly op: 'delete'; readonly collection: string; readonly key: string }
+  | { readonly commandId: string; readonly op: 'get'; readonly collection: string; readonly key: string }
+  | { readonly commandId: string; readonly op: 'list'; readonly collection: string };
+
+export type StoreOp = StoreCommand['op'];
+
+export type StoreResult =
+  | { readonly commandId: string; readonly ok: true; readonly value?: unknown }
+  | { readonly commandId: string; readonly ok: false; readonly error: ErrorShape };

@@ -1,0 +1,84 @@
+import type { Subscription } from 'rxjs';
+import type { Bus } from '../bus/bus.ts';
+import { SafekeepError, type ErrorShape } from '../errors/safekeep-error.ts';
+import type { IdSource } from '../ids/ids.ts';
+import { StoreUnavailableError } from './errors.ts';
+import type { StoreCommand, StoreResult } from './messages.ts';
+
+/** The store answered a command with an error; `code` is the store's own (STORE_WRITE_FAILED, …). */
+export class StoreCommandFailedError extends SafekeepError {
+  readonly code: string;
+
+  constructor(shape: ErrorShape) {
+    super(shape.message);
+    this.code = shape.code;
+  }
+}
+
+type CommandBody<T extends StoreCommand = StoreCommand> = T extends StoreCommand ? Omit<T, 'commandId'> : never;
+
+/**
+ * Talks to whichever store adapter is on the bus: emits `store.command`,
+ * resolves with the matching `store.result`. A write resolves only when the
+ * store says it is durable.
+ *
+ * @example
+ * const store = new StoreClient(bus, randomIds);
+ * await store.put('backup.jobs', 'notes.json', job);
+ * const jobs = await store.list<BackupJob>('backup.jobs');
+ */
+export class StoreClient {
+  readonly #bus: Bus;
+  readonly #ids: IdSource;
+  readonly #pending = new Map<string, { resolve(value: unknown): void; reject(error: unknown): void }>();
+  readonly #subscription: Subscription;
+
+  constructor(bus: Bus, ids: IdSource) {
+    this.#bus = bus;
+    this.#ids = ids;
+    this.#subscription = bus.on$('store.result').subscribe((result) => this.#settle(result));
+  }
+
+  async put(collection: string, key: string, value: unknown): Promise<void> {
+    await this.#send({ op: 'put', collection, key, value });
+  }
+
+  async delete(collection: string, key: string): Promise<void> {
+    await this.#send({ op: 'delete', collection, key });
+  }
+
+  async get<T>(collection: string, key: string): Promise<T | undefined> {
+    return (await this.#send({ op: 'get', collection, key })) as T | undefined;
+  }
+
+  async list<T>(collection: string): Promise<Record<string, T>> {
+    return ((await this.#send({ op: 'list', collection })) ?? {}) as Record<string, T>;
+  }
+
+  /** Stops listening; commands still waiting are rejected. */
+  dispose(): void {
+    this.#subscription.unsubscribe();
+    for (const pending of this.#pending.values()) pending.reject(new StoreUnavailableError('The store client was disposed'));
+    this.#pending.clear();
+  }
+
+  #send(body: CommandBody): Promise<unknown> {
+    // Emittery takes its listener list when emit is called, so this check and the emit agree.
+    if (this.#bus.listenerCount('store.command') === 0) {
+      return Promise.reject(new StoreUnavailableError('No store is running on this bus'));
+    }
+    const commandId = this.#ids.next('cmd');
+    return new Promise((resolve, reject) => {
+      this.#pending.set(commandId, { resolve, reject });
+      void this.#bus.emit('store.command', { ...body, commandId } as StoreCommand);
+    });
+  }
+
+  #settle(result: StoreResult): void {
+    const pending = this.#pending.get(result.commandId);
+    if (!pending) return;
+    this.#pending.delete(result.commandId);
+    if (result.ok) pending.resolve(result.value);
+    else pending.reject(new StoreCommandFailedError(result.error));
+  }
+}
