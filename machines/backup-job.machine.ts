@@ -1,6 +1,9 @@
 import { assign, emit, fromPromise, setup } from 'xstate';
 import type { ErrorShape } from '../src/errors/safekeep-error.ts';
+import type { RunOutcome } from '../src/backup/run-outcome.ts';
 import type { BackupVersion } from '../src/backup/version.ts';
+
+export type { RunOutcome };
 
 /**
  * The lifecycle of one backup job:
@@ -13,17 +16,6 @@ import type { BackupVersion } from '../src/backup/version.ts';
  * host provides the `copy` actor and reads time only through the clock given
  * to `createActor`, so a test can run a day of schedule on a virtual clock.
  */
-
-/** What one copy attempt produced. The copy actor resolves with this and never rejects on purpose. */
-export type RunOutcome =
-  | {
-      readonly ok: true;
-      /** `copied`: a new version was registered; `unchanged`: the newest version still matches the source. */
-      readonly kind: 'copied' | 'unchanged';
-      readonly version: BackupVersion;
-      readonly durationMs: number;
-    }
-  | { readonly ok: false; readonly error: ErrorShape; readonly durationMs: number };
 
 export interface CopyInput {
   readonly jobId: string;

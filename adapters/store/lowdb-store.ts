@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Subscription } from 'rxjs';
 import type { Bus } from '../../src/bus/bus.ts';
 import { toErrorShape } from '../../src/errors/safekeep-error.ts';
-import type { HostAdapter } from '../../src/host/host-adapter.ts';
+import type { HostAdapter } from '../../src/ports/host-adapter.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
 import { InvalidStoreCommandError } from '../../src/store/errors.ts';
 import type { StoreCommand, StoreResult } from '../../src/store/messages.ts';

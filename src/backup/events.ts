@@ -6,6 +6,12 @@ import type { BackupVersion } from './version.ts';
 
 export interface BackupJobsLoaded {
   readonly jobs: readonly BackupJob[];
+  /** The jobs that will be scheduled in this run, in order; the first is the default job. */
+  readonly activeJobIds: readonly string[];
+  /** Registered versions whose files are gone or damaged; they are not offered for revert. */
+  readonly missingVersionIds: readonly string[];
+  /** Temp files of copies a crash interrupted, removed on start. */
+  readonly leftoversRemoved: number;
 }
 
 export interface BackupScheduled {
@@ -42,7 +48,10 @@ export interface BackupFailed {
 
 export interface BackupPruned {
   readonly jobId: string;
+  /** Versions removed from the catalog and then from disk. */
   readonly versionIds: readonly string[];
+  /** Set when pruning stopped part-way; what is left is pruned after the next version. */
+  readonly error?: ErrorShape;
 }
 
 export interface BackupJobState {

@@ -8,7 +8,9 @@ import type { BusEvent, BusEventName, BusEvents } from './events.ts';
  * anything: the socket adapter and the store adapter meet only here.
  *
  * Delivery is asynchronous (emittery calls listeners on a later microtask) and
- * in emit order.
+ * in emit order. A listener that throws does not stop the others nor reject
+ * `emit`: the error goes to `onListenerError`, because a bus that crashes the
+ * service on one bad subscriber would make every subscriber a liability.
  *
  * @example
  * const bus = new Bus();
@@ -16,8 +18,19 @@ import type { BusEvent, BusEventName, BusEvents } from './events.ts';
  * await bus.emit('backup.completed', completed);
  * sub.unsubscribe();
  */
+export interface BusOptions {
+  /** Called when a listener throws or rejects; defaults to printing it on stderr. */
+  readonly onListenerError?: (error: unknown, eventName: BusEventName) => void;
+}
+
 export class Bus {
   readonly #emitter = new Emittery<BusEvents>();
+  readonly #onListenerError: (error: unknown, eventName: BusEventName) => void;
+
+  constructor(options: BusOptions = {}) {
+    this.#onListenerError =
+      options.onListenerError ?? ((error, eventName) => console.error(`safekeep: a '${eventName}' listener failed:`, error));
+  }
 
   /**
    * Every event, in emit order, with its name. Shared: however many
@@ -29,9 +42,9 @@ export class Bus {
     }),
   ).pipe(share());
 
-  /** Publishes an event; resolves when every listener has run. */
+  /** Publishes an event; resolves when every listener has run. Never rejects. */
   emit<K extends BusEventName>(name: K, payload: BusEvents[K]): Promise<void> {
-    return this.#emitter.emit(name, payload);
+    return this.#emitter.emit(name, payload).catch((error: unknown) => this.#onListenerError(error, name));
   }
 
   /** The stream of one event's payloads. */

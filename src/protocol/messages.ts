@@ -3,8 +3,8 @@
  * Plain data only: these are recorded and replayed.
  */
 
-/** Which of the two wire dialects a connection speaks (fixed by its first byte). */
-export type Dialect = 'text' | 'json';
+/** Which wire dialect a connection speaks. The JSON dialect of the password book joins it later. */
+export type Dialect = 'text';
 
 /**
  * How a request was delimited on the wire: `line` ended with `\n` (or `\r\n`);

@@ -1,0 +1,76 @@
+import type { Writable } from 'node:stream';
+import type { Subscription } from 'rxjs';
+import { formatInterval } from '../../src/backup/interval.ts';
+import type { Bus } from '../../src/bus/bus.ts';
+import type { BusEvent } from '../../src/bus/events.ts';
+import type { Clock } from '../../src/clock/clock.ts';
+import type { HostAdapter } from '../../src/ports/host-adapter.ts';
+
+export interface ConsoleReporterOptions {
+  readonly out: Writable;
+  readonly clock: Clock;
+  /** Also report schedules, connections and requests. */
+  readonly verbose: boolean;
+}
+
+/**
+ * Prints what happens on the bus as one human-readable line per event: every
+ * backup outcome, and with `verbose` the schedule and connections too. It
+ * prints event fields it knows, never whole payloads, so nothing it does not
+ * understand (a secret, a request body) can reach the console.
+ */
+export class ConsoleReporter implements HostAdapter {
+  readonly name = 'console';
+  readonly #options: ConsoleReporterOptions;
+  #subscription: Subscription | null = null;
+
+  constructor(options: ConsoleReporterOptions) {
+    this.#options = options;
+  }
+
+  async start(bus: Bus): Promise<void> {
+    this.#subscription = bus.events$.subscribe((event) => {
+      const line = this.#describe(event);
+      if (line !== null) this.#options.out.write(`${new Date(this.#options.clock.now()).toISOString()} ${line}\n`);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#subscription?.unsubscribe();
+  }
+
+  #describe(event: BusEvent): string | null {
+    const { verbose, clock } = this.#options;
+    switch (event.name) {
+      case 'backup.completed': {
+        const { jobId, kind, version } = event.payload;
+        return kind === 'unchanged'
+          ? `[${jobId}] done (unchanged): newest version is ${version.path}`
+          : `[${jobId}] done: ${version.path} (${version.size} bytes, sha256 ${version.sha256.slice(0, 12)}…)`;
+      }
+      case 'backup.failed': {
+        const { jobId, error, attempt } = event.payload;
+        return `[${jobId}] failed (${error.code}): ${error.message} [failure ${attempt} in a row]`;
+      }
+      case 'backup.pruned': {
+        const { jobId, versionIds, error } = event.payload;
+        const removed = `removed ${versionIds.length} old version${versionIds.length === 1 ? '' : 's'}`;
+        return error ? `[${jobId}] ${removed}, then pruning stopped (${error.code}): ${error.message}` : `[${jobId}] ${removed}`;
+      }
+      case 'backup.paused':
+        return `[${event.payload.jobId}] paused`;
+      case 'backup.resumed':
+        return `[${event.payload.jobId}] resumed`;
+      case 'backup.scheduled':
+        return verbose ? `[${event.payload.jobId}] next run in ${formatInterval(Math.max(0, event.payload.dueAt - clock.now()))}` : null;
+      case 'backup.copy.started':
+        return verbose ? `[${event.payload.jobId}] copying (${event.payload.runId})` : null;
+      case 'connection.opened':
+        return verbose ? `connection ${event.payload.connectionId} from ${event.payload.remoteAddress}:${event.payload.remotePort}` : null;
+      case 'connection.closed':
+        return verbose ? `connection ${event.payload.connectionId} closed (${event.payload.reason})` : null;
+      default:
+        return null;
+    }
+  }
+}

@@ -1,0 +1,94 @@
+import type { Framing, TransportProblem } from '../../src/protocol/messages.ts';
+
+export interface TextFrame {
+  readonly text: string;
+  readonly framing: Framing;
+  readonly problem?: TransportProblem;
+}
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+/**
+ * Cuts a text-dialect byte stream into requests, as the wire contract says:
+ * a line ends at `\n` (a `\r` before it is dropped), and bytes left without a
+ * line end are a complete, bare request once the read that brought them ends
+ * (the seed client sends `revert` with no line end and waits for the answer).
+ *
+ * The one exception: a read that filled the whole read buffer has more bytes
+ * right behind it, so its tail waits for the next read.
+ *
+ * A request longer than `maxRequestBytes` is reported once, as a `too-long`
+ * frame, as soon as it crosses the limit; everything up to the next line end
+ * is then dropped, and the stream carries on from the line after it.
+ */
+export class TextFramer {
+  readonly #maxRequestBytes: number;
+  readonly #decoder = new TextDecoder('utf-8', { fatal: true });
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  /** Dropping the rest of an over-long request, up to the next line end. */
+  #discarding = false;
+
+  constructor(maxRequestBytes: number) {
+    this.#maxRequestBytes = maxRequestBytes;
+  }
+
+  /** Frames completed by `chunk`; `moreFollows` is true when the read filled its buffer. */
+  push(chunk: Buffer, moreFollows: boolean): TextFrame[] {
+    const frames: TextFrame[] = [];
+    let start = 0;
+    for (let newline = chunk.indexOf(NEWLINE, start); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
+      const end = newline > start && chunk[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
+      if (!this.#discarding) {
+        this.#append(chunk.subarray(start, end), frames);
+        this.#take('line', frames);
+      }
+      // A line end ends any over-long request, including one that crossed the limit on this very line.
+      this.#discarding = false;
+      start = newline + 1;
+    }
+    if (this.#discarding) return frames;
+    this.#append(chunk.subarray(start), frames);
+    if (!moreFollows && !this.#discarding) this.#take('bare', frames);
+    return frames;
+  }
+
+  /** The client closed its side: whatever is left is its last request. */
+  end(): TextFrame[] {
+    const frames: TextFrame[] = [];
+    if (!this.#discarding) this.#take('bare', frames);
+    return frames;
+  }
+
+  #append(bytes: Buffer, frames: TextFrame[]): void {
+    if (bytes.length === 0) return;
+    if (this.#pendingBytes + bytes.length > this.#maxRequestBytes) {
+      this.#discarding = true;
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      // Framed as a line: the reply is a whole line whatever the client sends next.
+      frames.push({ text: '', framing: 'line', problem: 'too-long' });
+      return;
+    }
+    // Copied: the socket may reuse the chunk's memory for its next read.
+    this.#pending.push(Buffer.from(bytes));
+    this.#pendingBytes += bytes.length;
+  }
+
+  #take(framing: Framing, frames: TextFrame[]): void {
+    if (this.#pendingBytes === 0) return;
+    const bytes = this.#pending.length === 1 ? (this.#pending[0] as Buffer) : Buffer.concat(this.#pending);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    let text: string;
+    try {
+      text = this.#decoder.decode(bytes);
+    } catch {
+      frames.push({ text: '', framing, problem: 'invalid-utf8' });
+      return;
+    }
+    // Blank lines are not requests: clients may pad with them.
+    if (text.trim() !== '') frames.push({ text, framing });
+  }
+}

@@ -1,0 +1,112 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatInterval, parseInterval } from '../backup/interval.ts';
+import { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT } from '../host/host-options.ts';
+
+export const DEFAULT_INTERVAL_MS = 60 * 60_000;
+
+/** What the command line asked for, checked. */
+export interface CliConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly backupDir: string | undefined;
+  readonly sources: readonly string[];
+  /** Undefined when --interval was not given (the default applies, or the prompt asks). */
+  readonly intervalMs: number | undefined;
+  readonly keep: number | null;
+  readonly maxRequestBytes: number;
+  readonly idleTimeoutMs: number;
+  readonly verbose: boolean;
+}
+
+export type CliParse = { readonly kind: 'run'; readonly config: CliConfig } | { readonly kind: 'help' } | { readonly kind: 'error'; readonly message: string };
+
+export const HELP = `Usage: safekeep [options]
+
+Backs up files at an interval and answers socket clients (see README.md).
+
+Options:
+  --source PATH           File to back up; repeat for more files (one job each).
+                          Without it, saved jobs resume; with none saved and a
+                          terminal, safekeep asks for a file and an interval.
+  --interval TIME         How often to back up: seconds (60) or 30s, 5m, 1h, 1d.
+                          Default ${formatInterval(DEFAULT_INTERVAL_MS)}.
+  --keep N                Keep the newest N versions of each file (default: all).
+  --data-dir DIR          Where safekeep keeps its catalog and lock
+                          (default ./safekeep-data). One process per directory.
+  --backup-dir DIR        Where versions are written (default DATA-DIR/backups).
+  --host HOST             Address to listen on (default 127.0.0.1).
+  --port PORT             Port to listen on (default ${DEFAULT_PORT}); 0 picks a free one.
+  --max-request-bytes N   Longest request accepted (default ${DEFAULT_MAX_REQUEST_BYTES}).
+  --idle-timeout TIME     Close connections silent this long (default 10m).
+  --verbose               Also log schedules and connections.
+  -h, --help              Show this help.
+`;
+
+/** Parses the command line. Never throws: a mistake comes back as `{ kind: 'error' }` with the reason. */
+export function parseCli(argv: readonly string[], cwd: string): CliParse {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        source: { type: 'string', multiple: true },
+        interval: { type: 'string' },
+        keep: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'backup-dir': { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'max-request-bytes': { type: 'string' },
+        'idle-timeout': { type: 'string' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    return { kind: 'error', message: error instanceof Error ? error.message : String(error) };
+  }
+  if (values.help) return { kind: 'help' };
+
+  const interval = values.interval === undefined ? undefined : parseInterval(values.interval);
+  if (values.interval !== undefined && interval === undefined) {
+    return { kind: 'error', message: `--interval '${values.interval}' is not a positive time such as 60, 30s, 5m or 1h (at most a year)` };
+  }
+  const port = wholeNumber(values.port ?? String(DEFAULT_PORT), 0, 65_535);
+  if (port === undefined) return { kind: 'error', message: `--port '${values.port}' is not a port number (0 to 65535)` };
+  const keep = values.keep === undefined ? null : wholeNumber(values.keep, 1, 1_000_000);
+  if (keep === undefined) return { kind: 'error', message: `--keep '${values.keep}' is not a whole number of at least 1` };
+  const maxRequestBytes = wholeNumber(values['max-request-bytes'] ?? String(DEFAULT_MAX_REQUEST_BYTES), 16, 1024 ** 3);
+  if (maxRequestBytes === undefined) {
+    return { kind: 'error', message: `--max-request-bytes '${values['max-request-bytes']}' is not a size from 16 bytes to 1 GiB` };
+  }
+  const idleTimeoutMs = parseInterval(values['idle-timeout'] ?? '10m');
+  if (idleTimeoutMs === undefined) return { kind: 'error', message: `--idle-timeout '${values['idle-timeout']}' is not a positive time` };
+  const sources = values.source ?? [];
+  if (sources.some((source) => source.trim() === '')) return { kind: 'error', message: '--source needs a file path' };
+
+  return {
+    kind: 'run',
+    config: {
+      host: values.host ?? '127.0.0.1',
+      port,
+      dataDir: path.resolve(cwd, values['data-dir'] ?? 'safekeep-data'),
+      backupDir: values['backup-dir'] === undefined ? undefined : path.resolve(cwd, values['backup-dir']),
+      sources: sources.map((source) => path.resolve(cwd, source)),
+      intervalMs: interval,
+      keep,
+      maxRequestBytes,
+      idleTimeoutMs,
+      verbose: values.verbose ?? false,
+    },
+  };
+}
+
+function wholeNumber(text: string, min: number, max: number): number | undefined {
+  if (!/^\d+$/.test(text.trim())) return undefined;
+  const n = Number(text);
+  return n >= min && n <= max ? n : undefined;
+}

@@ -1,0 +1,173 @@
+import { createActor, fromPromise, type ActorRefFrom } from 'xstate';
+import { backupJobMachine, type BackupJobEmitted, type CopyInput, type RetryPolicy } from '../../machines/backup-job.machine.ts';
+import type { BackupService } from '../backup/backup-service.ts';
+import { CopyAbortedError } from '../backup/errors.ts';
+import type { RunOutcome } from '../backup/run-outcome.ts';
+import type { BackupVersion } from '../backup/version.ts';
+import type { Bus } from '../bus/bus.ts';
+import type { Clock } from '../clock/clock.ts';
+import { SafekeepError, type ErrorShape } from '../errors/safekeep-error.ts';
+import type { IdSource } from '../ids/ids.ts';
+
+/** A requested run that failed, with the reason the run gave. */
+export class BackupRunFailedError extends SafekeepError {
+  readonly code: string;
+
+  constructor(shape: ErrorShape) {
+    super(shape.message);
+    this.code = shape.code;
+  }
+}
+
+export interface CompletedRun {
+  readonly kind: 'copied' | 'unchanged';
+  readonly version: BackupVersion;
+}
+
+interface Waiter {
+  resolve(run: CompletedRun): void;
+  reject(error: Error): void;
+}
+
+type JobActor = ActorRefFrom<typeof backupJobMachine>;
+
+/**
+ * Runs one backup-job machine per active job, gives it the service's copy as
+ * its `copy` actor, and turns what the machines emit into `backup.*` events on
+ * the bus (with times from the clock). `runNow` is how a request waits for a
+ * run of its own.
+ */
+export class BackupScheduler {
+  readonly #bus: Bus;
+  readonly #clock: Clock;
+  readonly #ids: IdSource;
+  readonly #service: BackupService;
+  readonly #retry: RetryPolicy;
+  readonly #actors = new Map<string, JobActor>();
+  readonly #waiters = new Map<string, Waiter>();
+  readonly #runsInFlight = new Set<Promise<RunOutcome>>();
+
+  constructor(deps: { bus: Bus; clock: Clock; ids: IdSource; service: BackupService; retry: RetryPolicy }) {
+    this.#bus = deps.bus;
+    this.#clock = deps.clock;
+    this.#ids = deps.ids;
+    this.#service = deps.service;
+    this.#retry = deps.retry;
+  }
+
+  /** Ids of the jobs being scheduled, in the order they were started. */
+  activeJobIds(): string[] {
+    return [...this.#actors.keys()];
+  }
+
+  isActive(jobId: string): boolean {
+    return this.#actors.has(jobId);
+  }
+
+  /**
+   * Starts scheduling a job. The first run is due one interval after the
+   * newest version, so a job that is overdue (or new) runs at once.
+   */
+  start(jobId: string): void {
+    const job = this.#service.job(jobId);
+    if (!job || this.#actors.has(jobId)) return;
+    const newest = this.#service.newestVersion(jobId);
+    const initialDelayMs = newest ? Math.max(0, newest.createdAt + job.intervalMs - this.#clock.now()) : 0;
+    const copy = fromPromise<RunOutcome, CopyInput>(({ input, signal }) => this.#track(this.#service.run(input.jobId, signal)));
+    const actor = createActor(backupJobMachine.provide({ actors: { copy } }), {
+      clock: this.#clock,
+      input: { jobId, intervalMs: job.intervalMs, initialDelayMs, retry: this.#retry },
+    });
+    actor.on('*', (emitted) => this.#forward(emitted));
+    this.#actors.set(jobId, actor);
+    actor.start();
+    actor.send({ type: 'START' });
+  }
+
+  /** Runs a job as soon as it can and resolves when that run is done (rejects when it failed). */
+  runNow(jobId: string): Promise<CompletedRun> {
+    const actor = this.#actors.get(jobId);
+    if (!actor) return Promise.reject(new Error(`Job '${jobId}' is not active`));
+    const requestId = this.#ids.next('run');
+    return new Promise<CompletedRun>((resolve, reject) => {
+      this.#waiters.set(requestId, { resolve, reject });
+      actor.send({ type: 'RUN_NOW', requestId });
+    });
+  }
+
+  pause(jobId: string): void {
+    this.#actors.get(jobId)?.send({ type: 'PAUSE' });
+  }
+
+  resume(jobId: string): void {
+    this.#actors.get(jobId)?.send({ type: 'RESUME' });
+  }
+
+  /** The state a job's machine is in (`scheduled`, `copying`, `paused`…), or undefined if not active. */
+  stateOf(jobId: string): string | undefined {
+    const value = this.#actors.get(jobId)?.getSnapshot().value;
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  /** Stops every job: running copies are abandoned (their temp files removed) and waited for. */
+  async stop(): Promise<void> {
+    for (const actor of this.#actors.values()) actor.stop();
+    this.#actors.clear();
+    for (const waiter of this.#waiters.values()) waiter.reject(new CopyAbortedError('The service is stopping; the backup was abandoned'));
+    this.#waiters.clear();
+    await Promise.all(this.#runsInFlight);
+  }
+
+  #track(run: Promise<RunOutcome>): Promise<RunOutcome> {
+    this.#runsInFlight.add(run);
+    void run.finally(() => this.#runsInFlight.delete(run));
+    return run;
+  }
+
+  #forward(emitted: BackupJobEmitted): void {
+    const at = this.#clock.now();
+    switch (emitted.type) {
+      case 'scheduled':
+        void this.#bus.emit('backup.scheduled', { jobId: emitted.jobId, dueAt: at + emitted.delayMs, attempt: emitted.attempt });
+        return;
+      case 'copy.started':
+        void this.#bus.emit('backup.copy.started', { jobId: emitted.jobId, runId: emitted.runId, at });
+        return;
+      case 'completed':
+        for (const id of emitted.requestIds) this.#settle(id, (waiter) => waiter.resolve({ kind: emitted.kind, version: emitted.version }));
+        void this.#bus.emit('backup.completed', {
+          jobId: emitted.jobId,
+          runId: emitted.runId,
+          at,
+          kind: emitted.kind,
+          version: emitted.version,
+          requestIds: emitted.requestIds,
+        });
+        return;
+      case 'failed':
+        for (const id of emitted.requestIds) this.#settle(id, (waiter) => waiter.reject(new BackupRunFailedError(emitted.error)));
+        void this.#bus.emit('backup.failed', {
+          jobId: emitted.jobId,
+          runId: emitted.runId,
+          at,
+          error: emitted.error,
+          attempt: emitted.attempt,
+          requestIds: emitted.requestIds,
+        });
+        return;
+      case 'paused':
+        void this.#bus.emit('backup.paused', { jobId: emitted.jobId });
+        return;
+      case 'resumed':
+        void this.#bus.emit('backup.resumed', { jobId: emitted.jobId });
+        return;
+    }
+  }
+
+  #settle(requestId: string, settle: (waiter: Waiter) => void): void {
+    const waiter = this.#waiters.get(requestId);
+    if (!waiter) return;
+    this.#waiters.delete(requestId);
+    settle(waiter);
+  }
+}

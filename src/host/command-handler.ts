@@ -1,0 +1,42 @@
+import type { BackupService } from '../backup/backup-service.ts';
+import { NoBackupJobError, UnknownJobError } from '../backup/errors.ts';
+import type { BackupJob } from '../backup/job.ts';
+import type { Command, CommandHandler, CommandResults } from '../protocol/commands.ts';
+import type { BackupScheduler } from './backup-scheduler.ts';
+
+/**
+ * Carries out commands against the backup service. Without a job name, a
+ * command acts on the default job: the first active one, else the first saved.
+ */
+export function createCommandHandler(service: BackupService, scheduler: BackupScheduler): CommandHandler {
+  const defaultJob = (): BackupJob | undefined => {
+    const [firstActive] = scheduler.activeJobIds();
+    return (firstActive ? service.job(firstActive) : undefined) ?? service.jobs()[0];
+  };
+
+  const resolveJob = (ref: string | null): BackupJob | undefined => {
+    if (ref === null) return defaultJob();
+    const job = service.findJob(ref);
+    if (!job) throw new UnknownJobError(`There is no backup job '${ref}'`);
+    return job;
+  };
+
+  const handlers: { [K in Command['kind']]: (command: Extract<Command, { kind: K }>) => Promise<CommandResults[K]> } = {
+    async 'backup.run'(command) {
+      const job = resolveJob(command.job);
+      if (!job) throw new NoBackupJobError('No backup job is configured; start safekeep with --source PATH');
+      if (!scheduler.isActive(job.id)) throw new UnknownJobError(`The backup job '${job.id}' is not active in this run`);
+      const run = await scheduler.runNow(job.id);
+      return { kind: 'backup.run', outcome: run.kind, version: run.version };
+    },
+    async 'backup.revert'(command) {
+      const job = resolveJob(command.job);
+      return { kind: 'backup.revert', version: job ? service.newestVersion(job.id) : null };
+    },
+    async 'connection.exit'() {
+      return { kind: 'connection.exit' };
+    },
+  };
+
+  return (command) => (handlers[command.kind] as (command: Command) => Promise<never>)(command);
+}

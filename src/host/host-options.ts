@@ -1,0 +1,94 @@
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import type { RequestTimeouts } from '../../machines/request.machine.ts';
+import type { RetryPolicy } from '../../machines/backup-job.machine.ts';
+import type { BackupJobSpec } from '../backup/job.ts';
+import { systemClock, type Clock } from '../clock/clock.ts';
+import { randomIds, type IdSource } from '../ids/ids.ts';
+import type { HostAdapter } from '../ports/host-adapter.ts';
+
+/** The TCP socket clients talk to. */
+export interface SocketOptions {
+  /** Default `127.0.0.1`. */
+  readonly host?: string;
+  /** Default 12345; 0 picks a free port. */
+  readonly port?: number;
+  /** Longest request accepted; default 1 MiB. */
+  readonly maxRequestBytes?: number;
+  /** Close connections that have been silent this long; default 10 minutes. */
+  readonly idleTimeoutMs?: number;
+  /** Default 1024. */
+  readonly maxConnections?: number;
+}
+
+/**
+ * Everything a host can be told. Only `dataDir` is required.
+ *
+ * @example
+ * const host = await startHost({
+ *   dataDir: './safekeep-data',
+ *   jobs: [{ sourcePath: './notes.json', intervalMs: 60_000, keep: 10 }],
+ *   socket: { port: 0 },
+ * });
+ */
+export interface HostOptions {
+  /** Holds the catalog, the lock and, unless `backupDir` says otherwise, the backups. */
+  readonly dataDir: string;
+  /** Where versions go: `<backupDir>/<job id>/`. Default `<dataDir>/backups`. */
+  readonly backupDir?: string;
+  /** Files to back up. Omitted: every job saved in the catalog resumes. */
+  readonly jobs?: readonly BackupJobSpec[];
+  /** The TCP socket; `false` runs without one (embedding). Default: on, 127.0.0.1:12345. */
+  readonly socket?: SocketOptions | false;
+  /** Where to print what happens (backup outcomes…); default: nowhere. */
+  readonly console?: { readonly out: Writable; readonly verbose?: boolean } | false;
+  /** Adapters of your own, started after the built-in ones and stopped before them. */
+  readonly adapters?: readonly HostAdapter[];
+  readonly clock?: Clock;
+  readonly ids?: IdSource;
+  /** Backoff after failed runs; default 5 s doubling up to 5 min (and never past the interval). */
+  readonly retry?: Partial<RetryPolicy>;
+  /** Request time limits; default 30 s, and 1 h for `backup`. */
+  readonly requestTimeouts?: Partial<RequestTimeouts>;
+  /** On stop, how long clients may wait for their last replies; default 10 s. */
+  readonly shutdownGraceMs?: number;
+}
+
+export type ResolvedHostOptions = Required<Omit<HostOptions, 'jobs' | 'socket' | 'retry' | 'requestTimeouts'>> & {
+  readonly jobs: readonly BackupJobSpec[] | undefined;
+  readonly socket: Required<SocketOptions> | false;
+  readonly retry: RetryPolicy;
+  readonly requestTimeouts: RequestTimeouts;
+};
+
+export const DEFAULT_PORT = 12345;
+export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+
+export function resolveHostOptions(options: HostOptions): ResolvedHostOptions {
+  const dataDir = path.resolve(options.dataDir);
+  return {
+    dataDir,
+    backupDir: path.resolve(options.backupDir ?? path.join(dataDir, 'backups')),
+    jobs: options.jobs,
+    socket:
+      options.socket === false
+        ? false
+        : {
+            host: options.socket?.host ?? '127.0.0.1',
+            port: options.socket?.port ?? DEFAULT_PORT,
+            maxRequestBytes: options.socket?.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+            idleTimeoutMs: options.socket?.idleTimeoutMs ?? 10 * 60_000,
+            maxConnections: options.socket?.maxConnections ?? 1024,
+          },
+    console: options.console ?? false,
+    adapters: options.adapters ?? [],
+    clock: options.clock ?? systemClock,
+    ids: options.ids ?? randomIds,
+    retry: { baseMs: options.retry?.baseMs ?? 5_000, maxMs: options.retry?.maxMs ?? 5 * 60_000 },
+    requestTimeouts: {
+      defaultMs: options.requestTimeouts?.defaultMs ?? 30_000,
+      backupMs: options.requestTimeouts?.backupMs ?? 60 * 60_000,
+    },
+    shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
+  };
+}

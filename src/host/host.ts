@@ -1,0 +1,197 @@
+import { ConsoleReporter } from '../../adapters/console/console-reporter.ts';
+import { SocketAdapter } from '../../adapters/socket/socket-adapter.ts';
+import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
+import { BackupService } from '../backup/backup-service.ts';
+import { BackupCatalog } from '../backup/catalog.ts';
+import { NoBackupJobError, UnknownJobError } from '../backup/errors.ts';
+import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
+import type { BackupVersion } from '../backup/version.ts';
+import { Bus } from '../bus/bus.ts';
+import type { Clock } from '../clock/clock.ts';
+import type { HostAdapter } from '../ports/host-adapter.ts';
+import { textDialect } from '../protocol/text-dialect.ts';
+import { StoreClient } from '../store/store-client.ts';
+import { BackupScheduler, type CompletedRun } from './backup-scheduler.ts';
+import { createCommandHandler } from './command-handler.ts';
+import { resolveHostOptions, type HostOptions, type ResolvedHostOptions } from './host-options.ts';
+import { RequestRouter } from './request-router.ts';
+
+/** A job as the host reports it. */
+export interface JobStatus extends BackupJob {
+  /** `scheduled`, `copying`, `paused`…, or `inactive` for a saved job not scheduled in this run. */
+  readonly state: string;
+  readonly newest: BackupVersion | null;
+  readonly versions: number;
+}
+
+/**
+ * A running safekeep: the bus, the store, the backup jobs, the request flow
+ * and (unless turned off) the socket. Create one with `startHost`.
+ *
+ * @example
+ * const host = await startHost({ dataDir: './data', jobs: [{ sourcePath: './notes.json', intervalMs: 60_000 }] });
+ * host.bus.on$('backup.completed').subscribe((e) => console.log('backed up', e.version.path));
+ * await host.stop();
+ */
+export class Host {
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly options: ResolvedHostOptions;
+  readonly #service: BackupService;
+  readonly #scheduler: BackupScheduler;
+  readonly #socket: SocketAdapter | null;
+  readonly #stopSteps: (() => Promise<void> | void)[];
+  #stopping: Promise<void> | null = null;
+
+  /** @internal Use `startHost`. */
+  constructor(parts: {
+    bus: Bus;
+    options: ResolvedHostOptions;
+    service: BackupService;
+    scheduler: BackupScheduler;
+    socket: SocketAdapter | null;
+    stopSteps: (() => Promise<void> | void)[];
+  }) {
+    this.bus = parts.bus;
+    this.options = parts.options;
+    this.clock = parts.options.clock;
+    this.#service = parts.service;
+    this.#scheduler = parts.scheduler;
+    this.#socket = parts.socket;
+    this.#stopSteps = parts.stopSteps;
+  }
+
+  /** Where the socket listens (with the real port when 0 was asked), or null without a socket. */
+  get address(): { host: string; port: number } | null {
+    return this.#socket?.address() ?? null;
+  }
+
+  /** Every known job, active ones first in their order (the first is the default job). */
+  jobs(): JobStatus[] {
+    const active = this.#scheduler.activeJobIds();
+    const all = this.#service.jobs();
+    const ordered = [...active.map((id) => all.find((job) => job.id === id) as BackupJob), ...all.filter((job) => !active.includes(job.id))];
+    return ordered.map((job) => ({
+      ...job,
+      state: this.#scheduler.stateOf(job.id) ?? 'inactive',
+      newest: this.#service.newestVersion(job.id),
+      versions: this.#service.versions(job.id).length,
+    }));
+  }
+
+  /** Adds a job for a file (or updates its interval and retention) and starts scheduling it. */
+  async addJob(spec: BackupJobSpec): Promise<BackupJob> {
+    const job = await this.#service.upsertJob(spec);
+    this.#scheduler.start(job.id);
+    return job;
+  }
+
+  /** Runs a backup of a job (default: the default job) now; resolves once it is durable. */
+  runBackup(jobId?: string): Promise<CompletedRun> {
+    const id = jobId ?? this.#scheduler.activeJobIds()[0];
+    if (id === undefined) return Promise.reject(new NoBackupJobError('No backup job is active'));
+    if (!this.#scheduler.isActive(id)) return Promise.reject(new UnknownJobError(`No active backup job '${id}'`));
+    return this.#scheduler.runNow(id);
+  }
+
+  /** The newest complete version of a job (default: the default job), or null. */
+  newestVersion(jobId?: string): BackupVersion | null {
+    const id = jobId ?? this.jobs()[0]?.id;
+    return id === undefined ? null : this.#service.newestVersion(id);
+  }
+
+  /** Every registered, intact version of a job, oldest first. */
+  versions(jobId: string): readonly BackupVersion[] {
+    return this.#service.versions(jobId);
+  }
+
+  pause(jobId: string): void {
+    this.#scheduler.pause(jobId);
+  }
+
+  resume(jobId: string): void {
+    this.#scheduler.resume(jobId);
+  }
+
+  /**
+   * Stops gracefully: no new connections; running copies are abandoned and
+   * cleaned up; waiting clients get their replies (for up to `shutdownGraceMs`);
+   * the store finishes its writes and releases the data directory.
+   */
+  stop(reason = 'stop requested'): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.bus.emit('host.stopping', { reason });
+      for (const step of this.#stopSteps) await step();
+    })();
+    return this.#stopping;
+  }
+}
+
+/** Starts a host: takes the data directory, loads the catalog, opens the socket, schedules the jobs. */
+export async function startHost(hostOptions: HostOptions): Promise<Host> {
+  const options = resolveHostOptions(hostOptions);
+  const { clock, ids } = options;
+  const bus = new Bus();
+  // Undo list: whatever started is stopped, in reverse, if a later step fails.
+  const started: (() => Promise<void> | void)[] = [];
+  const startAdapter = async (adapter: HostAdapter) => {
+    await adapter.start(bus);
+    started.unshift(() => adapter.stop());
+  };
+
+  try {
+    if (options.console) {
+      await startAdapter(new ConsoleReporter({ out: options.console.out, clock, verbose: options.console.verbose ?? false }));
+    }
+    await startAdapter(new LowdbStore({ dataDir: options.dataDir, ids }));
+    const storeClient = new StoreClient(bus, ids);
+    started.unshift(() => storeClient.dispose());
+
+    const service = new BackupService({ catalog: new BackupCatalog(storeClient), bus, clock, ids, backupDir: options.backupDir });
+    const report = await service.load();
+    const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs();
+
+    const scheduler = new BackupScheduler({ bus, clock, ids, service, retry: options.retry });
+    const stopScheduler = () => scheduler.stop();
+    started.unshift(stopScheduler);
+    const router = new RequestRouter({
+      bus,
+      clock,
+      handler: createCommandHandler(service, scheduler),
+      codecs: { text: textDialect },
+      timeouts: options.requestTimeouts,
+    });
+    router.start();
+    // Stopped after the socket: connections being drained still get their replies through it.
+    started.unshift(() => router.stop());
+    let socket: SocketAdapter | null = null;
+    if (options.socket) {
+      socket = new SocketAdapter({ ...options.socket, ids, clock, shutdownGraceMs: options.shutdownGraceMs });
+      await startAdapter(socket);
+    }
+    for (const adapter of options.adapters) await startAdapter(adapter);
+
+    await bus.emit('backup.jobs.loaded', {
+      jobs: service.jobs(),
+      activeJobIds: activeJobs.map((job) => job.id),
+      missingVersionIds: report.missing.map((version) => version.id),
+      leftoversRemoved: report.leftoversRemoved,
+    });
+    for (const job of activeJobs) scheduler.start(job.id);
+    await bus.emit('host.started', { listening: socket?.address() ?? null });
+
+    // A normal stop undoes the start in reverse, except that the scheduler goes first: its abandoned
+    // copies then answer the clients waiting on them while the socket is still there to carry the replies.
+    const stopSteps = [() => scheduler.stop(), ...started.filter((step) => step !== stopScheduler)];
+    return new Host({ bus, options, service, scheduler, socket, stopSteps });
+  } catch (error) {
+    for (const stop of started) await Promise.resolve(stop()).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function upsertAll(service: BackupService, specs: readonly BackupJobSpec[]): Promise<BackupJob[]> {
+  const jobs: BackupJob[] = [];
+  for (const spec of specs) jobs.push(await service.upsertJob(spec));
+  return jobs;
+}

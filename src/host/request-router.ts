@@ -1,0 +1,85 @@
+import type { Subscription } from 'rxjs';
+import { createActor, type ActorRefFrom } from 'xstate';
+import { requestMachine, type RequestTimeouts } from '../../machines/request.machine.ts';
+import type { Bus } from '../bus/bus.ts';
+import type { Clock } from '../clock/clock.ts';
+import { toErrorShape } from '../errors/safekeep-error.ts';
+import type { CommandHandler } from '../protocol/commands.ts';
+import type { DialectCodec } from '../protocol/dialect.ts';
+import type { Dialect } from '../protocol/messages.ts';
+
+type FlowActor = ActorRefFrom<typeof requestMachine>;
+
+/**
+ * Gives each connection its own request-flow actor, feeds it the connection's
+ * requests from the bus, and carries out what it dispatches with the command
+ * handler. Replies go back on the bus as `reply.ready`.
+ */
+export class RequestRouter {
+  readonly #bus: Bus;
+  readonly #clock: Clock;
+  readonly #handler: CommandHandler;
+  readonly #codecs: Record<Dialect, DialectCodec>;
+  readonly #timeouts: RequestTimeouts;
+  readonly #flows = new Map<string, FlowActor>();
+  readonly #subscriptions: Subscription[] = [];
+
+  constructor(deps: { bus: Bus; clock: Clock; handler: CommandHandler; codecs: Record<Dialect, DialectCodec>; timeouts: RequestTimeouts }) {
+    this.#bus = deps.bus;
+    this.#clock = deps.clock;
+    this.#handler = deps.handler;
+    this.#codecs = deps.codecs;
+    this.#timeouts = deps.timeouts;
+  }
+
+  start(): void {
+    this.#subscriptions.push(
+      this.#bus.on$('request.received').subscribe((request) => {
+        this.#flowFor(request.connectionId, request.dialect).send({ type: 'REQUEST', request });
+      }),
+      this.#bus.on$('connection.closed').subscribe(({ connectionId }) => {
+        this.#flows.get(connectionId)?.send({ type: 'CONNECTION_CLOSED' });
+      }),
+    );
+  }
+
+  /** How many connections have a flow (for tests and status). */
+  get activeFlows(): number {
+    return this.#flows.size;
+  }
+
+  stop(): void {
+    for (const subscription of this.#subscriptions) subscription.unsubscribe();
+    for (const flow of this.#flows.values()) flow.stop();
+    this.#flows.clear();
+  }
+
+  #flowFor(connectionId: string, dialect: Dialect): FlowActor {
+    const existing = this.#flows.get(connectionId);
+    if (existing) return existing;
+    const machine = requestMachine.provide({
+      actions: {
+        dispatch: ({ self }, { requestId, command }) => {
+          this.#handler(command, { requestId }).then(
+            (result) => self.send({ type: 'HANDLED', requestId, result }),
+            (error: unknown) => self.send({ type: 'FAILED', requestId, error: toErrorShape(error) }),
+          );
+        },
+        deliver: (_, reply) => {
+          void this.#bus.emit('reply.ready', reply);
+        },
+      },
+    });
+    const flow = createActor(machine, {
+      clock: this.#clock,
+      input: { connectionId, codec: this.#codecs[dialect], timeouts: this.#timeouts },
+    });
+    flow.subscribe({
+      complete: () => this.#flows.delete(connectionId),
+      error: () => this.#flows.delete(connectionId),
+    });
+    this.#flows.set(connectionId, flow);
+    flow.start();
+    return flow;
+  }
+}

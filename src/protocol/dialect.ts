@@ -1,0 +1,15 @@
+import type { ErrorShape } from '../errors/safekeep-error.ts';
+import type { Command, CommandResult } from './commands.ts';
+import type { RequestReceived } from './messages.ts';
+
+export type ParseOutcome = { readonly ok: true; readonly command: Command } | { readonly ok: false; readonly error: ErrorShape };
+
+/**
+ * One wire dialect: how a received request becomes a Command and how a result
+ * or an error becomes the reply text. Pure functions, no IO.
+ */
+export interface DialectCodec {
+  parse(request: RequestReceived): ParseOutcome;
+  renderResult(request: RequestReceived, result: CommandResult): string;
+  renderError(request: RequestReceived, error: ErrorShape): string;
+}

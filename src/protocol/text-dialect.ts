@@ -1,0 +1,60 @@
+import type { ErrorShape } from '../errors/safekeep-error.ts';
+import type { CommandResult } from './commands.ts';
+import type { DialectCodec, ParseOutcome } from './dialect.ts';
+import type { RequestReceived } from './messages.ts';
+
+/** Longest piece of a bad request echoed back in the invalid-request reply. */
+const MAX_ECHO_CHARS = 1024;
+
+/**
+ * The text dialect of the backup seed: one word per request (`backup`,
+ * `revert`, `exit`), matched case-insensitively after trimming, with an
+ * optional job name as the extension (`revert notes.json`). Replies mirror the
+ * request's framing: a line gets a line back, a bare word a bare reply.
+ */
+export const textDialect: DialectCodec = {
+  parse(request): ParseOutcome {
+    if (request.problem === 'too-long') return fail('REQUEST_TOO_LONG', 'Request too long.');
+    if (request.problem === 'invalid-utf8') return fail('INVALID_ENCODING', 'Invalid request: it is not UTF-8 text.');
+    const [verb = '', ...args] = request.text.trim().split(/\s+/);
+    const job = args.length === 1 ? (args[0] ?? null) : null;
+    if (args.length <= 1) {
+      switch (verb.toLowerCase()) {
+        case 'backup':
+          return { ok: true, command: { kind: 'backup.run', job } };
+        case 'revert':
+          return { ok: true, command: { kind: 'backup.revert', job } };
+        case 'exit':
+          if (args.length === 0) return { ok: true, command: { kind: 'connection.exit' } };
+      }
+    }
+    return fail('INVALID_REQUEST', `Invalid request command '${echo(request.text)}' sent.`);
+  },
+
+  renderResult(request, result: CommandResult): string {
+    switch (result.kind) {
+      case 'backup.run':
+        return frame(request, 'Backup completed');
+      case 'backup.revert':
+        return frame(request, result.version ? result.version.path : 'No backup found.');
+      case 'connection.exit':
+        return '';
+    }
+  },
+
+  renderError(request, error: ErrorShape): string {
+    return frame(request, error.code === 'INVALID_REQUEST' || error.code === 'INVALID_ENCODING' || error.code === 'REQUEST_TOO_LONG' ? error.message : `Error (${error.code}): ${error.message}`);
+  },
+};
+
+function fail(code: string, message: string): ParseOutcome {
+  return { ok: false, error: { code, message } };
+}
+
+function frame(request: RequestReceived, text: string): string {
+  return request.framing === 'line' ? `${text}\n` : text;
+}
+
+function echo(text: string): string {
+  return text.length > MAX_ECHO_CHARS ? `${text.slice(0, MAX_ECHO_CHARS)}…` : text;
+}
