@@ -1,20 +1,31 @@
-import { assign, setup } from 'xstate';
+import { assign, enqueueActions, fromCallback, setup } from 'xstate';
 import type { ErrorShape } from '../src/errors/safekeep-error.ts';
 import type { Command, CommandResult } from '../src/protocol/commands.ts';
 import type { DialectCodec, ParseOutcome } from '../src/protocol/dialect.ts';
 import type { ReplyReady, RequestReceived } from '../src/protocol/messages.ts';
 
 /**
- * The request flow of one connection. Requests queue up and are handled one
- * at a time, so replies leave in the order the requests came:
+ * The request flow of one connection. Every request goes
  *
- *   waiting → received → validated → dispatched → replied → waiting …
- *                  ↘ (invalid) ──────────────────↗
+ *   received → validated → dispatched → replied
  *
- * One actor serves a whole connection (creating an actor costs far more than
- * an event does). The machine parses and renders through the connection's
- * dialect, which is pure; the host provides `dispatch` (start the command and
- * report back with HANDLED or FAILED) and `deliver` (put the reply on the bus).
+ * and requests are handled one at a time, so replies leave in the order the
+ * requests came. In machine terms:
+ *
+ * - `waiting` receives a REQUEST and validates it (its guards parse it with
+ *   the connection's dialect): a valid one is dispatched, an invalid one is
+ *   replied to at once with the dialect's error, `exit` closes the flow.
+ * - `dispatched` waits for HANDLED or FAILED from the command handler, or for
+ *   a TICK past the request's deadline, and replies. Requests that arrive
+ *   meanwhile queue up; after each reply the next one is raised back to
+ *   `waiting`, which handles it like a new arrival.
+ *
+ * One actor serves a whole connection, and a request costs two transitions:
+ * no transient states and no per-request timer, because here each of those
+ * costs more than the rest of the request path together. Time comes from
+ * TICK events that a host-provided `ticker` sends from the injected clock.
+ * The host also provides `dispatch` (start the command, answer with HANDLED or
+ * FAILED) and `deliver` (put the reply on the bus).
  */
 
 export interface RequestTimeouts {
@@ -34,17 +45,24 @@ export type RequestFlowEvent =
   | { type: 'REQUEST'; request: RequestReceived }
   | { type: 'HANDLED'; requestId: string; result: CommandResult }
   | { type: 'FAILED'; requestId: string; error: ErrorShape }
+  /** The time, from the injected clock, about once a second. */
+  | { type: 'TICK'; now: number }
   /** The client has gone: finish what is queued, then stop. */
   | { type: 'CONNECTION_CLOSED' };
+
+interface Dispatched {
+  readonly request: RequestReceived;
+  readonly command: Command;
+  /** Clock time after which the request is answered with REQUEST_TIMEOUT. */
+  readonly deadline: number;
+}
 
 export interface RequestFlowContext {
   readonly connectionId: string;
   readonly codec: DialectCodec;
   readonly timeouts: RequestTimeouts;
   readonly queue: readonly RequestReceived[];
-  readonly current: RequestReceived | null;
-  readonly parsed: ParseOutcome | null;
-  readonly reply: ReplyReady | null;
+  readonly current: Dispatched | null;
   readonly closing: boolean;
 }
 
@@ -53,23 +71,58 @@ export interface DispatchParams {
   readonly command: Command;
 }
 
-const commandOf = (context: RequestFlowContext): Command => {
-  if (!context.parsed?.ok) throw new Error('request flow: no valid command in this state');
-  return context.parsed.command;
+export const TIMEOUT_ERROR: ErrorShape = {
+  code: 'REQUEST_TIMEOUT',
+  message: 'The request took too long; what it started may still finish.',
 };
 
-const replyWith = (context: RequestFlowContext, text: string, close = false): ReplyReady => {
-  const request = context.current as RequestReceived;
-  return { connectionId: context.connectionId, requestId: request.requestId, text, close };
+// Guards and actions both need a request's parse; it is pure, so each request is parsed once.
+const parses = new WeakMap<RequestReceived, ParseOutcome>();
+const parsed = (context: RequestFlowContext, request: RequestReceived): ParseOutcome => {
+  let outcome = parses.get(request);
+  if (!outcome) {
+    outcome = context.codec.parse(request);
+    parses.set(request, outcome);
+  }
+  return outcome;
 };
 
-const isCurrent = (context: RequestFlowContext, requestId: string): boolean => context.current?.requestId === requestId;
+const commandOf = (context: RequestFlowContext, request: RequestReceived): Command | null => {
+  const outcome = parsed(context, request);
+  return outcome.ok ? outcome.command : null;
+};
+
+const dispatchedFor = (context: RequestFlowContext, request: RequestReceived): Dispatched => {
+  const command = commandOf(context, request) as Command;
+  const limit = command.kind === 'backup.run' ? context.timeouts.backupMs : context.timeouts.defaultMs;
+  return { request, command, deadline: request.receivedAt + limit };
+};
+
+const reply = (context: RequestFlowContext, request: RequestReceived, text: string, close = false): ReplyReady => ({
+  connectionId: context.connectionId,
+  requestId: request.requestId,
+  text,
+  close,
+});
+
+const invalidReply = (context: RequestFlowContext, request: RequestReceived): ReplyReady => {
+  const outcome = parsed(context, request) as Extract<ParseOutcome, { ok: false }>;
+  return reply(context, request, context.codec.renderError(request, outcome.error));
+};
+
+const isCurrent = (context: RequestFlowContext, requestId: string): boolean => context.current?.request.requestId === requestId;
 
 export const requestMachine = setup({
   types: {
     context: {} as RequestFlowContext,
     events: {} as RequestFlowEvent,
     input: {} as RequestFlowInput,
+  },
+  actors: {
+    // Provided by the host: sends { type: 'TICK', now } from the injected clock about once a second.
+    ticker: fromCallback(() => {
+      throw new Error('requestMachine: no ticker actor provided');
+    }),
   },
   actions: {
     // Provided by the host.
@@ -79,16 +132,22 @@ export const requestMachine = setup({
     deliver: (_, _reply: ReplyReady) => {
       throw new Error('requestMachine: no deliver action provided');
     },
-  },
-  delays: {
-    requestTimeout: ({ context }) =>
-      commandOf(context).kind === 'backup.run' ? context.timeouts.backupMs : context.timeouts.defaultMs,
+    /** After any reply: hand the next queued request back to `waiting`, or finish closing. */
+    continueQueue: enqueueActions(({ context, enqueue }) => {
+      const [next, ...rest] = context.queue;
+      if (next) {
+        enqueue.assign({ queue: rest });
+        enqueue.raise({ type: 'REQUEST', request: next });
+      } else if (context.closing) {
+        enqueue.raise({ type: 'CONNECTION_CLOSED' });
+      }
+    }),
   },
   guards: {
-    hasQueued: ({ context }) => context.queue.length > 0,
-    closing: ({ context }) => context.closing,
-    parsedOk: ({ context }) => context.parsed?.ok === true,
-    isExit: ({ context }) => commandOf(context).kind === 'connection.exit',
+    isValid: ({ context, event }) => event.type === 'REQUEST' && commandOf(context, event.request) !== null,
+    isExit: ({ context, event }) => event.type === 'REQUEST' && commandOf(context, event.request)?.kind === 'connection.exit',
+    isCurrentAnswer: ({ context, event }) => (event.type === 'HANDLED' || event.type === 'FAILED') && isCurrent(context, event.requestId),
+    pastDeadline: ({ context, event }) => event.type === 'TICK' && context.current !== null && event.now >= context.current.deadline,
   },
 }).createMachine({
   id: 'requestFlow',
@@ -98,93 +157,88 @@ export const requestMachine = setup({
     timeouts: input.timeouts,
     queue: [],
     current: null,
-    parsed: null,
-    reply: null,
     closing: false,
   }),
-  on: {
-    REQUEST: { actions: assign({ queue: ({ context, event }) => [...context.queue, event.request] }) },
-    CONNECTION_CLOSED: { actions: assign({ closing: true }) },
-  },
+  invoke: { src: 'ticker' },
   initial: 'waiting',
   states: {
     waiting: {
-      always: [
-        { guard: 'hasQueued', target: 'received' },
-        { guard: 'closing', target: 'closed' },
-      ],
-    },
-    received: {
-      entry: assign(({ context }) => {
-        const [current, ...rest] = context.queue as [RequestReceived, ...RequestReceived[]];
-        return { current, queue: rest, parsed: context.codec.parse(current) };
-      }),
-      always: [
-        { guard: 'parsedOk', target: 'validated' },
-        {
-          target: 'replied',
-          actions: assign({
-            reply: ({ context }) => {
-              const { error } = context.parsed as Extract<ParseOutcome, { ok: false }>;
-              return replyWith(context, context.codec.renderError(context.current as RequestReceived, error));
-            },
-          }),
-        },
-      ],
-    },
-    validated: {
-      always: [
-        // `exit` needs no handler: it is an instruction to this very flow.
-        { guard: 'isExit', target: 'replied', actions: assign({ reply: ({ context }) => replyWith(context, '', true) }) },
-        { target: 'dispatched' },
-      ],
+      on: {
+        REQUEST: [
+          // `exit` needs no handler: it is an instruction to this very flow; what was queued behind it is dropped.
+          {
+            guard: 'isExit',
+            target: 'closed',
+            actions: { type: 'deliver', params: ({ context, event }) => reply(context, event.request, '', true) },
+          },
+          {
+            guard: 'isValid',
+            target: 'dispatched',
+            actions: [
+              assign({ current: ({ context, event }) => dispatchedFor(context, event.request) }),
+              {
+                type: 'dispatch',
+                params: ({ context, event }) => ({ requestId: event.request.requestId, command: commandOf(context, event.request) as Command }),
+              },
+            ],
+          },
+          {
+            actions: [{ type: 'deliver', params: ({ context, event }) => invalidReply(context, event.request) }, 'continueQueue'],
+          },
+        ],
+        CONNECTION_CLOSED: 'closed',
+      },
     },
     dispatched: {
-      entry: {
-        type: 'dispatch',
-        params: ({ context }) => ({ requestId: (context.current as RequestReceived).requestId, command: commandOf(context) }),
-      },
-      after: {
-        requestTimeout: {
-          target: 'replied',
-          actions: assign({
-            reply: ({ context }) =>
-              replyWith(
-                context,
-                context.codec.renderError(context.current as RequestReceived, {
-                  code: 'REQUEST_TIMEOUT',
-                  message: 'The request took too long; what it started may still finish.',
-                }),
-              ),
-          }),
-        },
-      },
       on: {
+        REQUEST: { actions: assign({ queue: ({ context, event }) => [...context.queue, event.request] }) },
+        CONNECTION_CLOSED: { actions: assign({ closing: true }) },
         HANDLED: {
-          guard: ({ context, event }) => isCurrent(context, event.requestId),
-          target: 'replied',
-          actions: assign({
-            reply: ({ context, event }) =>
-              replyWith(context, context.codec.renderResult(context.current as RequestReceived, event.result)),
-          }),
+          guard: 'isCurrentAnswer',
+          target: 'waiting',
+          actions: [
+            {
+              type: 'deliver',
+              params: ({ context, event }) => {
+                const { request } = context.current as Dispatched;
+                return reply(context, request, context.codec.renderResult(request, event.result));
+              },
+            },
+            assign({ current: null }),
+            'continueQueue',
+          ],
         },
         FAILED: {
-          guard: ({ context, event }) => isCurrent(context, event.requestId),
-          target: 'replied',
-          actions: assign({
-            reply: ({ context, event }) =>
-              replyWith(context, context.codec.renderError(context.current as RequestReceived, event.error)),
-          }),
+          guard: 'isCurrentAnswer',
+          target: 'waiting',
+          actions: [
+            {
+              type: 'deliver',
+              params: ({ context, event }) => {
+                const { request } = context.current as Dispatched;
+                return reply(context, request, context.codec.renderError(request, event.error));
+              },
+            },
+            assign({ current: null }),
+            'continueQueue',
+          ],
+        },
+        TICK: {
+          guard: 'pastDeadline',
+          target: 'waiting',
+          actions: [
+            {
+              type: 'deliver',
+              params: ({ context }) => {
+                const { request } = context.current as Dispatched;
+                return reply(context, request, context.codec.renderError(request, TIMEOUT_ERROR));
+              },
+            },
+            assign({ current: null }),
+            'continueQueue',
+          ],
         },
       },
-    },
-    replied: {
-      entry: { type: 'deliver', params: ({ context }) => context.reply as ReplyReady },
-      always: [
-        // After `exit`, whatever else the client queued on this connection is dropped with it.
-        { guard: ({ context }) => context.reply?.close === true, target: 'closed' },
-        { target: 'waiting', actions: assign({ current: null, parsed: null, reply: null }) },
-      ],
     },
     closed: { type: 'final' },
   },

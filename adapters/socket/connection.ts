@@ -117,6 +117,7 @@ export class Connection {
         dialect: 'text',
         text: frame.text,
         framing: frame.framing,
+        receivedAt: this.#clock.now(),
         ...(frame.problem ? { problem: frame.problem } : {}),
       });
     }

@@ -7,6 +7,7 @@ import { toErrorShape } from '../errors/safekeep-error.ts';
 import type { CommandHandler } from '../protocol/commands.ts';
 import type { DialectCodec } from '../protocol/dialect.ts';
 import type { Dialect } from '../protocol/messages.ts';
+import { ticker } from './ticker.ts';
 
 type FlowActor = ActorRefFrom<typeof requestMachine>;
 
@@ -58,6 +59,7 @@ export class RequestRouter {
     const existing = this.#flows.get(connectionId);
     if (existing) return existing;
     const machine = requestMachine.provide({
+      actors: { ticker: ticker(this.#clock) },
       actions: {
         dispatch: ({ self }, { requestId, command }) => {
           this.#handler(command, { requestId }).then(

@@ -37,6 +37,8 @@ export interface RequestReceived {
   readonly text: string;
   readonly framing: Framing;
   readonly problem?: TransportProblem;
+  /** When the transport had the whole request, on the host's clock; time limits count from here. */
+  readonly receivedAt: number;
 }
 
 export interface ReplyReady {

@@ -5,12 +5,14 @@ import { requestMachine, type DispatchParams } from '../../machines/request.mach
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
 import { textDialect } from '../../src/protocol/text-dialect.ts';
 import type { Framing, ReplyReady, RequestReceived } from '../../src/protocol/messages.ts';
+import { ticker } from '../../src/host/ticker.ts';
 
 function startFlow() {
   const clock = new VirtualClock(0);
   const dispatched: DispatchParams[] = [];
   const replies: ReplyReady[] = [];
   const machine = requestMachine.provide({
+    actors: { ticker: ticker(clock) },
     actions: {
       dispatch: (_, params) => dispatched.push(params),
       deliver: (_, reply) => replies.push(reply),
@@ -26,7 +28,7 @@ function startFlow() {
     const requestId = `req_${++n}`;
     actor.send({
       type: 'REQUEST',
-      request: { connectionId: 'conn_1', requestId, dialect: 'text', text, framing, ...(problem ? { problem } : {}) },
+      request: { connectionId: 'conn_1', requestId, dialect: 'text', text, framing, receivedAt: clock.now(), ...(problem ? { problem } : {}) },
     });
     return requestId;
   };
@@ -38,8 +40,9 @@ function startFlow() {
 }
 
 describe('request flow machine', () => {
-  it('moves a valid request from received through dispatched and waits for its handler', () => {
+  it('validates a received request, dispatches it and waits for its handler', () => {
     const flow = startFlow();
+    assert.equal(flow.state(), 'waiting');
     const id = flow.send('revert');
     assert.equal(flow.state(), 'dispatched');
     assert.deepEqual(flow.dispatched, [{ requestId: id, command: { kind: 'backup.revert', job: null } }]);
@@ -85,6 +88,7 @@ describe('request flow machine', () => {
     const flow = startFlow();
     const slow = flow.send('revert', 'line');
     flow.clock.advance(4_999);
+    assert.equal(flow.state(), 'dispatched');
     assert.equal(flow.replies.length, 0);
     flow.clock.advance(1);
     assert.match(flow.replies[0]?.text ?? '', /^Error \(REQUEST_TIMEOUT\)/);
@@ -111,12 +115,53 @@ describe('request flow machine', () => {
     assert.equal(flow.actor.getSnapshot().status, 'done');
   });
 
+  it('counts the time limit from when the request was received, queueing included', () => {
+    const flow = startFlow();
+    const first = flow.send('revert', 'line');
+    flow.send('revert', 'line');
+    flow.clock.advance(3_000);
+    flow.actor.send({ type: 'HANDLED', requestId: first, result: flow.revertResult('/a') });
+    flow.clock.advance(2_000);
+    assert.deepEqual(flow.replies.map((reply) => reply.text.slice(0, 24)), ['/a\n', 'Error (REQUEST_TIMEOUT):']);
+  });
+
+  it('answers an invalid request queued behind a slow one in its turn', () => {
+    const flow = startFlow();
+    const first = flow.send('backup', 'line');
+    flow.send('nonsense', 'line');
+    const third = flow.send('revert', 'line');
+    assert.equal(flow.replies.length, 0);
+    flow.actor.send({ type: 'HANDLED', requestId: first, result: { kind: 'backup.run', outcome: 'copied', version: flow.revertResult('/v').version! } });
+    assert.deepEqual(flow.replies.map((reply) => reply.text), ['Backup completed\n', "Invalid request command 'nonsense' sent.\n"]);
+    assert.equal(flow.dispatched.at(-1)?.requestId, third);
+  });
+
+  it('stops at exit queued behind other requests, after answering them', () => {
+    const flow = startFlow();
+    const first = flow.send('revert', 'line');
+    flow.send('exit', 'line');
+    flow.send('revert', 'line');
+    flow.actor.send({ type: 'HANDLED', requestId: first, result: flow.revertResult('/a') });
+    assert.deepEqual(flow.replies.map((reply) => [reply.text, reply.close]), [['/a\n', false], ['', true]]);
+    assert.equal(flow.actor.getSnapshot().status, 'done');
+  });
+
+  it('stops at once when the connection closes with nothing queued', () => {
+    const flow = startFlow();
+    flow.actor.send({ type: 'CONNECTION_CLOSED' });
+    assert.equal(flow.actor.getSnapshot().status, 'done');
+    assert.equal(flow.clock.pendingTimers, 0, 'its ticker is stopped with it');
+  });
+
   it('finishes queued requests after the connection closes, then stops', () => {
     const flow = startFlow();
     const id = flow.send('backup');
+    const queued = flow.send('revert');
     flow.actor.send({ type: 'CONNECTION_CLOSED' });
     assert.equal(flow.actor.getSnapshot().status, 'active');
     flow.actor.send({ type: 'HANDLED', requestId: id, result: { kind: 'backup.run', outcome: 'copied', version: flow.revertResult('/v').version! } });
+    assert.equal(flow.actor.getSnapshot().status, 'active');
+    flow.actor.send({ type: 'HANDLED', requestId: queued, result: flow.revertResult('/v') });
     assert.equal(flow.actor.getSnapshot().status, 'done');
   });
 

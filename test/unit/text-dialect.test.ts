@@ -9,6 +9,7 @@ const request = (text: string, framing: RequestReceived['framing'] = 'bare'): Re
   dialect: 'text',
   text,
   framing,
+  receivedAt: 0,
 });
 
 describe('text dialect', () => {
