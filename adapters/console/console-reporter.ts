@@ -57,6 +57,14 @@ export class ConsoleReporter implements HostAdapter {
         const removed = `removed ${versionIds.length} old version${versionIds.length === 1 ? '' : 's'}`;
         return error ? `[${jobId}] ${removed}, then pruning stopped (${error.code}): ${error.message}` : `[${jobId}] ${removed}`;
       }
+      case 'backup.jobs.loaded': {
+        const { leftoversRemoved, missingVersionIds } = event.payload;
+        const notes = [
+          leftoversRemoved > 0 ? `removed ${leftoversRemoved} partial cop${leftoversRemoved === 1 ? 'y' : 'ies'} left by an interrupted run` : '',
+          missingVersionIds.length > 0 ? `versions missing on disk, not offered for revert: ${missingVersionIds.join(', ')}` : '',
+        ].filter(Boolean);
+        return notes.length > 0 ? `catalog: ${notes.join('; ')}` : null;
+      }
       case 'backup.paused':
         return `[${event.payload.jobId}] paused`;
       case 'backup.resumed':

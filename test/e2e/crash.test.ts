@@ -1,0 +1,72 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { TEMP_FILE_PREFIX } from '../../src/backup/version-name.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+import { TestClient } from '../helpers/test-client.ts';
+import { spawnSafekeep } from '../helpers/safekeep-process.ts';
+
+const LARGE = 256 * 1024 * 1024;
+
+async function listOrEmpty(directory: string): Promise<string[]> {
+  return readdir(directory).catch(() => []);
+}
+
+/** Waits until a partial copy shows up in `directory` (a condition, checked every few ms, bounded). */
+async function partialCopyAppears(directory: string): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const partial = (await listOrEmpty(directory)).find((name) => name.startsWith(TEMP_FILE_PREFIX));
+    if (partial) return partial;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`no partial copy appeared in ${directory}`);
+}
+
+async function registeredVersions(dataDir: string): Promise<Record<string, { path: string }>> {
+  const text = await readFile(path.join(dataDir, 'store', 'backup.versions.json'), 'utf8');
+  return JSON.parse(text).documents;
+}
+
+describe('kill -9 during a large copy', () => {
+  it('leaves no registered partial version, keeps the earlier one, and cleans up on the next start', async () => {
+    const root = await tempDir('crash');
+    const source = path.join(root, 'data.bin');
+    const dataDir = path.join(root, 'safekeep-data');
+    const jobDir = path.join(dataDir, 'backups', 'data.bin');
+    const args = ['--source', 'data.bin', '--interval', '1h', '--port', '0'];
+
+    await writeFile(source, 'small v1');
+    const first = spawnSafekeep(args, root);
+    const port = await first.port();
+    await first.waitFor('stderr', /\[data\.bin\] done/);
+    const [v1] = Object.values(await registeredVersions(dataDir));
+    assert.ok(v1);
+
+    await truncate(source, LARGE);
+    const client = await TestClient.connect(port);
+    client.send('backup');
+    const partial = await partialCopyAppears(jobDir);
+    first.child.kill('SIGKILL');
+    assert.equal((await first.exited).signal, 'SIGKILL');
+
+    // What the crash left: the partial copy and the lock, but the catalog lists only v1.
+    assert.ok((await listOrEmpty(jobDir)).includes(partial), 'the kill landed mid-copy');
+    assert.ok((await listOrEmpty(dataDir)).includes('safekeep.lock'));
+    assert.deepEqual(Object.values(await registeredVersions(dataDir)), [v1]);
+
+    const second = spawnSafekeep(args, root);
+    const secondPort = await second.port();
+    assert.match(second.stderr, /removed 1 partial copy left by an interrupted run/);
+    assert.deepEqual(await listOrEmpty(jobDir), [path.basename(v1.path)]);
+    const again = await TestClient.connect(secondPort);
+    again.send('revert');
+    const reverted = await again.recv();
+    assert.equal(reverted, v1.path);
+    assert.equal(await readFile(reverted, 'utf8'), 'small v1');
+    again.destroy();
+    client.destroy();
+    await second.stop();
+  });
+});
