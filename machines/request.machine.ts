@@ -2,6 +2,7 @@ import { assign, enqueueActions, fromCallback, setup } from 'xstate';
 import type { ErrorShape } from '../src/errors/safekeep-error.ts';
 import type { Command, CommandResult } from '../src/protocol/commands.ts';
 import type { DialectCodec, ParseOutcome } from '../src/protocol/dialect.ts';
+import { RequestTimeoutError } from '../src/protocol/errors.ts';
 import type { ReplyReady, RequestReceived } from '../src/protocol/messages.ts';
 
 /**
@@ -71,10 +72,7 @@ export interface DispatchParams {
   readonly command: Command;
 }
 
-export const TIMEOUT_ERROR: ErrorShape = {
-  code: 'REQUEST_TIMEOUT',
-  message: 'The request took too long; what it started may still finish.',
-};
+export const TIMEOUT_ERROR: ErrorShape = new RequestTimeoutError('The request took too long; what it started may still finish.').toShape();
 
 // Guards and actions both need a request's parse; it is pure, so each request is parsed once.
 const parses = new WeakMap<RequestReceived, ParseOutcome>();

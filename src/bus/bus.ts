@@ -61,6 +61,11 @@ export class Bus {
     return this.on$(name).pipe(filter(predicate));
   }
 
+  /** Listens to one event by callback; returns the function that stops listening. */
+  on<K extends BusEventName>(name: K, listener: (payload: BusEvents[K]) => void | Promise<void>): () => void {
+    return this.#emitter.on(name, listener);
+  }
+
   /** Resolves with the next payload of `name` that satisfies `predicate`. */
   once<K extends BusEventName>(name: K, predicate: (payload: BusEvents[K]) => boolean = () => true): Promise<BusEvents[K]> {
     return new Promise((resolve) => {

@@ -1,6 +1,7 @@
-import type { ErrorShape } from '../errors/safekeep-error.ts';
+import type { ErrorShape, SafekeepError } from '../errors/safekeep-error.ts';
 import type { CommandResult } from './commands.ts';
 import type { DialectCodec, ParseOutcome } from './dialect.ts';
+import { InvalidEncodingError, InvalidRequestError, RequestTooLongError } from './errors.ts';
 import type { RequestReceived } from './messages.ts';
 
 /** Longest piece of a bad request echoed back in the invalid-request reply. */
@@ -14,8 +15,8 @@ const MAX_ECHO_CHARS = 1024;
  */
 export const textDialect: DialectCodec = {
   parse(request): ParseOutcome {
-    if (request.problem === 'too-long') return fail('REQUEST_TOO_LONG', 'Request too long.');
-    if (request.problem === 'invalid-utf8') return fail('INVALID_ENCODING', 'Invalid request: it is not UTF-8 text.');
+    if (request.problem === 'too-long') return fail(new RequestTooLongError('Request too long.'));
+    if (request.problem === 'invalid-utf8') return fail(new InvalidEncodingError('Invalid request: it is not UTF-8 text.'));
     const [verb = '', ...args] = request.text.trim().split(/\s+/);
     const job = args.length === 1 ? (args[0] ?? null) : null;
     if (args.length <= 1) {
@@ -28,7 +29,7 @@ export const textDialect: DialectCodec = {
           if (args.length === 0) return { ok: true, command: { kind: 'connection.exit' } };
       }
     }
-    return fail('INVALID_REQUEST', `Invalid request command '${echo(request.text)}' sent.`);
+    return fail(new InvalidRequestError(`Invalid request command '${echo(request.text)}' sent.`));
   },
 
   renderResult(request, result: CommandResult): string {
@@ -43,12 +44,19 @@ export const textDialect: DialectCodec = {
   },
 
   renderError(request, error: ErrorShape): string {
-    return frame(request, error.code === 'INVALID_REQUEST' || error.code === 'INVALID_ENCODING' || error.code === 'REQUEST_TOO_LONG' ? error.message : `Error (${error.code}): ${error.message}`);
+    // The seed's own replies stand alone; everything else says which error it is.
+    return frame(request, BARE_ERROR_CODES.has(error.code) ? error.message : `Error (${error.code}): ${error.message}`);
   },
 };
 
-function fail(code: string, message: string): ParseOutcome {
-  return { ok: false, error: { code, message } };
+const BARE_ERROR_CODES = new Set([
+  new InvalidRequestError('').code,
+  new InvalidEncodingError('').code,
+  new RequestTooLongError('').code,
+]);
+
+function fail(error: SafekeepError): ParseOutcome {
+  return { ok: false, error: error.toShape() };
 }
 
 function frame(request: RequestReceived, text: string): string {

@@ -2,26 +2,15 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TEMP_FILE_PREFIX } from '../../src/backup/version-name.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { TestClient } from '../helpers/test-client.ts';
 import { spawnSafekeep } from '../helpers/safekeep-process.ts';
+import { partialCopyAppears } from '../helpers/partial-copy.ts';
 
 const LARGE = 256 * 1024 * 1024;
 
 async function listOrEmpty(directory: string): Promise<string[]> {
   return readdir(directory).catch(() => []);
-}
-
-/** Waits until a partial copy shows up in `directory` (a condition, checked every few ms, bounded). */
-async function partialCopyAppears(directory: string): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const partial = (await listOrEmpty(directory)).find((name) => name.startsWith(TEMP_FILE_PREFIX));
-    if (partial) return partial;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`no partial copy appeared in ${directory}`);
 }
 
 async function registeredVersions(dataDir: string): Promise<Record<string, { path: string }>> {

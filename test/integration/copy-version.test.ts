@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat, utimes, writeFile, mkdir, chmod } from 'node:fs/promises';
+import { appendFile, readdir, readFile, stat, truncate, utimes, writeFile, mkdir, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { copyVersion, type CopyVersionRequest } from '../../src/backup/copy-version.ts';
 import { removeLeftoverTempFiles } from '../../src/backup/version-files.ts';
@@ -9,6 +9,7 @@ import { tempFileName } from '../../src/backup/version-name.ts';
 import { SafekeepError } from '../../src/errors/safekeep-error.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { readOnlyDir, tinyDir } from '../helpers/restricted-dir.ts';
+import { partialCopyAppears } from '../helpers/partial-copy.ts';
 
 const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 
@@ -169,6 +170,17 @@ describe('copying a version', () => {
     } finally {
       await tiny.release();
     }
+  });
+
+  it('discards the copy with SOURCE_CHANGED_DURING_COPY when the source is written to meanwhile', async () => {
+    const { sourcePath, destinationDir, request } = await setup();
+    await writeFile(sourcePath, '');
+    await truncate(sourcePath, 128 * 1024 * 1024);
+    const copying = copyVersion(request());
+    await partialCopyAppears(destinationDir);
+    await appendFile(sourcePath, 'a late write');
+    await assert.rejects(copying, assertCode('SOURCE_CHANGED_DURING_COPY'));
+    assert.deepEqual(await readdir(destinationDir), []);
   });
 
   it('removes the temp file when the copy is aborted', async () => {

@@ -1,10 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir, rm, stat, writeFile, utimes } from 'node:fs/promises';
+import { readFile, readdir, rm, stat, truncate, writeFile, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { collect, startTestHost, writeSource, START } from '../helpers/host-harness.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
+import { partialCopies, partialCopyAppears } from '../helpers/partial-copy.ts';
 
 const MINUTE = 60_000;
 
@@ -196,5 +197,24 @@ describe('backup host on a virtual clock', () => {
     assert.equal((await stat(version.path)).mode & 0o777, 0o600);
     assert.equal((await stat(path.join(dataDir, 'store', 'backup.versions.json'))).mode & 0o777, 0o600);
     await host.stop();
+  });
+
+  it('abandons a running copy on stop: the waiting request gets COPY_ABORTED and no temp file is left', async () => {
+    const root = await tempDir('host');
+    const source = await writeSource(root, 'big.bin', '');
+    await truncate(source, 256 * 1024 * 1024);
+    const dataDir = path.join(root, 'data');
+    const { host } = await startTestHost(dataDir, { jobs: [{ sourcePath: source, intervalMs: 60 * MINUTE }] });
+    // Settled into a value at once: it rejects during stop(), before an assertion could attach.
+    const requested = host.runBackup().then(
+      () => 'completed',
+      (error: { code?: string }) => error.code,
+    );
+    const jobDir = path.join(dataDir, 'backups', 'big.bin');
+    await partialCopyAppears(jobDir);
+    await host.stop();
+    assert.equal(await requested, 'COPY_ABORTED');
+    assert.deepEqual(await partialCopies(jobDir), []);
+    assert.equal(host.newestVersion(), null);
   });
 });

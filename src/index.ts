@@ -1,0 +1,73 @@
+/**
+ * safekeep's public API: everything an embedding app may import. Anything not
+ * named here is internal and may change.
+ *
+ * @example
+ * import { startHost } from 'safekeep';
+ * const host = await startHost({ dataDir: './data', jobs: [{ sourcePath: './notes.json', intervalMs: 60_000 }], socket: false });
+ * host.bus.on$('backup.completed').subscribe((event) => console.log(event.version.path));
+ */
+
+// The host
+export { startHost, Host } from './host/host.ts';
+export type { JobStatus } from './host/host.ts';
+export type { HostOptions, SocketOptions } from './host/host-options.ts';
+export type { CompletedRun } from './host/backup-scheduler.ts';
+export type { HostAdapter } from './ports/host-adapter.ts';
+
+// The bus and its events
+export { Bus } from './bus/bus.ts';
+export type { BusOptions } from './bus/bus.ts';
+export type { BusEvents, BusEventName, BusEvent, HostStarted, HostStopping } from './bus/events.ts';
+export type {
+  BackupCompleted,
+  BackupCopyStarted,
+  BackupFailed,
+  BackupJobsLoaded,
+  BackupJobState,
+  BackupPruned,
+  BackupScheduled,
+} from './backup/events.ts';
+export type {
+  ConnectionCloseReason,
+  ConnectionClosed,
+  ConnectionOpened,
+  Dialect,
+  Framing,
+  ReplyReady,
+  ReplySent,
+  RequestReceived,
+  TransportProblem,
+} from './protocol/messages.ts';
+export type { StoreCommand, StoreOp, StoreResult } from './store/messages.ts';
+
+// Backup domain
+export type { BackupJob, BackupJobSpec } from './backup/job.ts';
+export type { BackupVersion, SourceFingerprint } from './backup/version.ts';
+export type { RunOutcome } from './backup/run-outcome.ts';
+export { parseInterval, formatInterval } from './backup/interval.ts';
+
+// Time and ids
+export { systemClock } from './clock/clock.ts';
+export type { Clock, TimerHandle } from './clock/clock.ts';
+export { VirtualClock } from './clock/virtual-clock.ts';
+export { randomIds, sequentialIds } from './ids/ids.ts';
+export type { IdSource } from './ids/ids.ts';
+
+// Errors: one class per failure, each with a stable code
+export { SafekeepError } from './errors/safekeep-error.ts';
+export type { ErrorShape } from './errors/safekeep-error.ts';
+export {
+  CopyAbortedError,
+  DestinationFullError,
+  DestinationNotWritableError,
+  NoBackupJobError,
+  SourceChangedDuringCopyError,
+  SourceNotAFileError,
+  SourceNotFoundError,
+  SourceUnreadableError,
+  UnknownJobError,
+  VerificationFailedError,
+} from './backup/errors.ts';
+export { DataDirLockedError, InvalidStoreCommandError, StoreCorruptError, StoreUnavailableError, StoreWriteFailedError } from './store/errors.ts';
+export { InvalidEncodingError, InvalidRequestError, ListenFailedError, RequestTimeoutError, RequestTooLongError } from './protocol/errors.ts';

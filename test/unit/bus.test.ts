@@ -1,0 +1,70 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Bus } from '../../src/bus/bus.ts';
+import type { BusEvent } from '../../src/bus/events.ts';
+
+const paused = { jobId: 'notes.json' };
+
+describe('the bus', () => {
+  it('delivers each event to the subscribers of its name, in emit order', async () => {
+    const bus = new Bus();
+    const seen: string[] = [];
+    const paused$ = bus.on$('backup.paused').subscribe((event) => seen.push(`paused ${event.jobId}`));
+    const resumed$ = bus.on$('backup.resumed').subscribe((event) => seen.push(`resumed ${event.jobId}`));
+    void bus.emit('backup.paused', { jobId: 'a' });
+    void bus.emit('backup.resumed', { jobId: 'a' });
+    await bus.emit('backup.paused', { jobId: 'b' });
+    assert.deepEqual(seen, ['paused a', 'resumed a', 'paused b']);
+    paused$.unsubscribe();
+    resumed$.unsubscribe();
+    assert.equal(bus.listenerCount(), 0);
+  });
+
+  it('gives every event with its name on events$, through one shared listener', async () => {
+    const bus = new Bus();
+    const first: BusEvent[] = [];
+    const second: BusEvent[] = [];
+    const a = bus.events$.subscribe((event) => first.push(event));
+    const b = bus.events$.subscribe((event) => second.push(event));
+    await bus.emit('backup.paused', paused);
+    assert.deepEqual(first, [{ name: 'backup.paused', payload: paused }]);
+    assert.deepEqual(second, first);
+    a.unsubscribe();
+    b.unsubscribe();
+  });
+
+  it('keeps delivering when one listener throws, and reports the error instead of rejecting', async () => {
+    const errors: string[] = [];
+    const bus = new Bus({ onListenerError: (error, name) => errors.push(`${name}: ${(error as Error).message}`) });
+    const delivered: string[] = [];
+    bus.on('backup.paused', () => {
+      throw new Error('bad listener');
+    });
+    bus.on$('backup.paused').subscribe((event) => delivered.push(event.jobId));
+    await bus.emit('backup.paused', paused);
+    assert.deepEqual(delivered, ['notes.json']);
+    assert.deepEqual(errors, ['backup.paused: bad listener']);
+  });
+
+  it('resolves once with the next matching event', async () => {
+    const bus = new Bus();
+    const next = bus.once('backup.paused', (event) => event.jobId === 'b');
+    await bus.emit('backup.paused', { jobId: 'a' });
+    await bus.emit('backup.paused', { jobId: 'b' });
+    assert.deepEqual(await next, { jobId: 'b' });
+    assert.equal(bus.listenerCount('backup.paused'), 0);
+  });
+
+  it('rejects wrong names and payloads at compile time', () => {
+    const bus = new Bus();
+    const typeOnly = () => {
+      // @ts-expect-error: no such event
+      void bus.emit('backup.finished', paused);
+      // @ts-expect-error: the payload of backup.paused has a jobId, not an id
+      void bus.emit('backup.paused', { id: 'x' });
+      // @ts-expect-error: subscribers get the payload type of their event
+      bus.on$('backup.paused').subscribe((event) => event.version);
+    };
+    assert.equal(typeof typeOnly, 'function');
+  });
+});
