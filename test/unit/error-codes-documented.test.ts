@@ -6,8 +6,9 @@ import * as safekeep from '../../src/index.ts';
 describe('error codes', () => {
   it('are each documented in the README', async () => {
     const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
-    const errorClasses = Object.values(safekeep).filter(
-      (value): value is new (message: string) => safekeep.SafekeepError =>
+    type ErrorClass = new (message: string) => safekeep.SafekeepError;
+    const errorClasses = Object.values(safekeep as Record<string, unknown>).filter(
+      (value): value is ErrorClass =>
         typeof value === 'function' && value.prototype instanceof safekeep.SafekeepError,
     );
     assert.ok(errorClasses.length >= 15);
