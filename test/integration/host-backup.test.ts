@@ -6,6 +6,7 @@ import { tempDir } from '../helpers/temp-dir.ts';
 import { collect, startTestHost, writeSource, START } from '../helpers/host-harness.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
 import { partialCopies, partialCopyAppears } from '../helpers/partial-copy.ts';
+import { TestClient } from '../helpers/test-client.ts';
 
 const MINUTE = 60_000;
 
@@ -216,5 +217,30 @@ describe('backup host on a virtual clock', () => {
     assert.equal(await requested, 'COPY_ABORTED');
     assert.deepEqual(await partialCopies(jobDir), []);
     assert.equal(host.newestVersion(), null);
+  });
+
+  it('never returns the copy in progress: revert answers the previous complete version meanwhile', async () => {
+    const root = await tempDir('host');
+    const source = await writeSource(root, 'data.bin', 'small v1');
+    const dataDir = path.join(root, 'data');
+    const { host, clock } = await startTestHost(dataDir, {
+      jobs: [{ sourcePath: source, intervalMs: 60 * MINUTE }],
+      socket: { host: '127.0.0.1', port: 0 },
+    });
+    const completed = collect(host, 'backup.completed');
+    clock.advance(0);
+    const v1 = (await completed.next()).version;
+    await truncate(source, 256 * 1024 * 1024);
+    const running = host.runBackup();
+    await partialCopyAppears(path.join(dataDir, 'backups', 'data.bin'));
+    const client = await TestClient.connect(host.address!.port);
+    client.send('revert\n');
+    assert.deepEqual(await client.lines(1), [v1.path]);
+    const v2 = (await running).version;
+    client.send('revert\n');
+    assert.deepEqual(await client.lines(1), [v2.path]);
+    assert.equal((await stat(v2.path)).size, 256 * 1024 * 1024);
+    client.destroy();
+    await host.stop();
   });
 });

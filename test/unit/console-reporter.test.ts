@@ -1,0 +1,45 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { ConsoleReporter } from '../../adapters/console/console-reporter.ts';
+import { Bus } from '../../src/bus/bus.ts';
+import { VirtualClock } from '../../src/clock/virtual-clock.ts';
+
+async function reporterOn(verbose = false) {
+  const bus = new Bus();
+  const out = new PassThrough({ encoding: 'utf8' });
+  let text = '';
+  out.on('data', (chunk: string) => (text += chunk));
+  const reporter = new ConsoleReporter({ out, clock: new VirtualClock(Date.parse('2026-11-24T09:00:00Z')), verbose });
+  await reporter.start(bus);
+  return { bus, reporter, lines: () => text.split('\n').filter(Boolean) };
+}
+
+describe('console reporter', () => {
+  it('logs a failed run with its code and reason', async () => {
+    const { bus, lines, reporter } = await reporterOn();
+    await bus.emit('backup.failed', {
+      jobId: 'notes.json',
+      runId: 'notes.json#3',
+      at: 0,
+      error: { code: 'DESTINATION_FULL', message: 'No space left for the copy in /backups/notes.json' },
+      attempt: 2,
+      requestIds: [],
+    });
+    assert.deepEqual(lines(), [
+      '2026-11-24T09:00:00.000Z [notes.json] failed (DESTINATION_FULL): No space left for the copy in /backups/notes.json [failure 2 in a row]',
+    ]);
+    await reporter.stop();
+  });
+
+  it('logs what start-up cleaned, and says nothing of requests unless verbose', async () => {
+    const { bus, lines, reporter } = await reporterOn();
+    await bus.emit('backup.jobs.loaded', { jobs: [], activeJobIds: [], missingVersionIds: ['a@1'], leftoversRemoved: 2 });
+    await bus.emit('request.received', { connectionId: 'c', requestId: 'r', dialect: 'text', text: 'revert', framing: 'bare', receivedAt: 0 });
+    await bus.emit('connection.opened', { connectionId: 'c', dialect: 'text', remoteAddress: '127.0.0.1', remotePort: 5 });
+    assert.deepEqual(lines(), [
+      '2026-11-24T09:00:00.000Z catalog: removed 2 partial copies left by an interrupted run; versions missing on disk, not offered for revert: a@1',
+    ]);
+    await reporter.stop();
+  });
+});
