@@ -108,6 +108,12 @@ const invalidReply = (context: RequestFlowContext, request: RequestReceived): Re
   return reply(context, request, context.codec.renderError(request, outcome.error));
 };
 
+/** The reply to the dispatched request, rendered by `render`. */
+const replyToCurrent = (context: RequestFlowContext, render: (request: RequestReceived) => string): ReplyReady => {
+  const { request } = context.current as Dispatched;
+  return reply(context, request, render(request));
+};
+
 const isCurrent = (context: RequestFlowContext, requestId: string): boolean => context.current?.request.requestId === requestId;
 
 export const requestMachine = setup({
@@ -132,6 +138,7 @@ export const requestMachine = setup({
     },
     /** After any reply: hand the next queued request back to `waiting`, or finish closing. */
     continueQueue: enqueueActions(({ context, enqueue }) => {
+      if (context.current) enqueue.assign({ current: null });
       const [next, ...rest] = context.queue;
       if (next) {
         enqueue.assign({ queue: rest });
@@ -195,14 +202,7 @@ export const requestMachine = setup({
           guard: 'isCurrentAnswer',
           target: 'waiting',
           actions: [
-            {
-              type: 'deliver',
-              params: ({ context, event }) => {
-                const { request } = context.current as Dispatched;
-                return reply(context, request, context.codec.renderResult(request, event.result));
-              },
-            },
-            assign({ current: null }),
+            { type: 'deliver', params: ({ context, event }) => replyToCurrent(context, (request) => context.codec.renderResult(request, event.result)) },
             'continueQueue',
           ],
         },
@@ -210,14 +210,7 @@ export const requestMachine = setup({
           guard: 'isCurrentAnswer',
           target: 'waiting',
           actions: [
-            {
-              type: 'deliver',
-              params: ({ context, event }) => {
-                const { request } = context.current as Dispatched;
-                return reply(context, request, context.codec.renderError(request, event.error));
-              },
-            },
-            assign({ current: null }),
+            { type: 'deliver', params: ({ context, event }) => replyToCurrent(context, (request) => context.codec.renderError(request, event.error)) },
             'continueQueue',
           ],
         },
@@ -225,14 +218,7 @@ export const requestMachine = setup({
           guard: 'pastDeadline',
           target: 'waiting',
           actions: [
-            {
-              type: 'deliver',
-              params: ({ context }) => {
-                const { request } = context.current as Dispatched;
-                return reply(context, request, context.codec.renderError(request, TIMEOUT_ERROR));
-              },
-            },
-            assign({ current: null }),
+            { type: 'deliver', params: ({ context }) => replyToCurrent(context, (request) => context.codec.renderError(request, TIMEOUT_ERROR)) },
             'continueQueue',
           ],
         },
