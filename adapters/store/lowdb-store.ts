@@ -7,7 +7,7 @@ import type { HostAdapter } from '../../src/ports/host-adapter.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
 import { InvalidStoreCommandError } from '../../src/store/errors.ts';
 import type { StoreCommand, StoreResult } from '../../src/store/messages.ts';
-import { Collection } from './collection.ts';
+import { ShardedCollection } from './sharded-collection.ts';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
 import { STORE_TEMP_SUFFIX } from './write-file-durably.ts';
 
@@ -15,14 +15,18 @@ export interface LowdbStoreOptions {
   /** The data directory this process will own (created 0700 if missing). */
   readonly dataDir: string;
   readonly ids: IdSource;
+  /** Shards of a new collection; default 256. An existing collection keeps the count it was made with. */
+  readonly shardsPerCollection?: number;
 }
+
+export const DEFAULT_SHARDS_PER_COLLECTION = 256;
 
 const COLLECTION_NAME = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/;
 const MAX_KEY_LENGTH = 1024;
 
 /**
- * The store adapter: lowdb files in `<dataDir>/store`, one per collection,
- * written durably. It answers `store.command` events with `store.result`
+ * The store adapter: lowdb files in `<dataDir>/store/<collection>/`, each
+ * collection sharded by key (see ShardedCollection), written durably. It answers `store.command` events with `store.result`
  * events and is reached in no other way. It owns the data directory through a
  * lock file for as long as it runs.
  */
@@ -30,7 +34,7 @@ export class LowdbStore implements HostAdapter {
   readonly name = 'store';
   readonly #options: LowdbStoreOptions;
   readonly #storeDir: string;
-  readonly #collections = new Map<string, Collection>();
+  readonly #collections = new Map<string, ShardedCollection>();
   #lock: DataDirLock | null = null;
   #subscription: Subscription | null = null;
 
@@ -71,17 +75,22 @@ export class LowdbStore implements HostAdapter {
           return { commandId: command.commandId, ok: true, value: await collection.get(checkedKey(command.key)) };
         case 'list':
           return { commandId: command.commandId, ok: true, value: await collection.list() };
+        case 'keys':
+          return { commandId: command.commandId, ok: true, value: await collection.keys() };
+        case 'count':
+          return { commandId: command.commandId, ok: true, value: await collection.count() };
       }
     } catch (error) {
       return { commandId: command.commandId, ok: false, error: toErrorShape(error) };
     }
   }
 
-  async #collection(name: string): Promise<Collection> {
+  async #collection(name: string): Promise<ShardedCollection> {
     if (!COLLECTION_NAME.test(name)) throw new InvalidStoreCommandError(`'${name}' is not a valid collection name`);
     let collection = this.#collections.get(name);
     if (!collection) {
-      collection = new Collection(path.join(this.#storeDir, `${name}.json`), this.#options.ids);
+      const shards = this.#options.shardsPerCollection ?? DEFAULT_SHARDS_PER_COLLECTION;
+      collection = new ShardedCollection(path.join(this.#storeDir, name), this.#options.ids, shards);
       this.#collections.set(name, collection);
     }
     await collection.loaded;
@@ -89,9 +98,9 @@ export class LowdbStore implements HostAdapter {
   }
 
   async #removeLeftoverTempFiles(): Promise<void> {
-    const names = await readdir(this.#storeDir);
+    const entries = await readdir(this.#storeDir, { recursive: true });
     await Promise.all(
-      names.filter((name) => name.endsWith(STORE_TEMP_SUFFIX)).map((name) => unlink(path.join(this.#storeDir, name))),
+      entries.filter((entry) => entry.endsWith(STORE_TEMP_SUFFIX)).map((entry) => unlink(path.join(this.#storeDir, entry))),
     );
   }
 }

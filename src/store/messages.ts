@@ -11,7 +11,10 @@ export type StoreCommand =
   | { readonly commandId: string; readonly op: 'put'; readonly collection: string; readonly key: string; readonly value: unknown }
   | { readonly commandId: string; readonly op: 'delete'; readonly collection: string; readonly key: string }
   | { readonly commandId: string; readonly op: 'get'; readonly collection: string; readonly key: string }
-  | { readonly commandId: string; readonly op: 'list'; readonly collection: string };
+  | { readonly commandId: string; readonly op: 'list'; readonly collection: string }
+  /** Every key of a collection, without reading documents out. */
+  | { readonly commandId: string; readonly op: 'keys'; readonly collection: string }
+  | { readonly commandId: string; readonly op: 'count'; readonly collection: string };
 
 export type StoreOp = StoreCommand['op'];
 

@@ -55,6 +55,14 @@ export class StoreClient {
     return ((await this.#send({ op: 'list', collection })) ?? {}) as Record<string, T>;
   }
 
+  async keys(collection: string): Promise<string[]> {
+    return ((await this.#send({ op: 'keys', collection })) ?? []) as string[];
+  }
+
+  async count(collection: string): Promise<number> {
+    return (await this.#send({ op: 'count', collection })) as number;
+  }
+
   /** Stops listening; commands still waiting are rejected. */
   dispose(): void {
     this.#subscription.unsubscribe();

@@ -13,9 +13,12 @@ async function listOrEmpty(directory: string): Promise<string[]> {
   return readdir(directory).catch(() => []);
 }
 
+/** The catalog's versions as they are on disk: every shard file of the collection, read directly. */
 async function registeredVersions(dataDir: string): Promise<Record<string, { path: string }>> {
-  const text = await readFile(path.join(dataDir, 'store', 'backup.versions.json'), 'utf8');
-  return JSON.parse(text).documents;
+  const dir = path.join(dataDir, 'store', 'backup.versions');
+  const shards = (await readdir(dir)).filter((name) => name.startsWith('shard-'));
+  const documents = await Promise.all(shards.map(async (name) => JSON.parse(await readFile(path.join(dir, name), 'utf8')).documents));
+  return Object.assign({}, ...documents);
 }
 
 describe('kill -9 during a large copy', () => {

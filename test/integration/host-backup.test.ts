@@ -196,7 +196,9 @@ describe('backup host on a virtual clock', () => {
     clock.advance(0);
     const { version } = await completed.next();
     assert.equal((await stat(version.path)).mode & 0o777, 0o600);
-    assert.equal((await stat(path.join(dataDir, 'store', 'backup.versions.json'))).mode & 0o777, 0o600);
+    const catalogDir = path.join(dataDir, 'store', 'backup.versions');
+    assert.equal((await stat(catalogDir)).mode & 0o777, 0o700);
+    for (const name of await readdir(catalogDir)) assert.equal((await stat(path.join(catalogDir, name))).mode & 0o777, 0o600, name);
     await host.stop();
   });
 

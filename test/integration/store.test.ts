@@ -23,9 +23,13 @@ function countingIds(): IdSource & { flushes(): number } {
   };
 }
 
-async function openStore(dataDir: string, ids: IdSource = sequentialIds()) {
+async function shardFiles(dataDir: string, collection: string): Promise<string[]> {
+  return (await readdir(path.join(dataDir, 'store', collection))).filter((name) => name.startsWith('shard-')).sort();
+}
+
+async function openStore(dataDir: string, ids: IdSource = sequentialIds(), shardsPerCollection?: number) {
   const bus = new Bus();
-  const store = new LowdbStore({ dataDir, ids });
+  const store = new LowdbStore({ dataDir, ids, ...(shardsPerCollection ? { shardsPerCollection } : {}) });
   await store.start(bus);
   const client = new StoreClient(bus, ids);
   return {
@@ -59,15 +63,16 @@ describe('the lowdb store', () => {
     const dataDir = await tempDir('store');
     const { client, close } = await openStore(dataDir);
     await client.put('things', 'a', { value: 42 });
-    const onDisk = JSON.parse(await readFile(path.join(dataDir, 'store', 'things.json'), 'utf8'));
+    const [shard] = await shardFiles(dataDir, 'things');
+    const onDisk = JSON.parse(await readFile(path.join(dataDir, 'store', 'things', shard as string), 'utf8'));
     assert.deepEqual(onDisk.documents, { a: { value: 42 } });
     await close();
   });
 
-  it('groups concurrent writes into a few flushes', async () => {
+  it('groups concurrent writes to one shard into a few flushes', async () => {
     const dataDir = await tempDir('store');
     const ids = countingIds();
-    const { client, close } = await openStore(dataDir, ids);
+    const { client, close } = await openStore(dataDir, ids, 1);
     await Promise.all(Array.from({ length: 200 }, (_, i) => client.put('burst', `k${i}`, { i })));
     assert.ok(ids.flushes() <= 3, `200 concurrent writes took ${ids.flushes()} flushes`);
     assert.equal(Object.keys(await client.list('burst')).length, 200);
@@ -98,7 +103,10 @@ describe('the lowdb store', () => {
     }
     assert.equal((await stat(dataDir)).mode & 0o777, 0o700);
     assert.equal((await stat(path.join(dataDir, 'store'))).mode & 0o777, 0o700);
-    assert.equal((await stat(path.join(dataDir, 'store', 'things.json'))).mode & 0o777, 0o600);
+    assert.equal((await stat(path.join(dataDir, 'store', 'things'))).mode & 0o777, 0o700);
+    for (const name of await readdir(path.join(dataDir, 'store', 'things'))) {
+      assert.equal((await stat(path.join(dataDir, 'store', 'things', name))).mode & 0o777, 0o600, name);
+    }
   });
 
   it('rejects a bad collection name or key with INVALID_STORE_COMMAND', async () => {
@@ -113,8 +121,9 @@ describe('the lowdb store', () => {
 
   it('leaves a corrupt file untouched and reports STORE_CORRUPT', async () => {
     const dataDir = await tempDir('store');
-    await mkdir(path.join(dataDir, 'store'), { recursive: true });
-    const filePath = path.join(dataDir, 'store', 'things.json');
+    await mkdir(path.join(dataDir, 'store', 'things'), { recursive: true });
+    await writeFile(path.join(dataDir, 'store', 'things', 'collection.json'), '{"format":"safekeep.collection","version":2,"shards":1}');
+    const filePath = path.join(dataDir, 'store', 'things', 'shard-000.json');
     await writeFile(filePath, '{"format": "safekeep.coll');
     const { client, close } = await openStore(dataDir);
     await assert.rejects(client.list('things'), { code: 'STORE_CORRUPT' });
@@ -145,10 +154,10 @@ describe('the lowdb store', () => {
 
   it('removes temp files left by an interrupted write on start', async () => {
     const dataDir = await tempDir('store');
-    await mkdir(path.join(dataDir, 'store'), { recursive: true });
-    await writeFile(path.join(dataDir, 'store', `things.json.w_9${STORE_TEMP_SUFFIX}`), '{"half');
+    await mkdir(path.join(dataDir, 'store', 'things'), { recursive: true });
+    await writeFile(path.join(dataDir, 'store', 'things', `shard-000.json.w_9${STORE_TEMP_SUFFIX}`), '{"half');
     const { close } = await openStore(dataDir);
-    assert.deepEqual(await readdir(path.join(dataDir, 'store')), []);
+    assert.deepEqual(await readdir(path.join(dataDir, 'store', 'things')), []);
     await close();
   });
 
@@ -158,6 +167,55 @@ describe('the lowdb store', () => {
     await store.stop();
     await assert.rejects(client.put('things', 'a', 1), { code: 'STORE_UNAVAILABLE' });
     client.dispose();
+  });
+});
+
+describe('the sharded collections', () => {
+  it('rewrites only the shard that holds the written key', async () => {
+    const dataDir = await tempDir('store');
+    const { client, close } = await openStore(dataDir, sequentialIds(), 16);
+    await Promise.all(Array.from({ length: 160 }, (_, i) => client.put('users', `user${i}`, { i })));
+    const dir = path.join(dataDir, 'store', 'users');
+    const inodes = async () => new Map(await Promise.all((await shardFiles(dataDir, 'users')).map(async (name) => [name, (await stat(path.join(dir, name))).ino] as const)));
+    const before = await inodes();
+    assert.equal(before.size, 16);
+    await client.put('users', 'user7', { i: 7, changed: true });
+    const after = await inodes();
+    const rewritten = [...after].filter(([name, ino]) => before.get(name) !== ino).map(([name]) => name);
+    assert.equal(rewritten.length, 1);
+    await close();
+  });
+
+  it('counts and lists keys across all shards', async () => {
+    const dataDir = await tempDir('store');
+    const { client, close } = await openStore(dataDir, sequentialIds(), 8);
+    await Promise.all(['ann', 'bob', 'cy', 'dee'].map((name) => client.put('users', name, { name })));
+    await client.delete('users', 'bob');
+    assert.equal(await client.count('users'), 3);
+    assert.deepEqual((await client.keys('users')).sort(), ['ann', 'cy', 'dee']);
+    assert.equal(await client.count('nothing-yet'), 0);
+    assert.deepEqual(await client.keys('nothing-yet'), []);
+    await close();
+  });
+
+  it('keeps the shard count a collection was made with when the default changes', async () => {
+    const dataDir = await tempDir('store');
+    const first = await openStore(dataDir, sequentialIds(), 4);
+    await Promise.all(Array.from({ length: 40 }, (_, i) => first.client.put('users', `u${i}`, i)));
+    await first.close();
+    const second = await openStore(dataDir, sequentialIds(), 64);
+    for (let i = 0; i < 40; i++) assert.equal(await second.client.get('users', `u${i}`), i);
+    assert.equal((await shardFiles(dataDir, 'users')).length, 4);
+    await second.close();
+  });
+
+  it('reports STORE_CORRUPT for a collection manifest it cannot read', async () => {
+    const dataDir = await tempDir('store');
+    await mkdir(path.join(dataDir, 'store', 'users'), { recursive: true });
+    await writeFile(path.join(dataDir, 'store', 'users', 'collection.json'), '{"shards": "many"}');
+    const { client, close } = await openStore(dataDir);
+    await assert.rejects(client.get('users', 'ann'), { code: 'STORE_CORRUPT' });
+    await close();
   });
 });
 

@@ -3,32 +3,32 @@ import type { IdSource } from '../../src/ids/ids.ts';
 import { StoreCorruptError } from '../../src/store/errors.ts';
 import { DurableJsonFile } from './durable-json-file.ts';
 
-/** What one collection file holds. Documents sit in a prototype-free object: any key is just a key. */
-interface CollectionFile {
-  format: 'safekeep.collection';
+/** What one shard file holds. Documents sit in a prototype-free object: any key is just a key. */
+interface ShardData {
+  format: 'safekeep.shard';
   version: 1;
   documents: Record<string, unknown>;
 }
 
-const emptyFile = (): CollectionFile => ({ format: 'safekeep.collection', version: 1, documents: Object.create(null) as Record<string, unknown> });
+const emptyShard = (): ShardData => ({ format: 'safekeep.shard', version: 1, documents: Object.create(null) as Record<string, unknown> });
 
 /**
- * One collection of JSON documents in one lowdb file. Changes apply to memory
- * at once and resolve when durable; reads wait until earlier writes are
+ * One shard of a collection: a lowdb file of documents. Changes apply to
+ * memory at once and resolve when durable; reads wait until earlier writes are
  * durable, so nothing is ever read that a crash could still undo.
  */
-export class Collection {
-  readonly #db: Low<CollectionFile>;
-  readonly #file: DurableJsonFile<CollectionFile>;
+export class ShardFile {
+  readonly #db: Low<ShardData>;
+  readonly #file: DurableJsonFile<ShardData>;
   readonly #filePath: string;
   readonly loaded: Promise<void>;
 
   constructor(filePath: string, ids: IdSource) {
     this.#filePath = filePath;
-    this.#file = new DurableJsonFile<CollectionFile>(filePath, ids, (lastDurable) => {
-      this.#db.data = lastDurable ? this.#validated(lastDurable) : emptyFile();
+    this.#file = new DurableJsonFile<ShardData>(filePath, ids, (lastDurable) => {
+      this.#db.data = lastDurable ? this.#validated(lastDurable) : emptyShard();
     });
-    this.#db = new Low(this.#file, emptyFile());
+    this.#db = new Low(this.#file, emptyShard());
     this.loaded = this.#load();
   }
 
@@ -49,9 +49,10 @@ export class Collection {
     return value === undefined ? undefined : structuredClone(value);
   }
 
-  async list(): Promise<Record<string, unknown>> {
+  /** The durable documents, not copied: callers copy what they hand out. */
+  async documents(): Promise<Readonly<Record<string, unknown>>> {
     await this.#file.settled();
-    return structuredClone({ ...this.#db.data.documents });
+    return this.#db.data.documents;
   }
 
   /** Resolves when every change made so far is durable (or has failed). */
@@ -64,10 +65,10 @@ export class Collection {
     this.#db.data = this.#validated(this.#db.data);
   }
 
-  #validated(data: CollectionFile): CollectionFile {
+  #validated(data: ShardData): ShardData {
     const documents: unknown = data?.documents;
-    if (data?.format !== 'safekeep.collection' || typeof documents !== 'object' || documents === null || Array.isArray(documents)) {
-      throw new StoreCorruptError(`${this.#filePath} is not a safekeep collection file; it was left untouched`);
+    if (data?.format !== 'safekeep.shard' || typeof documents !== 'object' || documents === null || Array.isArray(documents)) {
+      throw new StoreCorruptError(`${this.#filePath} is not a safekeep shard file; it was left untouched`);
     }
     return { ...data, documents: Object.assign(Object.create(null) as Record<string, unknown>, documents) };
   }
