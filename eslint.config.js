@@ -18,8 +18,8 @@ export default tseslint.config(
     },
   },
   {
-    // node:test's describe/it return promises that the runner itself awaits.
+    // node:test's describe/it return promises that the runner itself awaits; tests read wire JSON of any shape.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
-    rules: { '@typescript-eslint/no-floating-promises': 'off', 'no-console': 'off' },
+    rules: { '@typescript-eslint/no-floating-promises': 'off', 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },
 );

@@ -2,7 +2,10 @@ import type { Socket } from 'node:net';
 import type { Bus } from '../../src/bus/bus.ts';
 import type { Clock, TimerHandle } from '../../src/clock/clock.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
+import { decodeJsonRequest } from '../../src/protocol/json-request.ts';
 import type { ConnectionCloseReason, ReplyReady } from '../../src/protocol/messages.ts';
+import { revealed } from '../../src/secret/secret.ts';
+import { JsonFramer, type JsonFrame } from './json-framer.ts';
 import { TextFramer, type TextFrame } from './text-framer.ts';
 
 /** Node reads a TCP socket 64 KiB at a time; a read that size has more bytes right behind it. */
@@ -20,11 +23,15 @@ export interface ConnectionOptions {
   readonly idleTimeoutMs: number;
 }
 
+const OPEN_BRACE = 0x7b;
+const isBlank = (byte: number) => byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
+
 /**
- * One client connection: cuts its bytes into requests, puts them on the bus,
- * writes the replies that come back for it, and closes when the client is
- * done, says `exit`, or idles. A client that closes its writing side still
- * gets the replies to everything it sent.
+ * One client connection: picks its dialect from the first non-blank byte
+ * (`{` is JSON, anything else text), cuts its bytes into requests, puts them
+ * on the bus, writes the replies that come back for it, and closes when the
+ * client is done, says `exit`, or idles. A client that closes its writing
+ * side still gets the replies to everything it sent.
  */
 export class Connection {
   readonly id: string;
@@ -33,7 +40,8 @@ export class Connection {
   readonly #ids: IdSource;
   readonly #clock: Clock;
   readonly #options: ConnectionOptions;
-  readonly #framer: TextFramer;
+  /** Null until the first non-blank byte says which dialect this connection speaks. */
+  #framer: { dialect: 'text'; framer: TextFramer } | { dialect: 'json'; framer: JsonFramer } | null = null;
   readonly closed: Promise<ConnectionCloseReason>;
   #awaitingReplies = 0;
   #clientDone = false;
@@ -47,22 +55,21 @@ export class Connection {
     this.#ids = deps.ids;
     this.#clock = deps.clock;
     this.#options = deps.options;
-    this.#framer = new TextFramer(deps.options.maxRequestBytes);
 
     void this.#bus.emit('connection.opened', {
       connectionId: id,
-      dialect: 'text',
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
     });
 
     socket.on('data', (chunk: Buffer) => {
       this.#resetIdleTimer();
-      this.#publish(this.#framer.push(chunk, chunk.length >= READ_BUFFER_BYTES));
+      this.#receive(chunk);
     });
     socket.on('end', () => {
       this.#clientDone = true;
-      this.#publish(this.#framer.end());
+      if (this.#framer?.dialect === 'text') this.#publishText(this.#framer.framer.end());
+      if (this.#framer?.dialect === 'json') this.#publishJson(this.#framer.framer.end());
       this.#endIfDone();
     });
     // ECONNRESET and friends: the client is gone. 'close' follows and reports it.
@@ -84,7 +91,8 @@ export class Connection {
   deliver(reply: ReplyReady): void {
     this.#awaitingReplies--;
     const writable = !this.#socket.destroyed && this.#socket.writable;
-    if (writable && reply.text !== '') this.#socket.write(reply.text);
+    const text = revealed(reply.text);
+    if (writable && text !== '') this.#socket.write(text);
     void this.#bus.emit('reply.sent', { connectionId: this.id, requestId: reply.requestId, delivered: writable });
     if (reply.close) {
       this.#close('exit');
@@ -108,7 +116,37 @@ export class Connection {
     this.#clock.clearTimeout(timer);
   }
 
-  #publish(frames: TextFrame[]): void {
+  #receive(chunk: Buffer): void {
+    if (!this.#framer) {
+      const first = chunk.findIndex((byte) => !isBlank(byte));
+      // Blank bytes before the first request say nothing in either dialect.
+      if (first === -1) return;
+      const { maxRequestBytes } = this.#options;
+      this.#framer =
+        chunk[first] === OPEN_BRACE
+          ? { dialect: 'json', framer: new JsonFramer(maxRequestBytes) }
+          : { dialect: 'text', framer: new TextFramer(maxRequestBytes) };
+    }
+    if (this.#framer.dialect === 'text') this.#publishText(this.#framer.framer.push(chunk, chunk.length >= READ_BUFFER_BYTES));
+    else this.#publishJson(this.#framer.framer.push(chunk));
+  }
+
+  #publishJson(frames: JsonFrame[]): void {
+    for (const frame of frames) {
+      this.#awaitingReplies++;
+      const decoded = 'text' in frame ? decodeJsonRequest(frame.text) : frame;
+      void this.#bus.emit('request.received', {
+        connectionId: this.id,
+        requestId: this.#ids.next('req'),
+        dialect: 'json',
+        body: 'body' in decoded ? decoded.body : null,
+        receivedAt: this.#clock.now(),
+        ...('problem' in decoded ? { problem: decoded.problem } : {}),
+      });
+    }
+  }
+
+  #publishText(frames: TextFrame[]): void {
     for (const frame of frames) {
       this.#awaitingReplies++;
       void this.#bus.emit('request.received', {

@@ -7,7 +7,15 @@ import type {
   BackupPruned,
   BackupScheduled,
 } from '../backup/events.ts';
-import type { ConnectionClosed, ConnectionOpened, ReplyReady, ReplySent, RequestReceived } from '../protocol/messages.ts';
+import type {
+  ConnectionClosed,
+  ConnectionOpened,
+  ReplyForwarded,
+  ReplyForwardFailed,
+  ReplyReady,
+  ReplySent,
+  RequestReceived,
+} from '../protocol/messages.ts';
 import type { StoreCommand, StoreResult } from '../store/messages.ts';
 
 export interface HostStarted {
@@ -33,6 +41,8 @@ export interface BusEvents {
   'request.received': RequestReceived;
   'reply.ready': ReplyReady;
   'reply.sent': ReplySent;
+  'reply.forwarded': ReplyForwarded;
+  'reply.forward.failed': ReplyForwardFailed;
 
   'backup.jobs.loaded': BackupJobsLoaded;
   'backup.scheduled': BackupScheduled;

@@ -1,14 +1,16 @@
 import type { BackupService } from '../backup/backup-service.ts';
 import { NoBackupJobError, UnknownJobError } from '../backup/errors.ts';
 import type { BackupJob } from '../backup/job.ts';
-import type { Command, CommandHandler, CommandResults } from '../protocol/commands.ts';
+import type { PasswordBook } from '../book/password-book.ts';
+import type { Command, CommandContext, CommandHandler, CommandResults } from '../protocol/commands.ts';
 import type { BackupScheduler } from './backup-scheduler.ts';
 
 /**
- * Carries out commands against the backup service. Without a job name, a
- * command acts on the default job: the first active one, else the first saved.
+ * Carries out commands: backup commands against the backup service (without a
+ * job name, on the default job: the first active one, else the first saved),
+ * book commands against the password book.
  */
-export function createCommandHandler(service: BackupService, scheduler: BackupScheduler): CommandHandler {
+export function createCommandHandler(service: BackupService, scheduler: BackupScheduler, book: PasswordBook): CommandHandler {
   const defaultJob = (): BackupJob | undefined => {
     const [firstActive] = scheduler.activeJobIds();
     return (firstActive ? service.job(firstActive) : undefined) ?? service.jobs()[0];
@@ -21,7 +23,7 @@ export function createCommandHandler(service: BackupService, scheduler: BackupSc
     return job;
   };
 
-  const handlers: { [K in Command['kind']]: (command: Extract<Command, { kind: K }>) => Promise<CommandResults[K]> } = {
+  const handlers: { [K in Command['kind']]: (command: Extract<Command, { kind: K }>, context: CommandContext) => Promise<CommandResults[K]> } = {
     async 'backup.run'(command) {
       const job = resolveJob(command.job);
       if (!job) throw new NoBackupJobError('No backup job is configured; start safekeep with --source PATH');
@@ -36,7 +38,11 @@ export function createCommandHandler(service: BackupService, scheduler: BackupSc
     async 'connection.exit'() {
       return { kind: 'connection.exit' };
     },
+    async book(command, context) {
+      const result = await book.handle(command.request, { address: context.clientAddress });
+      return { kind: 'book', type: command.request.type, result };
+    },
   };
 
-  return (command) => (handlers[command.kind] as (command: Command) => Promise<never>)(command);
+  return (command, context) => (handlers[command.kind] as (command: Command, context: CommandContext) => Promise<never>)(command, context);
 }

@@ -3,6 +3,8 @@ import type { Writable } from 'node:stream';
 import type { RequestTimeouts } from '../../machines/request.machine.ts';
 import type { RetryPolicy } from '../../machines/backup-job.machine.ts';
 import type { BackupJobSpec } from '../backup/job.ts';
+import { resolveBookOptions, type BookOptions, type ResolvedBookOptions } from '../book/book-options.ts';
+import { cryptoRandom, type RandomSource } from '../random/random.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { randomIds, type IdSource } from '../ids/ids.ts';
 import type { HostAdapter } from '../ports/host-adapter.ts';
@@ -44,8 +46,14 @@ export interface HostOptions {
   readonly console?: { readonly out: Writable; readonly verbose?: boolean } | false;
   /** Adapters of your own, started after the built-in ones and stopped before them. */
   readonly adapters?: readonly HostAdapter[];
+  /** The password book's security settings (Argon2id cost, sessions, throttling). */
+  readonly book?: BookOptions;
+  /** Also deliver each reply to a password-book seed message by connecting here, as the seed service did. */
+  readonly replyTo?: { readonly host: string; readonly port: number } | false;
   readonly clock?: Clock;
   readonly ids?: IdSource;
+  /** Salts, keys, nonces and tokens; default the OS's CSPRNG. */
+  readonly random?: RandomSource;
   /** Backoff after failed runs; default 5 s doubling up to 5 min (and never past the interval). */
   readonly retry?: Partial<RetryPolicy>;
   /** Request time limits; default 30 s, and 1 h for `backup`. */
@@ -54,7 +62,8 @@ export interface HostOptions {
   readonly shutdownGraceMs?: number;
 }
 
-export type ResolvedHostOptions = Required<Omit<HostOptions, 'jobs' | 'socket' | 'retry' | 'requestTimeouts'>> & {
+export type ResolvedHostOptions = Required<Omit<HostOptions, 'jobs' | 'socket' | 'retry' | 'requestTimeouts' | 'book'>> & {
+  readonly book: ResolvedBookOptions;
   readonly jobs: readonly BackupJobSpec[] | undefined;
   readonly socket: Required<SocketOptions> | false;
   readonly retry: RetryPolicy;
@@ -80,6 +89,9 @@ export function resolveHostOptions(options: HostOptions): ResolvedHostOptions {
             idleTimeoutMs: options.socket?.idleTimeoutMs ?? 10 * 60_000,
             maxConnections: options.socket?.maxConnections ?? 1024,
           },
+    book: resolveBookOptions(options.book),
+    replyTo: options.replyTo ?? false,
+    random: options.random ?? cryptoRandom,
     console: options.console ?? false,
     adapters: options.adapters ?? [],
     clock: options.clock ?? systemClock,

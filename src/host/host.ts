@@ -1,4 +1,5 @@
 import { ConsoleReporter } from '../../adapters/console/console-reporter.ts';
+import { ReplyChannelAdapter } from '../../adapters/reply-channel/reply-channel-adapter.ts';
 import { SocketAdapter } from '../../adapters/socket/socket-adapter.ts';
 import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
 import { BackupService } from '../backup/backup-service.ts';
@@ -6,9 +7,12 @@ import { BackupCatalog } from '../backup/catalog.ts';
 import { NoBackupJobError, UnknownJobError } from '../backup/errors.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
 import type { BackupVersion } from '../backup/version.ts';
+import { openPasswordBook } from '../book/open-password-book.ts';
+import type { PasswordBook } from '../book/password-book.ts';
 import { Bus } from '../bus/bus.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { HostAdapter } from '../ports/host-adapter.ts';
+import { jsonDialect } from '../protocol/json-dialect.ts';
 import { textDialect } from '../protocol/text-dialect.ts';
 import { StoreClient } from '../store/store-client.ts';
 import { BackupScheduler, type CompletedRun } from './backup-scheduler.ts';
@@ -37,6 +41,8 @@ export class Host {
   readonly bus: Bus;
   readonly clock: Clock;
   readonly options: ResolvedHostOptions;
+  /** The password book, for in-process use: `host.book.handle({ type: 'users.count' }, { address: 'local' })`. */
+  readonly book: PasswordBook;
   readonly #service: BackupService;
   readonly #scheduler: BackupScheduler;
   readonly #socket: SocketAdapter | null;
@@ -48,10 +54,12 @@ export class Host {
     bus: Bus;
     options: ResolvedHostOptions;
     service: BackupService;
+    book: PasswordBook;
     scheduler: BackupScheduler;
     socket: SocketAdapter | null;
     stopSteps: (() => Promise<void> | void)[];
   }) {
+    this.book = parts.book;
     this.bus = parts.bus;
     this.options = parts.options;
     this.clock = parts.options.clock;
@@ -151,19 +159,22 @@ export async function startHost(hostOptions: HostOptions): Promise<Host> {
     const report = await service.load();
     const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs();
 
+    const book = await openPasswordBook({ store: storeClient, dataDir: options.dataDir, clock, ids, random: options.random, options: options.book });
+
     const scheduler = new BackupScheduler({ bus, clock, ids, service, retry: options.retry });
     const stopScheduler = () => scheduler.stop();
     started.unshift(stopScheduler);
     const router = new RequestRouter({
       bus,
       clock,
-      handler: createCommandHandler(service, scheduler),
-      codecs: { text: textDialect },
+      handler: createCommandHandler(service, scheduler, book),
+      codecs: { text: textDialect, json: jsonDialect },
       timeouts: options.requestTimeouts,
     });
     router.start();
     // Stopped after the socket: connections being drained still get their replies through it.
     started.unshift(() => router.stop());
+    if (options.replyTo) await startAdapter(new ReplyChannelAdapter({ ...options.replyTo, clock }));
     let socket: SocketAdapter | null = null;
     if (options.socket) {
       socket = new SocketAdapter({ ...options.socket, ids, clock, shutdownGraceMs: options.shutdownGraceMs });
@@ -183,7 +194,7 @@ export async function startHost(hostOptions: HostOptions): Promise<Host> {
     // A normal stop undoes the start in reverse, except that the scheduler goes first: its abandoned
     // copies then answer the clients waiting on them while the socket is still there to carry the replies.
     const stopSteps = [() => scheduler.stop(), ...started.filter((step) => step !== stopScheduler)];
-    return new Host({ bus, options, service, scheduler, socket, stopSteps });
+    return new Host({ bus, options, service, book, scheduler, socket, stopSteps });
   } catch (error) {
     for (const stop of started) await Promise.resolve(stop()).catch(() => undefined);
     throw error;

@@ -23,6 +23,8 @@ export class RequestRouter {
   readonly #codecs: Record<Dialect, DialectCodec>;
   readonly #timeouts: RequestTimeouts;
   readonly #flows = new Map<string, FlowActor>();
+  /** Each open connection's client address, for commands that count per client (login throttling). */
+  readonly #clientAddresses = new Map<string, string>();
   readonly #subscriptions: Subscription[] = [];
 
   constructor(deps: { bus: Bus; clock: Clock; handler: CommandHandler; codecs: Record<Dialect, DialectCodec>; timeouts: RequestTimeouts }) {
@@ -35,10 +37,14 @@ export class RequestRouter {
 
   start(): void {
     this.#subscriptions.push(
+      this.#bus.on$('connection.opened').subscribe(({ connectionId, remoteAddress }) => {
+        this.#clientAddresses.set(connectionId, remoteAddress);
+      }),
       this.#bus.on$('request.received').subscribe((request) => {
         this.#flowFor(request.connectionId, request.dialect).send({ type: 'REQUEST', request });
       }),
       this.#bus.on$('connection.closed').subscribe(({ connectionId }) => {
+        this.#clientAddresses.delete(connectionId);
         this.#flows.get(connectionId)?.send({ type: 'CONNECTION_CLOSED' });
       }),
     );
@@ -62,7 +68,9 @@ export class RequestRouter {
       actors: { ticker: ticker(this.#clock) },
       actions: {
         dispatch: ({ self }, { requestId, command }) => {
-          this.#handler(command, { requestId }).then(
+          // A client gone before its queued request runs shares one 'unknown' address: never a fresh, unthrottled one.
+          const clientAddress = this.#clientAddresses.get(connectionId) ?? 'unknown';
+          this.#handler(command, { requestId, clientAddress }).then(
             (result) => self.send({ type: 'HANDLED', requestId, result }),
             (error: unknown) => self.send({ type: 'FAILED', requestId, error: toErrorShape(error) }),
           );

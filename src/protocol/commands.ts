@@ -1,4 +1,5 @@
 import type { BackupVersion } from '../backup/version.ts';
+import type { BookMessageType, BookRequest, BookResult } from '../book/book-messages.ts';
 
 /**
  * What a client can ask for, whatever the dialect it speaks. A dialect parses
@@ -10,7 +11,9 @@ export type Command =
   /** The newest complete version of a job. */
   | { readonly kind: 'backup.revert'; readonly job: string | null }
   /** Close this connection. */
-  | { readonly kind: 'connection.exit' };
+  | { readonly kind: 'connection.exit' }
+  /** A password-book request (a seed message is mapped onto its typed equivalent). */
+  | { readonly kind: 'book'; readonly request: BookRequest };
 
 export type CommandKind = Command['kind'];
 
@@ -19,9 +22,16 @@ export interface CommandResults {
   'backup.run': { readonly kind: 'backup.run'; readonly outcome: 'copied' | 'unchanged'; readonly version: BackupVersion };
   'backup.revert': { readonly kind: 'backup.revert'; readonly version: BackupVersion | null };
   'connection.exit': { readonly kind: 'connection.exit' };
+  book: { readonly kind: 'book'; readonly type: BookMessageType; readonly result: BookResult };
 }
 
 export type CommandResult = CommandResults[CommandKind];
 
 /** What carries out commands: the host gives the request flow one of these. */
-export type CommandHandler = <C extends Command>(command: C, context: { readonly requestId: string }) => Promise<CommandResults[C['kind']]>;
+export type CommandHandler = <C extends Command>(command: C, context: CommandContext) => Promise<CommandResults[C['kind']]>;
+
+/** Who sent a command: the request, and the client's address (login throttling counts per address). */
+export interface CommandContext {
+  readonly requestId: string;
+  readonly clientAddress: string;
+}

@@ -1,3 +1,4 @@
+import type { Secret } from '../secret/secret.ts';
 import type { ErrorShape } from '../errors/safekeep-error.ts';
 import type { Command, CommandResult } from './commands.ts';
 import type { RequestReceived } from './messages.ts';
@@ -10,6 +11,9 @@ export type ParseOutcome = { readonly ok: true; readonly command: Command } | { 
  */
 export interface DialectCodec {
   parse(request: RequestReceived): ParseOutcome;
-  renderResult(request: RequestReceived, result: CommandResult): string;
+  /** A Secret when the reply carries one (a session token, a stored password). */
+  renderResult(request: RequestReceived, result: CommandResult): string | Secret;
   renderError(request: RequestReceived, error: ErrorShape): string;
+  /** True for requests whose replies also go out over the seed's reply channel. */
+  isSeedMessage?(request: RequestReceived): boolean;
 }

@@ -1,10 +1,13 @@
+import type { Secret } from '../secret/secret.ts';
+
 /**
  * What the socket adapter and the request flow say to each other on the bus.
- * Plain data only: these are recorded and replayed.
+ * Plain data only (secrets travel as `Secret`, which never prints its value):
+ * these are recorded and replayed.
  */
 
-/** Which wire dialect a connection speaks. The JSON dialect of the password book joins it later. */
-export type Dialect = 'text';
+/** Which wire dialect a connection speaks: its first non-blank byte decides, `{` for JSON. */
+export type Dialect = 'text' | 'json';
 
 /**
  * How a request was delimited on the wire: `line` ended with `\n` (or `\r\n`);
@@ -12,12 +15,14 @@ export type Dialect = 'text';
  */
 export type Framing = 'line' | 'bare';
 
-/** A request the transport could not turn into text; the request flow replies with an error. */
-export type TransportProblem = 'invalid-utf8' | 'too-long';
+/**
+ * A request the transport could not decode; the request flow replies with an
+ * error. `invalid-json` and `not-an-object` come from the JSON dialect only.
+ */
+export type TransportProblem = 'invalid-utf8' | 'too-long' | 'invalid-json' | 'not-an-object';
 
 export interface ConnectionOpened {
   readonly connectionId: string;
-  readonly dialect: Dialect;
   readonly remoteAddress: string;
   readonly remotePort: number;
 }
@@ -29,25 +34,40 @@ export interface ConnectionClosed {
   readonly reason: ConnectionCloseReason;
 }
 
-export interface RequestReceived {
+interface RequestBase {
   readonly connectionId: string;
   readonly requestId: string;
-  readonly dialect: Dialect;
-  /** The request as sent, without its line end, decoded as UTF-8. */
-  readonly text: string;
-  readonly framing: Framing;
   readonly problem?: TransportProblem;
   /** When the transport had the whole request, on the host's clock; time limits count from here. */
   readonly receivedAt: number;
 }
 
+/** One line (or bare word) of the text dialect. */
+export interface TextRequestReceived extends RequestBase {
+  readonly dialect: 'text';
+  /** The request as sent, without its line end, decoded as UTF-8. */
+  readonly text: string;
+  readonly framing: Framing;
+}
+
+/** One object of the JSON dialect, parsed, with every secret-named field's string already a `Secret`. */
+export interface JsonRequestReceived extends RequestBase {
+  readonly dialect: 'json';
+  /** Null when `problem` says why there is no object. */
+  readonly body: Readonly<Record<string, unknown>> | null;
+}
+
+export type RequestReceived = TextRequestReceived | JsonRequestReceived;
+
 export interface ReplyReady {
   readonly connectionId: string;
   readonly requestId: string;
-  /** Exactly the bytes to write, line end included when the dialect wants one. */
-  readonly text: string;
+  /** Exactly the text to write, line end included when the dialect wants one; a Secret when it holds one. */
+  readonly text: string | Secret;
   /** End the connection once this reply is written. */
   readonly close: boolean;
+  /** A reply to a password-book seed message: also delivered over the `--reply-to` channel when there is one. */
+  readonly seedReply?: true;
 }
 
 export interface ReplySent {
@@ -55,4 +75,19 @@ export interface ReplySent {
   readonly requestId: string;
   /** False when the client had gone and the reply could not be written. */
   readonly delivered: boolean;
+}
+
+/** A seed reply delivered over the `--reply-to` channel (a new connection to the client's listener). */
+export interface ReplyForwarded {
+  readonly requestId: string;
+  readonly target: string;
+  readonly attempts: number;
+}
+
+/** A seed reply the `--reply-to` channel gave up on; the reply on the request's own connection is unaffected. */
+export interface ReplyForwardFailed {
+  readonly requestId: string;
+  readonly target: string;
+  readonly attempts: number;
+  readonly reason: string;
 }

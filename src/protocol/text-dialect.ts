@@ -15,6 +15,7 @@ const MAX_ECHO_CHARS = 1024;
  */
 export const textDialect: DialectCodec = {
   parse(request): ParseOutcome {
+    if (request.dialect !== 'text') return fail(new InvalidRequestError('Invalid request: not a text-dialect request.'));
     if (request.problem === 'too-long') return fail(new RequestTooLongError('Request too long.'));
     if (request.problem === 'invalid-utf8') return fail(new InvalidEncodingError('Invalid request: it is not UTF-8 text.'));
     const [verb = '', ...args] = request.text.trim().split(/\s+/);
@@ -40,6 +41,9 @@ export const textDialect: DialectCodec = {
         return frame(request, result.version ? result.version.path : 'No backup found.');
       case 'connection.exit':
         return '';
+      case 'book':
+        // The text dialect never parses a book command, so it never has such a result to show.
+        return frame(request, `Error (INTERNAL): no text reply for a ${result.kind} result`);
     }
   },
 
@@ -60,7 +64,7 @@ function fail(error: SafekeepError): ParseOutcome {
 }
 
 function frame(request: RequestReceived, text: string): string {
-  return request.framing === 'line' ? `${text}\n` : text;
+  return request.dialect === 'text' && request.framing === 'line' ? `${text}\n` : text;
 }
 
 function echo(text: string): string {

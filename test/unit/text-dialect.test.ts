@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { textDialect } from '../../src/protocol/text-dialect.ts';
-import type { RequestReceived } from '../../src/protocol/messages.ts';
+import type { TextRequestReceived } from '../../src/protocol/messages.ts';
 
-const request = (text: string, framing: RequestReceived['framing'] = 'bare'): RequestReceived => ({
+const request = (text: string, framing: TextRequestReceived['framing'] = 'bare'): TextRequestReceived => ({
   connectionId: 'c',
   requestId: 'r',
   dialect: 'text',

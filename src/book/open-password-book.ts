@@ -1,0 +1,34 @@
+import type { Clock } from '../clock/clock.ts';
+import type { IdSource } from '../ids/ids.ts';
+import type { RandomSource } from '../random/random.ts';
+import type { StoreClient } from '../store/store-client.ts';
+import type { ResolvedBookOptions } from './book-options.ts';
+import { BookRecords } from './book-records.ts';
+import { LoginThrottle } from './login-throttle.ts';
+import { PasswordBook } from './password-book.ts';
+import { PasswordHasher } from './password-hasher.ts';
+import { loadServiceKey } from './service-key.ts';
+import { SessionTable } from './session-table.ts';
+
+/** Assembles the password book over the store: loads (or makes) the service key, sets up hashing, sessions and throttling. */
+export async function openPasswordBook(deps: {
+  store: StoreClient;
+  dataDir: string;
+  clock: Clock;
+  ids: IdSource;
+  random: RandomSource;
+  options: ResolvedBookOptions;
+}): Promise<PasswordBook> {
+  const { store, dataDir, clock, ids, random, options } = deps;
+  return new PasswordBook({
+    records: new BookRecords(store),
+    hasher: new PasswordHasher({ params: options.argon2, random, maxConcurrent: options.maxConcurrentHashes }),
+    sessions: new SessionTable({ clock, random, ttlMs: options.sessionTtlMs }),
+    throttle: new LoginThrottle(clock, { perUser: options.perUserThrottle, perAddress: options.perAddressThrottle }),
+    clock,
+    ids,
+    random,
+    serviceKey: await loadServiceKey(dataDir, random),
+    pendingTtlMs: options.pendingTtlMs,
+  });
+}
