@@ -73,6 +73,8 @@ export class ConsoleReporter implements HostAdapter {
         return verbose ? `[${event.payload.jobId}] next run in ${formatInterval(Math.max(0, event.payload.dueAt - clock.now()))}` : null;
       case 'backup.copy.started':
         return verbose ? `[${event.payload.jobId}] copying (${event.payload.runId})` : null;
+      case 'reply.forward.failed':
+        return `reply channel: could not deliver ${event.payload.requestId} to ${event.payload.target}: ${event.payload.reason}`;
       case 'connection.opened':
         return verbose ? `connection ${event.payload.connectionId} from ${event.payload.remoteAddress}:${event.payload.remotePort}` : null;
       case 'connection.closed':

@@ -18,6 +18,8 @@ export interface CliConfig {
   readonly maxRequestBytes: number;
   readonly idleTimeoutMs: number;
   readonly verbose: boolean;
+  /** Where seed replies of the password book also go (`--reply-to`), or null. */
+  readonly replyTo: { readonly host: string; readonly port: number } | null;
 }
 
 export type CliParse = { readonly kind: 'run'; readonly config: CliConfig } | { readonly kind: 'help' } | { readonly kind: 'error'; readonly message: string };
@@ -40,6 +42,9 @@ Options:
   --port PORT             Port to listen on (default ${DEFAULT_PORT}); 0 picks a free one.
   --max-request-bytes N   Longest request accepted (default ${DEFAULT_MAX_REQUEST_BYTES}).
   --idle-timeout TIME     Close connections silent this long (default 10m).
+  --reply-to HOST:PORT    Also deliver each reply to a password-book seed message
+                          by connecting to HOST:PORT, as the seed service did
+                          (its example client listens on 127.0.0.1:12346).
   --verbose               Also log schedules and connections.
   -h, --help              Show this help.
 `;
@@ -62,6 +67,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
         port: { type: 'string' },
         'max-request-bytes': { type: 'string' },
         'idle-timeout': { type: 'string' },
+        'reply-to': { type: 'string' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -85,6 +91,8 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
   }
   const idleTimeoutMs = parseInterval(values['idle-timeout'] ?? '10m');
   if (idleTimeoutMs === undefined) return { kind: 'error', message: `--idle-timeout '${values['idle-timeout']}' is not a positive time` };
+  const replyTo = values['reply-to'] === undefined ? null : hostAndPort(values['reply-to']);
+  if (replyTo === undefined) return { kind: 'error', message: `--reply-to '${values['reply-to']}' is not HOST:PORT (for example 127.0.0.1:12346)` };
   const sources = values.source ?? [];
   if (sources.some((source) => source.trim() === '')) return { kind: 'error', message: '--source needs a file path' };
 
@@ -101,6 +109,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       maxRequestBytes,
       idleTimeoutMs,
       verbose: values.verbose ?? false,
+      replyTo,
     },
   };
 }
@@ -109,4 +118,12 @@ function wholeNumber(text: string, min: number, max: number): number | undefined
   if (!/^\d+$/.test(text.trim())) return undefined;
   const n = Number(text);
   return n >= min && n <= max ? n : undefined;
+}
+
+/** `host:port` or `[v6]:port`, with a port from 1 to 65535. */
+function hostAndPort(text: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text.trim());
+  const host = match?.[1] ?? match?.[2];
+  const port = match?.[3] === undefined ? undefined : wholeNumber(match[3], 1, 65_535);
+  return host === undefined || port === undefined ? undefined : { host, port };
 }

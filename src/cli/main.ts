@@ -33,6 +33,7 @@ async function main(): Promise<number> {
       ...(config.sources.length > 0 ? { jobs: config.sources.map((sourcePath) => jobSpec(config, sourcePath)) } : {}),
       socket: { host: config.host, port: config.port, maxRequestBytes: config.maxRequestBytes, idleTimeoutMs: config.idleTimeoutMs },
       console: { out: process.stderr, verbose: config.verbose },
+      ...(config.replyTo ? { replyTo: config.replyTo } : {}),
     });
   } catch (error) {
     process.stderr.write(`safekeep: ${describeError(error)}\n`);
