@@ -34,9 +34,13 @@ export type {
   ConnectionOpened,
   Dialect,
   Framing,
+  JsonRequestReceived,
+  ReplyForwarded,
+  ReplyForwardFailed,
   ReplyReady,
   ReplySent,
   RequestReceived,
+  TextRequestReceived,
   TransportProblem,
 } from './protocol/messages.ts';
 export type { StoreCommand, StoreOp, StoreResult } from './store/messages.ts';
@@ -47,7 +51,19 @@ export type { BackupVersion, SourceFingerprint } from './backup/version.ts';
 export type { RunOutcome } from './backup/run-outcome.ts';
 export { parseInterval, formatInterval } from './backup/interval.ts';
 
-// Time and ids
+// Password book
+export type { PasswordBook, BookClient } from './book/password-book.ts';
+export type { BookOptions } from './book/book-options.ts';
+export { BOOK_MESSAGES, FIELD_RULES, parseBookRequest } from './book/book-messages.ts';
+export type { BookMessageType, BookRequest, BookRequestOf, BookResult, BookResults } from './book/book-messages.ts';
+export { OWASP_ARGON2ID } from './book/password-hasher.ts';
+export type { Argon2Params } from './book/password-hasher.ts';
+export type { ThrottlePolicy } from './book/login-throttle.ts';
+export { Secret } from './secret/secret.ts';
+
+// Time, ids and randomness
+export { cryptoRandom, seededRandom } from './random/random.ts';
+export type { RandomSource } from './random/random.ts';
 export { systemClock } from './clock/clock.ts';
 export type { Clock, TimerHandle } from './clock/clock.ts';
 export { VirtualClock } from './clock/virtual-clock.ts';
@@ -71,3 +87,19 @@ export {
 } from './backup/errors.ts';
 export { DataDirLockedError, InvalidStoreCommandError, StoreCorruptError, StoreUnavailableError, StoreWriteFailedError } from './store/errors.ts';
 export { InvalidEncodingError, InvalidRequestError, ListenFailedError, RequestTimeoutError, RequestTooLongError } from './protocol/errors.ts';
+export {
+  EntryExistsError,
+  EntryNotFoundError,
+  InvalidFieldError,
+  InvalidJsonError,
+  InvalidMessageError,
+  LoginFailedError,
+  LoginThrottledError,
+  NoPendingPasswordError,
+  ServiceKeyInvalidError,
+  SessionInvalidError,
+  UnknownTypeError,
+  UsernameTakenError,
+  VaultIntegrityError,
+  WeakMasterPasswordError,
+} from './book/errors.ts';

@@ -7,6 +7,7 @@ import { startTestHost } from '../helpers/host-harness.ts';
 import { JsonClient } from '../helpers/json-client.ts';
 import type { HostOptions } from '../../src/host/host-options.ts';
 import { resolveBookOptions } from '../../src/book/book-options.ts';
+import { BOOK_MESSAGES } from '../../src/book/book-messages.ts';
 
 const MINUTE = 60_000;
 const ANN = { username: 'ann', masterPassword: 'correct horse battery' };
@@ -223,6 +224,38 @@ describe('password book over the socket', () => {
       }
     }
     assert.equal((await stat(path.join(dataDir, 'keys', 'service.key'))).size, 32);
+  });
+});
+
+describe('password book reference', () => {
+  it('answers every typed message with only the result fields its declaration documents', async () => {
+    const { client, stop } = await bookHost(await tempDir('book'));
+    const results = new Map<string, Record<string, unknown>>();
+    const ok = async (message: Record<string, unknown>) => {
+      const result = await client.ok(message);
+      results.set(message['type'] as string, result);
+      return result;
+    };
+    await ok({ type: 'user.register', ...ANN });
+    const token = (await ok({ type: 'session.login', ...ANN })).token;
+    await ok({ type: 'entry.add', token, name: 'a', password: 'p' });
+    await ok({ type: 'entry.list', token });
+    await ok({ type: 'entry.get', token, name: 'a' });
+    await ok({ type: 'entry.rename', token, name: 'a', newName: 'b' });
+    await ok({ type: 'entry.delete', token, name: 'b' });
+    await ok({ type: 'pending.add', password: 'g' });
+    await ok({ type: 'pending.list', token });
+    await ok({ type: 'pending.file', token, name: 'g' });
+    await ok({ type: 'users.count' });
+    await ok({ type: 'users.list' });
+    await ok({ type: 'user.change_password', token, masterPassword: ANN.masterPassword, newMasterPassword: 'another long one' });
+    await ok({ type: 'session.logout', token });
+    assert.deepEqual([...results.keys()].sort(), Object.keys(BOOK_MESSAGES).sort());
+    for (const [type, result] of results) {
+      const documented = Object.keys(BOOK_MESSAGES[type as keyof typeof BOOK_MESSAGES].result);
+      for (const key of Object.keys(result)) assert.ok(documented.includes(key), `${type} answers an undocumented '${key}'`);
+    }
+    await stop();
   });
 });
 
