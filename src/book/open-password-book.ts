@@ -20,9 +20,11 @@ export async function openPasswordBook(deps: {
   options: ResolvedBookOptions;
 }): Promise<PasswordBook> {
   const { store, dataDir, clock, ids, random, options } = deps;
+  const hasher = new PasswordHasher({ params: options.argon2, random, maxConcurrent: options.maxConcurrentHashes });
+  await hasher.prepareDecoy();
   return new PasswordBook({
     records: new BookRecords(store),
-    hasher: new PasswordHasher({ params: options.argon2, random, maxConcurrent: options.maxConcurrentHashes }),
+    hasher,
     sessions: new SessionTable({ clock, random, ttlMs: options.sessionTtlMs }),
     throttle: new LoginThrottle(clock, { perUser: options.perUserThrottle, perAddress: options.perAddressThrottle }),
     clock,

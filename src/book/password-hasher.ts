@@ -56,9 +56,14 @@ export class PasswordHasher {
    * a login for a username nobody has, so that it cannot be told apart.
    */
   async verifyDecoy(password: string): Promise<false> {
-    this.#decoy ??= this.hash(this.#random.bytes(16).toString('base64'));
-    await this.verify(await this.#decoy, password);
+    await this.verify(await this.prepareDecoy(), password);
     return false;
+  }
+
+  /** Makes the decoy hash ahead of time, so that even the first unknown username costs only a verification. */
+  prepareDecoy(): Promise<string> {
+    this.#decoy ??= this.hash(this.#random.bytes(16).toString('base64'));
+    return this.#decoy;
   }
 
   /** True when `phc` was made with weaker parameters than the current ones, or is not Argon2id. */

@@ -39,6 +39,8 @@ describe('the safekeep command', () => {
       [['--interval', '0'], /is not a positive time/],
       [['--port', '70000'], /--port '70000' is not a port number/],
       [['--keep', '0'], /--keep '0' is not a whole number of at least 1/],
+      [['--reply-to', 'localhost'], /--reply-to 'localhost' is not HOST:PORT/],
+      [['--reply-to', '127.0.0.1:0'], /is not HOST:PORT/],
       [['stray'], /Unexpected argument 'stray'/],
     ] as const) {
       const { code, stderr } = await safekeep([...args], root);

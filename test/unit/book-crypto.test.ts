@@ -1,0 +1,102 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { open, seal } from '../../src/book/sealed-box.ts';
+import { loadServiceKey } from '../../src/book/service-key.ts';
+import { ConcurrencyLimit } from '../../src/book/concurrency-limit.ts';
+import { LoginThrottle } from '../../src/book/login-throttle.ts';
+import { VirtualClock } from '../../src/clock/virtual-clock.ts';
+import { seededRandom } from '../../src/random/random.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+
+const random = seededRandom('crypto');
+const key = random.bytes(32);
+
+describe('sealed boxes (AES-256-GCM)', () => {
+  it('open only with the key and the context they were sealed for', () => {
+    const box = seal(key, Buffer.from('secret'), 'owner\0entry-1', random);
+    assert.equal(open(key, box, 'owner\0entry-1').toString(), 'secret');
+    assert.throws(() => open(key, box, 'owner\0entry-2'), { code: 'VAULT_INTEGRITY' });
+    assert.throws(() => open(random.bytes(32), box, 'owner\0entry-1'), { code: 'VAULT_INTEGRITY' });
+  });
+
+  it('refuse a box with any bit changed, or cut short', () => {
+    const box = seal(key, Buffer.from('secret'), 'ctx', random);
+    const data = Buffer.from(box.data, 'base64');
+    for (let bit = 0; bit < data.length * 8; bit += 7) {
+      const flipped = Buffer.from(data);
+      flipped[bit >> 3] = (flipped[bit >> 3] as number) ^ (1 << (bit & 7));
+      assert.throws(() => open(key, { ...box, data: flipped.toString('base64') }, 'ctx'), { code: 'VAULT_INTEGRITY' });
+    }
+    assert.throws(() => open(key, { ...box, data: data.subarray(0, 10).toString('base64') }, 'ctx'), { code: 'VAULT_INTEGRITY' });
+    assert.throws(() => open(key, { ...box, iv: 'AAAA' }, 'ctx'), { code: 'VAULT_INTEGRITY' });
+  });
+
+  it('use a fresh nonce each time', () => {
+    assert.notEqual(seal(key, Buffer.from('x'), 'c', random).iv, seal(key, Buffer.from('x'), 'c', random).iv);
+  });
+});
+
+describe('the service key file', () => {
+  it('is made once, 32 bytes, 0600 in a 0700 folder, and read back the same', async () => {
+    const dataDir = await tempDir('service-key');
+    const first = await loadServiceKey(dataDir, random);
+    const second = await loadServiceKey(dataDir, seededRandom('other'));
+    assert.deepEqual(second, first);
+    assert.equal((await stat(path.join(dataDir, 'keys'))).mode & 0o777, 0o700);
+    assert.equal((await stat(path.join(dataDir, 'keys', 'service.key'))).mode & 0o777, 0o600);
+  });
+
+  it('is left untouched and reported with SERVICE_KEY_INVALID when it is not a key', async () => {
+    const dataDir = await tempDir('service-key');
+    await mkdir(path.join(dataDir, 'keys'));
+    await writeFile(path.join(dataDir, 'keys', 'service.key'), 'not a key');
+    await assert.rejects(loadServiceKey(dataDir, random), { code: 'SERVICE_KEY_INVALID' });
+    assert.equal(await readFile(path.join(dataDir, 'keys', 'service.key'), 'utf8'), 'not a key');
+  });
+});
+
+describe('concurrency limit', () => {
+  it('runs no more than its limit at once, the rest in arrival order', async () => {
+    const limit = new ConcurrencyLimit(2);
+    let running = 0;
+    let most = 0;
+    const order: number[] = [];
+    const releases: (() => void)[] = [];
+    const tasks = Array.from({ length: 5 }, (_, i) =>
+      limit.run(async () => {
+        running++;
+        most = Math.max(most, running);
+        order.push(i);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        running--;
+      }),
+    );
+    while (order.length < 5) {
+      await new Promise((resolve) => setImmediate(resolve));
+      releases.shift()?.();
+    }
+    releases.forEach((release) => release());
+    await Promise.all(tasks);
+    assert.equal(most, 2);
+    assert.deepEqual(order, [0, 1, 2, 3, 4]);
+  });
+});
+
+describe('login throttle', () => {
+  it('refills one attempt per period on the clock and never above the burst', () => {
+    const clock = new VirtualClock(0);
+    const throttle = new LoginThrottle(clock, { perUser: { burst: 2, refillMs: 1_000 }, perAddress: { burst: 100, refillMs: 1 } });
+    assert.equal(throttle.attempt('ann', 'a').allowed, true);
+    assert.equal(throttle.attempt('ann', 'a').allowed, true);
+    assert.deepEqual(throttle.attempt('ann', 'a'), { allowed: false, retryAfterMs: 1_000 });
+    assert.equal(throttle.attempt('bob', 'a').allowed, true, 'other users have their own bucket');
+    clock.advance(1_000);
+    assert.equal(throttle.attempt('ann', 'a').allowed, true);
+    clock.advance(60_000);
+    assert.equal(throttle.attempt('ann', 'a').allowed, true);
+    assert.equal(throttle.attempt('ann', 'a').allowed, true);
+    assert.equal(throttle.attempt('ann', 'a').allowed, false);
+  });
+});
