@@ -5,7 +5,7 @@ import type { IdSource } from '../../src/ids/ids.ts';
 import { decodeJsonRequest } from '../../src/protocol/json-request.ts';
 import type { ConnectionCloseReason, ReplyReady } from '../../src/protocol/messages.ts';
 import { revealed } from '../../src/secret/secret.ts';
-import { JsonFramer, type JsonFrame } from './json-framer.ts';
+import { isBlank, JsonFramer, OPEN_BRACE, type JsonFrame } from './json-framer.ts';
 import { TextFramer, type TextFrame } from './text-framer.ts';
 
 /** Node reads a TCP socket 64 KiB at a time; a read that size has more bytes right behind it. */
@@ -22,9 +22,6 @@ export interface ConnectionOptions {
   /** Close a connection that has sent nothing and waits for nothing for this long. */
   readonly idleTimeoutMs: number;
 }
-
-const OPEN_BRACE = 0x7b;
-const isBlank = (byte: number) => byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
 
 /**
  * One client connection: picks its dialect from the first non-blank byte

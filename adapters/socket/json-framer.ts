@@ -2,13 +2,14 @@ import type { TransportProblem } from '../../src/protocol/messages.ts';
 
 export type JsonFrame = { readonly text: string } | { readonly problem: TransportProblem };
 
-const OPEN_BRACE = 0x7b;
+export const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const isBlank = (byte: number) => byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
+/** JSON's whitespace, which both dialects skip before a connection's first request. */
+export const isBlank = (byte: number) => byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
 
 /**
  * Cuts a JSON-dialect byte stream into objects. Objects may follow each other

@@ -74,7 +74,8 @@ export class PasswordBook {
   }
 
   handle<T extends BookMessageType>(request: BookRequestOf<T>, client: BookClient): Promise<BookResults[T]>;
-  handle(request: BookRequest, client: BookClient): Promise<BookResults[BookMessageType]> {
+  // async: a refusal (an invalid session, say) is always a rejected promise, never a synchronous throw.
+  async handle(request: BookRequest, client: BookClient): Promise<BookResults[BookMessageType]> {
     switch (request.type) {
       case 'user.register':
         return this.#register(request.username, request.masterPassword, client);
@@ -82,7 +83,7 @@ export class PasswordBook {
         return this.#login(request.username, request.masterPassword, client);
       case 'session.logout':
         this.#deps.sessions.close(request.token);
-        return Promise.resolve({});
+        return {};
       case 'user.change_password':
         return this.#changePassword(request, client);
       case 'entry.add':
