@@ -66,6 +66,10 @@ export class BookRecords {
     return Object.values(await this.#store.list<PendingRecord>(PENDING));
   }
 
+  async hasPending(pendingId: string): Promise<boolean> {
+    return (await this.#store.get(PENDING, pendingId)) !== undefined;
+  }
+
   savePending(record: PendingRecord): Promise<void> {
     return this.#store.put(PENDING, record.pendingId, record);
   }

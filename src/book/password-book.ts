@@ -169,7 +169,9 @@ export class PasswordBook {
     return this.#changeEntries(session, (entries, record) => {
       if (entries.some((entry) => entry.name === name)) throw new EntryExistsError(`The book already has an entry '${name}'`);
       const now = this.#deps.clock.now();
-      const entryId = this.#deps.ids.next('entry');
+      // Ids are unique per process; a book outlives processes (and tests and replays count from 1), so check.
+      let entryId = this.#deps.ids.next('entry');
+      while (Object.hasOwn(record.entries, entryId)) entryId = this.#deps.ids.next('entry');
       return { ...record.entries, [entryId]: this.#sealEntry(session, entryId, { name, password }, now, now) };
     }).then(() => ({ name }));
   }
@@ -225,7 +227,8 @@ export class PasswordBook {
       }
     }
     const { ids, clock, random, serviceKey, records } = this.#deps;
-    const pendingId = ids.next('pending');
+    let pendingId = ids.next('pending');
+    while (await records.hasPending(pendingId)) pendingId = ids.next('pending');
     const sealed = seal(serviceKey, Buffer.from(request.password.reveal(), 'utf8'), pendingContext(pendingId), random);
     await records.savePending({ pendingId, receivedAt: clock.now(), sealed });
     return { filedIn: 'inbox', pendingId };

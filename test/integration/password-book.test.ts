@@ -227,6 +227,25 @@ describe('password book over the socket', () => {
   });
 });
 
+describe('password book across restarts', () => {
+  it('never reuses an entry or inbox id that a book saved in an earlier run', async () => {
+    const dataDir = await tempDir('book');
+    const first = await bookHost(dataDir);
+    const token = await registerAndLogin(first.client);
+    await first.client.ok({ type: 'entry.add', token, name: 'first', password: 'one' });
+    await first.client.call({ message: 'save_password', password: 'gen-1' });
+    await first.stop();
+    // The second run's id source starts again at 1, as a test's or a replay's does.
+    const second = await bookHost(dataDir);
+    const again = (await second.client.ok({ type: 'session.login', ...ANN })).token;
+    await second.client.ok({ type: 'entry.add', token: again, name: 'second', password: 'two' });
+    await second.client.call({ message: 'save_password', password: 'gen-2' });
+    assert.equal((await second.client.ok({ type: 'entry.get', token: again, name: 'first' })).password, 'one');
+    assert.equal((await second.client.ok({ type: 'pending.list', token: again })).pending.length, 2);
+    await second.stop();
+  });
+});
+
 describe('password book reference', () => {
   it('answers every typed message with only the result fields its declaration documents', async () => {
     const { client, stop } = await bookHost(await tempDir('book'));
