@@ -122,16 +122,18 @@ function seedRequest(body: Readonly<Record<string, unknown>>): BookRequest {
   }
 }
 
+const isValidId = (id: unknown): boolean =>
+  (typeof id === 'string' && id.length <= MAX_ID_LENGTH) || (typeof id === 'number' && Number.isFinite(id));
+
 function checkId(id: unknown): void {
-  if (id === undefined) return;
-  const valid = (typeof id === 'string' && id.length <= MAX_ID_LENGTH) || (typeof id === 'number' && Number.isFinite(id));
-  if (!valid) throw new InvalidFieldError(`The field 'id' must be a string of at most ${MAX_ID_LENGTH} characters or a number`);
+  if (id !== undefined && !isValidId(id)) {
+    throw new InvalidFieldError(`The field 'id' must be a string of at most ${MAX_ID_LENGTH} characters or a number`);
+  }
 }
 
+/** The client's id, to echo on the reply; an invalid one is not echoed. */
 function echoedId(body: Readonly<Record<string, unknown>>): { id?: unknown } {
-  const id = body['id'];
-  const valid = (typeof id === 'string' && id.length <= MAX_ID_LENGTH) || (typeof id === 'number' && Number.isFinite(id));
-  return valid ? { id } : {};
+  return isValidId(body['id']) ? { id: body['id'] } : {};
 }
 
 function bodyOf(request: RequestReceived): Readonly<Record<string, unknown>> | null {
