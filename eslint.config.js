@@ -19,7 +19,7 @@ export default tseslint.config(
   },
   {
     // node:test's describe/it return promises that the runner itself awaits; tests read wire JSON of any shape.
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'],
     rules: { '@typescript-eslint/no-floating-promises': 'off', 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },
 );

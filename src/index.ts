@@ -14,6 +14,8 @@ export type { JobStatus } from './host/host.ts';
 export type { HostOptions, SocketOptions } from './host/host-options.ts';
 export type { CompletedRun } from './host/backup-scheduler.ts';
 export type { HostAdapter } from './ports/host-adapter.ts';
+export type { HostRequests, HostRequestName, HostRequestParams, HostRequestResult, JobRef, RequestOptions } from './host/host-requests.ts';
+export type { Command, CommandResult, CommandResults } from './protocol/commands.ts';
 
 // The bus and its events
 export { Bus } from './bus/bus.ts';
@@ -40,6 +42,8 @@ export type {
   ReplyReady,
   ReplySent,
   RequestReceived,
+  RequestSettled,
+  RequestSubmitted,
   TextRequestReceived,
   TransportProblem,
 } from './protocol/messages.ts';
@@ -73,6 +77,8 @@ export type { IdSource } from './ids/ids.ts';
 // Errors: one class per failure, each with a stable code
 export { SafekeepError } from './errors/safekeep-error.ts';
 export type { ErrorShape } from './errors/safekeep-error.ts';
+export { errorFromShape } from './host/error-from-shape.ts';
+export { HostStoppedError, InternalError } from './host/errors.ts';
 export {
   CopyAbortedError,
   DestinationFullError,

@@ -15,6 +15,8 @@ import type {
   ReplyReady,
   ReplySent,
   RequestReceived,
+  RequestSettled,
+  RequestSubmitted,
 } from '../protocol/messages.ts';
 import type { StoreCommand, StoreResult } from '../store/messages.ts';
 
@@ -39,6 +41,8 @@ export interface BusEvents {
   'connection.opened': ConnectionOpened;
   'connection.closed': ConnectionClosed;
   'request.received': RequestReceived;
+  'request.submitted': RequestSubmitted;
+  'request.settled': RequestSettled;
   'reply.ready': ReplyReady;
   'reply.sent': ReplySent;
   'reply.forwarded': ReplyForwarded;

@@ -4,7 +4,6 @@ import { SocketAdapter } from '../../adapters/socket/socket-adapter.ts';
 import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
 import { BackupService } from '../backup/backup-service.ts';
 import { BackupCatalog } from '../backup/catalog.ts';
-import { NoBackupJobError, UnknownJobError } from '../backup/errors.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
 import type { BackupVersion } from '../backup/version.ts';
 import { openPasswordBook } from '../book/open-password-book.ts';
@@ -18,7 +17,13 @@ import { StoreClient } from '../store/store-client.ts';
 import { BackupScheduler, type CompletedRun } from './backup-scheduler.ts';
 import { createCommandHandler } from './command-handler.ts';
 import { resolveHostOptions, type HostOptions, type ResolvedHostOptions } from './host-options.ts';
+import { errorFromShape } from './error-from-shape.ts';
+import { HostStoppedError } from './errors.ts';
+import { commandFor, resultOf, type HostRequestName, type HostRequestParams, type HostRequestResult, type RequestOptions } from './host-requests.ts';
+import { InProcessRequests } from './in-process-requests.ts';
 import { RequestRouter } from './request-router.ts';
+import { RequestTimeoutError } from '../protocol/errors.ts';
+import type { RequestSettled } from '../protocol/messages.ts';
 
 /** A job as the host reports it. */
 export interface JobStatus extends BackupJob {
@@ -48,6 +53,8 @@ export class Host {
   readonly #socket: SocketAdapter | null;
   readonly #stopSteps: (() => Promise<void> | void)[];
   #stopping: Promise<void> | null = null;
+  /** Callers of `request` still waiting for their answer, by request id. */
+  readonly #waiting = new Map<string, (settled: RequestSettled | Error) => void>();
 
   /** @internal Use `startHost`. */
   constructor(parts: {
@@ -67,6 +74,41 @@ export class Host {
     this.#scheduler = parts.scheduler;
     this.#socket = parts.socket;
     this.#stopSteps = parts.stopSteps;
+    this.bus.on('request.settled', (settled) => this.#waiting.get(settled.requestId)?.(settled));
+  }
+
+  /**
+   * Sends a typed request through the bus, as a socket client's would go, and
+   * resolves with its typed answer. Rejects with the error's own class
+   * (`LoginFailedError`, `SourceNotFoundError`…), with `RequestTimeoutError`
+   * when no answer comes in time (what it started may still finish), or with
+   * `HostStoppedError` once the host is stopping.
+   *
+   * @example
+   * const { version } = await host.request('backup.run', { job: '/home/ann/notes.json' });
+   * const { token } = await host.request('session.login', { username: 'ann', masterPassword: new Secret('correct horse') });
+   * const { count } = await host.request('users.count', {}, { timeoutMs: 2_000 });
+   */
+  request<K extends HostRequestName>(name: K, params: HostRequestParams<K>, options: RequestOptions = {}): Promise<HostRequestResult<K>> {
+    if (this.#stopping) return Promise.reject(new HostStoppedError(`The host is stopping; '${name}' was not sent`));
+    const { ids, requestTimeouts } = this.options;
+    const requestId = ids.next('req');
+    const timeoutMs = options.timeoutMs ?? (name === 'backup.run' ? requestTimeouts.backupMs : requestTimeouts.defaultMs);
+    return new Promise<HostRequestResult<K>>((resolve, reject) => {
+      const timer = this.clock.setTimeout(
+        () => settle(new RequestTimeoutError(`'${name}' was not answered within ${timeoutMs} ms; what it started may still finish`)),
+        timeoutMs,
+      );
+      const settle = (settled: RequestSettled | Error): void => {
+        this.#waiting.delete(requestId);
+        this.clock.clearTimeout(timer);
+        if (settled instanceof Error) reject(settled);
+        else if (settled.ok) resolve(resultOf<K>(settled.result));
+        else reject(errorFromShape(settled.error));
+      };
+      this.#waiting.set(requestId, settle);
+      void this.bus.emit('request.submitted', { requestId, command: commandFor(name, params), clientAddress: options.clientAddress ?? 'in-process' });
+    });
   }
 
   /** Where the socket listens (with the real port when 0 was asked), or null without a socket. */
@@ -94,12 +136,10 @@ export class Host {
     return job;
   }
 
-  /** Runs a backup of a job (default: the default job) now; resolves once it is durable. */
-  runBackup(jobId?: string): Promise<CompletedRun> {
-    const id = jobId ?? this.#scheduler.activeJobIds()[0];
-    if (id === undefined) return Promise.reject(new NoBackupJobError('No backup job is active'));
-    if (!this.#scheduler.isActive(id)) return Promise.reject(new UnknownJobError(`No active backup job '${id}'`));
-    return this.#scheduler.runNow(id);
+  /** Runs a backup of a job (default: the default job) now; resolves once it is durable. Short for `request('backup.run')`. */
+  async runBackup(jobId?: string): Promise<CompletedRun> {
+    const { outcome, version } = await this.request('backup.run', jobId === undefined ? {} : { job: jobId });
+    return { kind: outcome, version };
   }
 
   /** The newest complete version of a job (default: the default job), or null. */
@@ -122,14 +162,17 @@ export class Host {
   }
 
   /**
-   * Stops gracefully: no new connections; running copies are abandoned and
-   * cleaned up; waiting clients get their replies (for up to `shutdownGraceMs`);
-   * the store finishes its writes and releases the data directory.
+   * Stops gracefully: no new connections or requests; running copies are
+   * abandoned and cleaned up; waiting clients and `request` callers get their
+   * answers (for up to `shutdownGraceMs`; after it, `HostStoppedError`); the
+   * store finishes its writes and releases the data directory. Calling it
+   * again returns the same promise.
    */
   stop(reason = 'stop requested'): Promise<void> {
     this.#stopping ??= (async () => {
       await this.bus.emit('host.stopping', { reason });
       for (const step of this.#stopSteps) await step();
+      for (const settle of [...this.#waiting.values()]) settle(new HostStoppedError('The host stopped before answering'));
     })();
     return this.#stopping;
   }
@@ -164,14 +207,18 @@ export async function startHost(hostOptions: HostOptions): Promise<Host> {
     const scheduler = new BackupScheduler({ bus, clock, ids, service, retry: options.retry });
     const stopScheduler = () => scheduler.stop();
     started.unshift(stopScheduler);
+    const handler = createCommandHandler(service, scheduler, book);
     const router = new RequestRouter({
       bus,
       clock,
-      handler: createCommandHandler(service, scheduler, book),
+      handler,
       codecs: { text: textDialect, json: jsonDialect },
       timeouts: options.requestTimeouts,
     });
     router.start();
+    const inProcess = new InProcessRequests({ bus, clock, handler });
+    inProcess.start();
+    started.unshift(() => inProcess.stop(options.shutdownGraceMs));
     // Stopped after the socket: connections being drained still get their replies through it.
     started.unshift(() => router.stop());
     if (options.replyTo) await startAdapter(new ReplyChannelAdapter({ ...options.replyTo, clock }));

@@ -1,4 +1,6 @@
+import type { ErrorShape } from '../errors/safekeep-error.ts';
 import type { Secret } from '../secret/secret.ts';
+import type { Command, CommandResult } from './commands.ts';
 
 /**
  * What the socket adapter and the request flow say to each other on the bus.
@@ -91,3 +93,16 @@ export interface ReplyForwardFailed {
   readonly attempts: number;
   readonly reason: string;
 }
+
+/** A request from inside the process (`host.request`), the in-process twin of `request.received`. */
+export interface RequestSubmitted {
+  readonly requestId: string;
+  readonly command: Command;
+  /** Who asked, for the password book's per-client throttle. */
+  readonly clientAddress: string;
+}
+
+/** The answer to a `request.submitted`: its result, or the error as plain data. */
+export type RequestSettled =
+  | { readonly requestId: string; readonly ok: true; readonly result: CommandResult }
+  | { readonly requestId: string; readonly ok: false; readonly error: ErrorShape };

@@ -1,0 +1,27 @@
+import * as backupErrors from '../backup/errors.ts';
+import * as bookErrors from '../book/errors.ts';
+import { SafekeepError, type ErrorShape } from '../errors/safekeep-error.ts';
+import * as protocolErrors from '../protocol/errors.ts';
+import * as storeErrors from '../store/errors.ts';
+import * as hostErrors from './errors.ts';
+
+type ErrorClass = new (message: string) => SafekeepError;
+
+// Every error class safekeep raises, by code. Built from the error modules so a new class is included without a list to keep.
+const CLASSES_BY_CODE = new Map<string, ErrorClass>(
+  [backupErrors, bookErrors, protocolErrors, storeErrors, hostErrors]
+    .flatMap((module) => Object.values(module) as unknown[])
+    .filter((value): value is ErrorClass => typeof value === 'function' && value.prototype instanceof SafekeepError)
+    .map((ErrorClass) => [new ErrorClass('').code, ErrorClass]),
+);
+
+/**
+ * Turns an error's plain-data form (as it travels on the bus) back into an
+ * instance of its class, so an embedding app can `catch` by class:
+ * `error instanceof LoginFailedError`. A code no class has becomes an
+ * `InternalError` that keeps it.
+ */
+export function errorFromShape(shape: ErrorShape): SafekeepError {
+  const ErrorClass = CLASSES_BY_CODE.get(shape.code);
+  return ErrorClass ? new ErrorClass(shape.message) : new hostErrors.InternalError(shape.message, { code: shape.code });
+}

@@ -1,0 +1,49 @@
+import type { BackupVersion } from '../backup/version.ts';
+import type { BookMessageType, BookRequest, BookRequestOf, BookResults } from '../book/book-messages.ts';
+import type { Command, CommandResult } from '../protocol/commands.ts';
+
+/** Which backup job a request is about: its id or its source's absolute path; omitted, the default (first) job. */
+export interface JobRef {
+  readonly job?: string;
+}
+
+/**
+ * Everything an embedding app can ask with `host.request(name, params)`, and
+ * what each answers: the backup requests, and every password-book message
+ * (its fields, secrets as `Secret`, without `type`).
+ */
+export type HostRequests = {
+  'backup.run': { params: JobRef; result: { outcome: 'copied' | 'unchanged'; version: BackupVersion } };
+  'backup.revert': { params: JobRef; result: { version: BackupVersion | null } };
+} & { [T in BookMessageType]: { params: Omit<BookRequestOf<T>, 'type'>; result: BookResults[T] } };
+
+export type HostRequestName = keyof HostRequests;
+export type HostRequestParams<K extends HostRequestName> = HostRequests[K]['params'];
+export type HostRequestResult<K extends HostRequestName> = HostRequests[K]['result'];
+
+export interface RequestOptions {
+  /** Reject with `RequestTimeoutError` after this long on the host's clock; default the host's request time limit. */
+  readonly timeoutMs?: number;
+  /** Who is asking, for the password book's per-client throttle; default `in-process`. */
+  readonly clientAddress?: string;
+}
+
+/** The command a named request stands for. */
+export function commandFor<K extends HostRequestName>(name: K, params: HostRequestParams<K>): Command {
+  if (name === 'backup.run' || name === 'backup.revert') return { kind: name, job: (params as JobRef).job ?? null };
+  return { kind: 'book', request: { ...params, type: name } as BookRequest };
+}
+
+/** The answer to a named request, from the command's result. */
+export function resultOf<K extends HostRequestName>(result: CommandResult): HostRequestResult<K> {
+  switch (result.kind) {
+    case 'backup.run':
+      return { outcome: result.outcome, version: result.version } as HostRequestResult<K>;
+    case 'backup.revert':
+      return { version: result.version } as HostRequestResult<K>;
+    case 'book':
+      return result.result as HostRequestResult<K>;
+    case 'connection.exit':
+      throw new TypeError('connection.exit has no in-process form');
+  }
+}

@@ -1,0 +1,110 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { tempDir } from '../helpers/temp-dir.ts';
+import { collect, startTestHost, writeSource } from '../helpers/host-harness.ts';
+import {
+  HostStoppedError,
+  InternalError,
+  LoginFailedError,
+  NoBackupJobError,
+  RequestTimeoutError,
+  Secret,
+  SessionInvalidError,
+  SourceNotFoundError,
+  UnknownJobError,
+  errorFromShape,
+} from '../../src/index.ts';
+
+const HOUR = 60 * 60_000;
+const correctHorse = () => new Secret('correct horse battery');
+
+describe('host.request: typed requests from inside the process', () => {
+  it('runs a backup and answers revert, naming the job by id or by source path', async () => {
+    const root = await tempDir('requests');
+    const source = await writeSource(root, 'notes.json', '{"v":1}');
+    const { host, clock } = await startTestHost(path.join(root, 'data'), { jobs: [{ sourcePath: source, intervalMs: HOUR }] });
+    clock.advance(0);
+
+    const run = await host.request('backup.run', { job: source });
+    assert.equal(run.version.jobId, 'notes.json');
+    const byId = await host.request('backup.revert', { job: 'notes.json' });
+    const byDefault = await host.request('backup.revert', {});
+    assert.equal(byId.version?.path, run.version.path);
+    assert.equal(byDefault.version?.path, run.version.path);
+    await host.stop();
+  });
+
+  it('goes over the bus as request.submitted and request.settled, so recordings hold it', async () => {
+    const root = await tempDir('requests');
+    const { host } = await startTestHost(path.join(root, 'data'));
+    const submitted = collect(host, 'request.submitted');
+    const settled = collect(host, 'request.settled');
+    await host.request('users.count', {}, { clientAddress: 'app' });
+    assert.deepEqual(await submitted.next(), {
+      requestId: 'req_1',
+      command: { kind: 'book', request: { type: 'users.count' } },
+      clientAddress: 'app',
+    });
+    assert.deepEqual(await settled.next(), { requestId: 'req_1', ok: true, result: { kind: 'book', type: 'users.count', result: { count: 0 } } });
+    await host.stop();
+  });
+
+  it('rejects with the error class of the failure, its code intact', async () => {
+    const root = await tempDir('requests');
+    const { host } = await startTestHost(path.join(root, 'data'));
+    await assert.rejects(host.request('backup.run', {}), NoBackupJobError);
+    await assert.rejects(host.request('backup.revert', { job: 'nope' }), (error: unknown) => error instanceof UnknownJobError && error.code === 'UNKNOWN_JOB');
+
+    await host.request('user.register', { username: 'ann', masterPassword: correctHorse() });
+    await assert.rejects(host.request('session.login', { username: 'ann', masterPassword: new Secret('wrong one!') }), LoginFailedError);
+    await assert.rejects(host.request('entry.list', { token: new Secret('made-up token') }), SessionInvalidError);
+    const { token } = await host.request('session.login', { username: 'ann', masterPassword: correctHorse() });
+    assert.ok(token instanceof Secret);
+    await host.request('entry.add', { token, name: 'mail', password: new Secret('hunter2') });
+    assert.equal((await host.request('entry.get', { token, name: 'mail' })).password.reveal(), 'hunter2');
+    await host.stop();
+  });
+
+  it('reports a failed backup run with the run\'s reason', async () => {
+    const root = await tempDir('requests');
+    const source = await writeSource(root, 'gone.txt', 'x');
+    const { host, clock } = await startTestHost(path.join(root, 'data'), { jobs: [{ sourcePath: source, intervalMs: HOUR }] });
+    clock.advance(0);
+    await host.request('backup.run', {});
+    await unlink(source);
+    await assert.rejects(host.request('backup.run', {}), SourceNotFoundError);
+    await host.stop();
+  });
+
+  it('times out on the host clock with RequestTimeoutError', async () => {
+    const root = await tempDir('requests');
+    const { host, clock } = await startTestHost(path.join(root, 'data'));
+    const login = host.request('session.login', { username: 'ann', masterPassword: correctHorse() }, { timeoutMs: 2_000 });
+    clock.advance(1_999);
+    clock.advance(1);
+    await assert.rejects(login, (error: unknown) => error instanceof RequestTimeoutError && /within 2000 ms/.test(error.message));
+    await host.stop();
+  });
+
+  it('answers requests in flight when stopped, and refuses new ones', async () => {
+    const root = await tempDir('requests');
+    const { host } = await startTestHost(path.join(root, 'data'));
+    const registering = host.request('user.register', { username: 'ann', masterPassword: correctHorse() });
+    const stopping = host.stop();
+    await assert.rejects(host.request('users.count', {}), HostStoppedError);
+    assert.deepEqual(await registering, { username: 'ann' });
+    await stopping;
+  });
+});
+
+describe('errorFromShape', () => {
+  it('gives back the class for a known code and an InternalError keeping an unknown one', () => {
+    assert.ok(errorFromShape({ code: 'LOGIN_FAILED', message: 'no' }) instanceof LoginFailedError);
+    const unknown = errorFromShape({ code: 'FROM_THE_FUTURE', message: 'hm' });
+    assert.ok(unknown instanceof InternalError);
+    assert.equal(unknown.code, 'FROM_THE_FUTURE');
+    assert.equal(unknown.message, 'hm');
+  });
+});

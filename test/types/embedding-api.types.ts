@@ -1,0 +1,61 @@
+/**
+ * Compile-time tests of the public API: `npm run typecheck` fails if a line
+ * marked `@ts-expect-error` compiles (the type guard is gone) or if a correct
+ * line does not. Nothing here runs.
+ */
+import type { Observable } from 'rxjs';
+import { Secret, type BackupCompleted, type Bus, type Host, type HostAdapter, type HostRequestResult } from 'safekeep';
+
+declare const host: Host;
+declare const bus: Bus;
+declare const completed: BackupCompleted;
+
+export async function eventNamesAndPayloads(): Promise<void> {
+  const stream: Observable<BackupCompleted> = bus.on$('backup.completed');
+  void stream;
+  // @ts-expect-error: no such event
+  bus.on$('backup.complete');
+  // @ts-expect-error: no such event family
+  bus.where$('backups.completed', () => true);
+  // @ts-expect-error: the predicate's payload is a BackupCompleted, which has no `reason`
+  bus.where$('backup.completed', (event) => event.reason === 'x');
+
+  await bus.emit('backup.completed', completed);
+  // @ts-expect-error: a `backup.failed` payload is not a BackupCompleted
+  await bus.emit('backup.failed', completed);
+  // @ts-expect-error: a payload missing its fields
+  await bus.emit('host.stopping', {});
+  // @ts-expect-error: a name that is not an event
+  await bus.emit('host.exploded', { reason: 'x' });
+}
+
+export async function typedRequests(): Promise<void> {
+  const run: HostRequestResult<'backup.run'> = await host.request('backup.run', { job: 'notes.json' });
+  const outcome: 'copied' | 'unchanged' = run.outcome;
+  void outcome;
+  const { token } = await host.request('session.login', { username: 'ann', masterPassword: new Secret('correct horse') });
+  const typedToken: Secret = token;
+  void typedToken;
+
+  // @ts-expect-error: no such request
+  await host.request('backup.now', {});
+  // @ts-expect-error: a master password must be a Secret, never a plain string
+  await host.request('session.login', { username: 'ann', masterPassword: 'correct horse' });
+  // @ts-expect-error: `name` is required by entry.get
+  await host.request('entry.get', { token });
+  // @ts-expect-error: unknown option
+  await host.request('users.count', {}, { timeout: 5 });
+  const { count } = await host.request('users.count', {});
+  // @ts-expect-error: count is a number
+  const wrong: string = count;
+  void wrong;
+}
+
+export const adapterShape: HostAdapter = {
+  name: 'typed',
+  async start(started: Bus) {
+    // @ts-expect-error: the bus hands out typed payloads only
+    started.on('backup.completed', (event) => event.notAField);
+  },
+  async stop() {},
+};
