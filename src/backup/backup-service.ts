@@ -3,13 +3,12 @@ import type { Bus } from '../bus/bus.ts';
 import type { Clock } from '../clock/clock.ts';
 import { toErrorShape } from '../errors/safekeep-error.ts';
 import type { IdSource } from '../ids/ids.ts';
+import type { BackupFiles } from '../ports/backup-files.ts';
 import type { BackupCatalog } from './catalog.ts';
 import type { RunOutcome } from './run-outcome.ts';
-import { copyVersion } from './copy-version.ts';
 import { jobIdFor, type BackupJob, type BackupJobSpec } from './job.ts';
 import { sameFingerprint, type BackupVersion } from './version.ts';
 import { versionFileName } from './version-name.ts';
-import { removeLeftoverTempFiles, removeVersionFile, versionFileIntact } from './version-files.ts';
 
 export interface BackupServiceDeps {
   readonly catalog: BackupCatalog;
@@ -18,6 +17,8 @@ export interface BackupServiceDeps {
   readonly ids: IdSource;
   /** Versions of job `id` go to `<backupDir>/<id>/`. */
   readonly backupDir: string;
+  /** The file-system work (`localBackupFiles`, or a recording's or replay's stand-in). */
+  readonly files: BackupFiles;
 }
 
 export interface LoadReport {
@@ -55,11 +56,11 @@ export class BackupService {
       this.#lastSeq.set(version.jobId, Math.max(this.#lastSeq.get(version.jobId) ?? 0, version.seq));
       const list = this.#versions.get(version.jobId);
       if (!list) continue;
-      if (await versionFileIntact(version.path, version.size)) list.push(version);
+      if (await this.#deps.files.versionFileIntact(version.path, version.size)) list.push(version);
       else missing.push(version);
     }
     let leftoversRemoved = 0;
-    for (const job of this.#jobs.values()) leftoversRemoved += await removeLeftoverTempFiles(this.#destinationOf(job.id));
+    for (const job of this.#jobs.values()) leftoversRemoved += await this.#deps.files.removeLeftoverTempFiles(this.#destinationOf(job.id));
     return { missing, leftoversRemoved };
   }
 
@@ -112,7 +113,7 @@ export class BackupService {
    * Never rejects: a failure is an outcome, with the reason.
    */
   async run(jobId: string, signal?: AbortSignal): Promise<RunOutcome> {
-    const { clock, ids, catalog } = this.#deps;
+    const { clock, ids, catalog, files } = this.#deps;
     const startedAt = clock.now();
     const durationMs = () => clock.now() - startedAt;
     try {
@@ -120,7 +121,7 @@ export class BackupService {
       if (!job) throw new Error(`No job '${jobId}'`);
       const newest = this.newestVersion(jobId);
       const seq = (this.#lastSeq.get(jobId) ?? 0) + 1;
-      const result = await copyVersion({
+      const result = await files.copyVersion({
         sourcePath: job.sourcePath,
         destinationDir: this.#destinationOf(jobId),
         fileName: versionFileName(job.sourcePath, startedAt, seq),
@@ -154,7 +155,7 @@ export class BackupService {
         await catalog.saveVersion(version);
       } catch (error) {
         // Not registered, so not a version: do not leave an unlisted copy behind.
-        await removeVersionFile(result.path).catch(() => undefined);
+        await files.removeVersionFile(result.path).catch(() => undefined);
         throw error;
       }
       this.#lastSeq.set(jobId, seq);
@@ -181,7 +182,7 @@ export class BackupService {
         await this.#deps.catalog.deleteVersion(version.id);
         versions.splice(versions.indexOf(version), 1);
         removed.push(version.id);
-        await removeVersionFile(version.path);
+        await this.#deps.files.removeVersionFile(version.path);
       }
       void this.#deps.bus.emit('backup.pruned', { jobId: job.id, versionIds: removed });
     } catch (error) {

@@ -18,6 +18,8 @@ export async function openPasswordBook(deps: {
   ids: IdSource;
   random: RandomSource;
   options: ResolvedBookOptions;
+  /** Where the service key comes from; default `<dataDir>/keys/service.key`, made on first use. */
+  loadServiceKey?: () => Promise<Buffer>;
 }): Promise<PasswordBook> {
   const { store, dataDir, clock, ids, random, options } = deps;
   const hasher = new PasswordHasher({ params: options.argon2, random, maxConcurrent: options.maxConcurrentHashes });
@@ -30,7 +32,7 @@ export async function openPasswordBook(deps: {
     clock,
     ids,
     random,
-    serviceKey: await loadServiceKey(dataDir, random),
+    serviceKey: await (deps.loadServiceKey ?? (() => loadServiceKey(dataDir, random)))(),
     pendingTtlMs: options.pendingTtlMs,
   });
 }

@@ -26,6 +26,7 @@ export interface BusOptions {
 export class Bus {
   readonly #emitter = new Emittery<BusEvents>();
   readonly #onListenerError: (error: unknown, eventName: BusEventName) => void;
+  readonly #taps = new Set<(event: BusEvent) => void>();
 
   constructor(options: BusOptions = {}) {
     this.#onListenerError =
@@ -44,7 +45,18 @@ export class Bus {
 
   /** Publishes an event; resolves when every listener has run. Never rejects. */
   emit<K extends BusEventName>(name: K, payload: BusEvents[K]): Promise<void> {
+    for (const tap of this.#taps) tap({ name, payload } as BusEvent);
     return this.#emitter.emit(name, payload).catch((error: unknown) => this.#onListenerError(error, name));
+  }
+
+  /**
+   * Sees every event synchronously, as it is emitted and before any listener:
+   * the recorder uses it so that the log is in emit order and an input's time
+   * is set before anything reacts to it. A tap must not throw or emit.
+   */
+  tap(observer: (event: BusEvent) => void): () => void {
+    this.#taps.add(observer);
+    return () => this.#taps.delete(observer);
   }
 
   /** The stream of one event's payloads. */

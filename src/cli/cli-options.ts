@@ -20,11 +20,14 @@ export interface CliConfig {
   readonly verbose: boolean;
   /** Where seed replies of the password book also go (`--reply-to`), or null. */
   readonly replyTo: { readonly host: string; readonly port: number } | null;
+  /** Where to record the run (`--record`), or null. */
+  readonly record: string | null;
 }
 
 export type CliParse = { readonly kind: 'run'; readonly config: CliConfig } | { readonly kind: 'help' } | { readonly kind: 'error'; readonly message: string };
 
 export const HELP = `Usage: safekeep [options]
+       safekeep replay RECORDING
 
 Backs up files at an interval and answers socket clients (see README.md).
 
@@ -45,6 +48,8 @@ Options:
   --reply-to HOST:PORT    Also deliver each reply to a password-book seed message
                           by connecting to HOST:PORT, as the seed service did
                           (its example client listens on 127.0.0.1:12346).
+  --record FILE           Record every step of this run to FILE (NDJSON, secrets
+                          replaced by placeholders) for \`safekeep replay FILE\`.
   --verbose               Also log schedules and connections.
   -h, --help              Show this help.
 `;
@@ -68,6 +73,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
         'max-request-bytes': { type: 'string' },
         'idle-timeout': { type: 'string' },
         'reply-to': { type: 'string' },
+        record: { type: 'string' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -93,6 +99,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
   if (idleTimeoutMs === undefined) return { kind: 'error', message: `--idle-timeout '${values['idle-timeout']}' is not a positive time` };
   const replyTo = values['reply-to'] === undefined ? null : hostAndPort(values['reply-to']);
   if (replyTo === undefined) return { kind: 'error', message: `--reply-to '${values['reply-to']}' is not HOST:PORT (for example 127.0.0.1:12346)` };
+  if (values.record !== undefined && values.record.trim() === '') return { kind: 'error', message: '--record needs a file path' };
   const sources = values.source ?? [];
   if (sources.some((source) => source.trim() === '')) return { kind: 'error', message: '--source needs a file path' };
 
@@ -110,6 +117,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       idleTimeoutMs,
       verbose: values.verbose ?? false,
       replyTo,
+      record: values.record === undefined ? null : path.resolve(cwd, values.record),
     },
   };
 }

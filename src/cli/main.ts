@@ -4,15 +4,17 @@ import { SafekeepError } from '../errors/safekeep-error.ts';
 import { startHost, type Host } from '../host/host.ts';
 import type { BackupJobSpec } from '../backup/job.ts';
 import { askForJob } from './ask-for-job.ts';
+import { replayCommand } from './replay-command.ts';
 import { DEFAULT_INTERVAL_MS, HELP, parseCli, type CliConfig } from './cli-options.ts';
 import { startupLine } from './startup-line.ts';
 
 /**
  * `safekeep` on the command line: parse the options, start a host, ask for a
  * job on a terminal if there is none, print where it listens, and stop
- * cleanly on SIGINT or SIGTERM.
+ * cleanly on SIGINT or SIGTERM. `safekeep replay FILE` replays a recording.
  */
 async function main(): Promise<number> {
+  if (process.argv[2] === 'replay') return replayCommand(process.argv.slice(3), process.stdout, process.stderr);
   const parsed = parseCli(process.argv.slice(2), process.cwd());
   if (parsed.kind === 'help') {
     process.stdout.write(HELP);
@@ -34,6 +36,7 @@ async function main(): Promise<number> {
       socket: { host: config.host, port: config.port, maxRequestBytes: config.maxRequestBytes, idleTimeoutMs: config.idleTimeoutMs },
       console: { out: process.stderr, verbose: config.verbose },
       ...(config.replyTo ? { replyTo: config.replyTo } : {}),
+      ...(config.record ? { record: config.record } : {}),
     });
   } catch (error) {
     process.stderr.write(`safekeep: ${describeError(error)}\n`);

@@ -60,6 +60,11 @@ export interface HostOptions {
   readonly requestTimeouts?: Partial<RequestTimeouts>;
   /** On stop, how long clients may wait for their last replies; default 10 s. */
   readonly shutdownGraceMs?: number;
+  /**
+   * Record every step of the run to this file (NDJSON; secrets replaced by
+   * placeholders) for `safekeep replay`. Default: no recording.
+   */
+  readonly record?: string | false;
 }
 
 export type ResolvedHostOptions = Required<Omit<HostOptions, 'jobs' | 'socket' | 'retry' | 'requestTimeouts' | 'book'>> & {
@@ -102,5 +107,6 @@ export function resolveHostOptions(options: HostOptions): ResolvedHostOptions {
       backupMs: options.requestTimeouts?.backupMs ?? 60 * 60_000,
     },
     shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
+    record: options.record ?? false,
   };
 }

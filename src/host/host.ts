@@ -9,6 +9,12 @@ import type { BackupVersion } from '../backup/version.ts';
 import { openPasswordBook } from '../book/open-password-book.ts';
 import type { PasswordBook } from '../book/password-book.ts';
 import { Bus } from '../bus/bus.ts';
+import type { HostStarted } from '../bus/events.ts';
+import { localBackupFiles } from '../backup/local-backup-files.ts';
+import type { BackupFiles } from '../ports/backup-files.ts';
+import { Recorder } from '../replay/recorder.ts';
+import { openRecordingFile, recordingHeader } from '../replay/recording-file.ts';
+import { SecretPlaceholders } from '../replay/secret-placeholders.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { HostAdapter } from '../ports/host-adapter.ts';
 import { jsonDialect } from '../protocol/json-dialect.ts';
@@ -178,11 +184,25 @@ export class Host {
   }
 }
 
+/**
+ * @internal How the replay harness runs a host: on its own bus, with its
+ * recorder, and with stand-ins for the edges it answers from a recording.
+ */
+export interface HostInternals {
+  readonly bus?: Bus;
+  readonly recorder?: Recorder;
+  /** False: no store adapter; the store's results come from elsewhere. */
+  readonly startStore?: boolean;
+  readonly files?: BackupFiles;
+  readonly loadServiceKey?: () => Promise<Buffer>;
+  /** What `host.started` says about the socket, when there is none to ask. */
+  readonly listening?: HostStarted['listening'];
+}
+
 /** Starts a host: takes the data directory, loads the catalog, opens the socket, schedules the jobs. */
-export async function startHost(hostOptions: HostOptions): Promise<Host> {
+export async function startHost(hostOptions: HostOptions, internals: HostInternals = {}): Promise<Host> {
   const options = resolveHostOptions(hostOptions);
-  const { clock, ids } = options;
-  const bus = new Bus();
+  const bus = internals.bus ?? new Bus();
   // Undo list: whatever started is stopped, in reverse, if a later step fails.
   const started: (() => Promise<void> | void)[] = [];
   const startAdapter = async (adapter: HostAdapter) => {
@@ -191,32 +211,52 @@ export async function startHost(hostOptions: HostOptions): Promise<Host> {
   };
 
   try {
+    const recording = !internals.recorder && options.record ? await openRecordingFile(options.record, recordingHeader(options)) : null;
+    if (recording) started.unshift(() => recording.close());
+    const recorder =
+      internals.recorder ?? (recording ? new Recorder({ sink: recording.sink, clock: options.clock, placeholders: new SecretPlaceholders(), startedAt: recording.header.startedAt }) : null);
+    if (recorder) started.unshift(recorder.attach(bus));
+    // The edges (adapters) keep the real clock and ids; the core gets the recorded ones, so a replay can hand them back.
+    const { clock, ids } = options;
+    const files = internals.files ?? localBackupFiles;
+    const core = recorder
+      ? { clock: recorder.clock(), ids: recorder.ids(ids), files: recorder.port('files', files, ['copyVersion', 'removeLeftoverTempFiles', 'removeVersionFile', 'versionFileIntact']) }
+      : { clock, ids, files };
+
     if (options.console) {
       await startAdapter(new ConsoleReporter({ out: options.console.out, clock, verbose: options.console.verbose ?? false }));
     }
-    await startAdapter(new LowdbStore({ dataDir: options.dataDir, ids }));
-    const storeClient = new StoreClient(bus, ids);
+    if (internals.startStore !== false) await startAdapter(new LowdbStore({ dataDir: options.dataDir, ids }));
+    const storeClient = new StoreClient(bus, core.ids);
     started.unshift(() => storeClient.dispose());
 
-    const service = new BackupService({ catalog: new BackupCatalog(storeClient), bus, clock, ids, backupDir: options.backupDir });
+    const service = new BackupService({ catalog: new BackupCatalog(storeClient), bus, clock: core.clock, ids: core.ids, backupDir: options.backupDir, files: core.files });
     const report = await service.load();
     const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs();
 
-    const book = await openPasswordBook({ store: storeClient, dataDir: options.dataDir, clock, ids, random: options.random, options: options.book });
+    const book = await openPasswordBook({
+      store: storeClient,
+      dataDir: options.dataDir,
+      clock: core.clock,
+      ids: core.ids,
+      random: options.random,
+      options: options.book,
+      ...(internals.loadServiceKey ? { loadServiceKey: internals.loadServiceKey } : {}),
+    });
 
-    const scheduler = new BackupScheduler({ bus, clock, ids, service, retry: options.retry });
+    const scheduler = new BackupScheduler({ bus, clock: core.clock, ids: core.ids, service, retry: options.retry });
     const stopScheduler = () => scheduler.stop();
     started.unshift(stopScheduler);
     const handler = createCommandHandler(service, scheduler, book);
     const router = new RequestRouter({
       bus,
-      clock,
+      clock: core.clock,
       handler,
       codecs: { text: textDialect, json: jsonDialect },
       timeouts: options.requestTimeouts,
     });
     router.start();
-    const inProcess = new InProcessRequests({ bus, clock, handler });
+    const inProcess = new InProcessRequests({ bus, clock: core.clock, handler });
     inProcess.start();
     started.unshift(() => inProcess.stop(options.shutdownGraceMs));
     // Stopped after the socket: connections being drained still get their replies through it.
@@ -236,7 +276,7 @@ export async function startHost(hostOptions: HostOptions): Promise<Host> {
       leftoversRemoved: report.leftoversRemoved,
     });
     for (const job of activeJobs) scheduler.start(job.id);
-    await bus.emit('host.started', { listening: socket?.address() ?? null });
+    await bus.emit('host.started', { listening: internals.listening !== undefined ? internals.listening : (socket?.address() ?? null) });
 
     // A normal stop undoes the start in reverse, except that the scheduler goes first: its abandoned
     // copies then answer the clients waiting on them while the socket is still there to carry the replies.

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { BOOK_MESSAGES, checkedField, parseBookRequest, type BookRequest } from '../book/book-messages.ts';
 import { InvalidFieldError, InvalidJsonError, InvalidMessageError } from '../book/errors.ts';
 import { SafekeepError, type ErrorShape } from '../errors/safekeep-error.ts';
-import { Secret } from '../secret/secret.ts';
+import { Secret, SecretJsonText } from '../secret/secret.ts';
 import type { CommandResult } from './commands.ts';
 import type { DialectCodec, ParseOutcome } from './dialect.ts';
 import { InvalidEncodingError, RequestTooLongError } from './errors.ts';
@@ -22,6 +23,35 @@ const NOT_UNDERSTOOD = new Set(['INVALID_JSON', 'INVALID_MESSAGE', 'UNKNOWN_TYPE
  * one object and a line end. Replies that carry a token or a password are
  * Secrets until the socket writes them.
  */
+/**
+ * JSON text of `value` with each Secret's value written in. A reply with
+ * secrets comes back as a SecretJsonText, so it stays a Secret on the bus
+ * while a recording can still tell the secrets inside it apart.
+ */
+function stringifyWithSecrets(value: unknown): string | Secret {
+  // Stands in for each Secret while stringifying: random, so no text a client sent can look like one.
+  const markerPrefix = `secret:${randomUUID()}:`;
+  const secrets: Secret[] = [];
+  const text = JSON.stringify(value, function (this: Record<string, unknown>, key, replaced: unknown) {
+    // JSON.stringify has already called Secret#toJSON; the holder still has the Secret itself.
+    const original = this[key];
+    if (!(original instanceof Secret)) return replaced;
+    secrets.push(original);
+    return `${markerPrefix}${secrets.length - 1}`;
+  });
+  if (secrets.length === 0) return line(text);
+  const pieces: string[] = [];
+  let rest = line(text);
+  secrets.forEach((_, index) => {
+    const quotedMarker = JSON.stringify(`${markerPrefix}${index}`);
+    const at = rest.indexOf(quotedMarker);
+    pieces.push(rest.slice(0, at));
+    rest = rest.slice(at + quotedMarker.length);
+  });
+  pieces.push(rest);
+  return new SecretJsonText(pieces, secrets);
+}
+
 export const jsonDialect: DialectCodec = {
   parse(request): ParseOutcome {
     try {
@@ -47,17 +77,7 @@ export const jsonDialect: DialectCodec = {
           return line(pythonJsonDumps(SEED_INVALID));
       }
     }
-    let holdsSecret = false;
-    const text = JSON.stringify({ ...echoedId(body), type: result.type, ok: true, result: result.result }, function (this: Record<string, unknown>, key, value: unknown) {
-      // JSON.stringify has already called Secret#toJSON; the holder still has the Secret itself.
-      const original = this[key];
-      if (original instanceof Secret) {
-        holdsSecret = true;
-        return original.reveal();
-      }
-      return value;
-    });
-    return holdsSecret ? new Secret(line(text)) : line(text);
+    return stringifyWithSecrets({ ...echoedId(body), type: result.type, ok: true, result: result.result });
   },
 
   renderError,

@@ -46,3 +46,23 @@ export class Secret {
 export function revealed(value: string | Secret): string {
   return typeof value === 'string' ? value : value.reveal();
 }
+
+/**
+ * JSON text with secrets inside it (a reply holding a session token), kept as
+ * its pieces: the text between the secrets, and the secrets, each written as
+ * a JSON string. It is a Secret like any other; the pieces let a recording
+ * replace each secret inside by its own placeholder, so the token a client
+ * sends back later is recognised as the same secret.
+ */
+export class SecretJsonText extends Secret {
+  /** The text around the secrets: one more piece than there are secrets. */
+  readonly pieces: readonly string[];
+  readonly secrets: readonly Secret[];
+
+  constructor(pieces: readonly string[], secrets: readonly Secret[]) {
+    if (pieces.length !== secrets.length + 1) throw new RangeError('SecretJsonText needs one more piece than secrets');
+    super(pieces.reduce((text, piece, index) => text + JSON.stringify(secrets[index - 1]?.reveal()) + piece));
+    this.pieces = pieces;
+    this.secrets = secrets;
+  }
+}

@@ -1,0 +1,6 @@
+import type { BackupFiles } from '../ports/backup-files.ts';
+import { copyVersion } from './copy-version.ts';
+import { removeLeftoverTempFiles, removeVersionFile, versionFileIntact } from './version-files.ts';
+
+/** The backup engine's file work on the local disk. */
+export const localBackupFiles: BackupFiles = { copyVersion, removeLeftoverTempFiles, removeVersionFile, versionFileIntact };

@@ -1,0 +1,44 @@
+import { SafekeepError } from '../errors/safekeep-error.ts';
+import { RECORDING_FORMAT, type RecordedStep, type RecordingHeader } from './recording.ts';
+
+/** The file is not a safekeep recording, or is damaged. */
+export class RecordingFormatError extends SafekeepError {
+  readonly code = 'RECORDING_INVALID';
+}
+
+export interface Recording {
+  readonly header: RecordingHeader;
+  /** Each step with its line exactly as recorded, which is what a replay's step is compared with. */
+  readonly steps: readonly { readonly step: RecordedStep; readonly line: string }[];
+}
+
+const STEP_KINDS = new Set(['event', 'id', 'timer', 'call', 'result']);
+
+/** Parses a recording; a damaged line is an error naming it (a recording cut short by a crash ends cleanly at its last full line). */
+export function readRecording(text: string): Recording {
+  const lines = text.split('\n');
+  // What follows the last line end is empty, or a line a crash cut short: either way not a step.
+  lines.pop();
+  const header = parseLine(lines[0] ?? '', 1) as Partial<RecordingHeader>;
+  if (header.format !== RECORDING_FORMAT || typeof header.startedAt !== 'number' || typeof header.host !== 'object') {
+    throw new RecordingFormatError(`line 1 is not a ${RECORDING_FORMAT} header`);
+  }
+  const steps = lines.slice(1).map((line, index) => {
+    const step = parseLine(line, index + 2) as Partial<RecordedStep>;
+    if (step.seq !== index + 1 || typeof step.time !== 'number' || typeof step.kind !== 'string' || !STEP_KINDS.has(step.kind)) {
+      throw new RecordingFormatError(`line ${index + 2} is not step ${index + 1} of a recording`);
+    }
+    return { step: step as RecordedStep, line };
+  });
+  return { header: header as RecordingHeader, steps };
+}
+
+function parseLine(line: string, number: number): unknown {
+  try {
+    const value: unknown = JSON.parse(line);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value;
+  } catch {
+    // Reported below, with the line number.
+  }
+  throw new RecordingFormatError(`line ${number} is not a JSON object`);
+}

@@ -1,0 +1,47 @@
+import { createWriteStream } from 'node:fs';
+import type { ResolvedHostOptions } from '../host/host-options.ts';
+import { RECORDING_FORMAT, type RecordingHeader } from './recording.ts';
+import type { StepSink } from './recorder.ts';
+
+/** The header that lets a replay rebuild this host: its paths and settings, never its random source. */
+export function recordingHeader(options: ResolvedHostOptions): RecordingHeader {
+  return {
+    format: RECORDING_FORMAT,
+    startedAt: options.clock.now(),
+    host: {
+      dataDir: options.dataDir,
+      backupDir: options.backupDir,
+      jobs: options.jobs ?? null,
+      retry: options.retry,
+      requestTimeouts: options.requestTimeouts,
+      shutdownGraceMs: options.shutdownGraceMs,
+      book: options.book,
+    },
+  };
+}
+
+/** A recording being written to a file (readable by its owner only): the header first, then one line per step. */
+export interface RecordingFile {
+  readonly sink: StepSink;
+  readonly header: RecordingHeader;
+  /** Writes what is buffered and closes the file. */
+  close(): Promise<void>;
+}
+
+export async function openRecordingFile(filePath: string, header: RecordingHeader): Promise<RecordingFile> {
+  const stream = createWriteStream(filePath, { mode: 0o600 });
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', reject);
+  });
+  stream.write(`${JSON.stringify(header)}\n`);
+  return {
+    header,
+    sink: { write: (_step, line) => void stream.write(`${line}\n`) },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        stream.once('error', reject);
+        stream.end(() => resolve());
+      }),
+  };
+}

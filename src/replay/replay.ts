@@ -1,0 +1,223 @@
+import { Bus } from '../bus/bus.ts';
+import type { HostStarted } from '../bus/events.ts';
+import type { BookOptions } from '../book/book-options.ts';
+import { startHost, type Host } from '../host/host.ts';
+import type { IdSource } from '../ids/ids.ts';
+import { seededRandom } from '../random/random.ts';
+import { readRecording, type Recording } from './read-recording.ts';
+import { Recorder } from './recorder.ts';
+import { isInput, type RecordedStep } from './recording.ts';
+import { ScriptedClock } from './scripted-clock.ts';
+import { ScriptedFiles } from './scripted-files.ts';
+import { SecretPlaceholders } from './secret-placeholders.ts';
+
+/** The first step where the replay and the recording part ways. */
+export interface Divergence {
+  readonly seq: number;
+  /** The step as recorded, or null when the replay did more than the recording. */
+  readonly recorded: string | null;
+  /** The step the replay produced instead, or null when it produced nothing there. */
+  readonly replayed: string | null;
+  readonly reason: string;
+}
+
+export interface ReplayResult {
+  /** Steps in the recording. */
+  readonly steps: number;
+  /** Steps the replay reproduced, in order, before any divergence. */
+  readonly matched: number;
+  readonly divergence: Divergence | null;
+}
+
+export interface ReplayOptions {
+  /** How long (real time) to wait for a step the host is still working on (a password hash) before calling it missing. Default 10 s. */
+  readonly stallMs?: number;
+}
+
+/**
+ * Replays a recording: starts a fresh host on a scripted clock, with the
+ * recorded ids, no socket, no store and no disk, feeds it the recorded inputs
+ * (edge events, timer firings, file-system results) each at its recorded time
+ * and place, and checks every step the host produces against the recording.
+ *
+ * @example
+ * const result = await replayRecording(await readFile('run.ndjson', 'utf8'));
+ * if (result.divergence) console.log(`diverged at step ${result.divergence.seq}`);
+ */
+export async function replayRecording(text: string, options: ReplayOptions = {}): Promise<ReplayResult> {
+  return new ReplaySession(readRecording(text), options.stallMs ?? 10_000).run();
+}
+
+// Secrets the replay makes (keys, salts, tokens) come from a fixed seed: they are not the recorded run's, and need not be.
+const REPLAY_SEED = 'safekeep replay';
+
+class ReplaySession {
+  readonly #recording: Recording;
+  readonly #stallMs: number;
+  readonly #clock: ScriptedClock;
+  readonly #files = new ScriptedFiles();
+  /** The host's bus, made here so that inputs can be fed while the host is still starting. */
+  readonly #bus = new Bus();
+  readonly #placeholders = new SecretPlaceholders({ keepValues: true });
+  #next = 0;
+  #divergence: Divergence | null = null;
+  #finished = false;
+  #wake: () => void = () => undefined;
+  #unrecordedIds = 0;
+  #host: Host | null = null;
+
+  constructor(recording: Recording, stallMs: number) {
+    this.#recording = recording;
+    this.#stallMs = stallMs;
+    this.#clock = new ScriptedClock(recording.header.startedAt);
+  }
+
+  async run(): Promise<ReplayResult> {
+    const { header, steps } = this.#recording;
+    const bus = this.#bus;
+    // The store's results come from the recording, but the host must see a store on the bus.
+    bus.on('store.command', () => undefined);
+    const recorder = new Recorder({ sink: { write: (step, line) => this.#compare(step, line) }, clock: this.#clock, placeholders: this.#placeholders, startedAt: header.startedAt });
+    const random = seededRandom(REPLAY_SEED);
+    const starting = startHost(
+      {
+        dataDir: header.host.dataDir,
+        backupDir: header.host.backupDir,
+        ...(header.host.jobs ? { jobs: header.host.jobs } : {}),
+        retry: header.host.retry,
+        requestTimeouts: header.host.requestTimeouts,
+        shutdownGraceMs: header.host.shutdownGraceMs,
+        book: header.host.book as BookOptions,
+        socket: false,
+        clock: this.#clock,
+        ids: this.#recordedIds(),
+        random,
+      },
+      { bus, recorder, startStore: false, files: this.#files, loadServiceKey: async () => random.bytes(32), listening: this.#recordedListening() },
+    );
+    const started = starting.then(
+      (host) => (this.#host = host),
+      (error: unknown) => {
+        this.#diverge(null, `the host did not start: ${error instanceof Error ? error.message : String(error)}`);
+        return null;
+      },
+    );
+
+    while (!this.#divergence && this.#next < steps.length) {
+      const index = this.#next;
+      const { step, line } = steps[index] as Recording['steps'][number];
+      if (isInput(step)) {
+        // Let the host finish reacting to what came before, as it had in the recorded run.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.#divergence || this.#next !== index) continue;
+        this.#feedTogether();
+      }
+      if (!(await this.#progressPast(index))) this.#diverge(line, 'the replay stopped short: it did not produce this step');
+    }
+
+    if (!this.#divergence) await new Promise((resolve) => setImmediate(resolve));
+    this.#finished = true;
+    // A host still starting is waiting on an input that will never come (the replay diverged first): nothing to stop yet.
+    const host = await Promise.race([started, new Promise<null>((resolve) => setImmediate(() => resolve(null)))]);
+    await host?.stop('replay finished');
+    return { steps: steps.length, matched: this.#next, divergence: this.#divergence };
+  }
+
+  /**
+   * Feeds the input that is next, and then, in the same task, each following
+   * input that arrived together with it in the recorded run, as soon as the
+   * steps before it are produced.
+   */
+  #feedTogether(): void {
+    for (;;) {
+      const index = this.#next;
+      const { step } = this.#recording.steps[index] as Recording['steps'][number];
+      this.#clock.set(step.time);
+      this.#feed(step);
+      const following = this.#recording.steps[this.#next]?.step;
+      if (this.#divergence || this.#next === index || !following?.withPrevious) return;
+    }
+  }
+
+  /** Feeds one recorded input to the host. */
+  #feed(step: RecordedStep): void {
+    switch (step.kind) {
+      case 'event': {
+        if (step.name === 'host.stopping') {
+          if (!this.#host) return this.#diverge(null, 'the recorded host stopped before the replayed one had started');
+          void this.#host.stop((step.payload as { reason: string }).reason);
+          return;
+        }
+        void this.#bus.emit(step.name, this.#placeholders.restore(step.payload) as never);
+        return;
+      }
+      case 'timer':
+        if (!this.#clock.fire(step.timer)) this.#diverge(this.#lineOf(step), `timer ${step.timer} fired in the recording, but no such timer is waiting in the replay`);
+        return;
+      case 'result':
+        if (!this.#files.settle(step.call, step.ok, this.#placeholders.restore(step.value))) {
+          this.#diverge(this.#lineOf(step), `${step.port} call ${step.call} returned in the recording, but the replay made no such call`);
+        }
+        return;
+      case 'id':
+      case 'call':
+        return;
+    }
+  }
+
+  /** Checks a step the replay produced against the recording. */
+  #compare(step: RecordedStep, line: string): void {
+    if (this.#finished || this.#divergence) return;
+    const expected = this.#recording.steps[this.#next];
+    if (!expected) this.#divergence = { seq: step.seq, recorded: null, replayed: line, reason: 'the replay did more than the recording' };
+    else if (expected.line !== line) this.#divergence = { seq: expected.step.seq, recorded: expected.line, replayed: line, reason: 'the replay produced a different step' };
+    else this.#next++;
+    this.#wake();
+  }
+
+  #diverge(recorded: string | null, reason: string): void {
+    if (this.#divergence) return;
+    const seq = this.#recording.steps[this.#next]?.step.seq ?? this.#recording.steps.length + 1;
+    this.#divergence = { seq, recorded: recorded ?? this.#recording.steps[this.#next]?.line ?? null, replayed: null, reason };
+    this.#wake();
+  }
+
+  /** Resolves true once the replay is past step `index`, false if it stalls there (or diverges). */
+  #progressPast(index: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const check = (): boolean => {
+        if (this.#divergence) return resolve(false), true;
+        if (this.#next > index) return resolve(true), true;
+        return false;
+      };
+      if (check()) return;
+      const stall = setTimeout(() => {
+        this.#wake = () => undefined;
+        resolve(false);
+      }, this.#stallMs);
+      this.#wake = () => {
+        if (check()) clearTimeout(stall);
+      };
+    });
+  }
+
+  /** Ids as the recording has them: the id the host draws next is the one the recording shows next. */
+  #recordedIds(): IdSource {
+    return {
+      next: (prefix) => {
+        const expected = this.#recording.steps[this.#next]?.step;
+        // A draw the recording does not have: a made-up id, and the comparison reports the difference.
+        return expected?.kind === 'id' && expected.prefix === prefix ? expected.value : `${prefix}_unrecorded${++this.#unrecordedIds}`;
+      },
+    };
+  }
+
+  #recordedListening(): HostStarted['listening'] {
+    const started = this.#recording.steps.find(({ step }) => step.kind === 'event' && step.name === 'host.started')?.step;
+    return started?.kind === 'event' ? (started.payload as HostStarted).listening : null;
+  }
+
+  #lineOf(step: RecordedStep): string | null {
+    return this.#recording.steps[step.seq - 1]?.line ?? null;
+  }
+}

@@ -1,0 +1,50 @@
+import type { CopyVersionResult } from '../backup/copy-version.ts';
+import type { ErrorShape } from '../errors/safekeep-error.ts';
+import { errorFromShape } from '../host/error-from-shape.ts';
+import type { BackupFiles } from '../ports/backup-files.ts';
+
+interface PendingCall {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/**
+ * A replay's file system: it touches no disk. Each call waits until the
+ * replay settles it with the result the recording holds, at the point in the
+ * run where the recording shows it.
+ */
+export class ScriptedFiles implements BackupFiles {
+  #count = 0;
+  readonly #pending = new Map<number, PendingCall>();
+
+  copyVersion(): Promise<CopyVersionResult> {
+    return this.#call();
+  }
+
+  removeLeftoverTempFiles(): Promise<number> {
+    return this.#call();
+  }
+
+  removeVersionFile(): Promise<void> {
+    return this.#call();
+  }
+
+  versionFileIntact(): Promise<boolean> {
+    return this.#call();
+  }
+
+  /** Settles call number `call` (counted from 1); false when no such call is waiting. */
+  settle(call: number, ok: boolean, value: unknown): boolean {
+    const pending = this.#pending.get(call);
+    if (!pending) return false;
+    this.#pending.delete(call);
+    if (ok) pending.resolve(value);
+    else pending.reject(errorFromShape(value as ErrorShape));
+    return true;
+  }
+
+  #call<T>(): Promise<T> {
+    const call = ++this.#count;
+    return new Promise<T>((resolve, reject) => this.#pending.set(call, { resolve: resolve as (value: unknown) => void, reject }));
+  }
+}

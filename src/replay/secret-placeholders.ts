@@ -1,0 +1,136 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { FIELD_RULES } from '../book/book-messages.ts';
+import { MIN_MASTER_PASSWORD_LENGTH } from '../book/password-book.ts';
+import { Secret, SecretJsonText } from '../secret/secret.ts';
+
+/**
+ * Fields that hold secret material as plain strings or objects rather than as
+ * `Secret` (the book's stored hash, salt and ciphertexts): written as
+ * placeholders wherever they appear.
+ */
+const SECRET_MATERIAL_FIELDS: ReadonlySet<string> = new Set(['passwordHash', 'salt', 'wrappedKey', 'sealed']);
+
+/**
+ * The lengths at which a rule about a secret changes its answer (too short,
+ * too weak for a master password, too long). A placeholder keeps the lower
+ * bound of its secret's band, not its length, so a replay's stand-in gets the
+ * same verdicts while the recording tells little about the secret.
+ */
+const LENGTH_BOUNDS: readonly number[] = [
+  ...new Set(
+    [MIN_MASTER_PASSWORD_LENGTH, ...Object.values(FIELD_RULES).filter((rule) => rule.secret).flatMap((rule) => [rule.minLength, rule.maxLength + 1])].sort(
+      (a, b) => a - b,
+    ),
+  ),
+];
+
+function lengthBand(length: number): number {
+  return LENGTH_BOUNDS.filter((bound) => bound <= length).at(-1) ?? 0;
+}
+
+/** A secret as a recording holds it: `#n` names the same secret everywhere in one recording. */
+export interface SecretPlaceholder {
+  readonly $secret: string;
+  /** The lower bound of the secret's length band (for a `Secret`). */
+  readonly atLeast?: number;
+  /** Secret material that is not a string (a sealed box): restored as a value, not a Secret. */
+  readonly material?: true;
+}
+
+export interface SecretTextPlaceholder {
+  readonly $secretText: readonly string[];
+  readonly secrets: readonly SecretPlaceholder[];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/**
+ * Replaces secrets by stable placeholders (`sanitize`) and, for a replay, turns
+ * placeholders back into values (`restore`). The same secret gets the same
+ * placeholder within one instance, and placeholders are numbered by first
+ * appearance, so a replay that meets the same secrets in the same order numbers
+ * them the same: that is what lets it reproduce every decision that depends on
+ * two secrets being equal, without knowing either.
+ *
+ * While recording, secrets are known only by an HMAC under a key that lives
+ * and dies with the recording: nothing that could be guessed against is kept.
+ */
+export class SecretPlaceholders {
+  readonly #hmacKey = randomBytes(32);
+  readonly #numbers = new Map<string, string>();
+  /** What each placeholder stands for in this run (a replay's own values, or its stand-ins). */
+  readonly #values = new Map<string, unknown>();
+  readonly #keepValues: boolean;
+  #count = 0;
+
+  /** `keepValues` (replay only) remembers each secret so that `restore` can give it back. */
+  constructor(options: { keepValues?: boolean } = {}) {
+    this.#keepValues = options.keepValues ?? false;
+  }
+
+  /** A JSON-safe copy of `value` with every secret replaced by its placeholder; AbortSignals and functions are left out. */
+  sanitize(value: unknown, field?: string): unknown {
+    if (value instanceof SecretJsonText) {
+      return { $secretText: value.pieces, secrets: value.secrets.map((secret) => this.sanitize(secret) as SecretPlaceholder) } satisfies SecretTextPlaceholder;
+    }
+    if (value instanceof Secret) return { $secret: this.#numberOf(value.reveal(), value), atLeast: lengthBand(value.length) } satisfies SecretPlaceholder;
+    if (field !== undefined && SECRET_MATERIAL_FIELDS.has(field) && value !== undefined) {
+      return { $secret: this.#numberOf(JSON.stringify(value), value), material: true } satisfies SecretPlaceholder;
+    }
+    if (typeof value === 'function' || value instanceof AbortSignal) return undefined;
+    if (Array.isArray(value)) return value.map((item) => this.sanitize(item) ?? null);
+    if (isObject(value)) {
+      const copy: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value)) {
+        const sanitized = this.sanitize(item, key);
+        if (sanitized !== undefined) copy[key] = sanitized;
+      }
+      return copy;
+    }
+    return value;
+  }
+
+  /** The inverse of `sanitize`: placeholders become this run's values, or stand-ins of the same length band when it has none. */
+  restore(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map((item) => this.restore(item));
+    if (!isObject(value)) return value;
+    if (typeof value['$secret'] === 'string') return this.#valueOf(value as unknown as SecretPlaceholder);
+    if (Array.isArray(value['$secretText'])) {
+      const text = value as unknown as SecretTextPlaceholder;
+      return new SecretJsonText(text.$secretText, text.secrets.map((secret) => this.#valueOf(secret) as Secret));
+    }
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.restore(item)]));
+  }
+
+  #numberOf(text: string, value: unknown): string {
+    const key = createHmac('sha256', this.#hmacKey).update(text).digest('base64');
+    let number = this.#numbers.get(key);
+    if (number === undefined) {
+      number = `#${++this.#count}`;
+      this.#numbers.set(key, number);
+      if (this.#keepValues) this.#values.set(number, value instanceof Secret ? value.reveal() : value);
+    }
+    return number;
+  }
+
+  #valueOf(placeholder: SecretPlaceholder): unknown {
+    if (!this.#values.has(placeholder.$secret)) {
+      // A secret from outside this run (typed by a client, or saved before the recording began): invent one.
+      const number = Number(placeholder.$secret.slice(1));
+      const standIn = placeholder.material ? `stand-in material ${placeholder.$secret}` : standInText(placeholder.$secret, placeholder.atLeast ?? 1);
+      this.#values.set(placeholder.$secret, standIn);
+      this.#numbers.set(createHmac('sha256', this.#hmacKey).update(placeholder.material ? JSON.stringify(standIn) : standIn).digest('base64'), placeholder.$secret);
+      this.#count = Math.max(this.#count, number);
+    }
+    const value = this.#values.get(placeholder.$secret);
+    return placeholder.material ? value : new Secret(value as string);
+  }
+}
+
+/** A made-up secret, unique to its placeholder, whose length is in the recorded band (`~3` or `~3······`). */
+function standInText(number: string, band: number): string {
+  const unique = `~${Number(number.slice(1)).toString(36)}`;
+  return unique.padEnd(Math.max(band, unique.length), '·');
+}
