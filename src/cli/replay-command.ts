@@ -42,8 +42,8 @@ export async function replayCommand(argv: readonly string[], out: NodeJS.Writabl
 }
 
 /** The report: the same recording always gives the same text (no timings, no paths but the one given). */
-function describe(file: string, { steps, matched, divergence }: ReplayResult): string {
-  if (!divergence) return `${file}: ${steps} steps replayed, identical\n`;
+function describe(file: string, { steps, matched, complete, divergence }: ReplayResult): string {
+  if (!divergence) return `${file}: ${steps} steps replayed, identical${complete ? '' : ' (the recording was cut short: its host never stopped)'}\n`;
   return [
     `${file}: diverged at step ${divergence.seq} of ${steps} (${matched} identical before it): ${divergence.reason}`,
     `  recorded: ${divergence.recorded ?? '(nothing: the recording ends here)'}`,

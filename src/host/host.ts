@@ -215,7 +215,9 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     if (recording) started.unshift(() => recording.close());
     const recorder =
       internals.recorder ?? (recording ? new Recorder({ sink: recording.sink, clock: options.clock, placeholders: new SecretPlaceholders(), startedAt: recording.header.startedAt }) : null);
-    if (recorder) started.unshift(recorder.attach(bus));
+    const detach = recorder?.attach(bus);
+    // A replay keeps its recorder to the end: edge inputs recorded during the stop (connections closing) must still be fed and checked.
+    if (detach && !internals.recorder) started.unshift(detach);
     // The edges (adapters) keep the real clock and ids; the core gets the recorded ones, so a replay can hand them back.
     const { clock, ids } = options;
     const files = internals.files ?? localBackupFiles;

@@ -1,5 +1,5 @@
 import { SafekeepError } from '../errors/safekeep-error.ts';
-import { RECORDING_FORMAT, type RecordedStep, type RecordingHeader } from './recording.ts';
+import { RECORDING_FORMAT, type RecordedStep, type RecordingEnd, type RecordingHeader } from './recording.ts';
 
 /** The file is not a safekeep recording, or is damaged. */
 export class RecordingFormatError extends SafekeepError {
@@ -10,6 +10,8 @@ export interface Recording {
   readonly header: RecordingHeader;
   /** Each step with its line exactly as recorded, which is what a replay's step is compared with. */
   readonly steps: readonly { readonly step: RecordedStep; readonly line: string }[];
+  /** Whether the recording ends with its host's normal stop; one cut short by a crash does not. */
+  readonly complete: boolean;
 }
 
 const STEP_KINDS = new Set(['event', 'id', 'timer', 'call', 'result']);
@@ -23,6 +25,10 @@ export function readRecording(text: string): Recording {
   if (header.format !== RECORDING_FORMAT || typeof header.startedAt !== 'number' || typeof header.host !== 'object') {
     throw new RecordingFormatError(`line 1 is not a ${RECORDING_FORMAT} header`);
   }
+  const last = lines.length > 1 ? (parseLine(lines.at(-1) as string, lines.length) as Partial<RecordingEnd>) : {};
+  const complete = last.end === RECORDING_FORMAT;
+  if (complete) lines.pop();
+  if (complete && last.steps !== lines.length - 1) throw new RecordingFormatError(`the recording ends saying it has ${last.steps} steps, but it has ${lines.length - 1}`);
   const steps = lines.slice(1).map((line, index) => {
     const step = parseLine(line, index + 2) as Partial<RecordedStep>;
     if (step.seq !== index + 1 || typeof step.time !== 'number' || typeof step.kind !== 'string' || !STEP_KINDS.has(step.kind)) {
@@ -30,7 +36,7 @@ export function readRecording(text: string): Recording {
     }
     return { step: step as RecordedStep, line };
   });
-  return { header: header as RecordingHeader, steps };
+  return { header: header as RecordingHeader, steps, complete };
 }
 
 function parseLine(line: string, number: number): unknown {

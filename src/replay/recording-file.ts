@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import type { ResolvedHostOptions } from '../host/host-options.ts';
-import { RECORDING_FORMAT, type RecordingHeader } from './recording.ts';
+import { RECORDING_FORMAT, type RecordingEnd, type RecordingHeader } from './recording.ts';
 import type { StepSink } from './recorder.ts';
 
 /** The header that lets a replay rebuild this host: its paths and settings, never its random source. */
@@ -35,13 +35,19 @@ export async function openRecordingFile(filePath: string, header: RecordingHeade
     stream.once('error', reject);
   });
   stream.write(`${JSON.stringify(header)}\n`);
+  let steps = 0;
   return {
     header,
-    sink: { write: (_step, line) => void stream.write(`${line}\n`) },
+    sink: {
+      write: (_step, line) => {
+        steps++;
+        stream.write(`${line}\n`);
+      },
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         stream.once('error', reject);
-        stream.end(() => resolve());
+        stream.end(`${JSON.stringify({ end: RECORDING_FORMAT, steps } satisfies RecordingEnd)}\n`, () => resolve());
       }),
   };
 }

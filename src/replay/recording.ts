@@ -28,6 +28,12 @@ export interface RecordedHostOptions {
   readonly book: unknown;
 }
 
+/** The last line of a recording whose host stopped normally: a replay then also checks that nothing follows. */
+export interface RecordingEnd {
+  readonly end: typeof RECORDING_FORMAT;
+  readonly steps: number;
+}
+
 interface StepBase {
   readonly seq: number;
   readonly time: number;

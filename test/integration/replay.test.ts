@@ -1,0 +1,135 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from '../helpers/temp-dir.ts';
+import { startTestHost, writeSource } from '../helpers/host-harness.ts';
+import { JsonClient } from '../helpers/json-client.ts';
+import { TestClient } from '../helpers/test-client.ts';
+import { Secret } from '../../src/index.ts';
+import { replayRecording } from '../../src/replay/replay.ts';
+import { RecordingFormatError, readRecording } from '../../src/replay/read-recording.ts';
+
+const RECORDINGS = fileURLToPath(new URL('../recordings/', import.meta.url));
+const MINUTE = 60_000;
+
+/** A recording of an in-process session on a virtual clock: backups, a registration, logins right and wrong, an entry. */
+async function recordSession(): Promise<{ file: string; text: string }> {
+  const root = await tempDir('record');
+  const file = path.join(root, 'run.ndjson');
+  const source = await writeSource(root, 'notes.txt', 'one\n');
+  const { host, clock } = await startTestHost(path.join(root, 'data'), { jobs: [{ sourcePath: source, intervalMs: MINUTE }], record: file });
+  clock.advance(0);
+  await host.request('backup.run', {});
+  await host.request('user.register', { username: 'ann', masterPassword: new Secret('correct horse battery') });
+  const { token } = await host.request('session.login', { username: 'ann', masterPassword: new Secret('correct horse battery') });
+  await host.request('entry.add', { token, name: 'mail', password: new Secret('hunter2') });
+  await host.request('session.login', { username: 'ann', masterPassword: new Secret('wrong horse battery') }).catch(() => undefined);
+  await writeSource(root, 'notes.txt', 'two\n');
+  clock.advance(MINUTE);
+  await host.request('backup.revert', {});
+  await host.stop();
+  return { file, text: await readFile(file, 'utf8') };
+}
+
+describe('replaying the recorded sessions in test/recordings (re-record with `npm run record-sessions` after a deliberate change)', async () => {
+  for (const name of (await readdir(RECORDINGS)).filter((file) => file.endsWith('.ndjson')).sort()) {
+    it(`${name} replays identically`, async () => {
+      const result = await replayRecording(await readFile(path.join(RECORDINGS, name), 'utf8'));
+      assert.equal(result.divergence, null, JSON.stringify(result.divergence, null, 2));
+      assert.equal(result.matched, result.steps);
+    });
+  }
+});
+
+describe('record and replay', () => {
+  it('a recorded session replays identically, with every decision about secrets the same', async () => {
+    const { text } = await recordSession();
+    const result = await replayRecording(text);
+    assert.equal(result.divergence, null, JSON.stringify(result.divergence, null, 2));
+    assert.ok(result.steps > 50);
+    assert.equal(result.complete, true);
+  });
+
+  it('every line has its sequence number, time, correlation id and payload; no secret is written', async () => {
+    const { text } = await recordSession();
+    const { steps } = readRecording(text);
+    assert.deepEqual(Object.keys(steps[1]?.step ?? {}).slice(0, 4), ['seq', 'time', 'correlation', 'kind']);
+    const submitted = steps.map(({ step }) => step).filter((step) => step.kind === 'event' && step.name === 'request.submitted');
+    assert.ok(submitted.every((step) => step.correlation?.startsWith('req_')));
+    for (const secret of ['correct horse', 'wrong horse', 'hunter2']) assert.ok(!text.includes(secret), `${secret} was written`);
+    // The right password twice is one placeholder; the wrong one another.
+    const passwords = submitted.map((step) => JSON.stringify(step.kind === 'event' && step.payload).match(/"masterPassword":\{"\$secret":"(#\d+)"/)?.[1]).filter(Boolean);
+    assert.equal(passwords.length, 3);
+    assert.equal(passwords[0], passwords[1]);
+    assert.notEqual(passwords[1], passwords[2]);
+  });
+
+  it('fails at the first step that differs, with both versions of it', async () => {
+    const { text } = await recordSession();
+    const lines = text.split('\n');
+    const at = lines.findIndex((line) => line.includes('"name":"backup.completed"'));
+    lines[at] = (lines[at] as string).replace('"kind":"copied"', '"kind":"unchanged"');
+    const result = await replayRecording(lines.join('\n'));
+    assert.equal(result.divergence?.seq, at);
+    assert.equal(result.divergence?.recorded, lines[at]);
+    assert.equal(result.divergence?.replayed, (lines[at] as string).replace('"kind":"unchanged"', '"kind":"copied"'));
+    assert.equal(result.matched, at - 1);
+  });
+
+  it('reproduces a decision that depends on two secrets being equal: swapping in another secret changes it', async () => {
+    const { text } = await recordSession();
+    const lines = text.split('\n');
+    // The first login used the registration's password; make it a password never seen before.
+    const login = lines.findIndex((line) => line.includes('"type":"session.login"'));
+    const registered = /"masterPassword":\{"\$secret":"(#\d+)"/.exec(lines[login] as string)?.[1] as string;
+    lines[login] = (lines[login] as string).replace(`"$secret":"${registered}"`, '"$secret":"#99"');
+    const result = await replayRecording(lines.join('\n'));
+    assert.ok(result.divergence, 'the wrong password logged in');
+    assert.ok(result.divergence.seq > login);
+    assert.match(result.divergence.replayed ?? '', /LOGIN_FAILED/);
+  });
+
+  it('feeds requests that arrived in one socket read together, as they arrived', async () => {
+    const root = await tempDir('record');
+    const file = path.join(root, 'socket.ndjson');
+    const { host } = await startTestHost(path.join(root, 'data'), { socket: { port: 0 }, record: file });
+    const client = await TestClient.connect((host.address as { port: number }).port);
+    client.send('{"type": "users.count"}\n{"type": "users.list"}\n{not json}\n');
+    await client.lines(3);
+    const json = await JsonClient.connect((host.address as { port: number }).port);
+    await json.ok({ type: 'user.register', username: 'bo', masterPassword: 'correct horse battery' });
+    json.close();
+    client.destroy();
+    await host.stop();
+    const text = await readFile(file, 'utf8');
+    assert.match(text, /"withPrevious":true/);
+    const result = await replayRecording(text);
+    assert.equal(result.divergence, null, JSON.stringify(result.divergence, null, 2));
+  });
+
+  it('replays a recording cut short by a crash up to its last whole line', async () => {
+    const { text } = await recordSession();
+    const cut = text.slice(0, Math.floor(text.length / 2));
+    const result = await replayRecording(cut);
+    assert.equal(result.divergence, null, JSON.stringify(result.divergence, null, 2));
+    assert.equal(result.steps, cut.split('\n').length - 2);
+    assert.equal(result.complete, false);
+  });
+
+  it('refuses what is not a recording, naming the line', async () => {
+    assert.throws(() => readRecording('{"hello":1}\n'), RecordingFormatError);
+    const { text } = await recordSession();
+    const lines = text.split('\n');
+    lines[3] = '{"seq":3,"oops"';
+    assert.throws(() => readRecording(lines.join('\n')), /line 4 is not a JSON object/);
+    lines[3] = '{"seq":7,"time":1,"kind":"id"}';
+    assert.throws(() => readRecording(lines.join('\n')), /line 4 is not step 3/);
+  });
+
+  it('records through the API to a file readable by its owner only', async () => {
+    const { file } = await recordSession();
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+  });
+});

@@ -1,0 +1,71 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { SecretPlaceholders } from '../../src/replay/secret-placeholders.ts';
+import { Secret, SecretJsonText } from '../../src/secret/secret.ts';
+
+describe('secret placeholders', () => {
+  it('give the same secret the same placeholder and different ones different placeholders, numbered by first appearance', () => {
+    const placeholders = new SecretPlaceholders();
+    const sanitized = placeholders.sanitize({
+      a: new Secret('correct horse battery'),
+      b: [new Secret('hunter2'), new Secret('correct horse battery')],
+    });
+    assert.deepEqual(sanitized, {
+      a: { $secret: '#1', atLeast: 8 },
+      b: [
+        { $secret: '#2', atLeast: 1 },
+        { $secret: '#1', atLeast: 8 },
+      ],
+    });
+  });
+
+  it('never write a secret, its length, or secret material kept as plain values', () => {
+    const placeholders = new SecretPlaceholders();
+    const text = JSON.stringify(
+      placeholders.sanitize({
+        masterPassword: new Secret('correct horse battery'),
+        record: { passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', keyDerivation: { salt: 'c2FsdHNhbHQ=' }, wrappedKey: { iv: 'aXY=', data: 'ZGF0YQ==' } },
+        entries: { e1: { sealed: { iv: 'bm9uY2U=', data: 'Y2lwaGVy' } } },
+        reply: new SecretJsonText(['{"token":', '}\n'], [new Secret('tok-abc')]),
+      }),
+    );
+    for (const secret of ['correct horse', 'argon2id', 'c2FsdHNhbHQ', 'aXY=', 'ZGF0YQ', 'bm9uY2U', 'Y2lwaGVy', 'tok-abc', '"atLeast":21']) {
+      assert.ok(!text.includes(secret), `${secret} is in ${text}`);
+    }
+    assert.match(text, /"reply":\{"\$secretText":\["\{\\"token\\":","\}\\n"\],"secrets":\[\{"\$secret":"#\d+","atLeast":1\}\]\}/);
+  });
+
+  it('keep only the band of a secret\'s length that some rule depends on', () => {
+    const placeholders = new SecretPlaceholders();
+    const band = (length: number) => (placeholders.sanitize(new Secret('x'.repeat(length) + String(length))) as { atLeast: number }).atLeast;
+    assert.deepEqual([0, 5, 6, 7, 30, 127, 2000, 5000].map(band), [1, 1, 1, 8, 8, 129, 1025, 4097]);
+  });
+
+  it('drop what cannot be recorded: abort signals and functions', () => {
+    const placeholders = new SecretPlaceholders();
+    assert.deepEqual(placeholders.sanitize({ path: '/a', signal: new AbortController().signal, onDone: () => 1 }), { path: '/a' });
+  });
+
+  it('restore, in a replay, the secret the replay itself produced, and a consistent stand-in for one it never saw', () => {
+    const replay = new SecretPlaceholders({ keepValues: true });
+    replay.sanitize({ token: new Secret('replay-token-1') }); // the replay's host issued a token: #1
+    const restored = replay.restore({ token: { $secret: '#1', atLeast: 8 }, masterPassword: { $secret: '#2', atLeast: 8 }, again: { $secret: '#2', atLeast: 8 }, short: { $secret: '#3', atLeast: 1 } }) as Record<string, Secret>;
+    assert.equal(restored['token']?.reveal(), 'replay-token-1');
+    assert.ok(restored['masterPassword'] instanceof Secret);
+    assert.equal(restored['masterPassword'].reveal(), restored['again']?.reveal());
+    assert.ok(restored['masterPassword'].length >= 8);
+    assert.ok((restored['short']?.length ?? 0) < 8);
+    assert.notEqual(restored['short']?.reveal(), restored['masterPassword'].reveal());
+    // A stand-in seen again in the replay's own output keeps its number.
+    assert.deepEqual(replay.sanitize(restored['masterPassword']), { $secret: '#2', atLeast: 8 });
+    assert.deepEqual(replay.sanitize(new Secret('something new')), { $secret: '#4', atLeast: 8 });
+  });
+
+  it('restore secret text as SecretJsonText with the secrets inside', () => {
+    const replay = new SecretPlaceholders({ keepValues: true });
+    const text = replay.restore({ $secretText: ['{"token":', '}'], secrets: [{ $secret: '#1', atLeast: 8 }] });
+    assert.ok(text instanceof SecretJsonText);
+    assert.equal(String(text), '[secret]');
+    assert.match(text.reveal(), /^\{"token":"~1·+"\}$/);
+  });
+});
