@@ -5,7 +5,9 @@
  * @example
  * import { startHost } from 'safekeep';
  * const host = await startHost({ dataDir: './data', jobs: [{ sourcePath: './notes.json', intervalMs: 60_000 }], socket: false });
- * host.bus.on$('backup.completed').subscribe((event) => console.log(event.version.path));
+ * host.bus.where$('backup.completed', (event) => event.jobId === 'notes.json').subscribe((event) => console.log(event.version.path));
+ * const { version } = await host.request('backup.run', {}, { timeoutMs: 60_000 });
+ * await host.stop();
  */
 
 // The host
@@ -64,6 +66,15 @@ export { OWASP_ARGON2ID } from './book/password-hasher.ts';
 export type { Argon2Params } from './book/password-hasher.ts';
 export type { ThrottlePolicy } from './book/login-throttle.ts';
 export { Secret } from './secret/secret.ts';
+
+// Record and replay (recording itself is the `record` host option)
+export { replayRecording } from './replay/replay.ts';
+export type { Divergence, ReplayOptions, ReplayResult } from './replay/replay.ts';
+export { readRecording, RecordingFormatError } from './replay/read-recording.ts';
+export type { Recording } from './replay/read-recording.ts';
+export { RECORDING_FORMAT, INPUT_EVENTS } from './replay/recording.ts';
+export type { RecordedStep, RecordingHeader, RecordingEnd } from './replay/recording.ts';
+export { SecretJsonText } from './secret/secret.ts';
 
 // Time, ids and randomness
 export { cryptoRandom, seededRandom } from './random/random.ts';

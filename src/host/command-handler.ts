@@ -23,17 +23,37 @@ export function createCommandHandler(service: BackupService, scheduler: BackupSc
     return job;
   };
 
+  const activeJob = (ref: string | null): BackupJob => {
+    const job = resolveJob(ref);
+    if (!job) throw new NoBackupJobError('No backup job is configured; start safekeep with --source PATH');
+    if (!scheduler.isActive(job.id)) throw new UnknownJobError(`The backup job '${job.id}' is not active in this run`);
+    return job;
+  };
+
   const handlers: { [K in Command['kind']]: (command: Extract<Command, { kind: K }>, context: CommandContext) => Promise<CommandResults[K]> } = {
     async 'backup.run'(command) {
-      const job = resolveJob(command.job);
-      if (!job) throw new NoBackupJobError('No backup job is configured; start safekeep with --source PATH');
-      if (!scheduler.isActive(job.id)) throw new UnknownJobError(`The backup job '${job.id}' is not active in this run`);
+      const job = activeJob(command.job);
       const run = await scheduler.runNow(job.id);
       return { kind: 'backup.run', outcome: run.kind, version: run.version };
     },
     async 'backup.revert'(command) {
       const job = resolveJob(command.job);
       return { kind: 'backup.revert', version: job ? service.newestVersion(job.id) : null };
+    },
+    async 'job.add'(command) {
+      const job = await service.upsertJob(command.spec);
+      scheduler.start(job.id);
+      return { kind: 'job.add', job };
+    },
+    async 'job.pause'(command) {
+      const job = activeJob(command.job);
+      scheduler.pause(job.id);
+      return { kind: 'job.pause', jobId: job.id };
+    },
+    async 'job.resume'(command) {
+      const job = activeJob(command.job);
+      scheduler.resume(job.id);
+      return { kind: 'job.resume', jobId: job.id };
     },
     async 'connection.exit'() {
       return { kind: 'connection.exit' };

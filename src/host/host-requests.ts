@@ -1,3 +1,4 @@
+import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
 import type { BackupVersion } from '../backup/version.ts';
 import type { BookMessageType, BookRequest, BookRequestOf, BookResults } from '../book/book-messages.ts';
 import type { Command, CommandResult } from '../protocol/commands.ts';
@@ -15,6 +16,9 @@ export interface JobRef {
 export type HostRequests = {
   'backup.run': { params: JobRef; result: { outcome: 'copied' | 'unchanged'; version: BackupVersion } };
   'backup.revert': { params: JobRef; result: { version: BackupVersion | null } };
+  'job.add': { params: BackupJobSpec; result: { job: BackupJob } };
+  'job.pause': { params: JobRef; result: { jobId: string } };
+  'job.resume': { params: JobRef; result: { jobId: string } };
 } & { [T in BookMessageType]: { params: Omit<BookRequestOf<T>, 'type'>; result: BookResults[T] } };
 
 export type HostRequestName = keyof HostRequests;
@@ -30,7 +34,15 @@ export interface RequestOptions {
 
 /** The command a named request stands for. */
 export function commandFor<K extends HostRequestName>(name: K, params: HostRequestParams<K>): Command {
-  if (name === 'backup.run' || name === 'backup.revert') return { kind: name, job: (params as JobRef).job ?? null };
+  switch (name) {
+    case 'backup.run':
+    case 'backup.revert':
+    case 'job.pause':
+    case 'job.resume':
+      return { kind: name, job: (params as JobRef).job ?? null };
+    case 'job.add':
+      return { kind: name, spec: params as BackupJobSpec };
+  }
   return { kind: 'book', request: { ...params, type: name } as BookRequest };
 }
 
@@ -41,6 +53,11 @@ export function resultOf<K extends HostRequestName>(result: CommandResult): Host
       return { outcome: result.outcome, version: result.version } as HostRequestResult<K>;
     case 'backup.revert':
       return { version: result.version } as HostRequestResult<K>;
+    case 'job.add':
+      return { job: result.job } as HostRequestResult<K>;
+    case 'job.pause':
+    case 'job.resume':
+      return { jobId: result.jobId } as HostRequestResult<K>;
     case 'book':
       return result.result as HostRequestResult<K>;
     case 'connection.exit':

@@ -135,11 +135,9 @@ export class Host {
     }));
   }
 
-  /** Adds a job for a file (or updates its interval and retention) and starts scheduling it. */
+  /** Adds a job for a file (or updates its interval and retention) and starts scheduling it. Short for `request('job.add')`. */
   async addJob(spec: BackupJobSpec): Promise<BackupJob> {
-    const job = await this.#service.upsertJob(spec);
-    this.#scheduler.start(job.id);
-    return job;
+    return (await this.request('job.add', spec)).job;
   }
 
   /** Runs a backup of a job (default: the default job) now; resolves once it is durable. Short for `request('backup.run')`. */
@@ -159,12 +157,14 @@ export class Host {
     return this.#service.versions(jobId);
   }
 
-  pause(jobId: string): void {
-    this.#scheduler.pause(jobId);
+  /** Pauses a job's schedule (a running copy finishes). Short for `request('job.pause')`. */
+  async pause(jobId?: string): Promise<void> {
+    await this.request('job.pause', jobId === undefined ? {} : { job: jobId });
   }
 
-  resume(jobId: string): void {
-    this.#scheduler.resume(jobId);
+  /** Resumes a paused job's schedule. Short for `request('job.resume')`. */
+  async resume(jobId?: string): Promise<void> {
+    await this.request('job.resume', jobId === undefined ? {} : { job: jobId });
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
 import type { BackupVersion } from '../backup/version.ts';
 import type { BookMessageType, BookRequest, BookResult } from '../book/book-messages.ts';
 
@@ -10,6 +11,12 @@ export type Command =
   | { readonly kind: 'backup.run'; readonly job: string | null }
   /** The newest complete version of a job. */
   | { readonly kind: 'backup.revert'; readonly job: string | null }
+  /** Add a job for a file (or change its interval and retention) and schedule it; from embedding apps only. */
+  | { readonly kind: 'job.add'; readonly spec: BackupJobSpec }
+  /** Pause a job's schedule (`job` null: the default job); from embedding apps only. */
+  | { readonly kind: 'job.pause'; readonly job: string | null }
+  /** Resume a paused job's schedule; from embedding apps only. */
+  | { readonly kind: 'job.resume'; readonly job: string | null }
   /** Close this connection. */
   | { readonly kind: 'connection.exit' }
   /** A password-book request (a seed message is mapped onto its typed equivalent). */
@@ -21,6 +28,9 @@ export type CommandKind = Command['kind'];
 export interface CommandResults {
   'backup.run': { readonly kind: 'backup.run'; readonly outcome: 'copied' | 'unchanged'; readonly version: BackupVersion };
   'backup.revert': { readonly kind: 'backup.revert'; readonly version: BackupVersion | null };
+  'job.add': { readonly kind: 'job.add'; readonly job: BackupJob };
+  'job.pause': { readonly kind: 'job.pause'; readonly jobId: string };
+  'job.resume': { readonly kind: 'job.resume'; readonly jobId: string };
   'connection.exit': { readonly kind: 'connection.exit' };
   book: { readonly kind: 'book'; readonly type: BookMessageType; readonly result: BookResult };
 }

@@ -42,7 +42,10 @@ export const textDialect: DialectCodec = {
       case 'connection.exit':
         return '';
       case 'book':
-        // The text dialect never parses a book command, so it never has such a result to show.
+      case 'job.add':
+      case 'job.pause':
+      case 'job.resume':
+        // The text dialect never parses these commands, so it never has such a result to show.
         return frame(request, `Error (INTERNAL): no text reply for a ${result.kind} result`);
     }
   },

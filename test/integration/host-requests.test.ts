@@ -99,6 +99,27 @@ describe('host.request: typed requests from inside the process', () => {
   });
 });
 
+describe('host.request: jobs', () => {
+  it('adds a job, pauses and resumes it, all through the bus', async () => {
+    const root = await tempDir('requests');
+    const source = await writeSource(root, 'todo.md', '- one\n');
+    const { host, clock } = await startTestHost(path.join(root, 'data'));
+    const submitted = collect(host, 'request.submitted');
+    const { job } = await host.request('job.add', { sourcePath: source, intervalMs: HOUR, keep: 3 });
+    assert.deepEqual((await submitted.next()).command, { kind: 'job.add', spec: { sourcePath: source, intervalMs: HOUR, keep: 3 } });
+    assert.equal(job.id, 'todo.md');
+    clock.advance(0);
+    await host.runBackup(job.id);
+
+    assert.deepEqual(await host.request('job.pause', { job: 'todo.md' }), { jobId: 'todo.md' });
+    assert.equal(host.jobs()[0]?.state, 'paused');
+    await host.resume();
+    assert.notEqual(host.jobs()[0]?.state, 'paused');
+    await assert.rejects(host.pause('nope'), UnknownJobError);
+    await host.stop();
+  });
+});
+
 describe('errorFromShape', () => {
   it('gives back the class for a known code and an InternalError keeping an unknown one', () => {
     assert.ok(errorFromShape({ code: 'LOGIN_FAILED', message: 'no' }) instanceof LoginFailedError);

@@ -29,6 +29,12 @@ async function recordSession(): Promise<{ file: string; text: string }> {
   await writeSource(root, 'notes.txt', 'two\n');
   clock.advance(MINUTE);
   await host.request('backup.revert', {});
+  const todo = await writeSource(root, 'todo.md', '- replay\n');
+  await host.addJob({ sourcePath: todo, intervalMs: 5 * MINUTE });
+  await host.pause('notes.txt');
+  clock.advance(MINUTE);
+  await host.resume('notes.txt');
+  await host.runBackup('todo.md');
   await host.stop();
   return { file, text: await readFile(file, 'utf8') };
 }
