@@ -20,9 +20,12 @@ export async function openPasswordBook(deps: {
   options: ResolvedBookOptions;
   /** Where the service key comes from; default `<dataDir>/keys/service.key`, made on first use. */
   loadServiceKey?: () => Promise<Buffer>;
+  /** Wraps the hasher (a recording logs when each hash comes back). */
+  wrapHasher?: (hasher: PasswordHasher) => PasswordHasher;
 }): Promise<PasswordBook> {
   const { store, dataDir, clock, ids, random, options } = deps;
-  const hasher = new PasswordHasher({ params: options.argon2, random, maxConcurrent: options.maxConcurrentHashes });
+  const plainHasher = new PasswordHasher({ params: options.argon2, random, maxConcurrent: options.maxConcurrentHashes });
+  const hasher = deps.wrapHasher ? deps.wrapHasher(plainHasher) : plainHasher;
   await hasher.prepareDecoy();
   return new PasswordBook({
     records: new BookRecords(store),

@@ -12,6 +12,8 @@ import { Bus } from '../bus/bus.ts';
 import type { HostStarted } from '../bus/events.ts';
 import { localBackupFiles } from '../backup/local-backup-files.ts';
 import type { BackupFiles } from '../ports/backup-files.ts';
+import type { PasswordHasher } from '../book/password-hasher.ts';
+import type { PortGate } from '../replay/port-gate.ts';
 import { Recorder } from '../replay/recorder.ts';
 import { openRecordingFile, recordingHeader } from '../replay/recording-file.ts';
 import { SecretPlaceholders } from '../replay/secret-placeholders.ts';
@@ -184,6 +186,8 @@ export class Host {
   }
 }
 
+const HASHER_OPS = ['hash', 'verify', 'verifyDecoy', 'prepareDecoy', 'deriveKey'] as const;
+
 /**
  * @internal How the replay harness runs a host: on its own bus, with its
  * recorder, and with stand-ins for the edges it answers from a recording.
@@ -195,6 +199,8 @@ export interface HostInternals {
   readonly startStore?: boolean;
   readonly files?: BackupFiles;
   readonly loadServiceKey?: () => Promise<Buffer>;
+  /** Holds each hash's result until the replay releases it. */
+  readonly hasherGate?: PortGate;
   /** What `host.started` says about the socket, when there is none to ask. */
   readonly listening?: HostStarted['listening'];
 }
@@ -244,6 +250,10 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       random: options.random,
       options: options.book,
       ...(internals.loadServiceKey ? { loadServiceKey: internals.loadServiceKey } : {}),
+      // Hashes finish on the thread pool in no fixed order: recorded, that order becomes an input too.
+      ...(recorder
+        ? { wrapHasher: (hasher: PasswordHasher) => recorder.port('hasher', internals.hasherGate?.wrap(hasher, HASHER_OPS) ?? hasher, HASHER_OPS, { secret: true }) }
+        : {}),
     });
 
     const scheduler = new BackupScheduler({ bus, clock: core.clock, ids: core.ids, service, retry: options.retry });

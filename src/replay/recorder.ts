@@ -2,6 +2,8 @@ import type { Bus } from '../bus/bus.ts';
 import type { Clock, TimerHandle } from '../clock/clock.ts';
 import { toErrorShape } from '../errors/safekeep-error.ts';
 import type { IdSource } from '../ids/ids.ts';
+import { Secret } from '../secret/secret.ts';
+import { interceptPort } from './intercept-port.ts';
 import { correlationOf, isInput, stepLine, type RecordedStep, type StepContent } from './recording.ts';
 import type { SecretPlaceholders } from './secret-placeholders.ts';
 
@@ -12,6 +14,17 @@ export interface StepSink {
 
 interface RecordedTimer {
   readonly handle: TimerHandle;
+}
+
+/** `value` with every string and byte array made a Secret. */
+function asSecrets(value: unknown): unknown {
+  if (typeof value === 'string') return new Secret(value);
+  if (value instanceof Uint8Array) return new Secret(Buffer.from(value).toString('base64'));
+  if (Array.isArray(value)) return value.map(asSecrets);
+  if (typeof value === 'object' && value !== null && !(value instanceof Secret)) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, asSecrets(item)]));
+  }
+  return value;
 }
 
 type AsyncMethods<T> = { [K in keyof T]: T[K] extends (...args: never[]) => Promise<unknown> ? K : never }[keyof T];
@@ -78,27 +91,27 @@ export class Recorder {
     };
   }
 
-  /** `port` with each of `ops` recorded: the call (an output) and, when it settles, its result (an input). */
-  port<T extends object>(name: string, port: T, ops: readonly AsyncMethods<T>[]): T {
-    const recorded = Object.create(port) as Record<PropertyKey, unknown>;
-    for (const op of ops) {
-      const method = port[op] as (...args: unknown[]) => Promise<unknown>;
-      recorded[op] = async (...args: unknown[]) => {
-        const call = (this.#calls.get(name) ?? 0) + 1;
-        this.#calls.set(name, call);
-        const correlation = `${name}#${call}`;
-        this.#record({ kind: 'call', port: name, call, op: String(op), args: this.#placeholders.sanitize(args) }, correlation);
-        try {
-          const value = await method.apply(port, args);
-          this.#record({ kind: 'result', port: name, call, ok: true, value: this.#placeholders.sanitize(value) ?? null }, correlation);
-          return value;
-        } catch (error) {
-          this.#record({ kind: 'result', port: name, call, ok: false, value: toErrorShape(error) }, correlation);
-          throw error;
-        }
-      };
-    }
-    return recorded as T;
+  /**
+   * `port` with each of `ops` recorded: the call (an output) and, when it
+   * settles, its result (an input). With `secret`, every string and byte
+   * array in the arguments and results is a secret (a password hasher's).
+   */
+  port<T extends object>(name: string, port: T, ops: readonly AsyncMethods<T>[], options: { secret?: boolean } = {}): T {
+    const sanitize = (value: unknown) => this.#placeholders.sanitize(options.secret ? asSecrets(value) : value);
+    return interceptPort(port, ops as readonly string[], async (op, args, call) => {
+      const number = (this.#calls.get(name) ?? 0) + 1;
+      this.#calls.set(name, number);
+      const correlation = `${name}#${number}`;
+      this.#record({ kind: 'call', port: name, call: number, op, args: sanitize(args) }, correlation);
+      try {
+        const value = await call();
+        this.#record({ kind: 'result', port: name, call: number, ok: true, value: sanitize(value) ?? null }, correlation);
+        return value;
+      } catch (error) {
+        this.#record({ kind: 'result', port: name, call: number, ok: false, value: toErrorShape(error) }, correlation);
+        throw error;
+      }
+    });
   }
 
   #record(content: StepContent, correlation: string | null): void {

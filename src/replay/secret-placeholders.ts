@@ -63,6 +63,7 @@ export class SecretPlaceholders {
   /** What each placeholder stands for in this run (a replay's own values, or its stand-ins). */
   readonly #values = new Map<string, unknown>();
   readonly #keepValues: boolean;
+  readonly #foreignMaterial: string[] = [];
   #count = 0;
 
   /** `keepValues` (replay only) remembers each secret so that `restore` can give it back. */
@@ -78,6 +79,9 @@ export class SecretPlaceholders {
     if (value instanceof Secret) return { $secret: this.#numberOf(value.reveal(), value), atLeast: lengthBand(value.length) } satisfies SecretPlaceholder;
     if (field !== undefined && SECRET_MATERIAL_FIELDS.has(field) && value !== undefined) {
       return { $secret: this.#numberOf(JSON.stringify(value), value), material: true } satisfies SecretPlaceholder;
+    }
+    if (value instanceof Uint8Array) {
+      return { $secret: this.#numberOf(`bytes:${Buffer.from(value).toString('base64')}`, value), material: true } satisfies SecretPlaceholder;
     }
     if (typeof value === 'function' || value instanceof AbortSignal) return undefined;
     if (Array.isArray(value)) return value.map((item) => this.sanitize(item) ?? null);
@@ -104,6 +108,11 @@ export class SecretPlaceholders {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.restore(item)]));
   }
 
+  /** Placeholders of secret material this run never produced (saved before the recording began): decisions about it cannot be replayed. */
+  get foreignMaterial(): readonly string[] {
+    return this.#foreignMaterial;
+  }
+
   #numberOf(text: string, value: unknown): string {
     const key = createHmac('sha256', this.#hmacKey).update(text).digest('base64');
     let number = this.#numbers.get(key);
@@ -120,6 +129,7 @@ export class SecretPlaceholders {
       // A secret from outside this run (typed by a client, or saved before the recording began): invent one.
       const number = Number(placeholder.$secret.slice(1));
       const standIn = placeholder.material ? `stand-in material ${placeholder.$secret}` : standInText(placeholder.$secret, placeholder.atLeast ?? 1);
+      if (placeholder.material) this.#foreignMaterial.push(placeholder.$secret);
       this.#values.set(placeholder.$secret, standIn);
       this.#numbers.set(createHmac('sha256', this.#hmacKey).update(placeholder.material ? JSON.stringify(standIn) : standIn).digest('base64'), placeholder.$secret);
       this.#count = Math.max(this.#count, number);

@@ -84,7 +84,7 @@ describe('record and replay', () => {
     assert.equal(result.matched, at - 1);
   });
 
-  it('reproduces a decision that depends on two secrets being equal: swapping in another secret changes it', async () => {
+  it('knows which secret each decision was about: a login with another secret than the registered one is caught', async () => {
     const { text } = await recordSession();
     const lines = text.split('\n');
     // The first login used the registration's password; make it a password never seen before.
@@ -94,7 +94,9 @@ describe('record and replay', () => {
     const result = await replayRecording(lines.join('\n'));
     assert.ok(result.divergence, 'the wrong password logged in');
     assert.ok(result.divergence.seq > login);
-    assert.match(result.divergence.replayed ?? '', /LOGIN_FAILED/);
+    // The first difference: the hasher is asked about the other secret, not the registered one.
+    assert.match(result.divergence.recorded ?? '', new RegExp(`"op":"verify","args":\\[\\{"\\$secret":"#\\d+","atLeast":8\\},\\{"\\$secret":"${registered}"`));
+    assert.match(result.divergence.replayed ?? '', /"op":"verify","args":\[\{"\$secret":"#\d+","atLeast":8\},\{"\$secret":"#99"/);
   });
 
   it('feeds requests that arrived in one socket read together, as they arrived', async () => {
@@ -122,6 +124,23 @@ describe('record and replay', () => {
     assert.equal(result.divergence, null, JSON.stringify(result.divergence, null, 2));
     assert.equal(result.steps, cut.split('\n').length - 2);
     assert.equal(result.complete, false);
+  });
+
+  it('says so when a divergence may come from secrets saved before the recording began', async () => {
+    const root = await tempDir('record');
+    const dataDir = path.join(root, 'data');
+    const before = await startTestHost(dataDir);
+    await before.host.request('user.register', { username: 'ann', masterPassword: new Secret('correct horse battery') });
+    await before.host.stop();
+    const file = path.join(root, 'later.ndjson');
+    const { host } = await startTestHost(dataDir, { record: file });
+    await host.request('session.login', { username: 'ann', masterPassword: new Secret('correct horse battery') });
+    await host.stop();
+    const result = await replayRecording(await readFile(file, 'utf8'));
+    assert.match(result.divergence?.reason ?? '', /secret material saved before it began \(#\d+(, #\d+)*\)/);
+    // The decision itself is made again: against a hash the replay never had, the right password does not verify.
+    assert.match(result.divergence?.recorded ?? '', /"port":"hasher".*"value":true/);
+    assert.match(result.divergence?.replayed ?? '', /"port":"hasher".*"value":false/);
   });
 
   it('refuses what is not a recording, naming the line', async () => {
