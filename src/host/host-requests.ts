@@ -42,8 +42,10 @@ export function commandFor<K extends HostRequestName>(name: K, params: HostReque
       return { kind: name, job: (params as JobRef).job ?? null };
     case 'job.add':
       return { kind: name, spec: params as BackupJobSpec };
+    default:
+      // Every other name is a password-book message type.
+      return { kind: 'book', request: { ...params, type: name } as BookRequest };
   }
-  return { kind: 'book', request: { ...params, type: name } as BookRequest };
 }
 
 /** The answer to a named request, from the command's result. */
