@@ -1,6 +1,7 @@
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
 import type { BackupVersion } from '../backup/version.ts';
-import type { BookMessageType, BookRequest, BookRequestOf, BookResults } from '../book/book-messages.ts';
+import { SECRET_FIELDS, type BookMessageType, type BookRequest, type BookRequestOf, type BookResults } from '../book/book-messages.ts';
+import { Secret } from '../secret/secret.ts';
 import type { Command, CommandResult } from '../protocol/commands.ts';
 
 /** Which backup job a request is about: its id or its source's absolute path; omitted, the default (first) job. */
@@ -43,9 +44,15 @@ export function commandFor<K extends HostRequestName>(name: K, params: HostReque
     case 'job.add':
       return { kind: name, spec: params as BackupJobSpec };
     default:
-      // Every other name is a password-book message type.
-      return { kind: 'book', request: { ...params, type: name } as BookRequest };
+      // Every other name is a password-book message type. A secret given as a plain string (from JavaScript) is sealed before it is on the bus.
+      return { kind: 'book', request: { ...sealSecretFields(params as Record<string, unknown>), type: name } as BookRequest };
   }
+}
+
+function sealSecretFields(params: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(params ?? {}).map(([field, value]) => [field, SECRET_FIELDS.has(field) && typeof value === 'string' ? new Secret(value) : value]),
+  );
 }
 
 /** The answer to a named request, from the command's result. */

@@ -3,6 +3,7 @@ import type { Bus } from '../bus/bus.ts';
 import type { Clock } from '../clock/clock.ts';
 import { toErrorShape } from '../errors/safekeep-error.ts';
 import type { CommandHandler } from '../protocol/commands.ts';
+import { checkCommand } from './check-command.ts';
 
 /**
  * Carries out the requests an embedding app submits on the bus
@@ -25,10 +26,14 @@ export class InProcessRequests {
 
   start(): void {
     this.#subscription = this.#bus.on$('request.submitted').subscribe(({ requestId, command, clientAddress }) => {
-      const settled = this.#handler(command, { requestId, clientAddress }).then(
-        (result) => this.#bus.emit('request.settled', { requestId, ok: true, result }),
-        (error: unknown) => this.#bus.emit('request.settled', { requestId, ok: false, error: toErrorShape(error) }),
-      );
+      // Checked here, not only by the types: an app in plain JavaScript, or an adapter, may send anything.
+      const context = { requestId, clientAddress: typeof clientAddress === 'string' ? clientAddress : 'in-process' };
+      const settled = Promise.resolve()
+        .then(() => this.#handler(checkCommand(command), context))
+        .then(
+          (result) => this.#bus.emit('request.settled', { requestId, ok: true, result }),
+          (error: unknown) => this.#bus.emit('request.settled', { requestId, ok: false, error: toErrorShape(error) }),
+        );
       this.#inFlight.add(settled);
       void settled.finally(() => this.#inFlight.delete(settled));
     });

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { FIELD_RULES } from '../book/book-messages.ts';
+import { FIELD_RULES, SECRET_FIELDS } from '../book/book-messages.ts';
 import { MIN_MASTER_PASSWORD_LENGTH } from '../book/password-book.ts';
 import { Secret, SecretJsonText } from '../secret/secret.ts';
 
@@ -77,6 +77,8 @@ export class SecretPlaceholders {
       return { $secretText: value.pieces, secrets: value.secrets.map((secret) => this.sanitize(secret) as SecretPlaceholder) } satisfies SecretTextPlaceholder;
     }
     if (value instanceof Secret) return { $secret: this.#numberOf(value.reveal(), value), atLeast: lengthBand(value.length) } satisfies SecretPlaceholder;
+    // A secret-named field holding a plain string (an adapter that did not seal it) is still a secret.
+    if (field !== undefined && SECRET_FIELDS.has(field) && typeof value === 'string') return this.sanitize(new Secret(value));
     if (field !== undefined && SECRET_MATERIAL_FIELDS.has(field) && value !== undefined) {
       return { $secret: this.#numberOf(JSON.stringify(value), value), material: true } satisfies SecretPlaceholder;
     }

@@ -7,6 +7,8 @@ import { collect, startTestHost, writeSource } from '../helpers/host-harness.ts'
 import {
   HostStoppedError,
   InternalError,
+  InvalidFieldError,
+  UnknownTypeError,
   LoginFailedError,
   NoBackupJobError,
   RequestTimeoutError,
@@ -116,6 +118,50 @@ describe('host.request: jobs', () => {
     await host.resume();
     assert.notEqual(host.jobs()[0]?.state, 'paused');
     await assert.rejects(host.pause('nope'), UnknownJobError);
+    await host.stop();
+  });
+});
+
+describe('host.request: malformed requests (as plain JavaScript could send them)', () => {
+  it('each get a clear error of their own, and the host goes on', async () => {
+    const root = await tempDir('requests');
+    const { host } = await startTestHost(path.join(root, 'data'));
+    const send = (name: string, params: unknown) => (host.request as (name: string, params: unknown) => Promise<unknown>)(name, params);
+    const cases: [string, unknown, new (message: string) => Error, RegExp][] = [
+      ['no.such.request', {}, UnknownTypeError, /Unknown message type 'no.such.request'/],
+      ['session.login', { username: 'ann' }, InvalidFieldError, /needs the field 'masterPassword'/],
+      ['session.login', { username: 'ann', masterPassword: 42 }, InvalidFieldError, /must be a string/],
+      ['session.login', { username: ' ann', masterPassword: 'correct horse' }, InvalidFieldError, /spaces/],
+      ['users.count', { extra: true }, InvalidFieldError, /has no field 'extra'/],
+      ['entry.add', { token: 't', name: 'x'.repeat(300), password: 'p' }, InvalidFieldError, /1 to 256 characters/],
+      ['backup.run', { job: 7 }, InvalidFieldError, /'job' must be a job id/],
+      ['job.add', { sourcePath: '', intervalMs: 1000 }, InvalidFieldError, /'sourcePath'/],
+      ['job.add', { sourcePath: '/x', intervalMs: -5 }, InvalidFieldError, /'intervalMs'/],
+      ['job.add', { sourcePath: '/x', intervalMs: 1.5 }, InvalidFieldError, /'intervalMs'/],
+      ['job.add', { sourcePath: '/x', intervalMs: 1000, keep: 0 }, InvalidFieldError, /'keep'/],
+      ['job.add', null, InvalidFieldError, /A job needs/],
+    ];
+    for (const [name, params, ErrorClass, message] of cases) {
+      await assert.rejects(send(name, params), (error: unknown) => error instanceof ErrorClass && message.test((error as Error).message), `${name} ${JSON.stringify(params)}`);
+    }
+    // A password given as a plain string is taken, and travels sealed.
+    const submitted = collect(host, 'request.submitted');
+    const settled = collect(host, 'request.settled');
+    await send('user.register', { username: 'ann', masterPassword: 'correct horse battery' });
+    assert.equal(JSON.stringify(await submitted.next()).includes('correct horse'), false);
+    assert.equal(JSON.stringify(await settled.next()).includes('correct horse'), false);
+    assert.deepEqual(await host.request('users.count', {}), { count: 1 });
+    await host.stop();
+  });
+
+  it('an adapter emitting a malformed request.submitted gets an INVALID_REQUEST answer', async () => {
+    const root = await tempDir('requests');
+    const { host } = await startTestHost(path.join(root, 'data'));
+    const settled = collect(host, 'request.settled');
+    await host.bus.emit('request.submitted', { requestId: 'r1', command: { kind: 'connection.exit' }, clientAddress: 'x' });
+    await host.bus.emit('request.submitted', { requestId: 'r2', command: 'backup' as never, clientAddress: 'x' });
+    assert.deepEqual(await settled.next(), { requestId: 'r1', ok: false, error: { code: 'INVALID_REQUEST', message: "There is no in-process request 'connection.exit'" } });
+    assert.deepEqual(await settled.next(), { requestId: 'r2', ok: false, error: { code: 'INVALID_REQUEST', message: 'A request must be an object' } });
     await host.stop();
   });
 });

@@ -41,6 +41,14 @@ describe('secret placeholders', () => {
     assert.deepEqual([0, 5, 6, 7, 30, 127, 2000, 5000].map(band), [1, 1, 1, 8, 8, 129, 1025, 4097]);
   });
 
+  it('treat a secret-named field holding a plain string as the secret it is, and bytes as secret material', () => {
+    const placeholders = new SecretPlaceholders();
+    const text = JSON.stringify(placeholders.sanitize({ body: { password: 'plain-hunter2', token: 'plain-token' }, key: Buffer.from('raw key bytes') }));
+    assert.ok(!text.includes('plain-'), text);
+    assert.ok(!text.includes(Buffer.from('raw key bytes').toString('base64')), text);
+    assert.ok(!text.includes('"0":'), text);
+  });
+
   it('drop what cannot be recorded: abort signals and functions', () => {
     const placeholders = new SecretPlaceholders();
     assert.deepEqual(placeholders.sanitize({ path: '/a', signal: new AbortController().signal, onDone: () => 1 }), { path: '/a' });

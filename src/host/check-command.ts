@@ -1,0 +1,53 @@
+import { MAX_INTERVAL_MS } from '../backup/interval.ts';
+import type { BackupJobSpec } from '../backup/job.ts';
+import { parseBookRequest } from '../book/book-messages.ts';
+import { InvalidFieldError } from '../book/errors.ts';
+import type { Command } from '../protocol/commands.ts';
+import { InvalidRequestError } from '../protocol/errors.ts';
+
+function isObject(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Checks a command that came in as data (an in-process request, from an app
+ * in plain JavaScript, or from an adapter that emits `request.submitted`):
+ * the types promise nothing at run time. Book requests get the same checks as
+ * the JSON dialect's; a secret given as a plain string becomes a `Secret`.
+ */
+export function checkCommand(command: unknown): Command {
+  if (!isObject(command)) throw new InvalidRequestError('A request must be an object');
+  switch (command['kind']) {
+    case 'backup.run':
+    case 'backup.revert':
+    case 'job.pause':
+    case 'job.resume':
+      return { kind: command['kind'], job: checkedJobRef(command['job']) };
+    case 'job.add':
+      return { kind: 'job.add', spec: checkedJobSpec(command['spec']) };
+    case 'book':
+      if (!isObject(command['request'])) throw new InvalidRequestError('A book request must be an object with a type');
+      return { kind: 'book', request: parseBookRequest(command['request']) };
+    default:
+      throw new InvalidRequestError(`There is no in-process request '${String(command['kind']).slice(0, 64)}'`);
+  }
+}
+
+function checkedJobRef(job: unknown): string | null {
+  if (job === null || job === undefined) return null;
+  if (typeof job !== 'string' || job.length === 0) throw new InvalidFieldError("'job' must be a job id or a source path");
+  return job;
+}
+
+function checkedJobSpec(spec: unknown): BackupJobSpec {
+  if (!isObject(spec)) throw new InvalidFieldError('A job needs { sourcePath, intervalMs, keep? }');
+  const { sourcePath, intervalMs, keep } = spec;
+  if (typeof sourcePath !== 'string' || sourcePath.trim() === '') throw new InvalidFieldError("'sourcePath' must be a file path");
+  if (typeof intervalMs !== 'number' || !Number.isInteger(intervalMs) || intervalMs <= 0 || intervalMs > MAX_INTERVAL_MS) {
+    throw new InvalidFieldError(`'intervalMs' must be a whole number of milliseconds from 1 to ${MAX_INTERVAL_MS} (a year)`);
+  }
+  if (keep !== undefined && keep !== null && (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1)) {
+    throw new InvalidFieldError("'keep' must be a whole number of at least 1, or null to keep every version");
+  }
+  return { sourcePath, intervalMs, keep: keep ?? null };
+}
