@@ -51,6 +51,13 @@ describe('the examples', () => {
       ],
     );
   });
+
+  it('record-and-replay replays its own recording identically and catches an altered one', async () => {
+    const out = await runExample('record-and-replay.ts');
+    assert.match(out, /the password appears in it: false/);
+    assert.match(out, /replay: (\d+) of \1 steps identical/);
+    assert.match(out, /altered replay: diverged at step \d+ \(the replay produced a different step\)/);
+  });
 });
 
 describe('the built package, from another project', () => {
