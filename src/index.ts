@@ -71,6 +71,7 @@ export { Secret } from './secret/secret.ts';
 export { replayRecording } from './replay/replay.ts';
 export type { Divergence, ReplayOptions, ReplayResult } from './replay/replay.ts';
 export { readRecording, RecordingFormatError } from './replay/read-recording.ts';
+export { RecordingUnwritableError } from './replay/recording-file.ts';
 export type { Recording } from './replay/read-recording.ts';
 export { RECORDING_FORMAT, INPUT_EVENTS } from './replay/recording.ts';
 export type { RecordedStep, RecordingHeader, RecordingEnd } from './replay/recording.ts';

@@ -50,7 +50,9 @@ export interface HostOptions {
   readonly book?: BookOptions;
   /** Also deliver each reply to a password-book seed message by connecting here, as the seed service did. */
   readonly replyTo?: { readonly host: string; readonly port: number } | false;
+  /** Where time comes from; default the system clock. Tests pass a `VirtualClock`. */
   readonly clock?: Clock;
+  /** Where connection, request, run and store-command ids come from; default random (nanoid). */
   readonly ids?: IdSource;
   /** Salts, keys, nonces and tokens; default the OS's CSPRNG. */
   readonly random?: RandomSource;

@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs';
+import { SafekeepError } from '../errors/safekeep-error.ts';
 import type { ResolvedHostOptions } from '../host/host-options.ts';
 import { RECORDING_FORMAT, type RecordingEnd, type RecordingHeader } from './recording.ts';
 import type { StepSink } from './recorder.ts';
@@ -28,11 +29,16 @@ export interface RecordingFile {
   close(): Promise<void>;
 }
 
+/** The recording file could not be created (no such folder, not permitted). */
+export class RecordingUnwritableError extends SafekeepError {
+  readonly code = 'RECORDING_UNWRITABLE';
+}
+
 export async function openRecordingFile(filePath: string, header: RecordingHeader): Promise<RecordingFile> {
   const stream = createWriteStream(filePath, { mode: 0o600 });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
-    stream.once('error', reject);
+    stream.once('error', (error) => reject(new RecordingUnwritableError(`Cannot write the recording ${filePath}: ${error.message}`, { cause: error })));
   });
   stream.write(`${JSON.stringify(header)}\n`);
   let steps = 0;

@@ -42,11 +42,19 @@ describe('the safekeep command', () => {
       [['--reply-to', 'localhost'], /--reply-to 'localhost' is not HOST:PORT/],
       [['--reply-to', '127.0.0.1:0'], /is not HOST:PORT/],
       [['stray'], /Unexpected argument 'stray'/],
+      [['--record', ' '], /--record needs a file path/],
     ] as const) {
       const { code, stderr } = await safekeep([...args], root);
       assert.equal(code, 2, `${args.join(' ')} → ${stderr}`);
       assert.match(stderr, message);
     }
+  });
+
+  it('refuses to start, exit 1, when the recording cannot be written', async () => {
+    const root = await tempDir('cli');
+    const { code, stderr } = await safekeep(['--port', '0', '--record', path.join(root, 'no-such-folder', 'run.ndjson')], root);
+    assert.equal(code, 1);
+    assert.match(stderr, /^safekeep: Cannot write the recording .*no-such-folder\/run\.ndjson: ENOENT/m);
   });
 
   it('without a terminal and without --source, runs with no backup job and says so', async () => {
