@@ -6,12 +6,12 @@
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VirtualClock } from '../src/clock/virtual-clock.ts';
 import { startHost } from '../src/host/host.ts';
 import { sequentialIds } from '../src/ids/ids.ts';
+import { freePort } from '../test/helpers/free-port.ts';
 import { JsonClient } from '../test/helpers/json-client.ts';
 import { run, spawnSafekeep } from '../test/helpers/safekeep-process.ts';
 
@@ -92,13 +92,6 @@ async function hourOfBackups(): Promise<void> {
 // Not test/helpers/temp-dir.ts: that one registers a node:test hook, which would make this script a test run.
 const tempDir = (label: string) => mkdtemp(path.join(tmpdir(), `${label}-`));
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 await seedBackupClient();
 await seedBookClient();

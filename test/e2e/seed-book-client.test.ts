@@ -1,21 +1,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { run, spawnSafekeep, type SafekeepProcess } from '../helpers/safekeep-process.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { JsonClient } from '../helpers/json-client.ts';
 
 const SEED_CLIENT = fileURLToPath(new URL('./clients/seed_book_client.py', import.meta.url));
 
-/** A port nothing listens on right now, for the client's reply listener. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('a Python client written as the password-book seed shows, against a real server process', () => {
   let server: SafekeepProcess;
