@@ -8,7 +8,6 @@ import { JsonClient } from '../helpers/json-client.ts';
 
 const SEED_CLIENT = fileURLToPath(new URL('./clients/seed_book_client.py', import.meta.url));
 
-
 describe('a Python client written as the password-book seed shows, against a real server process', () => {
   let server: SafekeepProcess;
   let port: number;
