@@ -7,8 +7,8 @@ import { seededRandom } from '../random/random.ts';
 import { readRecording, type Recording } from './read-recording.ts';
 import { Recorder } from './recorder.ts';
 import { isInput, type RecordedStep } from './recording.ts';
-import { ScriptedClock } from './scripted-clock.ts';
 import { PortGate } from './port-gate.ts';
+import { ScriptedClock } from './scripted-clock.ts';
 import { ScriptedFiles } from './scripted-files.ts';
 import { SecretPlaceholders } from './secret-placeholders.ts';
 
@@ -40,8 +40,9 @@ export interface ReplayOptions {
 /**
  * Replays a recording: starts a fresh host on a scripted clock, with the
  * recorded ids, no socket, no store and no disk, feeds it the recorded inputs
- * (edge events, timer firings, file-system results) each at its recorded time
- * and place, and checks every step the host produces against the recording.
+ * (edge events, timer firings, file-system results, password hashes coming
+ * back) each at its recorded time and place, and checks every step the host
+ * produces against the recording.
  *
  * @example
  * const result = await replayRecording(await readFile('run.ndjson', 'utf8'));
@@ -107,7 +108,7 @@ class ReplaySession {
         listening: this.#recordedListening(),
       },
     );
-    starting.then(
+    void starting.then(
       (host) => (this.#host = host),
       (error: unknown) => this.#diverge(null, `the host did not start: ${error instanceof Error ? error.message : String(error)}`),
     );
@@ -200,19 +201,21 @@ class ReplaySession {
 
   /** Resolves true once the replay is past step `index`, false if it stalls there (or diverges). */
   #progressPast(index: number): Promise<boolean> {
+    const settled = (): boolean | undefined => (this.#divergence ? false : this.#next > index ? true : undefined);
+    const now = settled();
+    if (now !== undefined) return Promise.resolve(now);
     return new Promise((resolve) => {
-      const check = (): boolean => {
-        if (this.#divergence) return resolve(false), true;
-        if (this.#next > index) return resolve(true), true;
-        return false;
-      };
-      if (check()) return;
+      // Real time, not the host's: the host may be hashing a password on the thread pool.
       const stall = setTimeout(() => {
         this.#wake = () => undefined;
         resolve(false);
       }, this.#stallMs);
       this.#wake = () => {
-        if (check()) clearTimeout(stall);
+        const outcome = settled();
+        if (outcome === undefined) return;
+        clearTimeout(stall);
+        this.#wake = () => undefined;
+        resolve(outcome);
       };
     });
   }
