@@ -4,7 +4,7 @@
  * line does not. Nothing here runs.
  */
 import type { Observable } from 'rxjs';
-import { Secret, type BackupCompleted, type Bus, type Host, type HostAdapter, type HostRequestResult } from 'safekeep';
+import { Secret, replayRecording, type BackupCompleted, type Bus, type Host, type HostAdapter, type HostRequestResult } from 'safekeep';
 
 declare const host: Host;
 declare const bus: Bus;
@@ -49,6 +49,22 @@ export async function typedRequests(): Promise<void> {
   // @ts-expect-error: count is a number
   const wrong: string = count;
   void wrong;
+}
+
+export async function jobsAndReplay(): Promise<void> {
+  const { job } = await host.request('job.add', { sourcePath: '/home/ann/notes.json', intervalMs: 60_000, keep: 5 });
+  const id: string = job.id;
+  void id;
+  // @ts-expect-error: a job needs its interval
+  await host.request('job.add', { sourcePath: '/home/ann/notes.json' });
+  // @ts-expect-error: pause takes a job reference, not a number
+  await host.request('job.pause', { job: 3 });
+
+  const result = await replayRecording('…');
+  const seq: number | undefined = result.divergence?.seq;
+  void seq;
+  // @ts-expect-error: a divergence has no `line`
+  void result.divergence?.line;
 }
 
 export const adapterShape: HostAdapter = {
