@@ -37,6 +37,13 @@ export interface SecretPlaceholder {
   readonly material?: true;
 }
 
+/** A secret-named field that held something other than a string: only its JSON type is kept. */
+export interface SecretOfType {
+  readonly $secretOfType: string;
+}
+
+const STAND_INS_BY_TYPE: Readonly<Record<string, () => unknown>> = { number: () => 0, boolean: () => false, null: () => null, array: () => [], object: () => ({}) };
+
 export interface SecretTextPlaceholder {
   readonly $secretText: readonly string[];
   readonly secrets: readonly SecretPlaceholder[];
@@ -79,6 +86,10 @@ export class SecretPlaceholders {
     if (value instanceof Secret) return { $secret: this.#numberOf(value.reveal(), value), atLeast: lengthBand(value.length) } satisfies SecretPlaceholder;
     // A secret-named field holding a plain string (an adapter that did not seal it) is still a secret.
     if (field !== undefined && SECRET_FIELDS.has(field) && typeof value === 'string') return this.sanitize(new Secret(value));
+    // Holding anything else (a client sent a number as its password), it is kept as its type only: that is all a decision about it looks at.
+    if (field !== undefined && SECRET_FIELDS.has(field) && value !== undefined && !(value instanceof Secret) && !(value instanceof SecretJsonText)) {
+      return { $secretOfType: Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value } satisfies SecretOfType;
+    }
     if (field !== undefined && SECRET_MATERIAL_FIELDS.has(field) && value !== undefined) {
       return { $secret: this.#numberOf(JSON.stringify(value), value), material: true } satisfies SecretPlaceholder;
     }
@@ -103,6 +114,7 @@ export class SecretPlaceholders {
     if (Array.isArray(value)) return value.map((item) => this.restore(item));
     if (!isObject(value)) return value;
     if (typeof value['$secret'] === 'string') return this.#valueOf(value as unknown as SecretPlaceholder);
+    if (typeof value['$secretOfType'] === 'string') return (STAND_INS_BY_TYPE[value['$secretOfType']] ?? (() => null))();
     if (Array.isArray(value['$secretText'])) {
       const text = value as unknown as SecretTextPlaceholder;
       return new SecretJsonText(text.$secretText, text.secrets.map((secret) => this.#valueOf(secret) as Secret));

@@ -108,11 +108,14 @@ describe('record and replay', () => {
     await client.lines(3);
     const json = await JsonClient.connect((host.address as { port: number }).port);
     await json.ok({ type: 'user.register', username: 'bo', masterPassword: 'correct horse battery' });
+    // A malformed secret is not written either: a number where a password belongs.
+    assert.equal(await json.fails({ type: 'session.login', username: 'bo', masterPassword: 987654321 }), 'INVALID_FIELD');
     json.close();
     client.destroy();
     await host.stop();
     const text = await readFile(file, 'utf8');
     assert.match(text, /"withPrevious":true/);
+    assert.ok(!text.includes('987654321') && !text.includes('correct horse'));
     const result = await replayRecording(text);
     assert.equal(result.divergence, null, JSON.stringify(result.divergence, null, 2));
   });

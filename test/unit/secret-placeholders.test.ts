@@ -49,6 +49,13 @@ describe('secret placeholders', () => {
     assert.ok(!text.includes('"0":'), text);
   });
 
+  it('keep only the type of a secret-named field that is not a string, and restore a value of that type', () => {
+    const placeholders = new SecretPlaceholders({ keepValues: true });
+    const sanitized = placeholders.sanitize({ body: { password: 20240601, masterPassword: { pin: 1234 }, token: null } });
+    assert.deepEqual(sanitized, { body: { password: { $secretOfType: 'number' }, masterPassword: { $secretOfType: 'object' }, token: { $secretOfType: 'null' } } });
+    assert.deepEqual(placeholders.restore(sanitized), { body: { password: 0, masterPassword: {}, token: null } });
+  });
+
   it('drop what cannot be recorded: abort signals and functions', () => {
     const placeholders = new SecretPlaceholders();
     assert.deepEqual(placeholders.sanitize({ path: '/a', signal: new AbortController().signal, onDone: () => 1 }), { path: '/a' });
