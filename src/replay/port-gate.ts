@@ -25,7 +25,7 @@ export class PortGate {
     });
   }
 
-  /** Lets call `call` (counted from 1) return; false if it was released already or will never be made so far. */
+  /** Lets call `call` (counted from 1) return; false if it was released already or has not been made yet. */
   release(call: number): boolean {
     if (this.#released.has(call) || call > this.#count) return false;
     this.#released.add(call);
