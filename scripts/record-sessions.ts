@@ -78,13 +78,12 @@ async function hourOfBackups(): Promise<void> {
     jobs: [{ sourcePath: source, intervalMs: 60_000, keep: 5 }],
     record: path.join(OUT, 'hour-of-backups.ndjson'),
   });
-  let completed = 0;
-  host.bus.on('backup.completed', () => void completed++);
   for (let minute = 0; minute <= 60; minute++) {
     if (minute % 10 === 0 && minute > 0) await writeFile(source, `entry ${minute}\n`);
+    // Each run does real file work: wait for it before moving the clock again.
+    const completed = host.bus.once('backup.completed');
     clock.advance(minute === 0 ? 0 : 60_000);
-    // Each run does real file work; wait for it before moving the clock again.
-    while (completed < minute + 1) await new Promise((resolve) => setTimeout(resolve, 1));
+    await completed;
   }
   await host.stop();
 }

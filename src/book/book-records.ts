@@ -31,6 +31,13 @@ export interface UserRecord {
   readonly entries: Readonly<Record<string, EntryRecord>>;
 }
 
+/**
+ * The fields of these records that hold secret material as plain values (the
+ * hash, the salt, the ciphertexts): a recording writes them as placeholders.
+ * Kept here, beside the records, so a new such field is not forgotten there.
+ */
+export const SECRET_MATERIAL_FIELDS: ReadonlySet<string> = new Set(['passwordHash', 'salt', 'wrappedKey', 'sealed'] satisfies (keyof UserRecord | keyof EntryRecord | keyof UserRecord['keyDerivation'])[]);
+
 /** A generated password waiting for a user to file it, sealed under the service key. */
 export interface PendingRecord {
   readonly pendingId: string;

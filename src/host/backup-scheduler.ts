@@ -6,18 +6,8 @@ import type { RunOutcome } from '../backup/run-outcome.ts';
 import type { BackupVersion } from '../backup/version.ts';
 import type { Bus } from '../bus/bus.ts';
 import type { Clock } from '../clock/clock.ts';
-import { SafekeepError, type ErrorShape } from '../errors/safekeep-error.ts';
 import type { IdSource } from '../ids/ids.ts';
-
-/** A requested run that failed, with the reason the run gave. */
-export class BackupRunFailedError extends SafekeepError {
-  readonly code: string;
-
-  constructor(shape: ErrorShape) {
-    super(shape.message);
-    this.code = shape.code;
-  }
-}
+import { errorFromShape } from './error-from-shape.ts';
 
 export interface CompletedRun {
   readonly kind: 'copied' | 'unchanged';
@@ -145,7 +135,7 @@ export class BackupScheduler {
         });
         return;
       case 'failed':
-        for (const id of emitted.requestIds) this.#settle(id, (waiter) => waiter.reject(new BackupRunFailedError(emitted.error)));
+        for (const id of emitted.requestIds) this.#settle(id, (waiter) => waiter.reject(errorFromShape(emitted.error)));
         void this.#bus.emit('backup.failed', {
           jobId: emitted.jobId,
           runId: emitted.runId,

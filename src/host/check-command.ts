@@ -2,12 +2,9 @@ import { MAX_INTERVAL_MS } from '../backup/interval.ts';
 import type { BackupJobSpec } from '../backup/job.ts';
 import { parseBookRequest } from '../book/book-messages.ts';
 import { InvalidFieldError } from '../book/errors.ts';
+import { isJsonObject } from '../json/is-json-object.ts';
 import type { Command } from '../protocol/commands.ts';
 import { InvalidRequestError } from '../protocol/errors.ts';
-
-function isObject(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * Checks a command that came in as data (an in-process request, from an app
@@ -16,7 +13,7 @@ function isObject(value: unknown): value is Readonly<Record<string, unknown>> {
  * the JSON dialect's; a secret given as a plain string becomes a `Secret`.
  */
 export function checkCommand(command: unknown): Command {
-  if (!isObject(command)) throw new InvalidRequestError('A request must be an object');
+  if (!isJsonObject(command)) throw new InvalidRequestError('A request must be an object');
   switch (command['kind']) {
     case 'backup.run':
     case 'backup.revert':
@@ -26,7 +23,7 @@ export function checkCommand(command: unknown): Command {
     case 'job.add':
       return { kind: 'job.add', spec: checkedJobSpec(command['spec']) };
     case 'book':
-      if (!isObject(command['request'])) throw new InvalidRequestError('A book request must be an object with a type');
+      if (!isJsonObject(command['request'])) throw new InvalidRequestError('A book request must be an object with a type');
       return { kind: 'book', request: parseBookRequest(command['request']) };
     default:
       throw new InvalidRequestError(`There is no in-process request '${String(command['kind']).slice(0, 64)}'`);
@@ -40,7 +37,7 @@ function checkedJobRef(job: unknown): string | null {
 }
 
 function checkedJobSpec(spec: unknown): BackupJobSpec {
-  if (!isObject(spec)) throw new InvalidFieldError('A job needs { sourcePath, intervalMs, keep? }');
+  if (!isJsonObject(spec)) throw new InvalidFieldError('A job needs { sourcePath, intervalMs, keep? }');
   const { sourcePath, intervalMs, keep } = spec;
   if (typeof sourcePath !== 'string' || sourcePath.trim() === '') throw new InvalidFieldError("'sourcePath' must be a file path");
   if (typeof intervalMs !== 'number' || !Number.isInteger(intervalMs) || intervalMs <= 0 || intervalMs > MAX_INTERVAL_MS) {

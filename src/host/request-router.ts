@@ -50,11 +50,6 @@ export class RequestRouter {
     );
   }
 
-  /** How many connections have a flow (for tests and status). */
-  get activeFlows(): number {
-    return this.#flows.size;
-  }
-
   stop(): void {
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
     for (const flow of this.#flows.values()) flow.stop();

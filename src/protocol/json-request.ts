@@ -1,4 +1,5 @@
 import { SECRET_FIELDS } from '../book/book-messages.ts';
+import { isJsonObject } from '../json/is-json-object.ts';
 import { Secret } from '../secret/secret.ts';
 import type { TransportProblem } from './messages.ts';
 
@@ -20,7 +21,7 @@ export function decodeJsonRequest(text: string): DecodedJsonRequest {
   } catch {
     return { problem: 'invalid-json' };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'not-an-object' };
+  if (!isJsonObject(value)) return { problem: 'not-an-object' };
   return { body: sealSecrets(value) as Record<string, unknown> };
 }
 

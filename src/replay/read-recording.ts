@@ -1,4 +1,5 @@
 import { SafekeepError } from '../errors/safekeep-error.ts';
+import { isJsonObject } from '../json/is-json-object.ts';
 import { RECORDING_FORMAT, type RecordedStep, type RecordingEnd, type RecordingHeader } from './recording.ts';
 
 /** The file is not a safekeep recording, or is damaged. */
@@ -42,7 +43,7 @@ export function readRecording(text: string): Recording {
 function parseLine(line: string, number: number): unknown {
   try {
     const value: unknown = JSON.parse(line);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value;
+    if (isJsonObject(value)) return value;
   } catch {
     // Reported below, with the line number.
   }

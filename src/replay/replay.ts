@@ -161,11 +161,11 @@ class ReplaySession {
         return;
       }
       case 'timer':
-        if (!this.#clock.fire(step.timer)) this.#diverge(this.#lineOf(step), `timer ${step.timer} fired in the recording, but no such timer is waiting in the replay`);
+        if (!this.#clock.fire(step.timer)) this.#diverge(null, `timer ${step.timer} fired in the recording, but no such timer is waiting in the replay`);
         return;
       case 'result':
         if (step.port === 'hasher' ? !this.#hasherGate.release(step.call) : !this.#files.settle(step.call, step.ok, this.#placeholders.restore(step.value))) {
-          this.#diverge(this.#lineOf(step), `${step.port} call ${step.call} returned in the recording, but the replay made no such call`);
+          this.#diverge(null, `${step.port} call ${step.call} returned in the recording, but the replay made no such call`);
         }
         return;
       case 'id':
@@ -192,6 +192,7 @@ class ReplaySession {
     return `the replay produced a different step; note that the recording uses secret material saved before it began (${foreign.join(', ')}), and decisions about it (a login of a user registered earlier) cannot be replayed`;
   }
 
+  /** The replay parts ways at the step that is next; `recorded` defaults to that step's line. */
   #diverge(recorded: string | null, reason: string): void {
     if (this.#divergence) return;
     const seq = this.#recording.steps[this.#next]?.step.seq ?? this.#recording.steps.length + 1;
@@ -234,9 +235,5 @@ class ReplaySession {
   #recordedListening(): HostStarted['listening'] {
     const started = this.#recording.steps.find(({ step }) => step.kind === 'event' && step.name === 'host.started')?.step;
     return started?.kind === 'event' ? (started.payload as HostStarted).listening : null;
-  }
-
-  #lineOf(step: RecordedStep): string | null {
-    return this.#recording.steps[step.seq - 1]?.line ?? null;
   }
 }

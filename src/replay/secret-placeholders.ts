@@ -1,14 +1,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { FIELD_RULES, SECRET_FIELDS } from '../book/book-messages.ts';
+import { SECRET_MATERIAL_FIELDS } from '../book/book-records.ts';
 import { MIN_MASTER_PASSWORD_LENGTH } from '../book/password-book.ts';
+import { isJsonObject } from '../json/is-json-object.ts';
 import { Secret, SecretJsonText } from '../secret/secret.ts';
 
-/**
- * Fields that hold secret material as plain strings or objects rather than as
- * `Secret` (the book's stored hash, salt and ciphertexts): written as
- * placeholders wherever they appear.
- */
-const SECRET_MATERIAL_FIELDS: ReadonlySet<string> = new Set(['passwordHash', 'salt', 'wrappedKey', 'sealed']);
 
 /**
  * The lengths at which a rule about a secret changes its answer (too short,
@@ -47,10 +43,6 @@ const STAND_INS_BY_TYPE: Readonly<Record<string, () => unknown>> = { number: () 
 export interface SecretTextPlaceholder {
   readonly $secretText: readonly string[];
   readonly secrets: readonly SecretPlaceholder[];
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
 
 /**
@@ -98,7 +90,7 @@ export class SecretPlaceholders {
     }
     if (typeof value === 'function' || value instanceof AbortSignal) return undefined;
     if (Array.isArray(value)) return value.map((item) => this.sanitize(item) ?? null);
-    if (isObject(value)) {
+    if (isJsonObject(value)) {
       const copy: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(value)) {
         const sanitized = this.sanitize(item, key);
@@ -112,7 +104,7 @@ export class SecretPlaceholders {
   /** The inverse of `sanitize`: placeholders become this run's values, or stand-ins of the same length band when it has none. */
   restore(value: unknown): unknown {
     if (Array.isArray(value)) return value.map((item) => this.restore(item));
-    if (!isObject(value)) return value;
+    if (!isJsonObject(value)) return value;
     if (typeof value['$secret'] === 'string') return this.#valueOf(value as unknown as SecretPlaceholder);
     if (typeof value['$secretOfType'] === 'string') return (STAND_INS_BY_TYPE[value['$secretOfType']] ?? (() => null))();
     if (Array.isArray(value['$secretText'])) {
@@ -128,7 +120,7 @@ export class SecretPlaceholders {
   }
 
   #numberOf(text: string, value: unknown): string {
-    const key = createHmac('sha256', this.#hmacKey).update(text).digest('base64');
+    const key = this.#keyOf(text);
     let number = this.#numbers.get(key);
     if (number === undefined) {
       number = `#${++this.#count}`;
@@ -138,6 +130,11 @@ export class SecretPlaceholders {
     return number;
   }
 
+  /** What a secret is known by here: its HMAC, never its text. */
+  #keyOf(text: string): string {
+    return createHmac('sha256', this.#hmacKey).update(text).digest('base64');
+  }
+
   #valueOf(placeholder: SecretPlaceholder): unknown {
     if (!this.#values.has(placeholder.$secret)) {
       // A secret from outside this run (typed by a client, or saved before the recording began): invent one.
@@ -145,7 +142,7 @@ export class SecretPlaceholders {
       const standIn = placeholder.material ? `stand-in material ${placeholder.$secret}` : standInText(placeholder.$secret, placeholder.atLeast ?? 1);
       if (placeholder.material) this.#foreignMaterial.push(placeholder.$secret);
       this.#values.set(placeholder.$secret, standIn);
-      this.#numbers.set(createHmac('sha256', this.#hmacKey).update(placeholder.material ? JSON.stringify(standIn) : standIn).digest('base64'), placeholder.$secret);
+      this.#numbers.set(this.#keyOf(placeholder.material ? JSON.stringify(standIn) : standIn), placeholder.$secret);
       this.#count = Math.max(this.#count, number);
     }
     const value = this.#values.get(placeholder.$secret);
