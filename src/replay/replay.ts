@@ -82,6 +82,8 @@ class ReplaySession {
     const bus = this.#bus;
     // The store's results come from the recording, but the host must see a store on the bus.
     bus.on('store.command', () => undefined);
+    // The socket answers each reply.ready with its reply.sent from inside its listener; the stand-in does the same, at the same moment.
+    bus.on('reply.ready', (reply) => this.#replySent(reply.requestId));
     const recorder = new Recorder({ sink: { write: (step, line) => this.#compare(step, line) }, clock: this.#clock, placeholders: this.#placeholders, startedAt: header.startedAt });
     const random = seededRandom(REPLAY_SEED);
     const starting = startHost(
@@ -116,7 +118,7 @@ class ReplaySession {
     while (!this.#divergence && this.#next < steps.length) {
       const index = this.#next;
       const { step, line } = steps[index] as Recording['steps'][number];
-      if (isInput(step)) {
+      if (isInput(step) && !isReplySent(step)) {
         // Let the host finish reacting to what came before, as it had in the recorded run.
         await new Promise((resolve) => setImmediate(resolve));
         if (this.#divergence || this.#next !== index) continue;
@@ -146,6 +148,19 @@ class ReplaySession {
       const following = this.#recording.steps[this.#next]?.step;
       if (this.#divergence || this.#next === index || !following?.withPrevious) return;
     }
+  }
+
+  /**
+   * Feeds the recorded `reply.sent` of a reply the host just made ready, if it
+   * is the next step: the socket wrote each reply inside its `reply.ready`
+   * listener, so with pipelined requests its `reply.sent` fell between the
+   * host's later steps, wherever the bus's delivery put it.
+   */
+  #replySent(requestId: string): void {
+    const next = this.#recording.steps[this.#next]?.step;
+    if (this.#finished || this.#divergence || !next || !isReplySent(next) || next.correlation !== requestId) return;
+    this.#clock.set(next.time);
+    this.#feed(next);
   }
 
   /** Feeds one recorded input to the host. */
@@ -236,4 +251,9 @@ class ReplaySession {
     const started = this.#recording.steps.find(({ step }) => step.kind === 'event' && step.name === 'host.started')?.step;
     return started?.kind === 'event' ? (started.payload as HostStarted).listening : null;
   }
+}
+
+/** A socket's `reply.sent`: fed by the reply stand-in when its `reply.ready` comes, not by the replay loop. */
+function isReplySent(step: RecordedStep): boolean {
+  return step.kind === 'event' && step.name === 'reply.sent';
 }

@@ -120,6 +120,29 @@ describe('record and replay', () => {
     assert.equal(result.divergence, null, JSON.stringify(result.divergence, null, 2));
   });
 
+  it('replays pipelined clients: many requests in one read, whose replies are written between the host\'s later steps', async () => {
+    // Regression: a recorded reply.sent was fed only after the host had already made the next reply ready.
+    const root = await tempDir('record');
+    const file = path.join(root, 'pipelined.ndjson');
+    const source = await writeSource(root, 'notes.txt', 'one\n');
+    const { host, clock } = await startTestHost(path.join(root, 'data'), { socket: { port: 0 }, record: file, jobs: [{ sourcePath: source, intervalMs: MINUTE }] });
+    clock.advance(0);
+    await host.runBackup();
+    const { port } = host.address as { port: number };
+    const text = await TestClient.connect(port);
+    text.send('revert\nrevert\nnonsense\nrevert\n\nREVERT\nbackup\nrevert\n');
+    await text.lines(7);
+    const json = await TestClient.connect(port);
+    json.send('{"type": "users.count"}{"message": "number_of_users"}{"type": "nope"}[]{"type": "users.list"}');
+    await json.lines(5);
+    text.destroy();
+    json.destroy();
+    await host.stop();
+    const result = await replayRecording(await readFile(file, 'utf8'));
+    assert.equal(result.divergence, null, JSON.stringify(result.divergence, null, 2));
+    assert.equal(result.matched, result.steps);
+  });
+
   it('replays a recording cut short by a crash up to its last whole line', async () => {
     const { text } = await recordSession();
     const cut = text.slice(0, Math.floor(text.length / 2));
