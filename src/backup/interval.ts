@@ -4,10 +4,17 @@ const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as c
 export const MAX_INTERVAL_MS = 365 * UNIT_MS.d;
 
 /**
+ * The shortest interval accepted: a second. A shorter schedule cannot finish
+ * a copy of any real file before the next run is due, and would register
+ * 86,400 versions a day; tests that need speed use a virtual clock instead.
+ */
+export const MIN_INTERVAL_MS = UNIT_MS.s;
+
+/**
  * Parses a backup interval: a bare number is seconds (as the original program
  * asked for), or a number with a unit: `500ms`, `30s`, `5m`, `1.5h`, `1d`.
- * Returns milliseconds, or `undefined` when the text is not a positive
- * interval of at most a year.
+ * Returns milliseconds, or `undefined` when the text is not an interval
+ * from a second to a year.
  *
  * @example
  * parseInterval('60');  // 60_000
@@ -19,19 +26,21 @@ export function parseInterval(text: string): number | undefined {
   if (!match) return undefined;
   const unit = (match[2]?.toLowerCase() ?? 's') as keyof typeof UNIT_MS;
   const ms = Math.round(Number(match[1]) * UNIT_MS[unit]);
-  return ms > 0 && ms <= MAX_INTERVAL_MS ? ms : undefined;
+  return ms >= MIN_INTERVAL_MS && ms <= MAX_INTERVAL_MS ? ms : undefined;
 }
 
-/** `90000` → `1m30s`: how intervals are shown back to users. */
+/** `90000` → `1m30s`, `1500` → `1.5s`: how intervals are shown back to users, never rounded. */
 export function formatInterval(ms: number): string {
   if (ms < 1_000) return `${ms}ms`;
   const parts: string[] = [];
-  let rest = Math.round(ms / 1_000);
-  for (const [unit, seconds] of [['d', 86_400], ['h', 3_600], ['m', 60], ['s', 1]] as const) {
-    if (rest >= seconds) {
-      parts.push(`${Math.floor(rest / seconds)}${unit}`);
-      rest %= seconds;
+  let rest = ms;
+  for (const [unit, unitMs] of [['d', UNIT_MS.d], ['h', UNIT_MS.h], ['m', UNIT_MS.m]] as const) {
+    if (rest >= unitMs) {
+      parts.push(`${Math.floor(rest / unitMs)}${unit}`);
+      rest %= unitMs;
     }
   }
+  // Seconds keep their fraction (up to milliseconds), so what is shown is what runs.
+  if (rest > 0) parts.push(`${Number((rest / 1_000).toFixed(3))}s`);
   return parts.join('');
 }

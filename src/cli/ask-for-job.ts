@@ -11,7 +11,7 @@ export interface AskedJob {
 
 /**
  * Asks for a file and an interval on a terminal, as the original program did,
- * asking again until the path names a file and the interval is a positive time.
+ * asking again until the path names a file and the interval is from a second to a year.
  * Resolves null if the input ends first (Ctrl-D).
  */
 export async function askForJob(input: Readable, output: Writable, cwd: string, knownIntervalMs?: number): Promise<AskedJob | null> {
@@ -36,7 +36,7 @@ export async function askForJob(input: Readable, output: Writable, cwd: string, 
       const answer = await ask('Back up every (seconds, or 30s, 5m, 1h): ');
       if (answer === null) return null;
       intervalMs = parseInterval(answer) ?? null;
-      if (intervalMs === null) output.write(`  '${answer}' is not a positive interval; try again.\n`);
+      if (intervalMs === null) output.write(`  '${answer}' is not an interval from 1s to a year; try again.\n`);
     }
     return { sourcePath, intervalMs };
   } finally {

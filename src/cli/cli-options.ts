@@ -24,19 +24,25 @@ export interface CliConfig {
   readonly record: string | null;
 }
 
-export type CliParse = { readonly kind: 'run'; readonly config: CliConfig } | { readonly kind: 'help' } | { readonly kind: 'error'; readonly message: string };
+export type CliParse =
+  | { readonly kind: 'run'; readonly config: CliConfig }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'error'; readonly message: string };
 
 export const HELP = `Usage: safekeep [options]
        safekeep replay RECORDING
 
-Backs up files at an interval and answers socket clients (see README.md).
+Backs up files at an interval and keeps a password book of encrypted
+per-user vaults; socket clients reach both on one port (text requests for
+backups, JSON requests for the password book; see README.md).
 
 Options:
   --source PATH           File to back up; repeat for more files (one job each).
                           Without it, saved jobs resume; with none saved and a
                           terminal, safekeep asks for a file and an interval.
-  --interval TIME         How often to back up: seconds (60) or 30s, 5m, 1h, 1d.
-                          Default ${formatInterval(DEFAULT_INTERVAL_MS)}.
+  --interval TIME         How often to back up: seconds (60) or 30s, 5m, 1h, 1d;
+                          from 1s to a year. Default ${formatInterval(DEFAULT_INTERVAL_MS)}.
   --keep N                Keep the newest N versions of each file (default: all).
   --data-dir DIR          Where safekeep keeps its catalog and lock
                           (default ./safekeep-data). One process per directory.
@@ -51,6 +57,7 @@ Options:
   --record FILE           Record every step of this run to FILE (NDJSON, secrets
                           replaced by placeholders) for \`safekeep replay FILE\`.
   --verbose               Also log schedules and connections.
+  --version               Print the version and exit.
   -h, --help              Show this help.
 `;
 
@@ -59,7 +66,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
   let values;
   try {
     ({ values } = parseArgs({
-      args: [...argv],
+      args: negativeValuesJoined(argv),
       strict: true,
       allowPositionals: false,
       options: {
@@ -75,6 +82,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
         'reply-to': { type: 'string' },
         record: { type: 'string' },
         verbose: { type: 'boolean' },
+        version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -82,10 +90,11 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
     return { kind: 'error', message: error instanceof Error ? error.message : String(error) };
   }
   if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
 
   const interval = values.interval === undefined ? undefined : parseInterval(values.interval);
   if (values.interval !== undefined && interval === undefined) {
-    return { kind: 'error', message: `--interval '${values.interval}' is not a positive time such as 60, 30s, 5m or 1h (at most a year)` };
+    return { kind: 'error', message: `--interval '${values.interval}' is not a time from 1s to a year, such as 60, 30s, 5m or 1h` };
   }
   const port = wholeNumber(values.port ?? String(DEFAULT_PORT), 0, 65_535);
   if (port === undefined) return { kind: 'error', message: `--port '${values.port}' is not a port number (0 to 65535)` };
@@ -120,6 +129,26 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       record: values.record === undefined ? null : path.resolve(cwd, values.record),
     },
   };
+}
+
+/**
+ * `--interval -5` as `--interval=-5`: parseArgs would otherwise take `-5` for
+ * an option and say the value is "ambiguous"; joined, the value reaches the
+ * check that explains what a valid one looks like.
+ */
+function negativeValuesJoined(argv: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    if (/^--[a-z-]+$/.test(arg) && next !== undefined && /^-[\d.]/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
 
 function wholeNumber(text: string, min: number, max: number): number | undefined {

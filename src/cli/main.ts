@@ -6,7 +6,11 @@ import type { BackupJobSpec } from '../backup/job.ts';
 import { askForJob } from './ask-for-job.ts';
 import { replayCommand } from './replay-command.ts';
 import { DEFAULT_INTERVAL_MS, HELP, parseCli, type CliConfig } from './cli-options.ts';
+import { packageVersion } from './package-version.ts';
 import { startupLine } from './startup-line.ts';
+
+/** A second Ctrl-C this soon after the first is the same key press, delivered by npm as well as by the terminal. */
+const REPEATED_SIGNAL_MS = 1_000;
 
 /**
  * `safekeep` on the command line: parse the options, start a host, ask for a
@@ -14,10 +18,14 @@ import { startupLine } from './startup-line.ts';
  * cleanly on SIGINT or SIGTERM. `safekeep replay FILE` replays a recording.
  */
 async function main(): Promise<number> {
-  if (process.argv[2] === 'replay') return replayCommand(process.argv.slice(3), process.stdout, process.stderr);
-  const parsed = parseCli(process.argv.slice(2), process.cwd());
+  if (process.argv[2] === 'replay') return replayCommand(process.argv.slice(3), process.stdout, process.stderr, invocationDir());
+  const parsed = parseCli(process.argv.slice(2), invocationDir());
   if (parsed.kind === 'help') {
     process.stdout.write(HELP);
+    return 0;
+  }
+  if (parsed.kind === 'version') {
+    process.stdout.write(`safekeep ${await packageVersion()}\n`);
     return 0;
   }
   if (parsed.kind === 'error') {
@@ -45,7 +53,7 @@ async function main(): Promise<number> {
   stopOnSignals(host);
 
   if (host.jobs().every((job) => job.state === 'inactive') && process.stdin.isTTY) {
-    const asked = await askForJob(process.stdin, process.stdout, process.cwd(), config.intervalMs);
+    const asked = await askForJob(process.stdin, process.stdout, invocationDir(), config.intervalMs);
     if (asked) await host.addJob({ ...asked, keep: config.keep });
   }
   process.stdout.write(`${startupLine(host.address, host.jobs(), host.options.backupDir)}\n`);
@@ -54,18 +62,32 @@ async function main(): Promise<number> {
   });
 }
 
+/**
+ * Where relative paths on the command line start from. Under `npm start` (or
+ * `npm run replay`) npm runs us in the package's folder and says in INIT_CWD
+ * where the user typed the command: paths mean what they meant there. Only for
+ * our own scripts: a process merely started from some other npm script (a test
+ * run, an app's start) keeps its working directory.
+ */
+function invocationDir(): string {
+  const { INIT_CWD, npm_package_name, npm_lifecycle_event } = process.env;
+  const ownScript = npm_package_name === 'safekeep' && (npm_lifecycle_event === 'start' || npm_lifecycle_event === 'replay');
+  return ownScript && INIT_CWD ? INIT_CWD : process.cwd();
+}
+
 function jobSpec(config: CliConfig, sourcePath: string): BackupJobSpec {
   return { sourcePath, intervalMs: config.intervalMs ?? DEFAULT_INTERVAL_MS, keep: config.keep };
 }
 
 function stopOnSignals(host: Host): void {
-  let stopping = false;
+  let stoppingSince: number | null = null;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (stoppingSince !== null) {
+      if (Date.now() - stoppingSince < REPEATED_SIGNAL_MS) return;
       process.stderr.write(`safekeep: ${signal} again, exiting at once\n`);
       process.exit(130);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     process.stderr.write(`safekeep: ${signal}, stopping…\n`);
     host.stop(signal).then(
       () => process.exit(0),

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { SafekeepError } from '../errors/safekeep-error.ts';
@@ -14,7 +15,7 @@ versions are printed), 2 when the file cannot be read as a recording.
 `;
 
 /** `safekeep replay FILE`: prints what happened and resolves with the exit code. */
-export async function replayCommand(argv: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function replayCommand(argv: readonly string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream, cwd = process.cwd()): Promise<number> {
   let file: string | undefined;
   try {
     const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: { help: { type: 'boolean', short: 'h' } } });
@@ -31,7 +32,7 @@ export async function replayCommand(argv: readonly string[], out: NodeJS.Writabl
 
   let result: ReplayResult;
   try {
-    result = await replayRecording(await readFile(file, 'utf8'));
+    result = await replayRecording(await readFile(path.resolve(cwd, file), 'utf8'));
   } catch (error) {
     const reason = error instanceof SafekeepError || (error instanceof Error && 'code' in error) ? error.message : String(error);
     err.write(`safekeep replay: ${file}: ${reason}\n`);

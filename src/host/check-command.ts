@@ -1,4 +1,4 @@
-import { MAX_INTERVAL_MS } from '../backup/interval.ts';
+import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../backup/interval.ts';
 import type { BackupJobSpec } from '../backup/job.ts';
 import { parseBookRequest } from '../book/book-messages.ts';
 import { InvalidFieldError } from '../book/errors.ts';
@@ -40,8 +40,8 @@ function checkedJobSpec(spec: unknown): BackupJobSpec {
   if (!isJsonObject(spec)) throw new InvalidFieldError('A job needs { sourcePath, intervalMs, keep? }');
   const { sourcePath, intervalMs, keep } = spec;
   if (typeof sourcePath !== 'string' || sourcePath.trim() === '') throw new InvalidFieldError("'sourcePath' must be a file path");
-  if (typeof intervalMs !== 'number' || !Number.isInteger(intervalMs) || intervalMs <= 0 || intervalMs > MAX_INTERVAL_MS) {
-    throw new InvalidFieldError(`'intervalMs' must be a whole number of milliseconds from 1 to ${MAX_INTERVAL_MS} (a year)`);
+  if (typeof intervalMs !== 'number' || !Number.isInteger(intervalMs) || intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_INTERVAL_MS) {
+    throw new InvalidFieldError(`'intervalMs' must be a whole number of milliseconds from ${MIN_INTERVAL_MS} (a second) to ${MAX_INTERVAL_MS} (a year)`);
   }
   if (keep !== undefined && keep !== null && (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1)) {
     throw new InvalidFieldError("'keep' must be a whole number of at least 1, or null to keep every version");

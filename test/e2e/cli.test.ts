@@ -35,8 +35,8 @@ describe('the safekeep command', () => {
     const root = await tempDir('cli');
     for (const [args, message] of [
       [['--bogus'], /Unknown option '--bogus'/],
-      [['--interval', 'soon'], /--interval 'soon' is not a positive time/],
-      [['--interval', '0'], /is not a positive time/],
+      [['--interval', 'soon'], /--interval 'soon' is not a time from 1s to a year/],
+      [['--interval', '0'], /--interval '0' is not a time from 1s/],
       [['--port', '70000'], /--port '70000' is not a port number/],
       [['--keep', '0'], /--keep '0' is not a whole number of at least 1/],
       [['--reply-to', 'localhost'], /--reply-to 'localhost' is not HOST:PORT/],
@@ -140,8 +140,8 @@ describe('the safekeep command', () => {
       '0',
     ]);
     assert.match(screen, /missing\.txt is not a file; try again/);
-    assert.match(screen, /'soon' is not a positive interval; try again/);
-    assert.match(screen, /'-5' is not a positive interval; try again/);
+    assert.match(screen, /'soon' is not an interval from 1s to a year; try again/);
+    assert.match(screen, /'-5' is not an interval from 1s to a year; try again/);
     assert.match(screen, new RegExp(`backing up ${path.join(root, 'notes.json').replace(/[.]/g, '\\.')} every 1m`));
   });
 });

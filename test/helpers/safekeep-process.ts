@@ -76,6 +76,8 @@ export function run(command: string, args: readonly string[], options: { cwd?: s
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     child.on('error', reject);
+    // A command that exits without reading its input must not fail the caller with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });
