@@ -1,0 +1,57 @@
+/**
+ * `npm run chaos`: breaks safekeep on purpose and prints, for each
+ * experiment, the faults injected, the requests sent, and the figures that
+ * must be 0: acknowledged writes lost, partial versions registered, crashes.
+ * Exits 1 if any experiment broke a promise.
+ *
+ *   npm run chaos             a modest size (a few minutes)
+ *   npm run chaos -- --full   the full size: 200 kills during copies, 100 during
+ *                             10,000 book writes, 10^6 fuzzed inputs…
+ *   npm run chaos -- --only disk   experiments whose name contains "disk"
+ */
+import { parseArgs } from 'node:util';
+import { runBookWriteKills } from './book-write-kills.ts';
+import { chaosTable, rowHolds, type ChaosRow } from './chaos-row.ts';
+import { runDiskFull } from './disk-full.ts';
+import { runSigtermUnderLoad } from './sigterm-under-load.ts';
+
+export type Scale = 'modest' | 'full';
+
+interface Experiment {
+  readonly name: string;
+  run(scale: Scale): Promise<ChaosRow | readonly ChaosRow[]>;
+}
+
+const EXPERIMENTS: readonly Experiment[] = [
+  {
+    name: 'book writes under kill -9',
+    run: (scale) => runBookWriteKills(scale === 'full' ? { kills: 100, writes: 10_000, clients: 4 } : { kills: 5, writes: 300, clients: 3 }),
+  },
+  { name: 'disk full', run: () => runDiskFull() },
+  { name: 'sigterm under load', run: () => runSigtermUnderLoad() },
+];
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { full: { type: 'boolean' }, only: { type: 'string' } } });
+  const scale: Scale = values.full ? 'full' : 'modest';
+  const chosen = EXPERIMENTS.filter((experiment) => values.only === undefined || experiment.name.includes(values.only));
+  const rows: ChaosRow[] = [];
+  for (const experiment of chosen) {
+    const started = Date.now();
+    process.stderr.write(`chaos: ${experiment.name} (${scale})…\n`);
+    try {
+      const result = await experiment.run(scale);
+      rows.push(...(Array.isArray(result) ? result : [result as ChaosRow]));
+    } catch (error) {
+      rows.push({ experiment: experiment.name, faultsInjected: 0, requestsSent: 0, ackedWritesLost: 0, partialRegistered: 0, crashes: 0, failures: [`the experiment itself failed: ${error instanceof Error ? error.message : String(error)}`] });
+    }
+    process.stderr.write(`chaos: ${experiment.name} took ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+  process.stdout.write(`\n${chaosTable(rows)}\n`);
+  for (const row of rows) if (row.notes) process.stdout.write(`  ${row.experiment}: ${row.notes}\n`);
+  const broken = rows.filter((row) => !rowHolds(row));
+  process.stdout.write(`\n${broken.length === 0 ? 'every promise held' : `${broken.length} experiment(s) broke a promise`}${rows.some((row) => row.skipped) ? ' (skipped experiments are not passes)' : ''}\n`);
+  return broken.length === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();
