@@ -65,6 +65,8 @@ export class ConsoleReporter implements HostAdapter {
         ].filter(Boolean);
         return notes.length > 0 ? `catalog: ${notes.join('; ')}` : null;
       }
+      case 'host.repaired':
+        return `repaired: ${event.payload.note}`;
       case 'backup.paused':
         return `[${event.payload.jobId}] paused`;
       case 'backup.resumed':

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { systemErrorCode } from '../../src/errors/safekeep-error.ts';
 import { DataDirLockedError } from '../../src/store/errors.ts';
-import { writeFileDurably } from './write-file-durably.ts';
+import { writeFileDurably } from '../../src/fs/write-file-durably.ts';
 
 export const LOCK_FILE_NAME = 'safekeep.lock';
 

@@ -3,7 +3,7 @@ import type { Adapter } from 'lowdb';
 import { systemErrorCode } from '../../src/errors/safekeep-error.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
 import { StoreCorruptError, StoreWriteFailedError } from '../../src/store/errors.ts';
-import { writeFileDurably } from './write-file-durably.ts';
+import { writeFileDurably } from '../../src/fs/write-file-durably.ts';
 
 interface Waiter {
   resolve(): void;

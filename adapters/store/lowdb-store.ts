@@ -9,7 +9,7 @@ import { InvalidStoreCommandError } from '../../src/store/errors.ts';
 import type { StoreCommand, StoreResult } from '../../src/store/messages.ts';
 import { ShardedCollection } from './sharded-collection.ts';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
-import { STORE_TEMP_SUFFIX } from './write-file-durably.ts';
+import { DURABLE_TEMP_SUFFIX } from '../../src/fs/write-file-durably.ts';
 
 export interface LowdbStoreOptions {
   /** The data directory this process will own (created 0700 if missing). */
@@ -100,7 +100,7 @@ export class LowdbStore implements HostAdapter {
   async #removeLeftoverTempFiles(): Promise<void> {
     const entries = await readdir(this.#storeDir, { recursive: true });
     await Promise.all(
-      entries.filter((entry) => entry.endsWith(STORE_TEMP_SUFFIX)).map((entry) => unlink(path.join(this.#storeDir, entry))),
+      entries.filter((entry) => entry.endsWith(DURABLE_TEMP_SUFFIX)).map((entry) => unlink(path.join(this.#storeDir, entry))),
     );
   }
 }

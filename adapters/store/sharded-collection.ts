@@ -5,7 +5,7 @@ import { systemErrorCode } from '../../src/errors/safekeep-error.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
 import { StoreCorruptError } from '../../src/store/errors.ts';
 import { ShardFile } from './shard-file.ts';
-import { writeFileDurably } from './write-file-durably.ts';
+import { writeFileDurably } from '../../src/fs/write-file-durably.ts';
 
 const MANIFEST = 'collection.json';
 const SHARD_FILE = /^shard-([0-9a-f]{3})\.json$/;
