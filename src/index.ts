@@ -103,7 +103,7 @@ export {
   UnknownJobError,
   VerificationFailedError,
 } from './backup/errors.ts';
-export { DataDirLockedError, InvalidStoreCommandError, StoreCorruptError, StoreUnavailableError, StoreWriteFailedError } from './store/errors.ts';
+export { DataDirLockedError, DataDirNotWritableError, InvalidStoreCommandError, StoreCorruptError, StoreUnavailableError, StoreWriteFailedError } from './store/errors.ts';
 export { InvalidEncodingError, InvalidRequestError, ListenFailedError, RequestTimeoutError, RequestTooLongError } from './protocol/errors.ts';
 export {
   EntryExistsError,
