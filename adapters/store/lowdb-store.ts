@@ -99,7 +99,7 @@ export class LowdbStore implements HostAdapter {
     let collection = this.#collections.get(name);
     if (!collection) {
       const shards = this.#options.shardsPerCollection ?? DEFAULT_SHARDS_PER_COLLECTION;
-      collection = new ShardedCollection(path.join(this.#storeDir, name), this.#options.ids, shards);
+      collection = new ShardedCollection(name, path.join(this.#storeDir, name), this.#options.ids, shards);
       this.#collections.set(name, collection);
     }
     await collection.loaded;
