@@ -7,11 +7,17 @@ import { ServiceKeyInvalidError } from './errors.ts';
 import { KEY_BYTES } from './sealed-box.ts';
 
 const KEY_FILE = 'service.key';
+/**
+ * The key's temp file is `keys/service.key.new.safekeep-tmp`: one fixed name is
+ * enough (the data directory lock admits one start at a time, and a leftover is
+ * removed before it is written) and lets a fault injector aim at it by path.
+ */
+export const KEY_TEMP_ID = 'new';
 
 export interface LoadServiceKeyOptions {
   /** Told, in one sentence, about a repair made while loading (an empty key left by an older version's crash was replaced). */
   readonly onNote?: (note: string) => void;
-  /** Names this start's temp file; the data directory lock means one start at a time, so the pid is enough. */
+  /** Names the temp file; default KEY_TEMP_ID. */
   readonly tempId?: string;
 }
 
@@ -44,7 +50,7 @@ export async function loadServiceKey(dataDir: string, random: RandomSource, opti
     throw new ServiceKeyInvalidError(`${file} is not a ${KEY_BYTES}-byte key (it has ${existing.length} bytes); it was left untouched`);
   }
   const key = random.bytes(KEY_BYTES);
-  await writeFileDurably(file, key, options.tempId ?? String(process.pid));
+  await writeFileDurably(file, key, options.tempId ?? KEY_TEMP_ID);
   if (existing !== undefined) {
     options.onNote?.(`keys/${KEY_FILE} was empty (left by a start that was killed while making it, before any secret was sealed under it); a new key was made`);
   }

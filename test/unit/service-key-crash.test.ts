@@ -51,7 +51,7 @@ describe('the service key after a crash', () => {
   it('never shows the key under its final name before it is whole (written to a temp file, then renamed)', async () => {
     const { dataDir, keys } = await keysDir();
     // A temp file with the name this process would use must not block the start: it is a leftover.
-    await writeFile(path.join(keys, `service.key.${process.pid}.safekeep-tmp`), '');
+    await writeFile(path.join(keys, `service.key.new.safekeep-tmp`), '');
     const key = await loadServiceKey(dataDir, random);
     assert.deepEqual(await readFile(path.join(keys, 'service.key')), key);
     assert.deepEqual(await readdir(keys), ['service.key']);
