@@ -92,7 +92,7 @@ async function killAtStepThenRestart(work: string, step: (typeof STEPS)[number],
   const first = await startAndListen(dataDir, work);
   let key: Buffer;
   const username = `chaos-${round}`;
-  let acked = false;
+  let acked: boolean;
   try {
     key = await readFile(path.join(keys, 'service.key'));
     if (key.length !== 32) row.partialRegistered++;
@@ -148,7 +148,7 @@ async function startAndListen(dataDir: string, cwd: string): Promise<SafekeepPro
     await child.port();
     return child;
   } catch (error) {
-    throw new Error(`the restart failed: ${child.stderr.trim() || (error instanceof Error ? error.message : String(error))}`);
+    throw new Error(`the restart failed: ${child.stderr.trim() || (error instanceof Error ? error.message : String(error))}`, { cause: error });
   } finally {
     clearTimeout(timer);
   }
