@@ -4,7 +4,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { systemErrorCode } from '../../src/errors/safekeep-error.ts';
-import { DURABLE_TEMP_SUFFIX, writeFileDurably } from '../../src/fs/write-file-durably.ts';
+import { writeFileDurably } from '../../src/fs/write-file-durably.ts';
 import { DataDirLockedError } from '../../src/store/errors.ts';
 
 export const LOCK_FILE_NAME = 'safekeep.lock';
@@ -137,12 +137,16 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-/** Temp files of a lock write killed before its rename (only the owner writes them, and we are it now). */
+/**
+ * Temp files of a lock write killed before its rename, and claim files an
+ * older version's killed start left (`safekeep.lock.<id>`): only the owner
+ * writes these, and we are it now. The socket file of other platforms stays.
+ */
 async function removeLeftoverTempFiles(dataDir: string): Promise<void> {
   const names = await readdir(dataDir);
   await Promise.all(
     names
-      .filter((name) => name.startsWith(`${LOCK_FILE_NAME}.`) && name.endsWith(DURABLE_TEMP_SUFFIX))
+      .filter((name) => name.startsWith(`${LOCK_FILE_NAME}.`) && name !== `${LOCK_FILE_NAME}.sock`)
       .map((name) => unlink(path.join(dataDir, name)).catch(() => undefined)),
   );
 }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, symlink, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
@@ -113,6 +113,24 @@ describe('the data directory lock across processes', () => {
       assert.ok((await second.port()) > 0);
     } finally {
       await second.stop();
+    }
+  });
+
+  it('is one lock for every spelling of a directory (a symlink to it too), and removes leftover claim and temp files', async () => {
+    const dataDir = await tempDir('lock-spelling');
+    await writeFile(path.join(dataDir, 'safekeep.lock.lock_3.safekeep-tmp'), '{"pid":');
+    await writeFile(path.join(dataDir, 'safekeep.lock.lock_2'), '{}');
+    const alias = `${dataDir}-alias`;
+    await symlink(dataDir, alias);
+    const bus = new Bus();
+    const store = new LowdbStore({ dataDir, ids: sequentialIds() });
+    await store.start(bus);
+    try {
+      await assert.rejects(new LowdbStore({ dataDir: `${alias}/`, ids: sequentialIds() }).start(new Bus()), { code: 'DATA_DIR_LOCKED' });
+      assert.deepEqual((await readdir(dataDir)).filter((name) => name.startsWith('safekeep.lock')), ['safekeep.lock']);
+    } finally {
+      await store.stop();
+      await unlink(alias);
     }
   });
 
