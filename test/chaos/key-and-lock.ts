@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { JsonClient } from '../helpers/json-client.ts';
-import { SAFEKEEP_ARGV, run, spawnSafekeep, type SafekeepProcess } from '../helpers/safekeep-process.ts';
+import { SAFEKEEP_ARGV, spawnSafekeep, type SafekeepProcess } from '../helpers/safekeep-process.ts';
 
 /** One line of the chaos table. */
 export interface ChaosRow {
@@ -45,8 +45,7 @@ const STEPS = [
  * the key's bytes.
  */
 export async function runKeyAndLockExperiments({ scale }: KeyAndLockOptions): Promise<ChaosRow[]> {
-  const strace = await run('strace', ['-V']).catch(() => null);
-  if (strace?.code !== 0) {
+  if (!(await installed('strace'))) {
     return STEPS.map((step) => ({ ...emptyRow(`key write: kill at ${step.name}`), skipped: true, notes: 'skipped: strace is not installed (apt-get install strace)' }));
   }
   const rows: ChaosRow[] = [];
@@ -66,6 +65,11 @@ export async function runKeyAndLockExperiments({ scale }: KeyAndLockOptions): Pr
     rows.push({ ...row, notes: row.notes.length > 0 ? row.notes.join('; ') : `killed ${row.faultsInjected}×, every restart clean` });
   }
   return rows;
+}
+
+/** Whether `command -V` runs (stdin closed: nothing is written to a process that may already be gone). */
+function installed(command: string): Promise<boolean> {
+  return new Promise((resolve) => execFile(command, ['-V'], { timeout: 10_000 }, (error) => resolve(error === null)));
 }
 
 interface MutableRow {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readdir, readFile, symlink, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -65,8 +65,8 @@ describe('the data directory lock across processes', () => {
   });
 
   it('is not held by a zombie: an owner killed and never reaped leaves the directory free', async (t) => {
-    const python = await run('python3', ['--version']).catch(() => null);
-    if (python?.code !== 0) return t.skip('python3 is not installed here');
+    const python = await new Promise<boolean>((resolve) => execFile('python3', ['--version'], (error) => resolve(error === null)));
+    if (!python) return t.skip('python3 is not installed here');
     const dataDir = await tempDir('lock-zombie');
     const parent = spawn('python3', [ZOMBIE_PARENT, process.execPath, ...SAFEKEEP_ARGV, '--data-dir', dataDir, '--port', '0'], { stdio: ['pipe', 'pipe', 'inherit'] });
     try {
