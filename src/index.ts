@@ -22,7 +22,7 @@ export type { Command, CommandResult, CommandResults } from './protocol/commands
 // The bus and its events
 export { Bus } from './bus/bus.ts';
 export type { BusOptions } from './bus/bus.ts';
-export type { BusEvents, BusEventName, BusEvent, HostStarted, HostStopping } from './bus/events.ts';
+export type { BusEvents, BusEventName, BusEvent, HostStarted, HostStopping, HostRepaired } from './bus/events.ts';
 export type {
   BackupCompleted,
   BackupCopyStarted,
@@ -103,7 +103,7 @@ export {
   UnknownJobError,
   VerificationFailedError,
 } from './backup/errors.ts';
-export { DataDirLockedError, InvalidStoreCommandError, StoreCorruptError, StoreUnavailableError, StoreWriteFailedError } from './store/errors.ts';
+export { DataDirLockedError, DataDirNotWritableError, InvalidStoreCommandError, StoreCorruptError, StoreUnavailableError, StoreWriteFailedError } from './store/errors.ts';
 export { InvalidEncodingError, InvalidRequestError, ListenFailedError, RequestTimeoutError, RequestTooLongError } from './protocol/errors.ts';
 export {
   EntryExistsError,

@@ -4,6 +4,7 @@ import { formatInterval } from '../../src/backup/interval.ts';
 import type { Bus } from '../../src/bus/bus.ts';
 import type { BusEvent } from '../../src/bus/events.ts';
 import type { Clock } from '../../src/clock/clock.ts';
+import type { ErrorShape } from '../../src/errors/safekeep-error.ts';
 import type { HostAdapter } from '../../src/ports/host-adapter.ts';
 
 export interface ConsoleReporterOptions {
@@ -50,8 +51,15 @@ export class ConsoleReporter implements HostAdapter {
       }
       case 'backup.failed': {
         const { jobId, error, attempt } = event.payload;
-        return `[${jobId}] failed (${error.code}): ${error.message} [failure ${attempt} in a row]`;
+        return `[${jobId}] failed (${error.code}): ${error.message}${logDetail(error)} [failure ${attempt} in a row]`;
       }
+      // Clients are told only an error's message; the log is where its detail (a path, an unexpected error's words) goes.
+      case 'store.result':
+        return event.payload.ok ? null : `store: failed (${event.payload.error.code}): ${event.payload.error.message}${logDetail(event.payload.error)}`;
+      case 'request.settled':
+        return event.payload.ok || event.payload.error.detail === undefined
+          ? null
+          : `request ${event.payload.requestId} failed (${event.payload.error.code}): ${event.payload.error.message}${logDetail(event.payload.error)}`;
       case 'backup.pruned': {
         const { jobId, versionIds, error } = event.payload;
         const removed = `removed ${versionIds.length} old version${versionIds.length === 1 ? '' : 's'}`;
@@ -65,6 +73,8 @@ export class ConsoleReporter implements HostAdapter {
         ].filter(Boolean);
         return notes.length > 0 ? `catalog: ${notes.join('; ')}` : null;
       }
+      case 'host.repaired':
+        return `repaired: ${event.payload.note}`;
       case 'backup.paused':
         return `[${event.payload.jobId}] paused`;
       case 'backup.resumed':
@@ -83,4 +93,8 @@ export class ConsoleReporter implements HostAdapter {
         return null;
     }
   }
+}
+
+function logDetail(error: ErrorShape): string {
+  return error.detail === undefined ? '' : ` [${error.detail}]`;
 }

@@ -3,7 +3,7 @@ import type { Adapter } from 'lowdb';
 import { systemErrorCode } from '../../src/errors/safekeep-error.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
 import { StoreCorruptError, StoreWriteFailedError } from '../../src/store/errors.ts';
-import { writeFileDurably } from './write-file-durably.ts';
+import { writeFileDurably } from '../../src/fs/write-file-durably.ts';
 
 interface Waiter {
   resolve(): void;
@@ -22,14 +22,17 @@ interface Waiter {
  */
 export class DurableJsonFile<T> implements Adapter<T> {
   readonly #filePath: string;
+  /** Names the file in messages a client may see; the path goes to the log only (as the error's detail). */
+  readonly #label: string;
   readonly #ids: IdSource;
   readonly #onFailure: (lastDurable: T | null) => void;
   #queued: { data: T; waiters: Waiter[] } | null = null;
   #flushing: Promise<void> | null = null;
   #lastDurableText: string | null = null;
 
-  constructor(filePath: string, ids: IdSource, onFailure: (lastDurable: T | null) => void) {
+  constructor(filePath: string, label: string, ids: IdSource, onFailure: (lastDurable: T | null) => void) {
     this.#filePath = filePath;
+    this.#label = label;
     this.#ids = ids;
     this.#onFailure = onFailure;
   }
@@ -47,7 +50,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
       this.#lastDurableText = text;
       return data;
     } catch (error) {
-      throw new StoreCorruptError(`${this.#filePath} is not valid JSON; it was left untouched`, { cause: error });
+      throw new StoreCorruptError(`${this.#label} is not valid JSON; it was left untouched`, { cause: error, detail: this.#filePath });
     }
   }
 
@@ -76,7 +79,10 @@ export class DurableJsonFile<T> implements Adapter<T> {
         this.#lastDurableText = text;
         for (const waiter of batch.waiters) waiter.resolve();
       } catch (cause) {
-        const error = new StoreWriteFailedError(`Could not write ${this.#filePath}: ${systemErrorCode(cause) ?? String(cause)}`, { cause });
+        const error = new StoreWriteFailedError(`Could not write ${this.#label}: ${systemErrorCode(cause) ?? 'the write failed'}`, {
+          cause,
+          detail: `${this.#filePath}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        });
         // Writes queued behind a failed flush were applied to the same in-memory data that is now rolled back.
         const queuedBehind = this.#queued as { waiters: Waiter[] } | null;
         const rejected = [...batch.waiters, ...(queuedBehind?.waiters ?? [])];

@@ -1,15 +1,16 @@
 import { chmod, mkdir, readdir, unlink } from 'node:fs/promises';
+import { makeDirectory } from '../../src/fs/make-directory.ts';
 import path from 'node:path';
 import type { Subscription } from 'rxjs';
 import type { Bus } from '../../src/bus/bus.ts';
-import { toErrorShape } from '../../src/errors/safekeep-error.ts';
+import { SafekeepError, systemErrorCode, toErrorShape } from '../../src/errors/safekeep-error.ts';
 import type { HostAdapter } from '../../src/ports/host-adapter.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
-import { InvalidStoreCommandError } from '../../src/store/errors.ts';
+import { DataDirNotWritableError, InvalidStoreCommandError } from '../../src/store/errors.ts';
 import type { StoreCommand, StoreResult } from '../../src/store/messages.ts';
 import { ShardedCollection } from './sharded-collection.ts';
-import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
-import { STORE_TEMP_SUFFIX } from './write-file-durably.ts';
+import { acquireDataDirLock, type DataDirLock, type DataDirLockOptions } from './data-dir-lock.ts';
+import { DURABLE_TEMP_SUFFIX } from '../../src/fs/write-file-durably.ts';
 
 export interface LowdbStoreOptions {
   /** The data directory this process will own (created 0700 if missing). */
@@ -17,6 +18,8 @@ export interface LowdbStoreOptions {
   readonly ids: IdSource;
   /** Shards of a new collection; default 256. An existing collection keeps the count it was made with. */
   readonly shardsPerCollection?: number;
+  /** Tests only: awaited between the steps of taking the data directory lock. */
+  readonly lockOptions?: DataDirLockOptions;
 }
 
 export const DEFAULT_SHARDS_PER_COLLECTION = 256;
@@ -44,11 +47,17 @@ export class LowdbStore implements HostAdapter {
   }
 
   async start(bus: Bus): Promise<void> {
-    await mkdir(this.#options.dataDir, { recursive: true, mode: 0o700 });
-    this.#lock = await acquireDataDirLock(this.#options.dataDir, () => this.#options.ids.next('lock'));
-    await mkdir(this.#storeDir, { recursive: true, mode: 0o700 });
-    await chmod(this.#storeDir, 0o700);
-    await this.#removeLeftoverTempFiles();
+    try {
+      await makeDirectory(this.#options.dataDir, 0o700);
+      this.#lock = await acquireDataDirLock(this.#options.dataDir, () => this.#options.ids.next('lock'), this.#options.lockOptions);
+      await mkdir(this.#storeDir, { recursive: true, mode: 0o700 });
+      await chmod(this.#storeDir, 0o700);
+      await this.#removeLeftoverTempFiles();
+    } catch (error) {
+      await this.#lock?.release();
+      this.#lock = null;
+      throw startError(this.#options.dataDir, error);
+    }
     this.#subscription = bus.on$('store.command').subscribe((command) => {
       void this.#answer(command).then((result) => bus.emit('store.result', result));
     });
@@ -90,7 +99,7 @@ export class LowdbStore implements HostAdapter {
     let collection = this.#collections.get(name);
     if (!collection) {
       const shards = this.#options.shardsPerCollection ?? DEFAULT_SHARDS_PER_COLLECTION;
-      collection = new ShardedCollection(path.join(this.#storeDir, name), this.#options.ids, shards);
+      collection = new ShardedCollection(name, path.join(this.#storeDir, name), this.#options.ids, shards);
       this.#collections.set(name, collection);
     }
     await collection.loaded;
@@ -100,9 +109,19 @@ export class LowdbStore implements HostAdapter {
   async #removeLeftoverTempFiles(): Promise<void> {
     const entries = await readdir(this.#storeDir, { recursive: true });
     await Promise.all(
-      entries.filter((entry) => entry.endsWith(STORE_TEMP_SUFFIX)).map((entry) => unlink(path.join(this.#storeDir, entry))),
+      entries.filter((entry) => entry.endsWith(DURABLE_TEMP_SUFFIX)).map((entry) => unlink(path.join(this.#storeDir, entry))),
     );
   }
+}
+
+/** An OS error while taking the data directory becomes one coded sentence; the OS error stays as its cause. */
+function startError(dataDir: string, error: unknown): unknown {
+  if (error instanceof SafekeepError) return error;
+  const code = systemErrorCode(error);
+  if (code === undefined) return error;
+  return new DataDirNotWritableError(`Cannot use ${dataDir} as the data directory (${code}): it must be a folder this user can create and write`, {
+    cause: error,
+  });
 }
 
 function checkedKey(key: string): string {

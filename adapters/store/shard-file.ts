@@ -21,11 +21,14 @@ export class ShardFile {
   readonly #db: Low<ShardData>;
   readonly #file: DurableJsonFile<ShardData>;
   readonly #filePath: string;
+  readonly #label: string;
   readonly loaded: Promise<void>;
 
-  constructor(filePath: string, ids: IdSource) {
+  /** `label` names the shard in messages a client may see (`book.users shard 0a3`); the path goes to the log only. */
+  constructor(filePath: string, label: string, ids: IdSource) {
     this.#filePath = filePath;
-    this.#file = new DurableJsonFile<ShardData>(filePath, ids, (lastDurable) => {
+    this.#label = label;
+    this.#file = new DurableJsonFile<ShardData>(filePath, label, ids, (lastDurable) => {
       this.#db.data = lastDurable ? this.#validated(lastDurable) : emptyShard();
     });
     this.#db = new Low(this.#file, emptyShard());
@@ -68,7 +71,7 @@ export class ShardFile {
   #validated(data: ShardData): ShardData {
     const documents: unknown = data?.documents;
     if (data?.format !== 'safekeep.shard' || typeof documents !== 'object' || documents === null || Array.isArray(documents)) {
-      throw new StoreCorruptError(`${this.#filePath} is not a safekeep shard file; it was left untouched`);
+      throw new StoreCorruptError(`${this.#label} is not a safekeep shard file; it was left untouched`, { detail: this.#filePath });
     }
     return { ...data, documents: Object.assign(Object.create(null) as Record<string, unknown>, documents) };
   }

@@ -3,9 +3,9 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { systemErrorCode } from '../../src/errors/safekeep-error.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
-import { StoreCorruptError } from '../../src/store/errors.ts';
+import { StoreCorruptError, StoreWriteFailedError } from '../../src/store/errors.ts';
 import { ShardFile } from './shard-file.ts';
-import { writeFileDurably } from './write-file-durably.ts';
+import { writeFileDurably } from '../../src/fs/write-file-durably.ts';
 
 const MANIFEST = 'collection.json';
 const SHARD_FILE = /^shard-([0-9a-f]{3})\.json$/;
@@ -27,6 +27,8 @@ interface Manifest {
  * its `collection.json`, so a later change of the default never moves a key.
  */
 export class ShardedCollection {
+  /** The collection's name: what messages that may reach a client say, instead of its path. */
+  readonly #name: string;
   readonly #dir: string;
   readonly #ids: IdSource;
   readonly #shards = new Map<number, ShardFile>();
@@ -34,7 +36,8 @@ export class ShardedCollection {
   #created: Promise<void> | null = null;
   readonly loaded: Promise<void>;
 
-  constructor(dir: string, ids: IdSource, defaultShardCount: number) {
+  constructor(name: string, dir: string, ids: IdSource, defaultShardCount: number) {
+    this.#name = name;
     this.#dir = dir;
     this.#ids = ids;
     this.#shardCount = defaultShardCount;
@@ -93,7 +96,9 @@ export class ShardedCollection {
       // reported below
     }
     if (manifest?.format !== 'safekeep.collection' || !Number.isInteger(manifest.shards) || (manifest.shards ?? 0) < 1 || (manifest.shards ?? 0) > 4096) {
-      throw new StoreCorruptError(`${path.join(this.#dir, MANIFEST)} is not a safekeep collection manifest; it was left untouched`);
+      throw new StoreCorruptError(`The manifest of collection ${this.#name} is not a safekeep collection manifest; it was left untouched`, {
+        detail: path.join(this.#dir, MANIFEST),
+      });
     }
     this.#shardCount = manifest.shards as number;
     this.#created = Promise.resolve();
@@ -101,9 +106,18 @@ export class ShardedCollection {
 
   #ensureCreated(): Promise<void> {
     this.#created ??= (async () => {
-      await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-      const manifest: Manifest = { format: 'safekeep.collection', version: 2, shards: this.#shardCount };
-      await writeFileDurably(path.join(this.#dir, MANIFEST), JSON.stringify(manifest), this.#ids.next('w'));
+      const manifestPath = path.join(this.#dir, MANIFEST);
+      try {
+        await mkdir(this.#dir, { recursive: true, mode: 0o700 });
+        const manifest: Manifest = { format: 'safekeep.collection', version: 2, shards: this.#shardCount };
+        await writeFileDurably(manifestPath, JSON.stringify(manifest), this.#ids.next('w'));
+      } catch (cause) {
+        // Nothing of the write was acknowledged; the next write tries again (a folder made meanwhile is harmless).
+        throw new StoreWriteFailedError(`Could not create collection ${this.#name}: ${systemErrorCode(cause) ?? 'the write failed'}`, {
+          cause,
+          detail: `${manifestPath}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        });
+      }
     })().catch((error: unknown) => {
       this.#created = null;
       throw error;
@@ -119,7 +133,8 @@ export class ShardedCollection {
   async #shard(index: number): Promise<ShardFile> {
     let shard = this.#shards.get(index);
     if (!shard) {
-      shard = new ShardFile(path.join(this.#dir, `shard-${index.toString(16).padStart(3, '0')}.json`), this.#ids);
+      const hex = index.toString(16).padStart(3, '0');
+      shard = new ShardFile(path.join(this.#dir, `shard-${hex}.json`), `${this.#name} shard ${hex}`, this.#ids);
       this.#shards.set(index, shard);
     }
     await shard.loaded;

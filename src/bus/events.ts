@@ -25,6 +25,12 @@ export interface HostStarted {
   readonly listening: { readonly host: string; readonly port: number } | null;
 }
 
+/** Something found damaged at start and put right (the operator should know it happened); `note` is one sentence. */
+export interface HostRepaired {
+  readonly subject: 'service-key';
+  readonly note: string;
+}
+
 export interface HostStopping {
   readonly reason: string;
 }
@@ -37,6 +43,7 @@ export interface HostStopping {
 export interface BusEvents {
   'host.started': HostStarted;
   'host.stopping': HostStopping;
+  'host.repaired': HostRepaired;
 
   'connection.opened': ConnectionOpened;
   'connection.closed': ConnectionClosed;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { stat } from 'node:fs/promises';
-import { SafekeepError } from '../errors/safekeep-error.ts';
+import { SafekeepError, systemErrorCode } from '../errors/safekeep-error.ts';
 import { startHost, type Host } from '../host/host.ts';
 import type { BackupJobSpec } from '../backup/job.ts';
 import { askForJob } from './ask-for-job.ts';
@@ -106,8 +106,11 @@ async function warnIfNotAFile(source: string): Promise<void> {
   if (!isFile) process.stderr.write(`safekeep: warning: ${source} is not a file (yet); its backups fail until it is\n`);
 }
 
+/** One line for a known failure, with its code for scripts and searches; a stack only for a bug. */
 function describeError(error: unknown): string {
-  if (error instanceof SafekeepError) return error.message;
+  if (error instanceof SafekeepError) return `${error.message} (code ${error.code})`;
+  const osCode = systemErrorCode(error);
+  if (osCode !== undefined && error instanceof Error) return `${error.message} (code ${osCode})`;
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 

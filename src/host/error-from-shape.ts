@@ -5,7 +5,7 @@ import * as protocolErrors from '../protocol/errors.ts';
 import * as storeErrors from '../store/errors.ts';
 import * as hostErrors from './errors.ts';
 
-type ErrorClass = new (message: string) => SafekeepError;
+type ErrorClass = new (message: string, options?: { detail?: string }) => SafekeepError;
 
 // Every error class safekeep raises, by code. Built from the error modules so a new class is included without a list to keep.
 const CLASSES_BY_CODE = new Map<string, ErrorClass>(
@@ -23,5 +23,6 @@ const CLASSES_BY_CODE = new Map<string, ErrorClass>(
  */
 export function errorFromShape(shape: ErrorShape): SafekeepError {
   const ErrorClass = CLASSES_BY_CODE.get(shape.code);
-  return ErrorClass ? new ErrorClass(shape.message) : new hostErrors.InternalError(shape.message, { code: shape.code });
+  const detail = shape.detail === undefined ? {} : { detail: shape.detail };
+  return ErrorClass ? new ErrorClass(shape.message, detail) : new hostErrors.InternalError(shape.message, { code: shape.code, ...detail });
 }

@@ -9,7 +9,7 @@ export class HostStoppedError extends SafekeepError {
 export class InternalError extends SafekeepError {
   readonly code: string;
 
-  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+  constructor(message: string, options?: { cause?: unknown; code?: string; detail?: string }) {
     super(message, options);
     this.code = options?.code ?? 'INTERNAL';
   }

@@ -10,6 +10,7 @@ import type { BackupVersion } from '../backup/version.ts';
 import { openPasswordBook } from '../book/open-password-book.ts';
 import type { PasswordBook } from '../book/password-book.ts';
 import type { PasswordHasher } from '../book/password-hasher.ts';
+import { loadServiceKey } from '../book/service-key.ts';
 import { Bus } from '../bus/bus.ts';
 import type { HostStarted } from '../bus/events.ts';
 import type { Clock } from '../clock/clock.ts';
@@ -249,7 +250,9 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       ids: core.ids,
       random: options.random,
       options: options.book,
-      ...(internals.loadServiceKey ? { loadServiceKey: internals.loadServiceKey } : {}),
+      loadServiceKey:
+        internals.loadServiceKey ??
+        (() => loadServiceKey(options.dataDir, options.random, { onNote: (note) => void bus.emit('host.repaired', { subject: 'service-key', note }) })),
       // Hashes finish on the thread pool in no fixed order: recorded, that order becomes an input too.
       ...(recorder
         ? { wrapHasher: (hasher: PasswordHasher) => recorder.port('hasher', internals.hasherGate?.wrap(hasher, HASHER_OPS) ?? hasher, HASHER_OPS, { secret: true }) }

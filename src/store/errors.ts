@@ -24,3 +24,8 @@ export class InvalidStoreCommandError extends SafekeepError {
 export class StoreUnavailableError extends SafekeepError {
   readonly code = 'STORE_UNAVAILABLE';
 }
+
+/** The data directory cannot be created or written (no permission, a read-only or full disk, not a folder). */
+export class DataDirNotWritableError extends SafekeepError {
+  readonly code = 'DATA_DIR_NOT_WRITABLE';
+}

@@ -6,7 +6,7 @@ import { Bus } from '../../src/bus/bus.ts';
 import { sequentialIds, type IdSource } from '../../src/ids/ids.ts';
 import { StoreClient } from '../../src/store/store-client.ts';
 import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
-import { STORE_TEMP_SUFFIX } from '../../adapters/store/write-file-durably.ts';
+import { DURABLE_TEMP_SUFFIX } from '../../src/fs/write-file-durably.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { readOnlyDir } from '../helpers/restricted-dir.ts';
 
@@ -155,7 +155,7 @@ describe('the lowdb store', () => {
   it('removes temp files left by an interrupted write on start', async () => {
     const dataDir = await tempDir('store');
     await mkdir(path.join(dataDir, 'store', 'things'), { recursive: true });
-    await writeFile(path.join(dataDir, 'store', 'things', `shard-000.json.w_9${STORE_TEMP_SUFFIX}`), '{"half');
+    await writeFile(path.join(dataDir, 'store', 'things', `shard-000.json.w_9${DURABLE_TEMP_SUFFIX}`), '{"half');
     const { close } = await openStore(dataDir);
     assert.deepEqual(await readdir(path.join(dataDir, 'store', 'things')), []);
     await close();
