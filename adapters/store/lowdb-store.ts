@@ -40,6 +40,7 @@ export class LowdbStore implements HostAdapter {
   readonly #collections = new Map<string, ShardedCollection>();
   #lock: DataDirLock | null = null;
   #subscription: Subscription | null = null;
+  #bus: Bus | null = null;
 
   constructor(options: LowdbStoreOptions) {
     this.#options = options;
@@ -58,6 +59,7 @@ export class LowdbStore implements HostAdapter {
       this.#lock = null;
       throw startError(this.#options.dataDir, error);
     }
+    this.#bus = bus;
     this.#subscription = bus.on$('store.command').subscribe((command) => {
       void this.#answer(command).then((result) => bus.emit('store.result', result));
     });
@@ -99,7 +101,8 @@ export class LowdbStore implements HostAdapter {
     let collection = this.#collections.get(name);
     if (!collection) {
       const shards = this.#options.shardsPerCollection ?? DEFAULT_SHARDS_PER_COLLECTION;
-      collection = new ShardedCollection(name, path.join(this.#storeDir, name), this.#options.ids, shards);
+      const bus = this.#bus;
+      collection = new ShardedCollection(name, path.join(this.#storeDir, name), this.#options.ids, shards, (damage) => void bus?.emit('store.damaged', damage));
       this.#collections.set(name, collection);
     }
     await collection.loaded;

@@ -4,10 +4,13 @@ import path from 'node:path';
 import { systemErrorCode } from '../../src/errors/safekeep-error.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
 import { StoreCorruptError, StoreWriteFailedError } from '../../src/store/errors.ts';
+import type { StoreDamaged } from '../../src/store/messages.ts';
 import { ShardFile } from './shard-file.ts';
 import { writeFileDurably } from '../../src/fs/write-file-durably.ts';
 
 const MANIFEST = 'collection.json';
+
+type ShardDamage = StoreDamaged;
 const SHARD_FILE = /^shard-([0-9a-f]{3})\.json$/;
 
 interface Manifest {
@@ -36,8 +39,13 @@ export class ShardedCollection {
   #created: Promise<void> | null = null;
   readonly loaded: Promise<void>;
 
-  constructor(name: string, dir: string, ids: IdSource, defaultShardCount: number) {
+  /** Told once about each shard that cannot be read; whole-collection reads go on without it. */
+  readonly #onDamaged: (damage: ShardDamage) => void;
+  readonly #reported = new Set<number>();
+
+  constructor(name: string, dir: string, ids: IdSource, defaultShardCount: number, onDamaged: (damage: ShardDamage) => void = () => undefined) {
     this.#name = name;
+    this.#onDamaged = onDamaged;
     this.#dir = dir;
     this.#ids = ids;
     this.#shardCount = defaultShardCount;
@@ -141,7 +149,12 @@ export class ShardedCollection {
     return shard;
   }
 
-  /** Every shard that has a file or pending changes, in shard order. */
+  /**
+   * Every readable shard that has a file or pending changes, in shard order.
+   * A damaged shard is left out and reported, so one bad file costs the keys
+   * in it and not the whole collection: a count, a key list or a full read goes
+   * on over the rest (a `get` or `put` of a key in it still fails, coded).
+   */
   async #allShards(): Promise<ShardFile[]> {
     let names: string[] = [];
     try {
@@ -154,6 +167,20 @@ export class ShardedCollection {
       const match = SHARD_FILE.exec(name);
       if (match?.[1] !== undefined) indexes.add(Number.parseInt(match[1], 16));
     }
-    return Promise.all([...indexes].sort((a, b) => a - b).map((index) => this.#shard(index)));
+    const sorted = [...indexes].sort((a, b) => a - b);
+    const settled = await Promise.allSettled(sorted.map((index) => this.#shard(index)));
+    const readable: ShardFile[] = [];
+    settled.forEach((outcome, position) => {
+      if (outcome.status === 'fulfilled') readable.push(outcome.value);
+      else if (outcome.reason instanceof StoreCorruptError) this.#report(sorted[position] as number, outcome.reason);
+      else throw outcome.reason;
+    });
+    return readable;
+  }
+
+  #report(index: number, error: StoreCorruptError): void {
+    if (this.#reported.has(index)) return;
+    this.#reported.add(index);
+    this.#onDamaged({ collection: this.#name, shard: index.toString(16).padStart(3, '0'), message: error.message, ...(error.detail ? { detail: error.detail } : {}) });
   }
 }

@@ -18,7 +18,7 @@ import type {
   RequestSettled,
   RequestSubmitted,
 } from '../protocol/messages.ts';
-import type { StoreCommand, StoreResult } from '../store/messages.ts';
+import type { StoreCommand, StoreDamaged, StoreResult } from '../store/messages.ts';
 
 export interface HostStarted {
   /** Where the socket listens, or null when the host runs without one. */
@@ -66,6 +66,7 @@ export interface BusEvents {
 
   'store.command': StoreCommand;
   'store.result': StoreResult;
+  'store.damaged': StoreDamaged;
 }
 
 export type BusEventName = keyof BusEvents;

@@ -73,6 +73,7 @@ export const INPUT_EVENTS: ReadonlySet<BusEventName> = new Set<BusEventName>([
   'reply.forwarded',
   'reply.forward.failed',
   'store.result',
+  'store.damaged',
   'host.stopping',
 ]);
 

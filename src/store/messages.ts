@@ -21,3 +21,16 @@ export type StoreOp = StoreCommand['op'];
 export type StoreResult =
   | { readonly commandId: string; readonly ok: true; readonly value?: unknown }
   | { readonly commandId: string; readonly ok: false; readonly error: ErrorShape };
+
+/**
+ * A store file found damaged (not valid JSON, not a shard): the documents in
+ * it are out of reach until it is repaired or restored, the rest of the
+ * collection keeps working. `message` names the collection and shard and may
+ * reach clients; `detail` (the file's path) is for the log only.
+ */
+export interface StoreDamaged {
+  readonly collection: string;
+  readonly shard: string;
+  readonly message: string;
+  readonly detail?: string;
+}
