@@ -3,8 +3,13 @@ import type { IdSource } from '../ids/ids.ts';
 import type { RandomSource } from '../random/random.ts';
 import { Secret } from '../secret/secret.ts';
 import type { BookMessageType, BookRequest, BookRequestOf, BookResults } from './book-messages.ts';
+import { isJsonObject } from '../json/is-json-object.ts';
+import { checkBookDocument, checkPendingDocument } from './book-check.ts';
+import { credentialsDigestState, withCredentialsDigest, withPendingDigest } from './book-digests.ts';
+import { digestedEntries, openEntries, sealEntry, type DamagedEntry, type OpenEntry } from './book-entries.ts';
 import type { BookRecords, EntryRecord, PendingRecord, UserRecord } from './book-records.ts';
 import {
+  CredentialsDamagedError,
   EntryExistsError,
   EntryNotFoundError,
   LoginFailedError,
@@ -12,10 +17,12 @@ import {
   NoPendingPasswordError,
   SessionInvalidError,
   UsernameTakenError,
+  VaultIntegrityError,
   WeakMasterPasswordError,
 } from './errors.ts';
 import { KeyedLock } from './keyed-lock.ts';
-import type { LoginThrottle } from './login-throttle.ts';
+import { DeviceTokens } from './device-tokens.ts';
+import type { LoginAttempt, LoginThrottle } from './login-throttle.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { KEY_BYTES, open, seal } from './sealed-box.ts';
 import type { Session, SessionTable } from './session-table.ts';
@@ -23,7 +30,7 @@ import type { Session, SessionTable } from './session-table.ts';
 /** Shortest master password accepted for a new book (NIST SP 800-63B's minimum). */
 export const MIN_MASTER_PASSWORD_LENGTH = 8;
 
-/** Who is asking: the throttle counts attempts per client address. */
+/** Who is asking: logins from unknown devices are throttled per client address. */
 export interface BookClient {
   readonly address: string;
 }
@@ -41,17 +48,8 @@ export interface PasswordBookDeps {
   readonly pendingTtlMs: number;
 }
 
-interface OpenEntry {
-  readonly entryId: string;
-  readonly name: string;
-  readonly password: string;
-  readonly createdAt: number;
-  readonly updatedAt: number;
-}
-
 // What each ciphertext is bound to: moved to another user, entry or purpose, it fails to open.
 const dataKeyContext = (username: string) => `safekeep.book.data-key.v1\0${username}`;
-const entryContext = (username: string, entryId: string) => `safekeep.book.entry.v1\0${username}\0${entryId}`;
 const pendingContext = (pendingId: string) => `safekeep.book.pending.v1\0${pendingId}`;
 
 const PENDING_LOCK = '\0pending';
@@ -68,9 +66,11 @@ const PENDING_LOCK = '\0pending';
 export class PasswordBook {
   readonly #deps: PasswordBookDeps;
   readonly #locks = new KeyedLock();
+  readonly #deviceTokens: DeviceTokens;
 
   constructor(deps: PasswordBookDeps) {
     this.#deps = deps;
+    this.#deviceTokens = new DeviceTokens(deps.serviceKey, deps.random);
   }
 
   handle<T extends BookMessageType>(request: BookRequestOf<T>, client: BookClient): Promise<BookResults[T]>;
@@ -78,9 +78,9 @@ export class PasswordBook {
   async handle(request: BookRequest, client: BookClient): Promise<BookResults[BookMessageType]> {
     switch (request.type) {
       case 'user.register':
-        return this.#register(request.username, request.masterPassword, client);
+        return this.#register(request.username, request.masterPassword);
       case 'session.login':
-        return this.#login(request.username, request.masterPassword, client);
+        return this.#login(request, client);
       case 'session.logout':
         this.#deps.sessions.close(request.token);
         return {};
@@ -95,7 +95,7 @@ export class PasswordBook {
       case 'entry.rename':
         return this.#renameEntry(this.#deps.sessions.require(request.token), request.name, request.newName);
       case 'entry.delete':
-        return this.#deleteEntry(this.#deps.sessions.require(request.token), request.name);
+        return this.#deleteEntry(this.#deps.sessions.require(request.token), entryRef(request));
       case 'pending.add':
         return this.#addPending(request);
       case 'pending.list':
@@ -109,9 +109,13 @@ export class PasswordBook {
     }
   }
 
-  async #register(username: string, masterPassword: Secret, client: BookClient): Promise<BookResults['user.register']> {
+  /**
+   * Draws on no throttle budget: a registration guesses nothing. The ones that succeed are paced by the hash
+   * limit (each costs one Argon2id hash, at most `maxConcurrentHashes` at once); the ones that fail (a taken
+   * name, a weak password) fail before any hash and tell nothing `check_users` does not.
+   */
+  async #register(username: string, masterPassword: Secret): Promise<BookResults['user.register']> {
     checkStrength(masterPassword);
-    this.#throttle(username, client);
     const { records, random, clock } = this.#deps;
     return this.#locks.run(username, async () => {
       if (await records.user(username)) throw new UsernameTakenError(`The username '${username}' is taken`);
@@ -120,7 +124,6 @@ export class PasswordBook {
         await records.saveUser({
           format: 'safekeep.book.user',
           version: 1,
-          username,
           createdAt: clock.now(),
           ...(await this.#credentials(username, masterPassword.reveal(), dataKey)),
           entries: {},
@@ -128,46 +131,53 @@ export class PasswordBook {
       } finally {
         dataKey.fill(0);
       }
-      this.#deps.throttle.refund(username, client.address);
       return { username };
     });
   }
 
-  async #login(username: string, masterPassword: Secret, client: BookClient): Promise<BookResults['session.login']> {
-    this.#throttle(username, client);
+  async #login(request: BookRequestOf<'session.login'>, client: BookClient): Promise<BookResults['session.login']> {
+    const { username, masterPassword } = request;
+    // A token that is garbled, forged or another user's is no token: the login is an unknown device's.
+    const device = this.#deviceTokens.deviceOf(username, request.deviceToken);
+    const attempt = this.#throttle(device !== null ? { kind: 'known-device', username, device } : { kind: 'unknown-device', username, address: client.address });
     const { hasher, records, sessions } = this.#deps;
     const password = masterPassword.reveal();
     const record = await records.user(username);
+    if (record) checkCredentials(username, record);
     // An unknown user costs one hash, like a wrong password, and gets the same reply.
     const valid = record ? await hasher.verify(record.passwordHash, password) : await hasher.verifyDecoy(password);
     if (!record || !valid) throw new LoginFailedError('Wrong username or master password');
     const dataKey = await this.#unwrapDataKey(record, password);
     if (hasher.needsRehash(record.passwordHash)) await this.#rehash(username, password, dataKey);
-    this.#deps.throttle.refund(username, client.address);
-    return sessions.open(username, dataKey);
+    attempt.refund();
+    // A valid token is handed back as it is: the device keeps one identity, and its budget, for good.
+    const deviceToken = device !== null && request.deviceToken ? request.deviceToken : this.#deviceTokens.issue(username);
+    return { ...sessions.open(username, dataKey), deviceToken };
   }
 
   async #changePassword(request: BookRequestOf<'user.change_password'>, client: BookClient): Promise<BookResults['user.change_password']> {
     const session = this.#deps.sessions.require(request.token);
     checkStrength(request.newMasterPassword);
-    this.#throttle(session.username, client);
+    // Its own session's budget: the session already proves who this is, and no one else can use it up.
+    const attempt = this.#throttle({ kind: 'session', session: session.id });
     const { hasher, records, sessions } = this.#deps;
     await this.#locks.run(session.username, async () => {
       const record = await this.#userOf(session);
+      checkCredentials(session.username, record);
       if (!(await hasher.verify(record.passwordHash, request.masterPassword.reveal()))) {
         throw new LoginFailedError('Wrong master password');
       }
       // The data key stays; only its wrapping changes, so no entry is re-encrypted.
       await records.saveUser({ ...record, ...(await this.#credentials(session.username, request.newMasterPassword.reveal(), session.dataKey)) });
     });
-    this.#deps.throttle.refund(session.username, client.address);
+    attempt.refund();
     sessions.closeOthers(session.username, request.token);
     return {};
   }
 
   #addEntry(session: Session, name: string, password: string): Promise<BookResults['entry.add']> {
     return this.#changeEntries(session, (entries, record) => {
-      if (entries.some((entry) => entry.name === name)) throw new EntryExistsError(`The book already has an entry '${name}'`);
+      if (entries.intact.some((entry) => entry.name === name)) throw new EntryExistsError(`The book already has an entry '${name}'`);
       const now = this.#deps.clock.now();
       // Ids are unique per process; a book outlives processes (and tests and replays count from 1), so check.
       let entryId = this.#deps.ids.next('entry');
@@ -177,23 +187,24 @@ export class PasswordBook {
   }
 
   async #listEntries(session: Session): Promise<BookResults['entry.list']> {
-    const entries = this.#openEntries(session, await this.#userOf(session));
+    const { intact, damaged } = this.#openEntries(session, await this.#userOf(session));
     return {
-      entries: entries
-        .map(({ name, createdAt, updatedAt }) => ({ name, createdAt, updatedAt }))
+      entries: intact
+        .map(({ entryId, name, createdAt, updatedAt }) => ({ name, entryId, createdAt, updatedAt }))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      damaged: damaged.sort((a, b) => (a.entryId < b.entryId ? -1 : a.entryId > b.entryId ? 1 : 0)),
     };
   }
 
   async #getEntry(session: Session, name: string): Promise<BookResults['entry.get']> {
-    const entry = findEntry(this.#openEntries(session, await this.#userOf(session)), name);
+    const entry = findEntry(this.#openEntries(session, await this.#userOf(session)), { name });
     return { name: entry.name, password: new Secret(entry.password), createdAt: entry.createdAt, updatedAt: entry.updatedAt };
   }
 
   #renameEntry(session: Session, name: string, newName: string): Promise<BookResults['entry.rename']> {
     return this.#changeEntries(session, (entries, record) => {
-      const entry = findEntry(entries, name);
-      if (newName !== name && entries.some((other) => other.name === newName)) {
+      const entry = findEntry(entries, { name });
+      if (newName !== name && entries.intact.some((other) => other.name === newName)) {
         throw new EntryExistsError(`The book already has an entry '${newName}'`);
       }
       const sealed = this.#sealEntry(session, entry.entryId, { name: newName, password: entry.password }, entry.createdAt, this.#deps.clock.now());
@@ -201,9 +212,10 @@ export class PasswordBook {
     }).then(() => ({ name: newName }));
   }
 
-  #deleteEntry(session: Session, name: string): Promise<BookResults['entry.delete']> {
+  /** By name, or by id: a damaged entry has no name anyone can read, and deleting it is how its owner clears it. */
+  #deleteEntry(session: Session, ref: EntryRef): Promise<BookResults['entry.delete']> {
     return this.#changeEntries(session, (entries, record) => {
-      const { entryId } = findEntry(entries, name);
+      const { entryId } = findEntry(entries, ref);
       const { [entryId]: _deleted, ...rest } = record.entries;
       return rest;
     }).then(() => ({}));
@@ -230,21 +242,26 @@ export class PasswordBook {
     let pendingId = ids.next('pending');
     while (await records.hasPending(pendingId)) pendingId = ids.next('pending');
     const sealed = seal(serviceKey, Buffer.from(request.password.reveal(), 'utf8'), pendingContext(pendingId), random);
-    await records.savePending({ pendingId, receivedAt: clock.now(), sealed });
+    await records.savePending(withPendingDigest({ pendingId, receivedAt: clock.now(), sealed }));
     return { filedIn: 'inbox', pendingId };
   }
 
   async #listPending(_session: Session): Promise<BookResults['pending.list']> {
-    const pending = await this.#livePending();
-    return { pending: pending.map(({ pendingId, receivedAt }) => ({ pendingId, receivedAt })) };
+    const { intact, damaged } = await this.#livePending();
+    return {
+      pending: intact.map(({ pendingId, receivedAt }) => ({ pendingId, receivedAt: receivedAt as number })),
+      damaged: damaged.map(({ pendingId, receivedAt }) => ({ pendingId, receivedAt })),
+    };
   }
 
   #filePending(session: Session, name: string, pendingId: string | undefined): Promise<BookResults['pending.file']> {
     return this.#locks.run(PENDING_LOCK, async () => {
-      const pending = await this.#livePending();
-      const chosen = pendingId === undefined ? pending[0] : pending.find((record) => record.pendingId === pendingId);
-      if (!chosen) throw new NoPendingPasswordError(pendingId === undefined ? 'No generated password is waiting' : `No generated password '${pendingId}' is waiting`);
-      const password = open(this.#deps.serviceKey, chosen.sealed, pendingContext(chosen.pendingId)).toString('utf8');
+      const { intact, damaged } = await this.#livePending();
+      // The newest intact one by default; a damaged one only when named, to say plainly that it cannot be opened.
+      const chosen = pendingId === undefined ? intact[0] : [...intact, ...damaged].find((record) => record.pendingId === pendingId);
+      if (chosen?.record === null) throw new VaultIntegrityError(`The generated password '${chosen.pendingId}' is damaged; it cannot be filed`);
+      if (!chosen?.record) throw new NoPendingPasswordError(pendingId === undefined ? 'No generated password is waiting' : `No generated password '${pendingId}' is waiting`);
+      const password = open(this.#deps.serviceKey, chosen.record.sealed, pendingContext(chosen.pendingId)).toString('utf8');
       await this.#addEntry(session, name, password);
       // Filed first, removed after: a crash in between leaves a copy in the inbox, never a lost password.
       await this.#deps.records.deletePending(chosen.pendingId);
@@ -252,20 +269,30 @@ export class PasswordBook {
     });
   }
 
-  /** Inbox records not yet expired, newest first; expired ones are deleted on the way. */
-  async #livePending(): Promise<PendingRecord[]> {
+  /**
+   * Inbox records not yet expired, newest first, intact apart from damaged; expired ones are deleted on the
+   * way. A damaged record whose time cannot be read is kept, never deleted on a guess: its owner sees it listed.
+   */
+  async #livePending(): Promise<{ intact: InboxItem[]; damaged: InboxItem[] }> {
     const { clock, records, pendingTtlMs } = this.#deps;
     const oldest = clock.now() - pendingTtlMs;
-    const all = await records.pending();
-    await Promise.all(all.filter((record) => record.receivedAt < oldest).map((record) => records.deletePending(record.pendingId)));
-    return all.filter((record) => record.receivedAt >= oldest).sort((a, b) => b.receivedAt - a.receivedAt || (a.pendingId < b.pendingId ? 1 : -1));
+    const all = (await records.pending()).map(([pendingId, document]): InboxItem => {
+      const receivedAt = isJsonObject(document) && typeof document['receivedAt'] === 'number' ? document['receivedAt'] : null;
+      const damaged = receivedAt === null || checkPendingDocument(pendingId, document) === 'damaged';
+      return { pendingId, receivedAt, record: damaged ? null : (document as PendingRecord) };
+    });
+    const expired = (item: InboxItem) => item.receivedAt !== null && item.receivedAt < oldest;
+    await Promise.all(all.filter(expired).map((item) => records.deletePending(item.pendingId)));
+    const live = all.filter((item) => !expired(item)).sort((a, b) => (b.receivedAt ?? 0) - (a.receivedAt ?? 0) || (a.pendingId < b.pendingId ? 1 : -1));
+    return { intact: live.filter((item) => item.record !== null), damaged: live.filter((item) => item.record === null) };
   }
 
-  #throttle(username: string, client: BookClient): void {
-    const verdict = this.#deps.throttle.attempt(username, client.address);
+  #throttle(attempt: LoginAttempt): { refund: () => void } {
+    const verdict = this.#deps.throttle.attempt(attempt);
     if (!verdict.allowed) {
       throw new LoginThrottledError(`Too many attempts; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`);
     }
+    return verdict;
   }
 
   #sessionOrNull(token: Secret): Session | null {
@@ -286,41 +313,38 @@ export class PasswordBook {
   /** Reads the user's entries, lets `change` compute the new set, and writes it back, one change per user at a time. */
   #changeEntries(
     session: Session,
-    change: (entries: OpenEntry[], record: UserRecord) => Readonly<Record<string, EntryRecord>>,
+    change: (entries: OpenBook, record: UserRecord) => Readonly<Record<string, EntryRecord>>,
   ): Promise<void> {
     return this.#locks.run(session.username, async () => {
       const record = await this.#userOf(session);
-      const entries = change(this.#openEntries(session, record), record);
-      await this.#deps.records.saveUser({ ...record, entries });
+      const book = this.#openEntries(session, record);
+      const entries = digestedEntries(change(book, record), new Set(book.intact.map((entry) => entry.entryId)));
+      // Credentials from before digests get theirs now: this session's login just proved them.
+      const saved = { ...record, entries };
+      await this.#deps.records.saveUser(credentialsDigestState(record) === 'unchecked' ? withCredentialsDigest(saved) : saved);
     });
   }
 
-  #openEntries(session: Session, record: UserRecord): OpenEntry[] {
-    return Object.entries(record.entries).map(([entryId, entry]) => {
-      const plain = JSON.parse(open(session.dataKey, entry.sealed, entryContext(session.username, entryId)).toString('utf8')) as {
-        name: string;
-        password: string;
-      };
-      return { entryId, name: plain.name, password: plain.password, createdAt: entry.createdAt, updatedAt: entry.updatedAt };
-    });
+  #openEntries(session: Session, record: UserRecord): OpenBook {
+    return openEntries(session.dataKey, session.username, record.entries);
   }
 
   #sealEntry(session: Session, entryId: string, plain: { name: string; password: string }, createdAt: number, updatedAt: number): EntryRecord {
-    const sealed = seal(session.dataKey, Buffer.from(JSON.stringify(plain), 'utf8'), entryContext(session.username, entryId), this.#deps.random);
-    return { sealed, createdAt, updatedAt };
+    return sealEntry(session.dataKey, session.username, entryId, plain, { createdAt, updatedAt }, this.#deps.random);
   }
 
   /** A fresh hash, salt and wrapping of `dataKey` for `password`, with the current parameters. */
-  async #credentials(username: string, password: string, dataKey: Buffer): Promise<Pick<UserRecord, 'passwordHash' | 'keyDerivation' | 'wrappedKey'>> {
+  async #credentials(username: string, password: string, dataKey: Buffer): Promise<Pick<UserRecord, 'username' | 'passwordHash' | 'keyDerivation' | 'wrappedKey' | 'credentialsDigest'>> {
     const { hasher, random } = this.#deps;
     const salt = hasher.newSalt();
     const [passwordHash, wrappingKey] = await Promise.all([hasher.hash(password), hasher.deriveKey(password, salt, hasher.params)]);
     try {
-      return {
+      return withCredentialsDigest({
+        username,
         passwordHash,
         keyDerivation: { ...hasher.params, salt: salt.toString('base64') },
         wrappedKey: seal(wrappingKey, dataKey, dataKeyContext(username), random),
-      };
+      });
     } finally {
       wrappingKey.fill(0);
     }
@@ -331,6 +355,10 @@ export class PasswordBook {
     const wrappingKey = await this.#deps.hasher.deriveKey(password, Buffer.from(salt, 'base64'), { memoryCost, timeCost, parallelism });
     try {
       return open(wrappingKey, record.wrappedKey, dataKeyContext(record.username));
+    } catch (error) {
+      // The password was right (its hash matched), so the wrapped key is what is damaged: a record from before digests.
+      if (error instanceof VaultIntegrityError) throw new CredentialsDamagedError(`The stored credentials of '${record.username}' are damaged; restore the user's record from a backup`, { cause: error });
+      throw error;
     } finally {
       wrappingKey.fill(0);
     }
@@ -346,14 +374,41 @@ export class PasswordBook {
   }
 }
 
+/** Refuses a user whose credential fields fail their digest, before any hash is spent on them. */
+function checkCredentials(username: string, record: UserRecord): void {
+  if (checkBookDocument(username, record).credentialsDamaged) {
+    throw new CredentialsDamagedError(`The stored credentials of '${username}' are damaged; restore the user's record from a backup`);
+  }
+}
+
 function checkStrength(masterPassword: Secret): void {
   if (masterPassword.length < MIN_MASTER_PASSWORD_LENGTH) {
     throw new WeakMasterPasswordError(`A master password needs at least ${MIN_MASTER_PASSWORD_LENGTH} characters`);
   }
 }
 
-function findEntry(entries: readonly OpenEntry[], name: string): OpenEntry {
-  const entry = entries.find((candidate) => candidate.name === name);
-  if (!entry) throw new EntryNotFoundError(`The book has no entry '${name}'`);
+/** An inbox record as listed: `record` is null when it is damaged. */
+type InboxItem = { readonly pendingId: string; readonly receivedAt: number | null; readonly record: PendingRecord | null };
+
+type OpenBook = { readonly intact: OpenEntry[]; readonly damaged: DamagedEntry[] };
+type EntryRef = { readonly name: string } | { readonly entryId: string };
+
+function entryRef(request: BookRequestOf<'entry.delete'>): EntryRef {
+  // The validator has checked that exactly one of the two is there (`oneOf` in its declaration).
+  return request.entryId !== undefined ? { entryId: request.entryId } : { name: request.name ?? '' };
+}
+
+/** An intact entry by name or id, or a damaged one by id (deleting is all it is good for). */
+function findEntry(book: OpenBook, ref: { name: string }): OpenEntry;
+function findEntry(book: OpenBook, ref: EntryRef): OpenEntry | DamagedEntry;
+function findEntry(book: OpenBook, ref: EntryRef): OpenEntry | DamagedEntry {
+  if ('name' in ref) {
+    const entry = book.intact.find((candidate) => candidate.name === ref.name);
+    if (entry) return entry;
+    const hint = book.damaged.length > 0 ? `; ${book.damaged.length} damaged ${book.damaged.length === 1 ? 'entry has' : 'entries have'} no readable name (see entry.list)` : '';
+    throw new EntryNotFoundError(`The book has no entry '${ref.name}'${hint}`);
+  }
+  const entry = book.intact.find((candidate) => candidate.entryId === ref.entryId) ?? book.damaged.find((candidate) => candidate.entryId === ref.entryId);
+  if (!entry) throw new EntryNotFoundError(`The book has no entry with id '${ref.entryId}'`);
   return entry;
 }
