@@ -2,7 +2,7 @@ import { isJsonObject } from '../json/is-json-object.ts';
 import type { RandomSource } from '../random/random.ts';
 import { entryDigestState, withEntryDigest } from './book-digests.ts';
 import type { EntryRecord } from './book-records.ts';
-import { VaultIntegrityError } from './errors.ts';
+import { EntryNotFoundError, VaultIntegrityError } from './errors.ts';
 import { open, seal } from './sealed-box.ts';
 
 /** An entry its owner can read. */
@@ -87,3 +87,23 @@ export function digestedEntries(entries: Readonly<Record<string, EntryRecord>>, 
 }
 
 const numberOrNull = (value: unknown): number | null => (typeof value === 'number' ? value : null);
+
+/** A book as opened: what can be read, and what is damaged. */
+export type OpenBook = { readonly intact: OpenEntry[]; readonly damaged: DamagedEntry[] };
+/** Which entry: by name (intact ones only) or by id. */
+export type EntryRef = { readonly name: string } | { readonly entryId: string };
+
+/** An intact entry by name or id, or a damaged one by id (deleting is all it is good for). */
+export function findEntry(book: OpenBook, ref: { name: string }): OpenEntry;
+export function findEntry(book: OpenBook, ref: EntryRef): OpenEntry | DamagedEntry;
+export function findEntry(book: OpenBook, ref: EntryRef): OpenEntry | DamagedEntry {
+  if ('name' in ref) {
+    const entry = book.intact.find((candidate) => candidate.name === ref.name);
+    if (entry) return entry;
+    const hint = book.damaged.length > 0 ? `; ${book.damaged.length} damaged ${book.damaged.length === 1 ? 'entry has' : 'entries have'} no readable name (see entry.list)` : '';
+    throw new EntryNotFoundError(`The book has no entry '${ref.name}'${hint}`);
+  }
+  const entry = book.intact.find((candidate) => candidate.entryId === ref.entryId) ?? book.damaged.find((candidate) => candidate.entryId === ref.entryId);
+  if (!entry) throw new EntryNotFoundError(`The book has no entry with id '${ref.entryId}'`);
+  return entry;
+}

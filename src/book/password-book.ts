@@ -3,28 +3,25 @@ import type { IdSource } from '../ids/ids.ts';
 import type { RandomSource } from '../random/random.ts';
 import { Secret } from '../secret/secret.ts';
 import type { BookMessageType, BookRequest, BookRequestOf, BookResults } from './book-messages.ts';
-import { isJsonObject } from '../json/is-json-object.ts';
-import { checkBookDocument, checkPendingDocument } from './book-check.ts';
-import { credentialsDigestState, withCredentialsDigest, withPendingDigest } from './book-digests.ts';
-import { digestedEntries, openEntries, sealEntry, type DamagedEntry, type OpenEntry } from './book-entries.ts';
-import type { BookRecords, EntryRecord, PendingRecord, UserRecord } from './book-records.ts';
+import { credentialsDigestState, withCredentialsDigest } from './book-digests.ts';
+import { digestedEntries, findEntry, openEntries, sealEntry, type EntryRef, type OpenBook } from './book-entries.ts';
+import type { BookRecords, EntryRecord, UserRecord } from './book-records.ts';
 import {
-  CredentialsDamagedError,
   EntryExistsError,
-  EntryNotFoundError,
   LoginFailedError,
   LoginThrottledError,
   NoPendingPasswordError,
   SessionInvalidError,
   UsernameTakenError,
-  VaultIntegrityError,
   WeakMasterPasswordError,
 } from './errors.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import { DeviceTokens } from './device-tokens.ts';
+import { BookInbox } from './book-inbox.ts';
 import type { LoginAttempt, LoginThrottle } from './login-throttle.ts';
 import type { PasswordHasher } from './password-hasher.ts';
-import { KEY_BYTES, open, seal } from './sealed-box.ts';
+import { KEY_BYTES } from './sealed-box.ts';
+import { checkCredentials, UserCredentials } from './user-credentials.ts';
 import type { Session, SessionTable } from './session-table.ts';
 
 /** Shortest master password accepted for a new book (NIST SP 800-63B's minimum). */
@@ -49,8 +46,6 @@ export interface PasswordBookDeps {
 }
 
 // What each ciphertext is bound to: moved to another user, entry or purpose, it fails to open.
-const dataKeyContext = (username: string) => `safekeep.book.data-key.v1\0${username}`;
-const pendingContext = (pendingId: string) => `safekeep.book.pending.v1\0${pendingId}`;
 
 const PENDING_LOCK = '\0pending';
 
@@ -67,10 +62,14 @@ export class PasswordBook {
   readonly #deps: PasswordBookDeps;
   readonly #locks = new KeyedLock();
   readonly #deviceTokens: DeviceTokens;
+  readonly #inbox: BookInbox;
+  readonly #userCredentials: UserCredentials;
 
   constructor(deps: PasswordBookDeps) {
     this.#deps = deps;
     this.#deviceTokens = new DeviceTokens(deps.serviceKey, deps.random);
+    this.#inbox = new BookInbox(deps);
+    this.#userCredentials = new UserCredentials(deps.hasher, deps.random);
   }
 
   handle<T extends BookMessageType>(request: BookRequestOf<T>, client: BookClient): Promise<BookResults[T]>;
@@ -85,7 +84,7 @@ export class PasswordBook {
         this.#deps.sessions.close(request.token);
         return {};
       case 'user.change_password':
-        return this.#changePassword(request, client);
+        return this.#changePassword(request);
       case 'entry.add':
         return this.#addEntry(this.#deps.sessions.require(request.token), request.name, request.password.reveal());
       case 'entry.list':
@@ -125,7 +124,7 @@ export class PasswordBook {
           format: 'safekeep.book.user',
           version: 1,
           createdAt: clock.now(),
-          ...(await this.#credentials(username, masterPassword.reveal(), dataKey)),
+          ...(await this.#userCredentials.fresh(username, masterPassword.reveal(), dataKey)),
           entries: {},
         });
       } finally {
@@ -147,7 +146,7 @@ export class PasswordBook {
     // An unknown user costs one hash, like a wrong password, and gets the same reply.
     const valid = record ? await hasher.verify(record.passwordHash, password) : await hasher.verifyDecoy(password);
     if (!record || !valid) throw new LoginFailedError('Wrong username or master password');
-    const dataKey = await this.#unwrapDataKey(record, password);
+    const dataKey = await this.#userCredentials.unwrap(record, password);
     if (hasher.needsRehash(record.passwordHash)) await this.#rehash(username, password, dataKey);
     attempt.refund();
     // A valid token is handed back as it is: the device keeps one identity, and its budget, for good.
@@ -155,7 +154,7 @@ export class PasswordBook {
     return { ...sessions.open(username, dataKey), deviceToken };
   }
 
-  async #changePassword(request: BookRequestOf<'user.change_password'>, client: BookClient): Promise<BookResults['user.change_password']> {
+  async #changePassword(request: BookRequestOf<'user.change_password'>): Promise<BookResults['user.change_password']> {
     const session = this.#deps.sessions.require(request.token);
     checkStrength(request.newMasterPassword);
     // Its own session's budget: the session already proves who this is, and no one else can use it up.
@@ -168,7 +167,7 @@ export class PasswordBook {
         throw new LoginFailedError('Wrong master password');
       }
       // The data key stays; only its wrapping changes, so no entry is re-encrypted.
-      await records.saveUser({ ...record, ...(await this.#credentials(session.username, request.newMasterPassword.reveal(), session.dataKey)) });
+      await records.saveUser({ ...record, ...(await this.#userCredentials.fresh(session.username, request.newMasterPassword.reveal(), session.dataKey)) });
     });
     attempt.refund();
     sessions.closeOthers(session.username, request.token);
@@ -238,16 +237,11 @@ export class PasswordBook {
         if (filed) return { filedIn: 'book', name };
       }
     }
-    const { ids, clock, random, serviceKey, records } = this.#deps;
-    let pendingId = ids.next('pending');
-    while (await records.hasPending(pendingId)) pendingId = ids.next('pending');
-    const sealed = seal(serviceKey, Buffer.from(request.password.reveal(), 'utf8'), pendingContext(pendingId), random);
-    await records.savePending(withPendingDigest({ pendingId, receivedAt: clock.now(), sealed }));
-    return { filedIn: 'inbox', pendingId };
+    return { filedIn: 'inbox', pendingId: await this.#inbox.put(request.password.reveal()) };
   }
 
   async #listPending(_session: Session): Promise<BookResults['pending.list']> {
-    const { intact, damaged } = await this.#livePending();
+    const { intact, damaged } = await this.#inbox.live();
     return {
       pending: intact.map(({ pendingId, receivedAt }) => ({ pendingId, receivedAt: receivedAt as number })),
       damaged: damaged.map(({ pendingId, receivedAt }) => ({ pendingId, receivedAt })),
@@ -256,35 +250,15 @@ export class PasswordBook {
 
   #filePending(session: Session, name: string, pendingId: string | undefined): Promise<BookResults['pending.file']> {
     return this.#locks.run(PENDING_LOCK, async () => {
-      const { intact, damaged } = await this.#livePending();
+      const { intact, damaged } = await this.#inbox.live();
       // The newest intact one by default; a damaged one only when named, to say plainly that it cannot be opened.
       const chosen = pendingId === undefined ? intact[0] : [...intact, ...damaged].find((record) => record.pendingId === pendingId);
-      if (chosen?.record === null) throw new VaultIntegrityError(`The generated password '${chosen.pendingId}' is damaged; it cannot be filed`);
-      if (!chosen?.record) throw new NoPendingPasswordError(pendingId === undefined ? 'No generated password is waiting' : `No generated password '${pendingId}' is waiting`);
-      const password = open(this.#deps.serviceKey, chosen.record.sealed, pendingContext(chosen.pendingId)).toString('utf8');
-      await this.#addEntry(session, name, password);
+      if (!chosen) throw new NoPendingPasswordError(pendingId === undefined ? 'No generated password is waiting' : `No generated password '${pendingId}' is waiting`);
+      await this.#addEntry(session, name, this.#inbox.open(chosen));
       // Filed first, removed after: a crash in between leaves a copy in the inbox, never a lost password.
-      await this.#deps.records.deletePending(chosen.pendingId);
+      await this.#inbox.delete(chosen.pendingId);
       return { name };
     });
-  }
-
-  /**
-   * Inbox records not yet expired, newest first, intact apart from damaged; expired ones are deleted on the
-   * way. A damaged record whose time cannot be read is kept, never deleted on a guess: its owner sees it listed.
-   */
-  async #livePending(): Promise<{ intact: InboxItem[]; damaged: InboxItem[] }> {
-    const { clock, records, pendingTtlMs } = this.#deps;
-    const oldest = clock.now() - pendingTtlMs;
-    const all = (await records.pending()).map(([pendingId, document]): InboxItem => {
-      const receivedAt = isJsonObject(document) && typeof document['receivedAt'] === 'number' ? document['receivedAt'] : null;
-      const damaged = receivedAt === null || checkPendingDocument(pendingId, document) === 'damaged';
-      return { pendingId, receivedAt, record: damaged ? null : (document as PendingRecord) };
-    });
-    const expired = (item: InboxItem) => item.receivedAt !== null && item.receivedAt < oldest;
-    await Promise.all(all.filter(expired).map((item) => records.deletePending(item.pendingId)));
-    const live = all.filter((item) => !expired(item)).sort((a, b) => (b.receivedAt ?? 0) - (a.receivedAt ?? 0) || (a.pendingId < b.pendingId ? 1 : -1));
-    return { intact: live.filter((item) => item.record !== null), damaged: live.filter((item) => item.record === null) };
   }
 
   #throttle(attempt: LoginAttempt): { refund: () => void } {
@@ -333,51 +307,13 @@ export class PasswordBook {
     return sealEntry(session.dataKey, session.username, entryId, plain, { createdAt, updatedAt }, this.#deps.random);
   }
 
-  /** A fresh hash, salt and wrapping of `dataKey` for `password`, with the current parameters. */
-  async #credentials(username: string, password: string, dataKey: Buffer): Promise<Pick<UserRecord, 'username' | 'passwordHash' | 'keyDerivation' | 'wrappedKey' | 'credentialsDigest'>> {
-    const { hasher, random } = this.#deps;
-    const salt = hasher.newSalt();
-    const [passwordHash, wrappingKey] = await Promise.all([hasher.hash(password), hasher.deriveKey(password, salt, hasher.params)]);
-    try {
-      return withCredentialsDigest({
-        username,
-        passwordHash,
-        keyDerivation: { ...hasher.params, salt: salt.toString('base64') },
-        wrappedKey: seal(wrappingKey, dataKey, dataKeyContext(username), random),
-      });
-    } finally {
-      wrappingKey.fill(0);
-    }
-  }
-
-  async #unwrapDataKey(record: UserRecord, password: string): Promise<Buffer> {
-    const { salt, memoryCost, timeCost, parallelism } = record.keyDerivation;
-    const wrappingKey = await this.#deps.hasher.deriveKey(password, Buffer.from(salt, 'base64'), { memoryCost, timeCost, parallelism });
-    try {
-      return open(wrappingKey, record.wrappedKey, dataKeyContext(record.username));
-    } catch (error) {
-      // The password was right (its hash matched), so the wrapped key is what is damaged: a record from before digests.
-      if (error instanceof VaultIntegrityError) throw new CredentialsDamagedError(`The stored credentials of '${record.username}' are damaged; restore the user's record from a backup`, { cause: error });
-      throw error;
-    } finally {
-      wrappingKey.fill(0);
-    }
-  }
-
   /** After a login with weaker-than-current parameters: hash and wrap again at today's cost. */
   async #rehash(username: string, password: string, dataKey: Buffer): Promise<void> {
     await this.#locks.run(username, async () => {
       const record = await this.#deps.records.user(username);
       if (!record) return;
-      await this.#deps.records.saveUser({ ...record, ...(await this.#credentials(username, password, dataKey)) });
+      await this.#deps.records.saveUser({ ...record, ...(await this.#userCredentials.fresh(username, password, dataKey)) });
     });
-  }
-}
-
-/** Refuses a user whose credential fields fail their digest, before any hash is spent on them. */
-function checkCredentials(username: string, record: UserRecord): void {
-  if (checkBookDocument(username, record).credentialsDamaged) {
-    throw new CredentialsDamagedError(`The stored credentials of '${username}' are damaged; restore the user's record from a backup`);
   }
 }
 
@@ -387,28 +323,7 @@ function checkStrength(masterPassword: Secret): void {
   }
 }
 
-/** An inbox record as listed: `record` is null when it is damaged. */
-type InboxItem = { readonly pendingId: string; readonly receivedAt: number | null; readonly record: PendingRecord | null };
-
-type OpenBook = { readonly intact: OpenEntry[]; readonly damaged: DamagedEntry[] };
-type EntryRef = { readonly name: string } | { readonly entryId: string };
-
 function entryRef(request: BookRequestOf<'entry.delete'>): EntryRef {
   // The validator has checked that exactly one of the two is there (`oneOf` in its declaration).
   return request.entryId !== undefined ? { entryId: request.entryId } : { name: request.name ?? '' };
-}
-
-/** An intact entry by name or id, or a damaged one by id (deleting is all it is good for). */
-function findEntry(book: OpenBook, ref: { name: string }): OpenEntry;
-function findEntry(book: OpenBook, ref: EntryRef): OpenEntry | DamagedEntry;
-function findEntry(book: OpenBook, ref: EntryRef): OpenEntry | DamagedEntry {
-  if ('name' in ref) {
-    const entry = book.intact.find((candidate) => candidate.name === ref.name);
-    if (entry) return entry;
-    const hint = book.damaged.length > 0 ? `; ${book.damaged.length} damaged ${book.damaged.length === 1 ? 'entry has' : 'entries have'} no readable name (see entry.list)` : '';
-    throw new EntryNotFoundError(`The book has no entry '${ref.name}'${hint}`);
-  }
-  const entry = book.intact.find((candidate) => candidate.entryId === ref.entryId) ?? book.damaged.find((candidate) => candidate.entryId === ref.entryId);
-  if (!entry) throw new EntryNotFoundError(`The book has no entry with id '${ref.entryId}'`);
-  return entry;
 }
