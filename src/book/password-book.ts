@@ -15,9 +15,9 @@ import {
   UsernameTakenError,
   WeakMasterPasswordError,
 } from './errors.ts';
-import { KeyedLock } from './keyed-lock.ts';
-import { DeviceTokens } from './device-tokens.ts';
 import { BookInbox } from './book-inbox.ts';
+import { DeviceTokens } from './device-tokens.ts';
+import { KeyedLock } from './keyed-lock.ts';
 import type { LoginAttempt, LoginThrottle } from './login-throttle.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { KEY_BYTES } from './sealed-box.ts';
@@ -44,8 +44,6 @@ export interface PasswordBookDeps {
   /** How long a generated password waits in the inbox before it is dropped. */
   readonly pendingTtlMs: number;
 }
-
-// What each ciphertext is bound to: moved to another user, entry or purpose, it fails to open.
 
 const PENDING_LOCK = '\0pending';
 

@@ -6,6 +6,7 @@ import { open, seal } from '../../src/book/sealed-box.ts';
 import { loadServiceKey } from '../../src/book/service-key.ts';
 import { ConcurrencyLimit } from '../../src/book/concurrency-limit.ts';
 import { LoginThrottle, type LoginThrottlePolicies } from '../../src/book/login-throttle.ts';
+import { DeviceTokens } from '../../src/book/device-tokens.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
 import { seededRandom } from '../../src/random/random.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -136,5 +137,21 @@ describe('login throttle', () => {
   it('refuses a policy that could never allow an attempt', () => {
     assert.throws(() => new LoginThrottle(new VirtualClock(0), policies({ perAddress: { burst: 0, refillMs: 1 } })), RangeError);
     assert.throws(() => new LoginThrottle(new VirtualClock(0), policies({ perAddress: { burst: 1, refillMs: 0 } })), RangeError);
+  });
+});
+
+describe('device tokens', () => {
+  it('are valid only for their user under their service key, and need no state to check', () => {
+    const random = seededRandom('device tokens');
+    const key = random.bytes(32);
+    const token = new DeviceTokens(key, random).issue('ann');
+    assert.match(token.reveal(), /^d1\.[\w-]{22}\.[\w-]{43}$/);
+    // Another instance over the same key (a restarted service) knows it; another key or user does not.
+    const device = new DeviceTokens(Buffer.from(key), seededRandom('other')).deviceOf('ann', token);
+    assert.equal(typeof device, 'string');
+    assert.equal(new DeviceTokens(random.bytes(32), random).deviceOf('ann', token), null);
+    assert.equal(new DeviceTokens(key, random).deviceOf('bob', token), null);
+    assert.equal(new DeviceTokens(key, random).deviceOf('ann', undefined), null);
+    assert.notEqual(new DeviceTokens(key, random).issue('ann').reveal(), token.reveal(), 'each login of an unknown device gets its own');
   });
 });
