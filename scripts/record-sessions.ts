@@ -48,7 +48,9 @@ async function seedBookClient(): Promise<void> {
   const modern = await JsonClient.connect(Number(port));
   await modern.ok({ type: 'user.register', username: 'ann', masterPassword: 'correct horse battery' });
   await modern.fails({ type: 'user.register', username: 'bob', masterPassword: 'short' });
-  const { token } = await modern.ok({ type: 'session.login', username: 'ann', masterPassword: 'correct horse battery' });
+  const { token, deviceToken } = await modern.ok({ type: 'session.login', username: 'ann', masterPassword: 'correct horse battery' });
+  // Again from the same device: its token, handed back, must replay as the same secret.
+  await modern.ok({ type: 'session.login', username: 'ann', masterPassword: 'correct horse battery', deviceToken });
   await modern.ok({ type: 'pending.file', token, name: 'router' });
   await modern.ok({ type: 'entry.add', token, name: 'mail', password: 'hunter2' });
   await modern.ok({ type: 'entry.get', token, name: 'mail' });

@@ -64,7 +64,10 @@ export { BOOK_MESSAGES, FIELD_RULES, parseBookRequest } from './book/book-messag
 export type { BookMessageType, BookRequest, BookRequestOf, BookResult, BookResults } from './book/book-messages.ts';
 export { OWASP_ARGON2ID } from './book/password-hasher.ts';
 export type { Argon2Params } from './book/password-hasher.ts';
-export type { ThrottlePolicy } from './book/login-throttle.ts';
+export type { ThrottlePolicy } from './book/token-buckets.ts';
+export { checkBookDocument, checkPendingDocument } from './book/book-check.ts';
+export type { BookDocumentCheck } from './book/book-check.ts';
+export type { DigestState } from './book/book-digests.ts';
 export { Secret } from './secret/secret.ts';
 
 // Record and replay (recording itself is the `record` host option)
@@ -106,6 +109,7 @@ export {
 export { DataDirLockedError, DataDirNotWritableError, InvalidStoreCommandError, StoreCorruptError, StoreUnavailableError, StoreWriteFailedError } from './store/errors.ts';
 export { InvalidEncodingError, InvalidRequestError, ListenFailedError, RequestTimeoutError, RequestTooLongError } from './protocol/errors.ts';
 export {
+  CredentialsDamagedError,
   EntryExistsError,
   EntryNotFoundError,
   InvalidFieldError,

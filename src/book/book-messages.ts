@@ -17,6 +17,13 @@ export const FIELD_RULES = {
   newName: { minLength: 1, maxLength: 256, secret: false, doc: 'the entry’s new name' },
   password: { minLength: 1, maxLength: 4096, secret: true, doc: 'the password to keep, 1–4096 characters' },
   pendingId: { minLength: 1, maxLength: 64, secret: false, doc: 'which inbox password (default: the newest)' },
+  entryId: { minLength: 1, maxLength: 64, secret: false, doc: 'an entry’s id from `entry.list` (a damaged entry has no readable name, only its id)' },
+  deviceToken: {
+    minLength: 1,
+    maxLength: 256,
+    secret: true,
+    doc: 'the device token an earlier `session.login` of this user returned on this device: its logins draw on its own attempt budget, which no one else’s failures use up',
+  },
 } as const;
 
 export type FieldName = keyof typeof FIELD_RULES;
@@ -32,6 +39,8 @@ type Presence = 'required' | 'optional';
 interface MessageSpec {
   readonly summary: string;
   readonly fields: Partial<Record<FieldName, Presence>>;
+  /** Groups of optional fields of which a request must carry exactly one. */
+  readonly oneOf?: readonly (readonly FieldName[])[];
   /** Result fields and what they hold, for the documentation. */
   readonly result: Readonly<Record<string, string>>;
   readonly errors: readonly string[];
@@ -48,10 +57,15 @@ export const BOOK_MESSAGES = {
     errors: ['USERNAME_TAKEN', 'WEAK_MASTER_PASSWORD', 'LOGIN_THROTTLED'],
   },
   'session.login': {
-    summary: 'Open the book: returns a session token for the other messages.',
-    fields: { username: 'required', masterPassword: 'required' },
-    result: { token: 'session token (secret)', expiresAt: 'when the session ends, ms since the epoch' },
-    errors: ['LOGIN_FAILED', 'LOGIN_THROTTLED', 'VAULT_INTEGRITY'],
+    summary:
+      'Open the book: returns a session token for the other messages, and a device token to keep and send with later logins from this device (an invalid one counts as none).',
+    fields: { username: 'required', masterPassword: 'required', deviceToken: 'optional' },
+    result: {
+      token: 'session token (secret)',
+      expiresAt: 'when the session ends, ms since the epoch',
+      deviceToken: 'device token for this user on this device (secret; the one sent, when it was valid); it outlives sessions and restarts',
+    },
+    errors: ['LOGIN_FAILED', 'LOGIN_THROTTLED', 'CREDENTIALS_DAMAGED'],
   },
   'session.logout': {
     summary: 'End a session; its token stops working at once.',
@@ -63,7 +77,7 @@ export const BOOK_MESSAGES = {
     summary: 'Change the master password (the current one is asked again); other sessions end.',
     fields: { token: 'required', masterPassword: 'required', newMasterPassword: 'required' },
     result: {},
-    errors: [...SESSION_ERRORS, 'LOGIN_FAILED', 'LOGIN_THROTTLED', 'WEAK_MASTER_PASSWORD'],
+    errors: [...SESSION_ERRORS, 'LOGIN_FAILED', 'LOGIN_THROTTLED', 'WEAK_MASTER_PASSWORD', 'CREDENTIALS_DAMAGED'],
   },
   'entry.add': {
     summary: 'Add a named password to the book.',
@@ -72,28 +86,32 @@ export const BOOK_MESSAGES = {
     errors: [...SESSION_ERRORS, 'ENTRY_EXISTS'],
   },
   'entry.list': {
-    summary: 'The names in the book (no passwords).',
+    summary: 'The names in the book (no passwords), and apart from them the entries that are damaged.',
     fields: { token: 'required' },
-    result: { entries: 'array of `{name, createdAt, updatedAt}`, by name' },
-    errors: [...SESSION_ERRORS, 'VAULT_INTEGRITY'],
+    result: {
+      entries: 'array of `{name, entryId, createdAt, updatedAt}`, by name',
+      damaged: 'array of `{entryId, createdAt, updatedAt}`: entries that failed their integrity check (no name can be read; times are `null` when unreadable); delete them by `entryId`',
+    },
+    errors: [...SESSION_ERRORS],
   },
   'entry.get': {
     summary: 'One entry with its password (to its owner only).',
     fields: { token: 'required', name: 'required' },
     result: { name: 'the entry name', password: 'the password (secret)', createdAt: 'ms since the epoch', updatedAt: 'ms since the epoch' },
-    errors: [...SESSION_ERRORS, 'ENTRY_NOT_FOUND', 'VAULT_INTEGRITY'],
+    errors: [...SESSION_ERRORS, 'ENTRY_NOT_FOUND'],
   },
   'entry.rename': {
     summary: 'Rename an entry.',
     fields: { token: 'required', name: 'required', newName: 'required' },
     result: { name: 'the new name' },
-    errors: [...SESSION_ERRORS, 'ENTRY_NOT_FOUND', 'ENTRY_EXISTS', 'VAULT_INTEGRITY'],
+    errors: [...SESSION_ERRORS, 'ENTRY_NOT_FOUND', 'ENTRY_EXISTS'],
   },
   'entry.delete': {
-    summary: 'Delete an entry.',
-    fields: { token: 'required', name: 'required' },
+    summary: 'Delete an entry, by `name` or by `entryId` (exactly one; a damaged entry only has its id).',
+    fields: { token: 'required', name: 'optional', entryId: 'optional' },
+    oneOf: [['name', 'entryId']],
     result: {},
-    errors: [...SESSION_ERRORS, 'ENTRY_NOT_FOUND', 'VAULT_INTEGRITY'],
+    errors: [...SESSION_ERRORS, 'ENTRY_NOT_FOUND'],
   },
   'pending.add': {
     summary: 'What `save_password` does: put a generated password in the inbox, or with a valid token and a free name straight into that book.',
@@ -104,7 +122,10 @@ export const BOOK_MESSAGES = {
   'pending.list': {
     summary: 'The generated passwords waiting in the inbox (ids and times, no passwords).',
     fields: { token: 'required' },
-    result: { pending: 'array of `{pendingId, receivedAt}`, newest first' },
+    result: {
+      pending: 'array of `{pendingId, receivedAt}`, newest first',
+      damaged: 'array of `{pendingId, receivedAt}` that failed their integrity check and cannot be filed (`receivedAt` is `null` when unreadable)',
+    },
     errors: [...SESSION_ERRORS],
   },
   'pending.file': {
@@ -146,16 +167,19 @@ export type BookRequest = { [T in BookMessageType]: BookRequestOf<T> }[BookMessa
 /** What each message answers with. */
 export interface BookResults {
   'user.register': { username: string };
-  'session.login': { token: Secret; expiresAt: number };
+  'session.login': { token: Secret; expiresAt: number; deviceToken: Secret };
   'session.logout': Record<string, never>;
   'user.change_password': Record<string, never>;
   'entry.add': { name: string };
-  'entry.list': { entries: { name: string; createdAt: number; updatedAt: number }[] };
+  'entry.list': {
+    entries: { name: string; entryId: string; createdAt: number; updatedAt: number }[];
+    damaged: { entryId: string; createdAt: number | null; updatedAt: number | null }[];
+  };
   'entry.get': { name: string; password: Secret; createdAt: number; updatedAt: number };
   'entry.rename': { name: string };
   'entry.delete': Record<string, never>;
   'pending.add': { filedIn: 'inbox'; pendingId: string } | { filedIn: 'book'; name: string };
-  'pending.list': { pending: { pendingId: string; receivedAt: number }[] };
+  'pending.list': { pending: { pendingId: string; receivedAt: number }[]; damaged: { pendingId: string; receivedAt: number | null }[] };
   'pending.file': { name: string };
   'users.count': { count: number };
   'users.list': { users: { username: string }[] };
@@ -195,6 +219,12 @@ export function parseBookRequest(body: Readonly<Record<string, unknown>>, ignore
       continue;
     }
     request[field] = checkedField(field, value);
+  }
+  const spec: MessageSpec = BOOK_MESSAGES[type];
+  for (const group of spec.oneOf ?? []) {
+    if (group.filter((field) => request[field] !== undefined).length !== 1) {
+      throw new InvalidFieldError(`'${type}' needs exactly one of the fields ${group.map((field) => `'${field}'`).join(', ')}`);
+    }
   }
   return request as BookRequest;
 }

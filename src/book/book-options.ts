@@ -1,4 +1,4 @@
-import type { ThrottlePolicy } from './login-throttle.ts';
+import type { ThrottlePolicy } from './token-buckets.ts';
 import { OWASP_ARGON2ID, checkArgon2Params, type Argon2Params } from './password-hasher.ts';
 
 /** The password book's security settings; every one has a safe default. */
@@ -11,10 +11,16 @@ export interface BookOptions {
   readonly sessionTtlMs?: number;
   /** How long a generated password waits in the inbox; default 1 hour. */
   readonly pendingTtlMs?: number;
-  /** Login attempts per username; default 5 at once, then 1 a minute. */
-  readonly perUserThrottle?: ThrottlePolicy;
-  /** Login attempts per client address; default 20 at once, then 1 every 6 s. */
+  /** Logins from a known device (a valid device token), per device: its own budget, which no one else's failures touch. Default 5 at once, then 1 a minute. */
+  readonly knownDeviceThrottle?: ThrottlePolicy;
+  /** Logins from unknown devices, per account and client address. Default 5 at once, then 1 every 12 s (5 a minute). */
+  readonly unknownDeviceThrottle?: ThrottlePolicy;
+  /** Logins from unknown devices, per account from all addresses: bounds an attacker's guesses however many addresses they use. Default 100 at once, then 1 every 36 s (100 an hour). */
+  readonly perAccountThrottle?: ThrottlePolicy;
+  /** Logins from unknown devices, per client address across accounts (against credential stuffing). Default 20 at once, then 1 every 6 s. */
   readonly perAddressThrottle?: ThrottlePolicy;
+  /** Master-password checks inside a session (`user.change_password`), per session. Default 5 at once, then 1 a minute. */
+  readonly changePasswordThrottle?: ThrottlePolicy;
 }
 
 export type ResolvedBookOptions = Required<Omit<BookOptions, 'argon2'>> & { readonly argon2: Argon2Params };
@@ -25,7 +31,10 @@ export function resolveBookOptions(options: BookOptions = {}): ResolvedBookOptio
     maxConcurrentHashes: options.maxConcurrentHashes ?? 2,
     sessionTtlMs: options.sessionTtlMs ?? 15 * 60_000,
     pendingTtlMs: options.pendingTtlMs ?? 60 * 60_000,
-    perUserThrottle: options.perUserThrottle ?? { burst: 5, refillMs: 60_000 },
+    knownDeviceThrottle: options.knownDeviceThrottle ?? { burst: 5, refillMs: 60_000 },
+    unknownDeviceThrottle: options.unknownDeviceThrottle ?? { burst: 5, refillMs: 12_000 },
+    perAccountThrottle: options.perAccountThrottle ?? { burst: 100, refillMs: 36_000 },
     perAddressThrottle: options.perAddressThrottle ?? { burst: 20, refillMs: 6_000 },
+    changePasswordThrottle: options.changePasswordThrottle ?? { burst: 5, refillMs: 60_000 },
   };
 }

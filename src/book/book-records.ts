@@ -10,6 +10,8 @@ export interface EntryRecord {
   readonly sealed: SealedBox;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** SHA-256 of this record and its entry id (`book-digests.ts`); absent on entries written before digests. */
+  readonly entryDigest?: string;
 }
 
 /**
@@ -28,6 +30,8 @@ export interface UserRecord {
   readonly keyDerivation: Argon2Params & { readonly salt: string };
   /** The random data key, sealed under the key derived from the master password. */
   readonly wrappedKey: SealedBox;
+  /** SHA-256 of the username and the three credential fields above, so damage to them is found without the master password. */
+  readonly credentialsDigest?: string;
   readonly entries: Readonly<Record<string, EntryRecord>>;
 }
 
@@ -36,13 +40,24 @@ export interface UserRecord {
  * hash, the salt, the ciphertexts): a recording writes them as placeholders.
  * Kept here, beside the records, so a new such field is not forgotten there.
  */
-export const SECRET_MATERIAL_FIELDS: ReadonlySet<string> = new Set(['passwordHash', 'salt', 'wrappedKey', 'sealed'] satisfies (keyof UserRecord | keyof EntryRecord | keyof UserRecord['keyDerivation'])[]);
+// The digests are here too: each is computed over a ciphertext, so a replay (whose ciphertexts are stand-ins) computes others.
+export const SECRET_MATERIAL_FIELDS: ReadonlySet<string> = new Set([
+  'passwordHash',
+  'salt',
+  'wrappedKey',
+  'sealed',
+  'entryDigest',
+  'credentialsDigest',
+  'pendingDigest',
+] satisfies (keyof UserRecord | keyof EntryRecord | keyof PendingRecord | keyof UserRecord['keyDerivation'])[]);
 
 /** A generated password waiting for a user to file it, sealed under the service key. */
 export interface PendingRecord {
   readonly pendingId: string;
   readonly receivedAt: number;
   readonly sealed: SealedBox;
+  /** SHA-256 of the three fields above; absent on records written before digests. */
+  readonly pendingDigest?: string;
 }
 
 /** The book's documents in the store (reached only through the store's bus streams). */
@@ -69,8 +84,9 @@ export class BookRecords {
     return this.#store.count(USERS);
   }
 
-  async pending(): Promise<PendingRecord[]> {
-    return Object.values(await this.#store.list<PendingRecord>(PENDING));
+  /** Every inbox document under its key, as stored: a damaged one may not be a PendingRecord at all. */
+  async pending(): Promise<[pendingId: string, document: unknown][]> {
+    return Object.entries(await this.#store.list<unknown>(PENDING));
   }
 
   async hasPending(pendingId: string): Promise<boolean> {

@@ -9,7 +9,14 @@ export function renderBookReference(): string {
   const code = (text: string) => `\`${text}\``;
   const messages = (Object.keys(BOOK_MESSAGES) as BookMessageType[]).map((type) => {
     const spec = BOOK_MESSAGES[type];
-    const fields = Object.entries(spec.fields).map(([field, presence]) => (presence === 'optional' ? `${code(field)}?` : code(field)));
+    const oneOf: readonly (readonly string[])[] = 'oneOf' in spec ? spec.oneOf : [];
+    const inGroup = new Set(oneOf.flat());
+    const fields = [
+      ...Object.entries(spec.fields)
+        .filter(([field]) => !inGroup.has(field))
+        .map(([field, presence]) => (presence === 'optional' ? `${code(field)}?` : code(field))),
+      ...oneOf.map((group) => `one of ${group.map(code).join(', ')}`),
+    ];
     const result = Object.entries(spec.result).map(([field, doc]) => `${code(field)}: ${doc}`);
     return `| ${code(type)} | ${spec.summary} | ${fields.join(', ') || '—'} | ${result.join('; ') || '—'} | ${spec.errors.map(code).join(', ') || '—'} |`;
   });

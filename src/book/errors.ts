@@ -65,6 +65,15 @@ export class VaultIntegrityError extends SafekeepError {
   readonly code = 'VAULT_INTEGRITY';
 }
 
+/**
+ * The user's stored credentials (hash, key derivation, wrapped key) are
+ * damaged: that user cannot log in until the record is restored from a
+ * backup. Other users are not affected.
+ */
+export class CredentialsDamagedError extends SafekeepError {
+  readonly code = 'CREDENTIALS_DAMAGED';
+}
+
 /** The service key file exists but is not a key; it was left untouched. */
 export class ServiceKeyInvalidError extends SafekeepError {
   readonly code = 'SERVICE_KEY_INVALID';

@@ -1,81 +1,89 @@
 import type { Clock } from '../clock/clock.ts';
+import { TokenBuckets, type ThrottlePolicy } from './token-buckets.ts';
 
-/** A token bucket: `burst` attempts at once, then one more every `refillMs`. */
-export interface ThrottlePolicy {
-  readonly burst: number;
-  readonly refillMs: number;
+export type { ThrottlePolicy } from './token-buckets.ts';
+
+/** The budgets login attempts draw on (see `BookOptions` for what each is for and its default). */
+export interface LoginThrottlePolicies {
+  readonly knownDevice: ThrottlePolicy;
+  readonly unknownDevice: ThrottlePolicy;
+  readonly perAccount: ThrottlePolicy;
+  readonly perAddress: ThrottlePolicy;
+  readonly perSession: ThrottlePolicy;
 }
 
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-}
+/** Who is trying: what decides which budgets an attempt draws on. */
+export type LoginAttempt =
+  /** A login with a valid device token of this user. */
+  | { readonly kind: 'known-device'; readonly username: string; readonly device: string }
+  /** A login without one (or with an invalid one). */
+  | { readonly kind: 'unknown-device'; readonly username: string; readonly address: string }
+  /** A master-password check inside a session (`user.change_password`). */
+  | { readonly kind: 'session'; readonly session: string };
 
-/** Buckets beyond this many are pruned (full ones first), so probing random names cannot grow memory without end. */
-const MAX_BUCKETS = 100_000;
+export type ThrottleVerdict = { readonly allowed: true; readonly refund: () => void } | { readonly allowed: false; readonly retryAfterMs: number };
 
 /**
- * Limits login attempts per username and per client address. An attempt
- * needs a token in both buckets and takes one from each; a successful attempt
- * gives them back, so only failures use the budget up (taking first and
- * refunding after keeps a parallel burst of guesses from all getting through
- * before the first one fails). The buckets refill slowly on the injected clock. Unknown usernames get buckets like known ones,
- * so the throttle says nothing about who exists.
+ * Login throttling after OWASP's "device cookies": an attacker who knows a
+ * username (they are public: `check_users`) can use up only the budgets of
+ * unknown devices, never the budget of a device the owner has logged in from.
+ *
+ * - a known device (valid device token) draws only on its own budget;
+ * - an unknown device draws on three: this account from this address, this
+ *   account from everywhere (so the attacker's total guesses per account stay
+ *   bounded, however many addresses they have), and this address across
+ *   accounts (against credential stuffing);
+ * - a check inside a session draws only on that session's budget.
+ *
+ * An attempt takes a token from each of its budgets up front and a success
+ * gives them back, so only failures use a budget up, and a parallel burst of
+ * guesses cannot all get through before the first one fails. Unknown
+ * usernames get budgets like known ones, so the throttle says nothing about
+ * who exists. Registrations draw on none (see `PasswordBook`).
  */
 export class LoginThrottle {
-  readonly #clock: Clock;
-  readonly #perUser: ThrottlePolicy;
-  readonly #perAddress: ThrottlePolicy;
-  readonly #users = new Map<string, Bucket>();
-  readonly #addresses = new Map<string, Bucket>();
+  readonly #knownDevice: TokenBuckets;
+  readonly #unknownDevice: TokenBuckets;
+  readonly #perAccount: TokenBuckets;
+  readonly #perAddress: TokenBuckets;
+  readonly #perSession: TokenBuckets;
 
-  constructor(clock: Clock, policies: { perUser: ThrottlePolicy; perAddress: ThrottlePolicy }) {
-    this.#clock = clock;
-    this.#perUser = policies.perUser;
-    this.#perAddress = policies.perAddress;
+  constructor(clock: Clock, policies: LoginThrottlePolicies) {
+    this.#knownDevice = new TokenBuckets(clock, policies.knownDevice);
+    this.#unknownDevice = new TokenBuckets(clock, policies.unknownDevice);
+    this.#perAccount = new TokenBuckets(clock, policies.perAccount);
+    this.#perAddress = new TokenBuckets(clock, policies.perAddress);
+    this.#perSession = new TokenBuckets(clock, policies.perSession);
   }
 
-  /** Takes an attempt, or says how long until one is allowed. */
-  attempt(username: string, address: string): { allowed: true } | { allowed: false; retryAfterMs: number } {
-    const now = this.#clock.now();
-    const user = this.#refilled(this.#users, username, this.#perUser, now);
-    const client = this.#refilled(this.#addresses, address, this.#perAddress, now);
-    if (user.tokens < 1 || client.tokens < 1) {
-      const wait = (bucket: Bucket, policy: ThrottlePolicy) => (bucket.tokens >= 1 ? 0 : Math.ceil((1 - bucket.tokens) * policy.refillMs));
-      return { allowed: false, retryAfterMs: Math.max(wait(user, this.#perUser), wait(client, this.#perAddress)) };
-    }
-    user.tokens -= 1;
-    client.tokens -= 1;
-    return { allowed: true };
-  }
-
-  /** Gives back what `attempt` took, after the attempt succeeded. */
-  refund(username: string, address: string): void {
-    const give = (buckets: Map<string, Bucket>, key: string, policy: ThrottlePolicy) => {
-      const bucket = buckets.get(key);
-      if (bucket) bucket.tokens = Math.min(policy.burst, bucket.tokens + 1);
+  /** Takes an attempt from every budget it draws on, or says how long until all of them have one. */
+  attempt(attempt: LoginAttempt): ThrottleVerdict {
+    const budgets = this.#budgetsOf(attempt);
+    const retryAfterMs = Math.max(...budgets.map(([buckets, key]) => buckets.waitFor(key)));
+    if (retryAfterMs > 0) return { allowed: false, retryAfterMs };
+    budgets.forEach(([buckets, key]) => buckets.take(key));
+    let refunded = false;
+    return {
+      allowed: true,
+      refund: () => {
+        if (!refunded) budgets.forEach(([buckets, key]) => buckets.give(key));
+        refunded = true;
+      },
     };
-    give(this.#users, username, this.#perUser);
-    give(this.#addresses, address, this.#perAddress);
   }
 
-  #refilled(buckets: Map<string, Bucket>, key: string, policy: ThrottlePolicy, now: number): Bucket {
-    let bucket = buckets.get(key);
-    if (!bucket) {
-      if (buckets.size >= MAX_BUCKETS) this.#prune(buckets, policy, now);
-      bucket = { tokens: policy.burst, updatedAt: now };
-      buckets.set(key, bucket);
+  #budgetsOf(attempt: LoginAttempt): [TokenBuckets, string][] {
+    switch (attempt.kind) {
+      case 'known-device':
+        return [[this.#knownDevice, `${attempt.username}\0${attempt.device}`]];
+      case 'unknown-device':
+        return [
+          [this.#unknownDevice, `${attempt.username}\0${attempt.address}`],
+          [this.#perAccount, attempt.username],
+          [this.#perAddress, attempt.address],
+        ];
+      case 'session':
+        return [[this.#perSession, attempt.session]];
     }
-    bucket.tokens = Math.min(policy.burst, bucket.tokens + (now - bucket.updatedAt) / policy.refillMs);
-    bucket.updatedAt = now;
-    return bucket;
-  }
-
-  #prune(buckets: Map<string, Bucket>, policy: ThrottlePolicy, now: number): void {
-    for (const [key, bucket] of buckets) {
-      if (bucket.tokens + (now - bucket.updatedAt) / policy.refillMs >= policy.burst) buckets.delete(key);
-    }
-    // Still full of throttled keys: forget the oldest half rather than refuse everyone.
-    if (buckets.size >= MAX_BUCKETS) [...buckets.keys()].slice(0, buckets.size / 2).forEach((key) => buckets.delete(key));
   }
 }

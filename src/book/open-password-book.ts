@@ -27,15 +27,22 @@ export async function openPasswordBook(deps: {
   const plainHasher = new PasswordHasher({ params: options.argon2, random, maxConcurrent: options.maxConcurrentHashes });
   const hasher = deps.wrapHasher ? deps.wrapHasher(plainHasher) : plainHasher;
   await hasher.prepareDecoy();
+  const serviceKey = await (deps.loadServiceKey ?? (() => loadServiceKey(dataDir, random)))();
   return new PasswordBook({
     records: new BookRecords(store),
     hasher,
     sessions: new SessionTable({ clock, random, ttlMs: options.sessionTtlMs }),
-    throttle: new LoginThrottle(clock, { perUser: options.perUserThrottle, perAddress: options.perAddressThrottle }),
+    throttle: new LoginThrottle(clock, {
+      knownDevice: options.knownDeviceThrottle,
+      unknownDevice: options.unknownDeviceThrottle,
+      perAccount: options.perAccountThrottle,
+      perAddress: options.perAddressThrottle,
+      perSession: options.changePasswordThrottle,
+    }),
     clock,
     ids,
     random,
-    serviceKey: await (deps.loadServiceKey ?? (() => loadServiceKey(dataDir, random)))(),
+    serviceKey,
     pendingTtlMs: options.pendingTtlMs,
   });
 }

@@ -3,10 +3,11 @@ import type { IdSource } from '../ids/ids.ts';
 import type { RandomSource } from '../random/random.ts';
 import { Secret } from '../secret/secret.ts';
 import type { BookMessageType, BookRequest, BookRequestOf, BookResults } from './book-messages.ts';
-import type { BookRecords, EntryRecord, PendingRecord, UserRecord } from './book-records.ts';
+import { credentialsDigestState, withCredentialsDigest } from './book-digests.ts';
+import { digestedEntries, findEntry, openEntries, sealEntry, type EntryRef, type OpenBook } from './book-entries.ts';
+import type { BookRecords, EntryRecord, UserRecord } from './book-records.ts';
 import {
   EntryExistsError,
-  EntryNotFoundError,
   LoginFailedError,
   LoginThrottledError,
   NoPendingPasswordError,
@@ -14,16 +15,19 @@ import {
   UsernameTakenError,
   WeakMasterPasswordError,
 } from './errors.ts';
+import { BookInbox } from './book-inbox.ts';
+import { DeviceTokens } from './device-tokens.ts';
 import { KeyedLock } from './keyed-lock.ts';
-import type { LoginThrottle } from './login-throttle.ts';
+import type { LoginAttempt, LoginThrottle } from './login-throttle.ts';
 import type { PasswordHasher } from './password-hasher.ts';
-import { KEY_BYTES, open, seal } from './sealed-box.ts';
+import { KEY_BYTES } from './sealed-box.ts';
+import { checkCredentials, UserCredentials } from './user-credentials.ts';
 import type { Session, SessionTable } from './session-table.ts';
 
 /** Shortest master password accepted for a new book (NIST SP 800-63B's minimum). */
 export const MIN_MASTER_PASSWORD_LENGTH = 8;
 
-/** Who is asking: the throttle counts attempts per client address. */
+/** Who is asking: logins from unknown devices are throttled per client address. */
 export interface BookClient {
   readonly address: string;
 }
@@ -41,19 +45,6 @@ export interface PasswordBookDeps {
   readonly pendingTtlMs: number;
 }
 
-interface OpenEntry {
-  readonly entryId: string;
-  readonly name: string;
-  readonly password: string;
-  readonly createdAt: number;
-  readonly updatedAt: number;
-}
-
-// What each ciphertext is bound to: moved to another user, entry or purpose, it fails to open.
-const dataKeyContext = (username: string) => `safekeep.book.data-key.v1\0${username}`;
-const entryContext = (username: string, entryId: string) => `safekeep.book.entry.v1\0${username}\0${entryId}`;
-const pendingContext = (pendingId: string) => `safekeep.book.pending.v1\0${pendingId}`;
-
 const PENDING_LOCK = '\0pending';
 
 /**
@@ -68,9 +59,15 @@ const PENDING_LOCK = '\0pending';
 export class PasswordBook {
   readonly #deps: PasswordBookDeps;
   readonly #locks = new KeyedLock();
+  readonly #deviceTokens: DeviceTokens;
+  readonly #inbox: BookInbox;
+  readonly #userCredentials: UserCredentials;
 
   constructor(deps: PasswordBookDeps) {
     this.#deps = deps;
+    this.#deviceTokens = new DeviceTokens(deps.serviceKey, deps.random);
+    this.#inbox = new BookInbox(deps);
+    this.#userCredentials = new UserCredentials(deps.hasher, deps.random);
   }
 
   handle<T extends BookMessageType>(request: BookRequestOf<T>, client: BookClient): Promise<BookResults[T]>;
@@ -78,14 +75,14 @@ export class PasswordBook {
   async handle(request: BookRequest, client: BookClient): Promise<BookResults[BookMessageType]> {
     switch (request.type) {
       case 'user.register':
-        return this.#register(request.username, request.masterPassword, client);
+        return this.#register(request.username, request.masterPassword);
       case 'session.login':
-        return this.#login(request.username, request.masterPassword, client);
+        return this.#login(request, client);
       case 'session.logout':
         this.#deps.sessions.close(request.token);
         return {};
       case 'user.change_password':
-        return this.#changePassword(request, client);
+        return this.#changePassword(request);
       case 'entry.add':
         return this.#addEntry(this.#deps.sessions.require(request.token), request.name, request.password.reveal());
       case 'entry.list':
@@ -95,7 +92,7 @@ export class PasswordBook {
       case 'entry.rename':
         return this.#renameEntry(this.#deps.sessions.require(request.token), request.name, request.newName);
       case 'entry.delete':
-        return this.#deleteEntry(this.#deps.sessions.require(request.token), request.name);
+        return this.#deleteEntry(this.#deps.sessions.require(request.token), entryRef(request));
       case 'pending.add':
         return this.#addPending(request);
       case 'pending.list':
@@ -109,9 +106,13 @@ export class PasswordBook {
     }
   }
 
-  async #register(username: string, masterPassword: Secret, client: BookClient): Promise<BookResults['user.register']> {
+  /**
+   * Draws on no throttle budget: a registration guesses nothing. The ones that succeed are paced by the hash
+   * limit (each costs one Argon2id hash, at most `maxConcurrentHashes` at once); the ones that fail (a taken
+   * name, a weak password) fail before any hash and tell nothing `check_users` does not.
+   */
+  async #register(username: string, masterPassword: Secret): Promise<BookResults['user.register']> {
     checkStrength(masterPassword);
-    this.#throttle(username, client);
     const { records, random, clock } = this.#deps;
     return this.#locks.run(username, async () => {
       if (await records.user(username)) throw new UsernameTakenError(`The username '${username}' is taken`);
@@ -120,54 +121,60 @@ export class PasswordBook {
         await records.saveUser({
           format: 'safekeep.book.user',
           version: 1,
-          username,
           createdAt: clock.now(),
-          ...(await this.#credentials(username, masterPassword.reveal(), dataKey)),
+          ...(await this.#userCredentials.fresh(username, masterPassword.reveal(), dataKey)),
           entries: {},
         });
       } finally {
         dataKey.fill(0);
       }
-      this.#deps.throttle.refund(username, client.address);
       return { username };
     });
   }
 
-  async #login(username: string, masterPassword: Secret, client: BookClient): Promise<BookResults['session.login']> {
-    this.#throttle(username, client);
+  async #login(request: BookRequestOf<'session.login'>, client: BookClient): Promise<BookResults['session.login']> {
+    const { username, masterPassword } = request;
+    // A token that is garbled, forged or another user's is no token: the login is an unknown device's.
+    const device = this.#deviceTokens.deviceOf(username, request.deviceToken);
+    const attempt = this.#throttle(device !== null ? { kind: 'known-device', username, device } : { kind: 'unknown-device', username, address: client.address });
     const { hasher, records, sessions } = this.#deps;
     const password = masterPassword.reveal();
     const record = await records.user(username);
+    if (record) checkCredentials(username, record);
     // An unknown user costs one hash, like a wrong password, and gets the same reply.
     const valid = record ? await hasher.verify(record.passwordHash, password) : await hasher.verifyDecoy(password);
     if (!record || !valid) throw new LoginFailedError('Wrong username or master password');
-    const dataKey = await this.#unwrapDataKey(record, password);
+    const dataKey = await this.#userCredentials.unwrap(record, password);
     if (hasher.needsRehash(record.passwordHash)) await this.#rehash(username, password, dataKey);
-    this.#deps.throttle.refund(username, client.address);
-    return sessions.open(username, dataKey);
+    attempt.refund();
+    // A valid token is handed back as it is: the device keeps one identity, and its budget, for good.
+    const deviceToken = device !== null && request.deviceToken ? request.deviceToken : this.#deviceTokens.issue(username);
+    return { ...sessions.open(username, dataKey), deviceToken };
   }
 
-  async #changePassword(request: BookRequestOf<'user.change_password'>, client: BookClient): Promise<BookResults['user.change_password']> {
+  async #changePassword(request: BookRequestOf<'user.change_password'>): Promise<BookResults['user.change_password']> {
     const session = this.#deps.sessions.require(request.token);
     checkStrength(request.newMasterPassword);
-    this.#throttle(session.username, client);
+    // Its own session's budget: the session already proves who this is, and no one else can use it up.
+    const attempt = this.#throttle({ kind: 'session', session: session.id });
     const { hasher, records, sessions } = this.#deps;
     await this.#locks.run(session.username, async () => {
       const record = await this.#userOf(session);
+      checkCredentials(session.username, record);
       if (!(await hasher.verify(record.passwordHash, request.masterPassword.reveal()))) {
         throw new LoginFailedError('Wrong master password');
       }
       // The data key stays; only its wrapping changes, so no entry is re-encrypted.
-      await records.saveUser({ ...record, ...(await this.#credentials(session.username, request.newMasterPassword.reveal(), session.dataKey)) });
+      await records.saveUser({ ...record, ...(await this.#userCredentials.fresh(session.username, request.newMasterPassword.reveal(), session.dataKey)) });
     });
-    this.#deps.throttle.refund(session.username, client.address);
+    attempt.refund();
     sessions.closeOthers(session.username, request.token);
     return {};
   }
 
   #addEntry(session: Session, name: string, password: string): Promise<BookResults['entry.add']> {
     return this.#changeEntries(session, (entries, record) => {
-      if (entries.some((entry) => entry.name === name)) throw new EntryExistsError(`The book already has an entry '${name}'`);
+      if (entries.intact.some((entry) => entry.name === name)) throw new EntryExistsError(`The book already has an entry '${name}'`);
       const now = this.#deps.clock.now();
       // Ids are unique per process; a book outlives processes (and tests and replays count from 1), so check.
       let entryId = this.#deps.ids.next('entry');
@@ -177,23 +184,24 @@ export class PasswordBook {
   }
 
   async #listEntries(session: Session): Promise<BookResults['entry.list']> {
-    const entries = this.#openEntries(session, await this.#userOf(session));
+    const { intact, damaged } = this.#openEntries(session, await this.#userOf(session));
     return {
-      entries: entries
-        .map(({ name, createdAt, updatedAt }) => ({ name, createdAt, updatedAt }))
+      entries: intact
+        .map(({ entryId, name, createdAt, updatedAt }) => ({ name, entryId, createdAt, updatedAt }))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      damaged: damaged.sort((a, b) => (a.entryId < b.entryId ? -1 : a.entryId > b.entryId ? 1 : 0)),
     };
   }
 
   async #getEntry(session: Session, name: string): Promise<BookResults['entry.get']> {
-    const entry = findEntry(this.#openEntries(session, await this.#userOf(session)), name);
+    const entry = findEntry(this.#openEntries(session, await this.#userOf(session)), { name });
     return { name: entry.name, password: new Secret(entry.password), createdAt: entry.createdAt, updatedAt: entry.updatedAt };
   }
 
   #renameEntry(session: Session, name: string, newName: string): Promise<BookResults['entry.rename']> {
     return this.#changeEntries(session, (entries, record) => {
-      const entry = findEntry(entries, name);
-      if (newName !== name && entries.some((other) => other.name === newName)) {
+      const entry = findEntry(entries, { name });
+      if (newName !== name && entries.intact.some((other) => other.name === newName)) {
         throw new EntryExistsError(`The book already has an entry '${newName}'`);
       }
       const sealed = this.#sealEntry(session, entry.entryId, { name: newName, password: entry.password }, entry.createdAt, this.#deps.clock.now());
@@ -201,9 +209,10 @@ export class PasswordBook {
     }).then(() => ({ name: newName }));
   }
 
-  #deleteEntry(session: Session, name: string): Promise<BookResults['entry.delete']> {
+  /** By name, or by id: a damaged entry has no name anyone can read, and deleting it is how its owner clears it. */
+  #deleteEntry(session: Session, ref: EntryRef): Promise<BookResults['entry.delete']> {
     return this.#changeEntries(session, (entries, record) => {
-      const { entryId } = findEntry(entries, name);
+      const { entryId } = findEntry(entries, ref);
       const { [entryId]: _deleted, ...rest } = record.entries;
       return rest;
     }).then(() => ({}));
@@ -226,46 +235,36 @@ export class PasswordBook {
         if (filed) return { filedIn: 'book', name };
       }
     }
-    const { ids, clock, random, serviceKey, records } = this.#deps;
-    let pendingId = ids.next('pending');
-    while (await records.hasPending(pendingId)) pendingId = ids.next('pending');
-    const sealed = seal(serviceKey, Buffer.from(request.password.reveal(), 'utf8'), pendingContext(pendingId), random);
-    await records.savePending({ pendingId, receivedAt: clock.now(), sealed });
-    return { filedIn: 'inbox', pendingId };
+    return { filedIn: 'inbox', pendingId: await this.#inbox.put(request.password.reveal()) };
   }
 
   async #listPending(_session: Session): Promise<BookResults['pending.list']> {
-    const pending = await this.#livePending();
-    return { pending: pending.map(({ pendingId, receivedAt }) => ({ pendingId, receivedAt })) };
+    const { intact, damaged } = await this.#inbox.live();
+    return {
+      pending: intact.map(({ pendingId, receivedAt }) => ({ pendingId, receivedAt: receivedAt as number })),
+      damaged: damaged.map(({ pendingId, receivedAt }) => ({ pendingId, receivedAt })),
+    };
   }
 
   #filePending(session: Session, name: string, pendingId: string | undefined): Promise<BookResults['pending.file']> {
     return this.#locks.run(PENDING_LOCK, async () => {
-      const pending = await this.#livePending();
-      const chosen = pendingId === undefined ? pending[0] : pending.find((record) => record.pendingId === pendingId);
+      const { intact, damaged } = await this.#inbox.live();
+      // The newest intact one by default; a damaged one only when named, to say plainly that it cannot be opened.
+      const chosen = pendingId === undefined ? intact[0] : [...intact, ...damaged].find((record) => record.pendingId === pendingId);
       if (!chosen) throw new NoPendingPasswordError(pendingId === undefined ? 'No generated password is waiting' : `No generated password '${pendingId}' is waiting`);
-      const password = open(this.#deps.serviceKey, chosen.sealed, pendingContext(chosen.pendingId)).toString('utf8');
-      await this.#addEntry(session, name, password);
+      await this.#addEntry(session, name, this.#inbox.open(chosen));
       // Filed first, removed after: a crash in between leaves a copy in the inbox, never a lost password.
-      await this.#deps.records.deletePending(chosen.pendingId);
+      await this.#inbox.delete(chosen.pendingId);
       return { name };
     });
   }
 
-  /** Inbox records not yet expired, newest first; expired ones are deleted on the way. */
-  async #livePending(): Promise<PendingRecord[]> {
-    const { clock, records, pendingTtlMs } = this.#deps;
-    const oldest = clock.now() - pendingTtlMs;
-    const all = await records.pending();
-    await Promise.all(all.filter((record) => record.receivedAt < oldest).map((record) => records.deletePending(record.pendingId)));
-    return all.filter((record) => record.receivedAt >= oldest).sort((a, b) => b.receivedAt - a.receivedAt || (a.pendingId < b.pendingId ? 1 : -1));
-  }
-
-  #throttle(username: string, client: BookClient): void {
-    const verdict = this.#deps.throttle.attempt(username, client.address);
+  #throttle(attempt: LoginAttempt): { refund: () => void } {
+    const verdict = this.#deps.throttle.attempt(attempt);
     if (!verdict.allowed) {
       throw new LoginThrottledError(`Too many attempts; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`);
     }
+    return verdict;
   }
 
   #sessionOrNull(token: Secret): Session | null {
@@ -286,54 +285,24 @@ export class PasswordBook {
   /** Reads the user's entries, lets `change` compute the new set, and writes it back, one change per user at a time. */
   #changeEntries(
     session: Session,
-    change: (entries: OpenEntry[], record: UserRecord) => Readonly<Record<string, EntryRecord>>,
+    change: (entries: OpenBook, record: UserRecord) => Readonly<Record<string, EntryRecord>>,
   ): Promise<void> {
     return this.#locks.run(session.username, async () => {
       const record = await this.#userOf(session);
-      const entries = change(this.#openEntries(session, record), record);
-      await this.#deps.records.saveUser({ ...record, entries });
+      const book = this.#openEntries(session, record);
+      const entries = digestedEntries(change(book, record), new Set(book.intact.map((entry) => entry.entryId)));
+      // Credentials from before digests get theirs now: this session's login just proved them.
+      const saved = { ...record, entries };
+      await this.#deps.records.saveUser(credentialsDigestState(record) === 'unchecked' ? withCredentialsDigest(saved) : saved);
     });
   }
 
-  #openEntries(session: Session, record: UserRecord): OpenEntry[] {
-    return Object.entries(record.entries).map(([entryId, entry]) => {
-      const plain = JSON.parse(open(session.dataKey, entry.sealed, entryContext(session.username, entryId)).toString('utf8')) as {
-        name: string;
-        password: string;
-      };
-      return { entryId, name: plain.name, password: plain.password, createdAt: entry.createdAt, updatedAt: entry.updatedAt };
-    });
+  #openEntries(session: Session, record: UserRecord): OpenBook {
+    return openEntries(session.dataKey, session.username, record.entries);
   }
 
   #sealEntry(session: Session, entryId: string, plain: { name: string; password: string }, createdAt: number, updatedAt: number): EntryRecord {
-    const sealed = seal(session.dataKey, Buffer.from(JSON.stringify(plain), 'utf8'), entryContext(session.username, entryId), this.#deps.random);
-    return { sealed, createdAt, updatedAt };
-  }
-
-  /** A fresh hash, salt and wrapping of `dataKey` for `password`, with the current parameters. */
-  async #credentials(username: string, password: string, dataKey: Buffer): Promise<Pick<UserRecord, 'passwordHash' | 'keyDerivation' | 'wrappedKey'>> {
-    const { hasher, random } = this.#deps;
-    const salt = hasher.newSalt();
-    const [passwordHash, wrappingKey] = await Promise.all([hasher.hash(password), hasher.deriveKey(password, salt, hasher.params)]);
-    try {
-      return {
-        passwordHash,
-        keyDerivation: { ...hasher.params, salt: salt.toString('base64') },
-        wrappedKey: seal(wrappingKey, dataKey, dataKeyContext(username), random),
-      };
-    } finally {
-      wrappingKey.fill(0);
-    }
-  }
-
-  async #unwrapDataKey(record: UserRecord, password: string): Promise<Buffer> {
-    const { salt, memoryCost, timeCost, parallelism } = record.keyDerivation;
-    const wrappingKey = await this.#deps.hasher.deriveKey(password, Buffer.from(salt, 'base64'), { memoryCost, timeCost, parallelism });
-    try {
-      return open(wrappingKey, record.wrappedKey, dataKeyContext(record.username));
-    } finally {
-      wrappingKey.fill(0);
-    }
+    return sealEntry(session.dataKey, session.username, entryId, plain, { createdAt, updatedAt }, this.#deps.random);
   }
 
   /** After a login with weaker-than-current parameters: hash and wrap again at today's cost. */
@@ -341,7 +310,7 @@ export class PasswordBook {
     await this.#locks.run(username, async () => {
       const record = await this.#deps.records.user(username);
       if (!record) return;
-      await this.#deps.records.saveUser({ ...record, ...(await this.#credentials(username, password, dataKey)) });
+      await this.#deps.records.saveUser({ ...record, ...(await this.#userCredentials.fresh(username, password, dataKey)) });
     });
   }
 }
@@ -352,8 +321,7 @@ function checkStrength(masterPassword: Secret): void {
   }
 }
 
-function findEntry(entries: readonly OpenEntry[], name: string): OpenEntry {
-  const entry = entries.find((candidate) => candidate.name === name);
-  if (!entry) throw new EntryNotFoundError(`The book has no entry '${name}'`);
-  return entry;
+function entryRef(request: BookRequestOf<'entry.delete'>): EntryRef {
+  // The validator has checked that exactly one of the two is there (`oneOf` in its declaration).
+  return request.entryId !== undefined ? { entryId: request.entryId } : { name: request.name ?? '' };
 }

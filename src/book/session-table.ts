@@ -6,6 +6,8 @@ import { SessionInvalidError } from './errors.ts';
 
 /** An open book: who logged in, their unwrapped data key, and when the session ends. */
 export interface Session {
+  /** The SHA-256 of its token: names the session (its own throttle budget) without being usable as one. */
+  readonly id: string;
   readonly username: string;
   readonly dataKey: Buffer;
   readonly expiresAt: number;
@@ -34,7 +36,8 @@ export class SessionTable {
     this.#pruneExpired();
     const token = this.#random.bytes(TOKEN_BYTES).toString('base64url');
     const expiresAt = this.#clock.now() + this.#ttlMs;
-    this.#sessions.set(digest(token), { username, dataKey, expiresAt });
+    const id = digest(token);
+    this.#sessions.set(id, { id, username, dataKey, expiresAt });
     return { token: new Secret(token), expiresAt };
   }
 

@@ -49,6 +49,8 @@ describe('secrets never leak', () => {
     await ann.ok({ type: 'user.register', username: 'ann', masterPassword: master });
     await ann.fails({ type: 'session.login', username: 'ann', masterPassword: `${master}-wrong` });
     const token = (await ann.ok({ type: 'session.login', username: 'ann', masterPassword: master })).token as string;
+    const { deviceToken } = await ann.ok({ type: 'session.login', username: 'ann', masterPassword: master });
+    await ann.ok({ type: 'session.login', username: 'ann', masterPassword: master, deviceToken });
     await ann.ok({ type: 'entry.add', token, name: 'mail', password: entryPassword });
     await ann.ok({ type: 'entry.get', token, name: 'mail' });
     await ann.ok({ type: 'entry.list', token });
@@ -61,6 +63,7 @@ describe('secrets never leak', () => {
     // Bob tries everything he can with what he knows.
     await bob.call({ message: 'check_users' });
     await bob.fails({ type: 'session.login', username: 'ann', masterPassword: 'guess' });
+    await bob.fails({ type: 'session.login', username: 'ann', masterPassword: 'guess', deviceToken: `${deviceToken}x` });
     await bob.fails({ type: 'entry.get', token: 'forged', name: 'mail' });
     const raw = await TestClient.connect(host.address!.port);
     raw.send(`{"message": "save_password", "password": "${badJsonPassword}", oops}\n`);
@@ -71,16 +74,16 @@ describe('secrets never leak', () => {
     bob.close();
     await host.stop();
 
-    const secrets = [master, newMaster, entryPassword, seedPassword, directPassword, badJsonPassword, token];
+    const secrets = [master, newMaster, entryPassword, seedPassword, directPassword, badJsonPassword, token, deviceToken as string];
     for (const file of await allFiles(dataDir)) {
       assert.deepEqual(leaks((await readFile(file)).toString('latin1'), secrets), [], `leak in ${path.relative(dataDir, file)}`);
     }
     assert.deepEqual(leaks(consoleText, secrets), [], 'leak on the console');
     assert.deepEqual(leaks(events.join('\n'), secrets), [], 'leak on the bus');
     assert.deepEqual(leaks(bob.transcript.join('\n') + badJsonReply, secrets), [], 'leak to another client');
-    // Ann's own replies carry only what she asked for: her token at login, her password from entry.get.
+    // Ann's own replies carry only what she asked for: her tokens at login, her password from entry.get.
     const annLeaks = ann.transcript.filter((line) => leaks(line, secrets).length > 0).map((line) => JSON.parse(line).type);
-    assert.deepEqual(annLeaks, ['session.login', 'entry.get']);
+    assert.deepEqual(annLeaks, ['session.login', 'session.login', 'session.login', 'entry.get']);
     assert.ok(consoleText.length > 0 && events.length > 0, 'the test saw a log and events');
   });
 });

@@ -15,35 +15,150 @@ import { PasswordBook } from '../../src/book/password-book.ts';
 import { OWASP_ARGON2ID, PasswordHasher } from '../../src/book/password-hasher.ts';
 import { SessionTable } from '../../src/book/session-table.ts';
 import { Secret } from '../../src/secret/secret.ts';
+import { SECRET_FIELDS, type BookRequest } from '../../src/book/book-messages.ts';
+import type { HostOptions } from '../../src/host/host-options.ts';
 
 const ANN = { username: 'ann', masterPassword: 'correct horse battery' };
+const BOB = { username: 'bob', masterPassword: 'bob has a long one' };
+const MINUTE = 60_000;
 
-async function bookHost() {
-  const { host, clock } = await startTestHost(await tempDir('throttle'), { socket: { host: '127.0.0.1', port: 0, idleTimeoutMs: 86_400_000 } });
+async function bookHost(dataDir?: string, book: HostOptions['book'] = {}) {
+  const { host, clock } = await startTestHost(dataDir ?? (await tempDir('throttle')), { socket: { host: '127.0.0.1', port: 0, idleTimeoutMs: 86_400_000 }, book });
   const client = await JsonClient.connect(host.address!.port);
-  return { host, clock, client, stop: async () => (client.close(), await host.stop()) };
+  /** A book request as a client at `address` sends it (the socket's clients all share 127.0.0.1). */
+  const from = (address: string, request: Record<string, unknown>): Promise<{ ok: boolean; result?: Record<string, any>; code?: string }> => {
+    const secrets = Object.fromEntries(Object.entries(request).map(([key, value]) => [key, SECRET_FIELDS.has(key) && typeof value === 'string' ? new Secret(value) : value]));
+    return host.book.handle(secrets as unknown as BookRequest, { address }).then(
+      (result) => ({ ok: true, result: result as Record<string, any> }),
+      (error: { code: string }) => ({ ok: false, code: error.code }),
+    );
+  };
+  return { host, clock, client, from, stop: async () => (client.close(), await host.stop()) };
 }
 
-describe('login throttling', () => {
-  it('allows a burst of failed logins per user, then refuses even the right password until the bucket refills', async () => {
-    const { client, clock, stop } = await bookHost();
+/** Guesses from `address` until the throttle says no; how many guesses the book actually checked. */
+async function hammer(from: (address: string, request: Record<string, unknown>) => Promise<{ ok: boolean; code?: string }>, address: string, username: string) {
+  let checked = 0;
+  for (let i = 0; ; i++) {
+    const reply = await from(address, { type: 'session.login', username, masterPassword: `guess ${address} ${i}` });
+    if (reply.code === 'LOGIN_THROTTLED') return checked;
+    assert.equal(reply.code, 'LOGIN_FAILED');
+    checked++;
+  }
+}
+
+describe('login throttling with device tokens', () => {
+  it('never stops the owner’s known device from getting in at the first try, while the attacker’s guesses stay bounded', async () => {
+    const { client, clock, from, stop } = await bookHost();
     await client.ok({ type: 'user.register', ...ANN });
-    for (let i = 0; i < 5; i++) assert.equal(await client.fails({ type: 'session.login', username: 'ann', masterPassword: `guess ${i}` }), 'LOGIN_FAILED');
-    const throttled = await client.call({ type: 'session.login', ...ANN });
-    assert.equal(throttled.error.code, 'LOGIN_THROTTLED');
-    assert.match(throttled.error.message, /try again in 60 s/);
-    clock.advance(60_000);
-    assert.ok((await client.ok({ type: 'session.login', ...ANN })).token);
-    // A success gives its attempt back: normal use never runs into the limit.
-    for (let i = 0; i < 6; i++) await client.ok({ type: 'session.login', ...ANN });
+    const { deviceToken } = await client.ok({ type: 'session.login', ...ANN });
+    assert.match(deviceToken, /^d1\./);
+    let guesses = 0;
+    for (let hour = 0; hour < 2; hour++) {
+      // Twenty-five addresses, each guessing until it is refused; then the owner, at the first try.
+      for (let address = 0; address < 25; address++) guesses += await hammer(from, `10.0.${hour}.${address}`, 'ann');
+      assert.equal(await client.fails({ type: 'session.login', ...ANN }), 'LOGIN_THROTTLED', 'an unknown device of the owner may be locked out');
+      const owner = await client.ok({ type: 'session.login', ...ANN, deviceToken });
+      assert.equal(owner.deviceToken, deviceToken, 'a valid device token is handed back as it is');
+      clock.advance(60 * MINUTE);
+    }
+    // 100 at once, then 100 an hour for the account, from anywhere.
+    assert.ok(guesses <= 200, `${guesses} guesses in two hours`);
+    assert.ok(guesses >= 100);
     await stop();
   });
 
-  it('limits attempts per client address across usernames, known or not', async () => {
-    const { client, stop } = await bookHost();
-    for (let i = 0; i < 20; i++) assert.equal(await client.fails({ type: 'session.login', username: `user${i}`, masterPassword: 'whatever it is' }), 'LOGIN_FAILED');
-    assert.equal(await client.fails({ type: 'session.login', username: 'someone-else', masterPassword: 'whatever it is' }), 'LOGIN_THROTTLED');
-    assert.equal(await client.fails({ type: 'user.register', username: 'newcomer', masterPassword: 'long enough pw' }), 'LOGIN_THROTTLED');
+  it('counts a forged, another user’s or a garbled device token as none', async () => {
+    const tight = { burst: 1, refillMs: 60 * MINUTE };
+    const { client, from, stop } = await bookHost(undefined, { perAccountThrottle: tight });
+    for (const user of [ANN, BOB]) await client.ok({ type: 'user.register', ...user });
+    const annToken = (await client.ok({ type: 'session.login', ...ANN })).deviceToken as string;
+    const bobToken = (await client.ok({ type: 'session.login', ...BOB })).deviceToken as string;
+    assert.notEqual(annToken, bobToken);
+    assert.equal((await from('10.0.0.1', { type: 'session.login', username: 'ann', masterPassword: 'wrong guess' })).code, 'LOGIN_FAILED');
+    const [, nonce = '', mac = ''] = annToken.split('.');
+    const flipped = (text: string) => (text[0] === 'A' ? 'B' : 'A') + text.slice(1);
+    for (const deviceToken of [bobToken, `d1.${nonce}.${flipped(mac)}`, `d1.${flipped(nonce)}.${mac}`, `d2.${nonce}.${mac}`, `${annToken}=`, 'garbled', 'd1..']) {
+      assert.equal(await client.fails({ type: 'session.login', ...ANN, deviceToken }), 'LOGIN_THROTTLED', deviceToken);
+    }
+    for (const deviceToken of [7, '', 'x'.repeat(257), null, ['a']]) {
+      assert.equal(await client.fails({ type: 'session.login', ...ANN, deviceToken }), 'INVALID_FIELD', JSON.stringify(deviceToken));
+    }
+    assert.ok((await client.ok({ type: 'session.login', ...ANN, deviceToken: annToken })).token);
+    await stop();
+  });
+
+  it('gives a known device its own budget: its failures lock out only itself', async () => {
+    const { client, from, stop } = await bookHost();
+    await client.ok({ type: 'user.register', ...ANN });
+    const laptop = (await client.ok({ type: 'session.login', ...ANN })).deviceToken as string;
+    const phone = (await client.ok({ type: 'session.login', ...ANN })).deviceToken as string;
+    for (let i = 0; i < 5; i++) assert.equal(await client.fails({ type: 'session.login', username: 'ann', masterPassword: `typo ${i}`, deviceToken: laptop }), 'LOGIN_FAILED');
+    const refused = await client.call({ type: 'session.login', ...ANN, deviceToken: laptop });
+    assert.equal(refused.error.code, 'LOGIN_THROTTLED');
+    assert.match(refused.error.message, /try again in 60 s/);
+    assert.ok((await client.ok({ type: 'session.login', ...ANN, deviceToken: phone })).token);
+    assert.equal((await from('10.0.0.9', { type: 'session.login', ...ANN })).ok, true, 'unknown devices are not touched either');
+    await stop();
+  });
+
+  it('keeps a device token valid across a restart', async () => {
+    const dataDir = await tempDir('throttle');
+    const tight = { burst: 1, refillMs: 60 * MINUTE };
+    const first = await bookHost(dataDir);
+    await first.client.ok({ type: 'user.register', ...ANN });
+    const deviceToken = (await first.client.ok({ type: 'session.login', ...ANN })).deviceToken as string;
+    await first.stop();
+    const second = await bookHost(dataDir, { perAccountThrottle: tight });
+    assert.equal((await second.from('10.0.0.1', { type: 'session.login', username: 'ann', masterPassword: 'wrong guess' })).code, 'LOGIN_FAILED');
+    assert.equal(await second.client.fails({ type: 'session.login', ...ANN }), 'LOGIN_THROTTLED');
+    assert.equal((await second.client.ok({ type: 'session.login', ...ANN, deviceToken })).deviceToken, deviceToken);
+    await second.stop();
+  });
+
+  it('spends no one’s budget on 100 registrations in parallel from one address', async () => {
+    const { host, client, stop } = await bookHost();
+    const clients = await Promise.all(Array.from({ length: 100 }, () => JsonClient.connect(host.address!.port)));
+    const replies = await Promise.all(clients.map((other, i) => other.call({ type: 'user.register', username: `user${i % 10}-${Math.floor(i / 10)}`, masterPassword: 'long enough pw' })));
+    for (const reply of replies) assert.equal(reply.ok, true, JSON.stringify(reply));
+    clients.forEach((other) => other.close());
+    // The address still has its whole budget: 20 failures across accounts before the 21st is refused.
+    for (let i = 0; i < 20; i++) assert.equal(await client.fails({ type: 'session.login', username: `user${i % 10}-${Math.floor(i / 10)}`, masterPassword: 'wrong one!' }), 'LOGIN_FAILED');
+    assert.equal(await client.fails({ type: 'session.login', username: 'user9-9', masterPassword: 'wrong one!' }), 'LOGIN_THROTTLED');
+    // And registrations are never refused for it: they guess nothing.
+    await client.ok({ type: 'user.register', username: 'newcomer', masterPassword: 'long enough pw' });
+    assert.equal(await client.fails({ type: 'user.register', username: 'newcomer', masterPassword: 'long enough pw' }), 'USERNAME_TAKEN');
+    await stop();
+  });
+
+  it('lets user.change_password through on its own session’s budget while the account is under attack', async () => {
+    const { client, from, stop } = await bookHost();
+    await client.ok({ type: 'user.register', ...ANN });
+    const { token, deviceToken } = await client.ok({ type: 'session.login', ...ANN });
+    const other = (await client.ok({ type: 'session.login', ...ANN, deviceToken })).token;
+    for (let address = 0; address < 25; address++) await hammer(from, `10.1.0.${address}`, 'ann');
+    const change = { type: 'user.change_password', token: other, newMasterPassword: 'a brand new one' };
+    for (let i = 0; i < 5; i++) assert.equal(await client.fails({ ...change, masterPassword: `typo ${i}` }), 'LOGIN_FAILED');
+    assert.equal(await client.fails({ ...change, masterPassword: ANN.masterPassword }), 'LOGIN_THROTTLED', 'that session used up its own budget');
+    assert.deepEqual(await client.ok({ type: 'user.change_password', token, masterPassword: ANN.masterPassword, newMasterPassword: 'a brand new one' }), {});
+    assert.ok((await client.ok({ type: 'session.login', username: 'ann', masterPassword: 'a brand new one', deviceToken })).token);
+    await stop();
+  });
+
+  it('answers the seed’s messages exactly as before, however throttled the address is', async () => {
+    const { client, host, from, stop } = await bookHost();
+    await client.ok({ type: 'user.register', ...ANN });
+    await hammer(from, '127.0.0.1', 'ann');
+    const seed = await JsonClient.connect(host.address!.port);
+    assert.deepEqual(await seed.call({ message: 'save_password', password: 'generated' }), { message: 'Password saved!' });
+    assert.deepEqual(await seed.call({ message: 'number_of_users' }), { message: 'return_number_of_users', number_of_users: 1 });
+    assert.deepEqual(await seed.call({ message: 'check_users' }), { message: 'return_check_users', users: [{ username: 'ann' }] });
+    assert.deepEqual(seed.transcript, [
+      '{"message": "Password saved!"}',
+      '{"message": "return_number_of_users", "number_of_users": 1}',
+      '{"message": "return_check_users", "users": [{"username": "ann"}]}',
+    ]);
+    seed.close();
     await stop();
   });
 
@@ -83,7 +198,13 @@ describe('login cost', () => {
       records: new BookRecords(storeClient),
       hasher,
       sessions: new SessionTable({ clock, random, ttlMs: 60_000 }),
-      throttle: new LoginThrottle(clock, { perUser: { burst: 100, refillMs: 1 }, perAddress: { burst: 100, refillMs: 1 } }),
+      throttle: new LoginThrottle(clock, {
+        knownDevice: { burst: 100, refillMs: 1 },
+        unknownDevice: { burst: 100, refillMs: 1 },
+        perAccount: { burst: 100, refillMs: 1 },
+        perAddress: { burst: 100, refillMs: 1 },
+        perSession: { burst: 100, refillMs: 1 },
+      }),
       clock,
       ids,
       random,

@@ -279,41 +279,28 @@ describe('password book reference', () => {
 });
 
 describe('password book tampering', () => {
-  it('refuses entries swapped between names or users, and an altered key, with VAULT_INTEGRITY', async () => {
+  it('refuses an altered wrapped key with CREDENTIALS_DAMAGED, for that user only', async () => {
     const dataDir = await tempDir('book');
     const first = await bookHost(dataDir);
-    const annToken = await registerAndLogin(first.client);
+    await registerAndLogin(first.client);
     const bob = { username: 'bob', masterPassword: 'bob has a long one' };
-    const bobToken = await registerAndLogin(first.client, bob);
-    await first.client.ok({ type: 'entry.add', token: annToken, name: 'a1', password: 'ann-one' });
-    await first.client.ok({ type: 'entry.add', token: annToken, name: 'a2', password: 'ann-two' });
-    await first.client.ok({ type: 'entry.add', token: bobToken, name: 'b1', password: 'bob-one' });
+    await registerAndLogin(first.client, bob);
     await first.stop();
-
-    // Swap ann's two entries' ciphertexts, and plant bob's entry in ann's book.
-    await rewriteStoredUsers(dataDir, (users) => {
-      const ann = users['ann'];
-      const bobRecord = users['bob'];
-      const [first1, second1] = Object.keys(ann.entries);
-      [ann.entries[first1!].sealed, ann.entries[second1!].sealed] = [ann.entries[second1!].sealed, ann.entries[first1!].sealed];
-      const [bobEntry] = Object.values(bobRecord.entries) as { sealed: unknown }[];
-      bobRecord.entries = {};
-      ann.entries['entry_planted'] = bobEntry;
-    });
-    const second = await bookHost(dataDir);
-    const token = (await second.client.ok({ type: 'session.login', ...ANN })).token;
-    assert.equal(await second.client.fails({ type: 'entry.list', token }), 'VAULT_INTEGRITY');
-    assert.equal(await second.client.fails({ type: 'entry.get', token, name: 'a1' }), 'VAULT_INTEGRITY');
-    await second.stop();
-
+    // (Swapped and planted entries: test/integration/book-damage.test.ts.)
     await rewriteStoredUsers(dataDir, (users) => {
       const bobRecord = users['bob'];
       const data = Buffer.from(bobRecord.wrappedKey.data, 'base64');
       data[0] = (data[0] as number) ^ 1;
       bobRecord.wrappedKey.data = data.toString('base64');
     });
+    const second = await bookHost(dataDir);
+    assert.equal(await second.client.fails({ type: 'session.login', ...bob }), 'CREDENTIALS_DAMAGED');
+    await second.client.ok({ type: 'session.login', ...ANN });
+    await second.stop();
+    // A record from before digests: the box's own authentication finds it, after the password matched.
+    await rewriteStoredUsers(dataDir, (users) => delete users['bob'].credentialsDigest);
     const third = await bookHost(dataDir);
-    assert.equal(await third.client.fails({ type: 'session.login', ...bob }), 'VAULT_INTEGRITY');
+    assert.equal(await third.client.fails({ type: 'session.login', ...bob }), 'CREDENTIALS_DAMAGED');
     await third.stop();
   });
 });

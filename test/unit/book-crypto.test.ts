@@ -5,7 +5,8 @@ import path from 'node:path';
 import { open, seal } from '../../src/book/sealed-box.ts';
 import { loadServiceKey } from '../../src/book/service-key.ts';
 import { ConcurrencyLimit } from '../../src/book/concurrency-limit.ts';
-import { LoginThrottle } from '../../src/book/login-throttle.ts';
+import { LoginThrottle, type LoginThrottlePolicies } from '../../src/book/login-throttle.ts';
+import { DeviceTokens } from '../../src/book/device-tokens.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
 import { seededRandom } from '../../src/random/random.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -85,18 +86,72 @@ describe('concurrency limit', () => {
 });
 
 describe('login throttle', () => {
+  const policies = (over: Partial<LoginThrottlePolicies>): LoginThrottlePolicies => ({
+    knownDevice: { burst: 100, refillMs: 1 },
+    unknownDevice: { burst: 100, refillMs: 1 },
+    perAccount: { burst: 100, refillMs: 1 },
+    perAddress: { burst: 100, refillMs: 1 },
+    perSession: { burst: 100, refillMs: 1 },
+    ...over,
+  });
+  const unknown = (username: string, address = 'a') => ({ kind: 'unknown-device', username, address }) as const;
+
   it('refills one attempt per period on the clock and never above the burst', () => {
     const clock = new VirtualClock(0);
-    const throttle = new LoginThrottle(clock, { perUser: { burst: 2, refillMs: 1_000 }, perAddress: { burst: 100, refillMs: 1 } });
-    assert.equal(throttle.attempt('ann', 'a').allowed, true);
-    assert.equal(throttle.attempt('ann', 'a').allowed, true);
-    assert.deepEqual(throttle.attempt('ann', 'a'), { allowed: false, retryAfterMs: 1_000 });
-    assert.equal(throttle.attempt('bob', 'a').allowed, true, 'other users have their own bucket');
+    const throttle = new LoginThrottle(clock, policies({ perAccount: { burst: 2, refillMs: 1_000 } }));
+    assert.equal(throttle.attempt(unknown('ann')).allowed, true);
+    assert.equal(throttle.attempt(unknown('ann')).allowed, true);
+    assert.deepEqual(throttle.attempt(unknown('ann')), { allowed: false, retryAfterMs: 1_000 });
+    assert.equal(throttle.attempt(unknown('bob')).allowed, true, 'other users have their own bucket');
     clock.advance(1_000);
-    assert.equal(throttle.attempt('ann', 'a').allowed, true);
+    assert.equal(throttle.attempt(unknown('ann')).allowed, true);
     clock.advance(60_000);
-    assert.equal(throttle.attempt('ann', 'a').allowed, true);
-    assert.equal(throttle.attempt('ann', 'a').allowed, true);
-    assert.equal(throttle.attempt('ann', 'a').allowed, false);
+    assert.equal(throttle.attempt(unknown('ann')).allowed, true);
+    assert.equal(throttle.attempt(unknown('ann')).allowed, true);
+    assert.equal(throttle.attempt(unknown('ann')).allowed, false);
+  });
+
+  it('keeps a known device’s budget apart from every unknown device’s, and each device’s from the others’', () => {
+    const clock = new VirtualClock(0);
+    const one = { burst: 1, refillMs: 60_000 };
+    const throttle = new LoginThrottle(clock, policies({ knownDevice: one, unknownDevice: one, perAccount: one, perAddress: one, perSession: one }));
+    assert.equal(throttle.attempt(unknown('ann', 'x')).allowed, true);
+    assert.equal(throttle.attempt(unknown('ann', 'y')).allowed, false, 'the account’s budget for unknown devices is spent');
+    assert.equal(throttle.attempt({ kind: 'known-device', username: 'ann', device: 'd1' }).allowed, true);
+    assert.equal(throttle.attempt({ kind: 'known-device', username: 'ann', device: 'd1' }).allowed, false);
+    assert.equal(throttle.attempt({ kind: 'known-device', username: 'ann', device: 'd2' }).allowed, true);
+    assert.equal(throttle.attempt({ kind: 'session', session: 's1' }).allowed, true);
+  });
+
+  it('gives back what a successful attempt took, once', () => {
+    const clock = new VirtualClock(0);
+    const throttle = new LoginThrottle(clock, policies({ perAccount: { burst: 1, refillMs: 60_000 } }));
+    const verdict = throttle.attempt(unknown('ann'));
+    assert.ok(verdict.allowed);
+    verdict.refund();
+    verdict.refund();
+    assert.ok(throttle.attempt(unknown('ann')).allowed);
+    assert.equal(throttle.attempt(unknown('ann')).allowed, false);
+  });
+
+  it('refuses a policy that could never allow an attempt', () => {
+    assert.throws(() => new LoginThrottle(new VirtualClock(0), policies({ perAddress: { burst: 0, refillMs: 1 } })), RangeError);
+    assert.throws(() => new LoginThrottle(new VirtualClock(0), policies({ perAddress: { burst: 1, refillMs: 0 } })), RangeError);
+  });
+});
+
+describe('device tokens', () => {
+  it('are valid only for their user under their service key, and need no state to check', () => {
+    const random = seededRandom('device tokens');
+    const key = random.bytes(32);
+    const token = new DeviceTokens(key, random).issue('ann');
+    assert.match(token.reveal(), /^d1\.[\w-]{22}\.[\w-]{43}$/);
+    // Another instance over the same key (a restarted service) knows it; another key or user does not.
+    const device = new DeviceTokens(Buffer.from(key), seededRandom('other')).deviceOf('ann', token);
+    assert.equal(typeof device, 'string');
+    assert.equal(new DeviceTokens(random.bytes(32), random).deviceOf('ann', token), null);
+    assert.equal(new DeviceTokens(key, random).deviceOf('bob', token), null);
+    assert.equal(new DeviceTokens(key, random).deviceOf('ann', undefined), null);
+    assert.notEqual(new DeviceTokens(key, random).issue('ann').reveal(), token.reveal(), 'each login of an unknown device gets its own');
   });
 });

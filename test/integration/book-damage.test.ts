@@ -1,0 +1,183 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { tempDir } from '../helpers/temp-dir.ts';
+import { startTestHost } from '../helpers/host-harness.ts';
+import { JsonClient } from '../helpers/json-client.ts';
+import { flipBase64, rewriteStored, storedDocuments } from '../helpers/book-store-files.ts';
+import { checkBookDocument, checkPendingDocument } from '../../src/book/book-check.ts';
+
+const DAY = 24 * 60 * 60_000;
+const ANN = { username: 'ann', masterPassword: 'correct horse battery' };
+const BOB = { username: 'bob', masterPassword: 'bob has a long one' };
+
+async function bookHost(dataDir: string) {
+  const { host, clock } = await startTestHost(dataDir, { socket: { host: '127.0.0.1', port: 0, idleTimeoutMs: DAY } });
+  const client = await JsonClient.connect(host.address!.port);
+  return { host, clock, client, stop: async () => (client.close(), await host.stop()) };
+}
+
+/** A book with ann (entries a1, a2, a3) and bob (b1), written by a stopped service. */
+async function twoBooks(): Promise<{ dataDir: string; annEntryIds: Record<string, string> }> {
+  const dataDir = await tempDir('damage');
+  const { client, stop } = await bookHost(dataDir);
+  for (const user of [ANN, BOB]) await client.ok({ type: 'user.register', ...user });
+  const ann = (await client.ok({ type: 'session.login', ...ANN })).token;
+  const bob = (await client.ok({ type: 'session.login', ...BOB })).token;
+  for (const name of ['a1', 'a2', 'a3']) await client.ok({ type: 'entry.add', token: ann, name, password: `${name}-secret` });
+  await client.ok({ type: 'entry.add', token: bob, name: 'b1', password: 'b1-secret' });
+  const annEntryIds: Record<string, string> = {};
+  for (const { name, entryId } of (await client.ok({ type: 'entry.list', token: ann })).entries) annEntryIds[name] = entryId;
+  await stop();
+  return { dataDir, annEntryIds };
+}
+
+describe('a damaged entry is contained to itself', () => {
+  it('keeps listing, reading, adding and renaming the other entries, and lists the damaged one by id so it can be deleted', async () => {
+    const { dataDir, annEntryIds } = await twoBooks();
+    const damagedId = annEntryIds['a2']!;
+    await rewriteStored(dataDir, 'book.users', (users) => {
+      users['ann'].entries[damagedId].sealed.data = flipBase64(users['ann'].entries[damagedId].sealed.data, 3);
+    });
+    const { client, stop } = await bookHost(dataDir);
+    const token = (await client.ok({ type: 'session.login', ...ANN })).token;
+    const listed = await client.ok({ type: 'entry.list', token });
+    assert.deepEqual(listed.entries.map((entry: { name: string }) => entry.name), ['a1', 'a3']);
+    assert.deepEqual(listed.damaged.map((entry: { entryId: string }) => entry.entryId), [damagedId]);
+    assert.equal(typeof listed.damaged[0].createdAt, 'number');
+    assert.equal((await client.ok({ type: 'entry.get', token, name: 'a1' })).password, 'a1-secret');
+    assert.equal(await client.fails({ type: 'entry.get', token, name: 'a2' }), 'ENTRY_NOT_FOUND');
+    await client.ok({ type: 'entry.add', token, name: 'a4', password: 'a4-secret' });
+    await client.ok({ type: 'entry.rename', token, name: 'a3', newName: 'a3-renamed' });
+    await client.call({ message: 'save_password', password: 'generated' });
+    await client.ok({ type: 'pending.file', token, name: 'gen' });
+    // The damaged entry survives every rewrite of the book as it was, until its owner deletes it.
+    assert.deepEqual((await client.ok({ type: 'entry.list', token })).damaged.map((entry: { entryId: string }) => entry.entryId), [damagedId]);
+    assert.deepEqual(await client.ok({ type: 'entry.delete', token, entryId: damagedId }), {});
+    const after = await client.ok({ type: 'entry.list', token });
+    assert.deepEqual(after.damaged, []);
+    assert.deepEqual(after.entries.map((entry: { name: string }) => entry.name), ['a1', 'a3-renamed', 'a4', 'gen']);
+    assert.equal(await client.fails({ type: 'entry.delete', token, entryId: damagedId }), 'ENTRY_NOT_FOUND');
+    // By id works for an intact entry too.
+    await client.ok({ type: 'entry.delete', token, entryId: annEntryIds['a1']! });
+    assert.equal(await client.fails({ type: 'entry.get', token, name: 'a1' }), 'ENTRY_NOT_FOUND');
+    await stop();
+  });
+
+  it('refuses an entry.delete that names neither or both of name and entryId', async () => {
+    const { dataDir } = await twoBooks();
+    const { client, stop } = await bookHost(dataDir);
+    const token = (await client.ok({ type: 'session.login', ...ANN })).token;
+    assert.equal(await client.fails({ type: 'entry.delete', token }), 'INVALID_FIELD');
+    assert.equal(await client.fails({ type: 'entry.delete', token, name: 'a1', entryId: 'entry_1' }), 'INVALID_FIELD');
+    assert.equal(await client.fails({ type: 'entry.delete', token, entryId: 7 }), 'INVALID_FIELD');
+    assert.equal(await client.fails({ type: 'entry.delete', token, entryId: '' }), 'INVALID_FIELD');
+    assert.equal(await client.fails({ type: 'entry.delete', token, entryId: 'x'.repeat(65) }), 'INVALID_FIELD');
+    assert.equal((await client.ok({ type: 'entry.list', token })).entries.length, 3);
+    await stop();
+  });
+
+  it('lists entries swapped between ids or planted from another user as damaged, never under a name', async () => {
+    const { dataDir, annEntryIds } = await twoBooks();
+    await rewriteStored(dataDir, 'book.users', (users) => {
+      const ann = users['ann'];
+      const [one, two] = [annEntryIds['a1']!, annEntryIds['a2']!];
+      [ann.entries[one].sealed, ann.entries[two].sealed] = [ann.entries[two].sealed, ann.entries[one].sealed];
+      const [bobEntry] = Object.values(users['bob'].entries);
+      users['bob'].entries = {};
+      ann.entries['entry_planted'] = bobEntry;
+    });
+    const { client, stop } = await bookHost(dataDir);
+    const token = (await client.ok({ type: 'session.login', ...ANN })).token;
+    const listed = await client.ok({ type: 'entry.list', token });
+    assert.deepEqual(listed.entries.map((entry: { name: string }) => entry.name), ['a3']);
+    assert.deepEqual(listed.damaged.map((entry: { entryId: string }) => entry.entryId).sort(), [annEntryIds['a1'], annEntryIds['a2'], 'entry_planted'].sort());
+    assert.equal(await client.fails({ type: 'entry.get', token, name: 'a1' }), 'ENTRY_NOT_FOUND');
+    await stop();
+  });
+
+  it('checks entries written before digests by opening them, and digests them at the next rewrite', async () => {
+    const { dataDir, annEntryIds } = await twoBooks();
+    await rewriteStored(dataDir, 'book.users', (users) => {
+      for (const entry of Object.values(users['ann'].entries) as { entryDigest?: string }[]) delete entry.entryDigest;
+      delete users['ann'].credentialsDigest;
+      const bad = users['ann'].entries[annEntryIds['a3']!];
+      bad.sealed.data = flipBase64(bad.sealed.data, 5);
+    });
+    assert.deepEqual(checkBookDocument('ann', (await storedDocuments(dataDir, 'book.users'))['ann']), {
+      username: 'ann',
+      recordDamaged: false,
+      credentialsDamaged: false,
+      damagedEntries: [],
+      unchecked: 4,
+    });
+    const { client, stop } = await bookHost(dataDir);
+    const token = (await client.ok({ type: 'session.login', ...ANN })).token;
+    const listed = await client.ok({ type: 'entry.list', token });
+    assert.deepEqual(listed.entries.map((entry: { name: string }) => entry.name), ['a1', 'a2']);
+    assert.deepEqual(listed.damaged.map((entry: { entryId: string }) => entry.entryId), [annEntryIds['a3']]);
+    await client.ok({ type: 'entry.add', token, name: 'a4', password: 'p' });
+    await stop();
+    // Opened and intact: digested now. The one that failed to open stays as it was (unchecked), never blessed.
+    const check = checkBookDocument('ann', (await storedDocuments(dataDir, 'book.users'))['ann']);
+    assert.deepEqual(check, { username: 'ann', recordDamaged: false, credentialsDamaged: false, damagedEntries: [], unchecked: 1 });
+  });
+});
+
+describe('a damaged user record is contained to its user', () => {
+  it('fails only that user’s login, with CREDENTIALS_DAMAGED, whichever credential field was hit', async () => {
+    const { dataDir } = await twoBooks();
+    for (const damage of [
+      (bob: any) => (bob.passwordHash = bob.passwordHash.replace(/.$/, (last: string) => (last === 'A' ? 'B' : 'A'))),
+      (bob: any) => (bob.wrappedKey.data = flipBase64(bob.wrappedKey.data)),
+      (bob: any) => (bob.keyDerivation.salt = flipBase64(bob.keyDerivation.salt)),
+      (bob: any) => (bob.keyDerivation = 'garbled'),
+    ]) {
+      const before = (await storedDocuments(dataDir, 'book.users'))['bob'];
+      await rewriteStored(dataDir, 'book.users', (users) => damage(users['bob']));
+      const { client, stop } = await bookHost(dataDir);
+      assert.equal(await client.fails({ type: 'session.login', ...BOB }), 'CREDENTIALS_DAMAGED');
+      const token = (await client.ok({ type: 'session.login', ...ANN })).token;
+      assert.equal((await client.ok({ type: 'entry.get', token, name: 'a1' })).password, 'a1-secret');
+      await stop();
+      const users = await storedDocuments(dataDir, 'book.users');
+      assert.equal(checkBookDocument('bob', users['bob']).credentialsDamaged, true);
+      assert.equal(checkBookDocument('ann', users['ann']).credentialsDamaged, false);
+      await rewriteStored(dataDir, 'book.users', (all) => (all['bob'] = before));
+    }
+  });
+
+  it('finds a user record that is not a book at all, without throwing', () => {
+    for (const document of [null, 'text', [], { username: 'someone-else', entries: {} }, { username: 'bob', entries: 'none' }]) {
+      const check = checkBookDocument('bob', document);
+      assert.equal(check.recordDamaged, true, JSON.stringify(document));
+    }
+  });
+});
+
+describe('a damaged inbox record is contained to itself', () => {
+  it('lists it apart, files the intact ones around it, and is found offline', async () => {
+    const dataDir = await tempDir('damage');
+    const first = await bookHost(dataDir);
+    await first.client.ok({ type: 'user.register', ...ANN });
+    await first.client.call({ message: 'save_password', password: 'older' });
+    first.clock.advance(1_000);
+    await first.client.call({ message: 'save_password', password: 'newer' });
+    await first.stop();
+    const pendingBefore = await storedDocuments(dataDir, 'book.pending');
+    for (const [pendingId, record] of Object.entries(pendingBefore)) assert.equal(checkPendingDocument(pendingId, record), 'intact');
+    const newest = Object.values(pendingBefore).sort((a, b) => b.receivedAt - a.receivedAt)[0].pendingId as string;
+    await rewriteStored(dataDir, 'book.pending', (pending) => (pending[newest].sealed.data = flipBase64(pending[newest].sealed.data, 2)));
+    assert.equal(checkPendingDocument(newest, (await storedDocuments(dataDir, 'book.pending'))[newest]), 'damaged');
+    assert.equal(checkPendingDocument('other-id', (await storedDocuments(dataDir, 'book.pending'))[newest]), 'damaged');
+
+    const { client, stop } = await bookHost(dataDir);
+    const token = (await client.ok({ type: 'session.login', ...ANN })).token;
+    const listed = await client.ok({ type: 'pending.list', token });
+    assert.equal(listed.pending.length, 1);
+    assert.deepEqual(listed.damaged.map((record: { pendingId: string }) => record.pendingId), [newest]);
+    assert.equal(await client.fails({ type: 'pending.file', token, name: 'bad', pendingId: newest }), 'VAULT_INTEGRITY');
+    await client.ok({ type: 'pending.file', token, name: 'good' });
+    assert.equal((await client.ok({ type: 'entry.get', token, name: 'good' })).password, 'older');
+    await stop();
+  });
+});
