@@ -145,11 +145,29 @@ describe('catalog records carry their own digest', () => {
       if (text.includes(first.version.sha256)) await writeFile(path.join(shardDir, name), text.replace(first.version.sha256, 'f'.repeat(64)));
     }
     const restarted = await startTestHost(dataDir, { jobs: [{ sourcePath: source, intervalMs: MINUTE }] });
-    const loaded = collect(restarted.host, 'backup.jobs.loaded');
-    void loaded;
     assert.equal(restarted.host.newestVersion('notes.json'), null);
     const result = await restarted.host.request('backup.verify', {});
     assert.deepEqual(result.versions.map((check) => [check.versionId, check.damaged, check.reason]), [[first.version.id, true, 'record-damaged']]);
     await restarted.host.stop();
+  });
+
+  it('does not schedule a job whose record was changed, reports it, and gives a new job for that source its own id', async () => {
+    const { host, dataDir, root } = await hostWithOneVersion();
+    await host.stop();
+    const shardDir = path.join(dataDir, 'store', 'backup.jobs');
+    for (const name of (await readdir(shardDir)).filter((entry) => entry.startsWith('shard-'))) {
+      const text = await readFile(path.join(shardDir, name), 'utf8');
+      if (text.includes('"intervalMs":60000')) await writeFile(path.join(shardDir, name), text.replace('"intervalMs":60000', '"intervalMs":1'));
+    }
+    const loadedEvents: { damagedJobIds: readonly string[]; activeJobIds: readonly string[] }[] = [];
+    const probe = { name: 'probe', start: async (bus: import('../../src/bus/bus.ts').Bus) => void bus.on('backup.jobs.loaded', (event) => void loadedEvents.push(event)), stop: async () => undefined };
+    const resumed = await startTestHost(dataDir, { adapters: [probe] });
+    assert.deepEqual(loadedEvents.map((event) => [event.damagedJobIds, event.activeJobIds]), [[['notes.json'], []]]);
+    assert.deepEqual(resumed.host.jobs(), []);
+    await resumed.host.stop();
+
+    const named = await startTestHost(dataDir, { jobs: [{ sourcePath: path.join(root, 'notes.json'), intervalMs: MINUTE }] });
+    assert.deepEqual(named.host.jobs().map((job) => job.id), ['notes.json-2'], 'the damaged record is left for safekeep check, not overwritten');
+    await named.host.stop();
   });
 });
