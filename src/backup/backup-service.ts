@@ -67,6 +67,13 @@ export class BackupService {
     }
     for (const { key } of contents.damagedJobs) this.#damagedJobIds.add(key);
     this.#damagedRecords = contents.damagedVersions;
+    // A damaged record still holds its id: the next copy must get a later sequence, or it would overwrite the record (and orphan its file).
+    for (const { key, stored } of contents.damagedVersions) {
+      const at = key.lastIndexOf('@');
+      const storedSeq = (stored as { seq?: unknown }).seq;
+      const seq = Math.max(Number(key.slice(at + 1)) || 0, typeof storedSeq === 'number' && Number.isSafeInteger(storedSeq) ? storedSeq : 0);
+      if (at > 0) this.#lastSeq.set(key.slice(0, at), Math.max(this.#lastSeq.get(key.slice(0, at)) ?? 0, seq));
+    }
     const missing: BackupVersion[] = [];
     for (const version of [...contents.versions].sort((a, b) => a.seq - b.seq)) {
       this.#lastSeq.set(version.jobId, Math.max(this.#lastSeq.get(version.jobId) ?? 0, version.seq));

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { open, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Bus } from '../../src/bus/bus.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { collect, startTestHost, writeSource } from '../helpers/host-harness.ts';
 import type { Host } from '../../src/host/host.ts';
@@ -160,7 +161,7 @@ describe('catalog records carry their own digest', () => {
       if (text.includes('"intervalMs":60000')) await writeFile(path.join(shardDir, name), text.replace('"intervalMs":60000', '"intervalMs":1'));
     }
     const loadedEvents: { damagedJobIds: readonly string[]; activeJobIds: readonly string[] }[] = [];
-    const probe = { name: 'probe', start: async (bus: import('../../src/bus/bus.ts').Bus) => void bus.on('backup.jobs.loaded', (event) => void loadedEvents.push(event)), stop: async () => undefined };
+    const probe = { name: 'probe', start: async (bus: Bus) => void bus.on('backup.jobs.loaded', (event) => void loadedEvents.push(event)), stop: async () => undefined };
     const resumed = await startTestHost(dataDir, { adapters: [probe] });
     assert.deepEqual(loadedEvents.map((event) => [event.damagedJobIds, event.activeJobIds]), [[['notes.json'], []]]);
     assert.deepEqual(resumed.host.jobs(), []);
@@ -169,5 +170,28 @@ describe('catalog records carry their own digest', () => {
     const named = await startTestHost(dataDir, { jobs: [{ sourcePath: path.join(root, 'notes.json'), intervalMs: MINUTE }] });
     assert.deepEqual(named.host.jobs().map((job) => job.id), ['notes.json-2'], 'the damaged record is left for safekeep check, not overwritten');
     await named.host.stop();
+  });
+
+  it('never reuses the id of a damaged version record: the next copy gets a new sequence and the damaged record stays', async () => {
+    const { host, first, dataDir, source } = await hostWithOneVersion();
+    await host.stop();
+    const shardDir = path.join(dataDir, 'store', 'backup.versions');
+    for (const name of (await readdir(shardDir)).filter((entry) => entry.startsWith('shard-'))) {
+      const text = await readFile(path.join(shardDir, name), 'utf8');
+      if (text.includes(first.version.sha256)) await writeFile(path.join(shardDir, name), text.replace(first.version.sha256, 'e'.repeat(64)));
+    }
+    const restarted = await startTestHost(dataDir, { jobs: [{ sourcePath: source, intervalMs: MINUTE }] });
+    const completed = collect(restarted.host, 'backup.completed');
+    restarted.clock.advance(0);
+    const copy = await completed.next();
+    assert.equal(copy.kind, 'copied');
+    assert.equal(copy.version.id, 'notes.json@2', 'the damaged record keeps notes.json@1');
+    const result = await restarted.host.request('backup.verify', {});
+    assert.deepEqual(
+      result.versions.map((check) => [check.versionId, check.damaged]),
+      [['notes.json@2', false], ['notes.json@1', true]],
+    );
+    assert.ok((await readdir(path.dirname(first.version.path))).includes(path.basename(first.version.path)), "the damaged record's file is not taken for an orphan");
+    await restarted.host.stop();
   });
 });

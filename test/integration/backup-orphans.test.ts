@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Bus } from '../../src/bus/bus.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { collect, startTestHost, writeSource, START } from '../helpers/host-harness.ts';
 import { versionFileName } from '../../src/backup/version-name.ts';
@@ -37,7 +38,7 @@ async function renameIntoPlace(jobDir: string, name: string, content: string | {
 async function restart(dataDir: string, source: string) {
   const clock = new VirtualClock(START + 30_000);
   let loaded: BusEvents['backup.jobs.loaded'] | undefined;
-  const adapter = { name: 'probe', start: async (bus: import('../../src/bus/bus.ts').Bus) => void bus.on('backup.jobs.loaded', (event) => void (loaded = event)), stop: async () => undefined };
+  const adapter = { name: 'probe', start: async (bus: Bus) => void bus.on('backup.jobs.loaded', (event) => void (loaded = event)), stop: async () => undefined };
   const { host } = await startTestHost(dataDir, { jobs: [{ sourcePath: source, intervalMs: MINUTE }], adapters: [adapter] }, clock);
   assert.ok(loaded, 'backup.jobs.loaded was emitted');
   return { host, loaded };
