@@ -6,6 +6,7 @@ import type { IdSource } from '../ids/ids.ts';
 import type { BackupFiles } from '../ports/backup-files.ts';
 import type { BackupCatalog, DamagedRecord } from './catalog.ts';
 import { settleOrphans } from './orphans.ts';
+import { VersionLedger } from './version-ledger.ts';
 import type { RunOutcome } from './run-outcome.ts';
 import { jobIdFor, type BackupJob, type BackupJobSpec } from './job.ts';
 import { fileMatches, sameFingerprint, type BackupVersion, type DamageReason, type VersionFileFingerprint } from './version.ts';
@@ -44,14 +45,7 @@ export interface LoadReport {
 export class BackupService {
   readonly #deps: BackupServiceDeps;
   readonly #jobs = new Map<string, BackupJob>();
-  /** Per job, oldest first. Only versions whose files were found intact. */
-  readonly #versions = new Map<string, BackupVersion[]>();
-  /** Per job, the highest sequence number ever registered, intact or not. */
-  readonly #lastSeq = new Map<string, number>();
-  /** Every trusted version record, offered or not (quarantined, missing, suspect), by id. */
-  readonly #records = new Map<string, BackupVersion>();
-  /** Records that failed their digest; never offered, reported by every verification. */
-  #damagedRecords: readonly DamagedRecord[] = [];
+  readonly #ledger = new VersionLedger();
   /** Job ids whose records failed their digest: a new job must not take (and overwrite) one. */
   readonly #damagedJobIds = new Set<string>();
 
@@ -63,38 +57,25 @@ export class BackupService {
     const contents = await this.#deps.catalog.load();
     for (const job of [...contents.jobs].sort((a, b) => a.createdAt - b.createdAt)) {
       this.#jobs.set(job.id, job);
-      this.#versions.set(job.id, []);
+      this.#ledger.addJob(job.id);
     }
     for (const { key } of contents.damagedJobs) this.#damagedJobIds.add(key);
-    this.#damagedRecords = contents.damagedVersions;
-    // A damaged record still holds its id: the next copy must get a later sequence, or it would overwrite the record (and orphan its file).
-    for (const { key, stored } of contents.damagedVersions) {
-      const at = key.lastIndexOf('@');
-      const storedSeq = (stored as { seq?: unknown }).seq;
-      const seq = Math.max(Number(key.slice(at + 1)) || 0, typeof storedSeq === 'number' && Number.isSafeInteger(storedSeq) ? storedSeq : 0);
-      if (at > 0) this.#lastSeq.set(key.slice(0, at), Math.max(this.#lastSeq.get(key.slice(0, at)) ?? 0, seq));
-    }
+    this.#ledger.keepDamaged(contents.damagedVersions);
     const missing: BackupVersion[] = [];
     for (const version of [...contents.versions].sort((a, b) => a.seq - b.seq)) {
-      this.#lastSeq.set(version.jobId, Math.max(this.#lastSeq.get(version.jobId) ?? 0, version.seq));
-      this.#records.set(version.id, version);
-      const list = this.#versions.get(version.jobId);
-      if (!list || version.damaged) continue;
-      if (await this.#deps.files.versionFileIntact(version.path, version.size)) list.push(version);
+      this.#ledger.keep(version);
+      if (!this.#ledger.hasJob(version.jobId) || version.damaged) continue;
+      if (await this.#deps.files.versionFileIntact(version.path, version.size)) this.#ledger.offer(version);
       else missing.push(version);
     }
     let leftoversRemoved = 0;
     const orphansAdopted: BackupVersion[] = [];
     const orphansRemoved: string[] = [];
-    const registeredPaths = new Set([...this.#records.values()].map((version) => version.path));
-    for (const { stored } of contents.damagedVersions) {
-      const storedPath = (stored as { path?: unknown }).path;
-      if (typeof storedPath === 'string') registeredPaths.add(storedPath);
-    }
+    const registeredPaths = this.#ledger.paths();
     for (const job of this.#jobs.values()) {
       const directory = this.#destinationOf(job.id);
       leftoversRemoved += await this.#deps.files.removeLeftoverTempFiles(directory);
-      const settled = await settleOrphans({ job, directory, registeredPaths, lastSeq: this.#lastSeq.get(job.id) ?? 0, files: this.#deps.files });
+      const settled = await settleOrphans({ job, directory, registeredPaths, lastSeq: this.#ledger.lastSeq(job.id), files: this.#deps.files });
       orphansRemoved.push(...settled.removed);
       if (settled.adopted) {
         await this.#register(settled.adopted);
@@ -142,17 +123,17 @@ export class BackupService {
         };
     await this.#deps.catalog.saveJob(job);
     this.#jobs.set(job.id, job);
-    if (!this.#versions.has(job.id)) this.#versions.set(job.id, []);
+    this.#ledger.addJob(job.id);
     return job;
   }
 
   /** A job's registered, intact versions, oldest first. */
   versions(jobId: string): readonly BackupVersion[] {
-    return this.#versions.get(jobId) ?? [];
+    return this.#ledger.offered(jobId);
   }
 
   newestVersion(jobId: string): BackupVersion | null {
-    return this.#versions.get(jobId)?.at(-1) ?? null;
+    return this.#ledger.offered(jobId).at(-1) ?? null;
   }
 
   /**
@@ -162,13 +143,14 @@ export class BackupService {
    * are intact and quarantines it if not.
    */
   async revertable(jobId: string): Promise<BackupVersion | null> {
-    const list = this.#versions.get(jobId) ?? [];
+    // A copy of the list: versions may be withdrawn from it while this awaits.
+    const list = [...this.#ledger.offered(jobId)];
     for (let index = list.length - 1; index >= 0; index--) {
       const version = list[index] as BackupVersion;
       const current = await this.#deps.files.statVersionFile(version.path);
       if (fileMatches(version, current)) return version;
-      if (!list.includes(version)) continue;
-      list.splice(list.indexOf(version), 1);
+      if (!this.#ledger.isOffered(version)) continue;
+      this.#ledger.withdraw(version);
       void this.#deps.bus.emit('backup.version.mismatch', {
         jobId,
         versionId: version.id,
@@ -191,13 +173,12 @@ export class BackupService {
 
   /** Every trusted version record (offered or not), by job and then oldest first; and the records that failed their digest. */
   catalogued(): { readonly versions: readonly BackupVersion[]; readonly damagedRecords: readonly DamagedRecord[] } {
-    const versions = [...this.#records.values()].sort((a, b) => (a.jobId === b.jobId ? a.seq - b.seq : a.jobId < b.jobId ? -1 : 1));
-    return { versions, damagedRecords: this.#damagedRecords };
+    return this.#ledger.catalogued();
   }
 
   /** The version as the catalog holds it now (a pass may have changed it since it began). */
   record(versionId: string): BackupVersion | undefined {
-    return this.#records.get(versionId);
+    return this.#ledger.record(versionId);
   }
 
   /**
@@ -207,11 +188,12 @@ export class BackupService {
    * Returns false when it was already marked.
    */
   async markDamaged(version: BackupVersion, reason: DamageReason, actualSha256: string | null): Promise<boolean> {
-    const current = this.#records.get(version.id);
+    const current = this.#ledger.record(version.id);
     if (!current || current.damaged) return false;
     const marked: BackupVersion = { ...current, damaged: { at: this.#deps.clock.now(), reason } };
-    this.#records.set(marked.id, marked);
-    this.#withdraw(marked);
+    // Withdrawn before the save: a damaged file must not be served while the mark is being written.
+    this.#ledger.withdraw(marked);
+    this.#ledger.update(marked);
     let error;
     try {
       await this.#deps.catalog.saveVersion(marked);
@@ -237,22 +219,13 @@ export class BackupService {
    * first, so `revert` trusts it again.
    */
   async markIntact(version: BackupVersion, file: VersionFileFingerprint): Promise<void> {
-    const current = this.#records.get(version.id);
+    const current = this.#ledger.record(version.id);
     if (!current) return;
     const { damaged: _damaged, ...rest } = current;
     const restored: BackupVersion = { ...rest, file };
-    const offered = this.#versions.get(current.jobId);
-    const changed = current.damaged !== undefined || !fileMatches(current, file) || current.file === undefined;
-    if (changed) {
-      await this.#deps.catalog.saveVersion(restored);
-      this.#records.set(restored.id, restored);
-    }
-    if (offered && !offered.some((version) => version.id === restored.id)) {
-      offered.push(changed ? restored : current);
-      offered.sort((a, b) => a.seq - b.seq);
-    } else if (offered && changed) {
-      offered[offered.findIndex((version) => version.id === restored.id)] = restored;
-    }
+    const changed = current.damaged !== undefined || current.file === undefined || !fileMatches(current, file);
+    if (changed) await this.#deps.catalog.saveVersion(restored);
+    this.#ledger.offer(changed ? restored : current);
   }
 
   /**
@@ -268,7 +241,7 @@ export class BackupService {
       if (!job) throw new Error(`No job '${jobId}'`);
       // The newest whose file still looks as registered: a damaged newest must not make an unchanged source look backed up.
       const newest = await this.revertable(jobId);
-      const seq = (this.#lastSeq.get(jobId) ?? 0) + 1;
+      const seq = this.#ledger.lastSeq(jobId) + 1;
       const result = await files.copyVersion({
         sourcePath: job.sourcePath,
         destinationDir: this.#destinationOf(jobId),
@@ -284,8 +257,7 @@ export class BackupService {
         const version = sameFingerprint(current.source, result.source) ? current : { ...current, source: result.source };
         if (version !== current) {
           await catalog.saveVersion(version);
-          this.#records.set(version.id, version);
-          this.#replaceNewest(jobId, version);
+          this.#ledger.update(version);
         }
         return { ok: true, kind: 'unchanged', version, durationMs: durationMs() };
       }
@@ -321,15 +293,14 @@ export class BackupService {
    * Each leaves the catalog (durably) before its file is deleted.
    */
   async #prune(job: BackupJob): Promise<void> {
-    const versions = this.#versions.get(job.id) ?? [];
+    const versions = this.#ledger.offered(job.id);
     if (job.keep === null || versions.length <= job.keep) return;
     const doomed = versions.slice(0, versions.length - job.keep);
     const removed: string[] = [];
     try {
       for (const version of doomed) {
         await this.#deps.catalog.deleteVersion(version.id);
-        versions.splice(versions.indexOf(version), 1);
-        this.#records.delete(version.id);
+        this.#ledger.forget(version);
         removed.push(version.id);
         await this.#deps.files.removeVersionFile(version.path);
       }
@@ -339,28 +310,10 @@ export class BackupService {
     }
   }
 
-  #replaceNewest(jobId: string, version: BackupVersion): void {
-    const list = this.#versions.get(jobId);
-    const index = list?.findIndex((listed) => listed.id === version.id) ?? -1;
-    if (list && index >= 0) list[index] = version;
-  }
-
   /** Catalogs a new version (durably first) and offers it. */
   async #register(version: BackupVersion): Promise<void> {
     await this.#deps.catalog.saveVersion(version);
-    this.#lastSeq.set(version.jobId, Math.max(this.#lastSeq.get(version.jobId) ?? 0, version.seq));
-    this.#records.set(version.id, version);
-    const list = this.#versions.get(version.jobId);
-    if (list) {
-      list.push(version);
-      list.sort((a, b) => a.seq - b.seq);
-    }
-  }
-
-  #withdraw(version: BackupVersion): void {
-    const list = this.#versions.get(version.jobId);
-    const index = list?.findIndex((listed) => listed.id === version.id) ?? -1;
-    if (list && index >= 0) list.splice(index, 1);
+    this.#ledger.offer(version);
   }
 
   #destinationOf(jobId: string): string {
