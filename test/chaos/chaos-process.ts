@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,12 +9,25 @@ import { TEMP_FILE_PREFIX } from '../../src/backup/version-name.ts';
 import { MAIN, TSX } from '../helpers/safekeep-process.ts';
 
 /**
- * The built CLI when there is one (`npm test` builds it first): it starts
- * fast and makes the same system calls every time, which the strace
- * experiments count on; otherwise the source through tsx.
+ * The built CLI when it is newer than every source file (`npm test` builds
+ * first): it starts in a fraction of tsx's time, which matters over hundreds
+ * of restarts. A stale build would test old code, so then the source runs
+ * through tsx.
  */
 const BUILT = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
-export const SAFEKEEP_COMMAND: readonly string[] = existsSync(BUILT) ? [process.execPath, BUILT] : [process.execPath, '--import', TSX, MAIN];
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const SAFEKEEP_COMMAND: readonly string[] = builtIsFresh() ? [process.execPath, BUILT] : [process.execPath, '--import', TSX, MAIN];
+
+function builtIsFresh(): boolean {
+  if (!existsSync(BUILT)) return false;
+  const builtAt = statSync(BUILT).mtimeMs;
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((latest, entry) => {
+      const entryPath = path.join(dir, entry.name);
+      return Math.max(latest, entry.isDirectory() ? newest(entryPath) : entry.name.endsWith('.ts') ? statSync(entryPath).mtimeMs : 0);
+    }, 0);
+  return ['src', 'adapters', 'machines'].every((folder) => newest(path.join(ROOT, folder)) <= builtAt);
+}
 /** The targeted-kill host (predictable copy ids), from source. */
 const CHILD = fileURLToPath(new URL('./children/safekeep-child.ts', import.meta.url));
 export const CHILD_COMMAND: readonly string[] = [process.execPath, '--import', TSX, CHILD];
