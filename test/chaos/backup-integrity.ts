@@ -138,13 +138,11 @@ async function byteFlips(dir: string, flips: number, random: () => number, log: 
   acked.add([...states][0] as string);
 
   for (let flip = 1; flip <= flips && started; flip++) {
-    // A new version now and then, so there is always an intact one to flip.
-    if (flip % 2 === 1) {
-      const sha = await mutate(source);
-      states.add(sha);
-      row.requestsSent++;
-      if ((await ask(started.port, 'backup')) === 'Backup completed') acked.add(sha);
-    }
+    // A new version each round, so there is always an intact one to flip.
+    const sha = await mutate(source);
+    states.add(sha);
+    row.requestsSent++;
+    if ((await ask(started.port, 'backup')) === 'Backup completed') acked.add(sha);
     const records = Object.entries(await catalogVersions(dataDir)).filter(
       ([, stored]) => digestState(stored as object) !== 'damaged' && !('damaged' in (stored as object)) && !damaged.has((stored as { sha256: string }).sha256),
     );
