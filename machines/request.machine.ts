@@ -93,7 +93,8 @@ const commandOf = (context: RequestFlowContext, request: RequestReceived): Comma
 
 const dispatchedFor = (context: RequestFlowContext, request: RequestReceived): Dispatched => {
   const command = commandOf(context, request) as Command;
-  const limit = command.kind === 'backup.run' ? context.timeouts.backupMs : context.timeouts.defaultMs;
+  // A verify pass reads every version: as long as a backup may take.
+  const limit = command.kind === 'backup.run' || command.kind === 'backup.verify' ? context.timeouts.backupMs : context.timeouts.defaultMs;
   return { request, command, deadline: request.receivedAt + limit };
 };
 

@@ -31,6 +31,9 @@ export type {
   BackupJobState,
   BackupPruned,
   BackupScheduled,
+  BackupVerified,
+  BackupVersionDamaged,
+  BackupVersionMismatch,
 } from './backup/events.ts';
 export type {
   ConnectionCloseReason,
@@ -53,7 +56,18 @@ export type { StoreCommand, StoreOp, StoreResult } from './store/messages.ts';
 
 // Backup domain
 export type { BackupJob, BackupJobSpec } from './backup/job.ts';
-export type { BackupVersion, SourceFingerprint } from './backup/version.ts';
+export type { BackupVersion, DamageReason, SourceFingerprint, VersionDamage, VersionFileFingerprint } from './backup/version.ts';
+export { fileMatches } from './backup/version.ts';
+// Verification, also for the offline check: one version record against its file, with the local file system as `files`.
+export { checkVersionFile, checkVersionRecord } from './backup/version-check.ts';
+export type { VersionCheck, VerifyReport } from './backup/version-check.ts';
+export { hashFile } from './backup/file-hash.ts';
+export type { HashedFile } from './backup/file-hash.ts';
+export { localBackupFiles } from './backup/local-backup-files.ts';
+export type { BackupFiles } from './ports/backup-files.ts';
+export { SCRUB_BYTES_PER_SECOND } from './host/verify-scheduler.ts';
+export { BACKUP_MESSAGES } from './protocol/backup-messages.ts';
+export type { BackupMessageType } from './protocol/backup-messages.ts';
 export type { RunOutcome } from './backup/run-outcome.ts';
 export { parseInterval, formatInterval } from './backup/interval.ts';
 

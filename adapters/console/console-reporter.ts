@@ -68,15 +68,43 @@ export class ConsoleReporter implements HostAdapter {
         return error ? `[${jobId}] ${removed}, then pruning stopped (${error.code}): ${error.message}` : `[${jobId}] ${removed}`;
       }
       case 'backup.jobs.loaded': {
-        const { leftoversRemoved, missingVersionIds } = event.payload;
+        const { leftoversRemoved, missingVersionIds, damagedJobIds, damagedVersionIds, orphansAdopted, orphansRemoved } = event.payload;
         const notes = [
           leftoversRemoved > 0 ? `removed ${leftoversRemoved} partial cop${leftoversRemoved === 1 ? 'y' : 'ies'} left by an interrupted run` : '',
           missingVersionIds.length > 0 ? `versions missing on disk, not offered for revert: ${missingVersionIds.join(', ')}` : '',
+          damagedJobIds.length > 0 ? `job records failing their checksum, not scheduled: ${damagedJobIds.join(', ')}` : '',
+          damagedVersionIds.length > 0 ? `version records failing their checksum, not offered for revert: ${damagedVersionIds.join(', ')}` : '',
+          orphansAdopted.length > 0
+            ? `adopted ${orphansAdopted.length} uncatalogued cop${orphansAdopted.length === 1 ? 'y' : 'ies'} of an interrupted run: ${orphansAdopted.join(', ')}`
+            : '',
+          orphansRemoved.length > 0
+            ? `removed ${orphansRemoved.length} uncatalogued version file${orphansRemoved.length === 1 ? '' : 's'}: ${orphansRemoved.join(', ')}`
+            : '',
         ].filter(Boolean);
         return notes.length > 0 ? `catalog: ${notes.join('; ')}` : null;
       }
       case 'host.repaired':
         return `repaired: ${event.payload.note}`;
+      case 'backup.version.mismatch': {
+        const { jobId, versionId } = event.payload;
+        return `[${jobId}] ${versionId} no longer matches its recorded size, mtime and inode: not offered until verified`;
+      }
+      case 'backup.version.damaged': {
+        const { jobId, versionId, path, reason, expectedSha256, actualSha256, error } = event.payload;
+        const found =
+          reason === 'content-mismatch' && actualSha256 && expectedSha256
+            ? `${path} hashes to ${actualSha256.slice(0, 12)}…, not ${expectedSha256.slice(0, 12)}…`
+            : (path ?? 'its record');
+        const kept = error ? `quarantined for this run (the mark could not be saved: ${error.code})` : 'quarantined, never offered for revert';
+        return `[${jobId ?? '?'}] ${versionId} is damaged (${reason}): ${found}; ${kept}`;
+      }
+      case 'backup.verified': {
+        const { trigger, checked, damaged, damagedVersionIds } = event.payload;
+        // One version a mismatch sent to verification is already told by its own lines.
+        if (trigger === 'mismatch') return null;
+        const list = damaged > 0 ? `: ${damagedVersionIds.join(', ')}` : '';
+        return `verify (${trigger === 'schedule' ? 'scheduled' : 'requested'}): ${checked} version${checked === 1 ? '' : 's'} checked, ${damaged} damaged${list}`;
+      }
       case 'backup.paused':
         return `[${event.payload.jobId}] paused`;
       case 'backup.resumed':

@@ -4,10 +4,12 @@ import type { Clock } from '../clock/clock.ts';
 import { toErrorShape } from '../errors/safekeep-error.ts';
 import type { IdSource } from '../ids/ids.ts';
 import type { BackupFiles } from '../ports/backup-files.ts';
-import type { BackupCatalog } from './catalog.ts';
+import type { BackupCatalog, DamagedRecord } from './catalog.ts';
+import { settleOrphans } from './orphans.ts';
+import { VersionLedger } from './version-ledger.ts';
 import type { RunOutcome } from './run-outcome.ts';
 import { jobIdFor, type BackupJob, type BackupJobSpec } from './job.ts';
-import { sameFingerprint, type BackupVersion } from './version.ts';
+import { fileMatches, sameFingerprint, type BackupVersion, type DamageReason, type VersionFileFingerprint } from './version.ts';
 import { versionFileName } from './version-name.ts';
 
 export interface BackupServiceDeps {
@@ -26,6 +28,13 @@ export interface LoadReport {
   readonly missing: readonly BackupVersion[];
   /** Temp files of copies a crash interrupted, now removed. */
   readonly leftoversRemoved: number;
+  /** Catalog records that failed their digest (jobs are not scheduled, versions not offered). */
+  readonly damagedJobs: readonly DamagedRecord[];
+  readonly damagedVersions: readonly DamagedRecord[];
+  /** Uncatalogued copies proved to be an interrupted registration, now registered. */
+  readonly orphansAdopted: readonly BackupVersion[];
+  /** Uncatalogued version files deleted. */
+  readonly orphansRemoved: readonly string[];
 }
 
 /**
@@ -36,32 +45,51 @@ export interface LoadReport {
 export class BackupService {
   readonly #deps: BackupServiceDeps;
   readonly #jobs = new Map<string, BackupJob>();
-  /** Per job, oldest first. Only versions whose files were found intact. */
-  readonly #versions = new Map<string, BackupVersion[]>();
-  /** Per job, the highest sequence number ever registered, intact or not. */
-  readonly #lastSeq = new Map<string, number>();
+  readonly #ledger = new VersionLedger();
+  /** Job ids whose records failed their digest: a new job must not take (and overwrite) one. */
+  readonly #damagedJobIds = new Set<string>();
 
   constructor(deps: BackupServiceDeps) {
     this.#deps = deps;
   }
 
   async load(): Promise<LoadReport> {
-    const { jobs, versions } = await this.#deps.catalog.load();
-    for (const job of [...jobs].sort((a, b) => a.createdAt - b.createdAt)) {
+    const contents = await this.#deps.catalog.load();
+    for (const job of [...contents.jobs].sort((a, b) => a.createdAt - b.createdAt)) {
       this.#jobs.set(job.id, job);
-      this.#versions.set(job.id, []);
+      this.#ledger.addJob(job.id);
     }
+    for (const { key } of contents.damagedJobs) this.#damagedJobIds.add(key);
+    this.#ledger.keepDamaged(contents.damagedVersions);
     const missing: BackupVersion[] = [];
-    for (const version of [...versions].sort((a, b) => a.seq - b.seq)) {
-      this.#lastSeq.set(version.jobId, Math.max(this.#lastSeq.get(version.jobId) ?? 0, version.seq));
-      const list = this.#versions.get(version.jobId);
-      if (!list) continue;
-      if (await this.#deps.files.versionFileIntact(version.path, version.size)) list.push(version);
+    for (const version of [...contents.versions].sort((a, b) => a.seq - b.seq)) {
+      this.#ledger.keep(version);
+      if (!this.#ledger.hasJob(version.jobId) || version.damaged) continue;
+      if (await this.#deps.files.versionFileIntact(version.path, version.size)) this.#ledger.offer(version);
       else missing.push(version);
     }
     let leftoversRemoved = 0;
-    for (const job of this.#jobs.values()) leftoversRemoved += await this.#deps.files.removeLeftoverTempFiles(this.#destinationOf(job.id));
-    return { missing, leftoversRemoved };
+    const orphansAdopted: BackupVersion[] = [];
+    const orphansRemoved: string[] = [];
+    const registeredPaths = this.#ledger.paths();
+    for (const job of this.#jobs.values()) {
+      const directory = this.#destinationOf(job.id);
+      leftoversRemoved += await this.#deps.files.removeLeftoverTempFiles(directory);
+      const settled = await settleOrphans({ job, directory, registeredPaths, lastSeq: this.#ledger.lastSeq(job.id), files: this.#deps.files });
+      orphansRemoved.push(...settled.removed);
+      if (settled.adopted) {
+        await this.#register(settled.adopted);
+        orphansAdopted.push(settled.adopted);
+      }
+    }
+    return {
+      missing,
+      leftoversRemoved,
+      damagedJobs: contents.damagedJobs,
+      damagedVersions: contents.damagedVersions,
+      orphansAdopted,
+      orphansRemoved,
+    };
   }
 
   /** All known jobs, oldest first. */
@@ -87,7 +115,7 @@ export class BackupService {
     const job: BackupJob = existing
       ? { ...existing, intervalMs: spec.intervalMs, keep }
       : {
-          id: jobIdFor(sourcePath, new Set(this.#jobs.keys())),
+          id: jobIdFor(sourcePath, new Set([...this.#jobs.keys(), ...this.#damagedJobIds])),
           sourcePath,
           intervalMs: spec.intervalMs,
           keep,
@@ -95,17 +123,109 @@ export class BackupService {
         };
     await this.#deps.catalog.saveJob(job);
     this.#jobs.set(job.id, job);
-    if (!this.#versions.has(job.id)) this.#versions.set(job.id, []);
+    this.#ledger.addJob(job.id);
     return job;
   }
 
   /** A job's registered, intact versions, oldest first. */
   versions(jobId: string): readonly BackupVersion[] {
-    return this.#versions.get(jobId) ?? [];
+    return this.#ledger.offered(jobId);
   }
 
   newestVersion(jobId: string): BackupVersion | null {
-    return this.#versions.get(jobId)?.at(-1) ?? null;
+    return this.#ledger.offered(jobId).at(-1) ?? null;
+  }
+
+  /**
+   * The newest version whose file still matches the fingerprint recorded when
+   * it was registered (one `stat` each). A version that does not is reported,
+   * withdrawn and sent to verification, which offers it again if its bytes
+   * are intact and quarantines it if not.
+   */
+  async revertable(jobId: string): Promise<BackupVersion | null> {
+    // A copy of the list: versions may be withdrawn from it while this awaits.
+    const list = [...this.#ledger.offered(jobId)];
+    for (let index = list.length - 1; index >= 0; index--) {
+      const version = list[index] as BackupVersion;
+      const current = await this.#deps.files.statVersionFile(version.path);
+      if (fileMatches(version, current)) return version;
+      if (!this.#ledger.isOffered(version)) continue;
+      this.#ledger.withdraw(version);
+      void this.#deps.bus.emit('backup.version.mismatch', {
+        jobId,
+        versionId: version.id,
+        path: version.path,
+        expected: version.file ?? { size: version.size },
+        actual: current,
+        at: this.#deps.clock.now(),
+      });
+      this.#onMismatch?.(version);
+    }
+    return null;
+  }
+
+  /** Called with each version `revertable` withdrew; the host sends it to verification. */
+  set onMismatch(handler: ((version: BackupVersion) => void) | undefined) {
+    this.#onMismatch = handler;
+  }
+
+  #onMismatch: ((version: BackupVersion) => void) | undefined;
+
+  /** Every trusted version record (offered or not), by job and then oldest first; and the records that failed their digest. */
+  catalogued(): { readonly versions: readonly BackupVersion[]; readonly damagedRecords: readonly DamagedRecord[] } {
+    return this.#ledger.catalogued();
+  }
+
+  /** The version as the catalog holds it now (a pass may have changed it since it began). */
+  record(versionId: string): BackupVersion | undefined {
+    return this.#ledger.record(versionId);
+  }
+
+  /**
+   * Quarantines a version: durably marked damaged in the catalog, withdrawn
+   * from `revert`, reported. If it was the newest, the next run no longer
+   * compares the source with it, so an unchanged source is copied again.
+   * Returns false when it was already marked.
+   */
+  async markDamaged(version: BackupVersion, reason: DamageReason, actualSha256: string | null): Promise<boolean> {
+    const current = this.#ledger.record(version.id);
+    if (!current || current.damaged) return false;
+    const marked: BackupVersion = { ...current, damaged: { at: this.#deps.clock.now(), reason } };
+    // Withdrawn before the save: a damaged file must not be served while the mark is being written.
+    this.#ledger.withdraw(marked);
+    this.#ledger.update(marked);
+    let error;
+    try {
+      await this.#deps.catalog.saveVersion(marked);
+    } catch (failure) {
+      error = toErrorShape(failure);
+    }
+    void this.#deps.bus.emit('backup.version.damaged', {
+      jobId: marked.jobId,
+      versionId: marked.id,
+      path: marked.path,
+      reason,
+      expectedSha256: marked.sha256,
+      actualSha256,
+      at: this.#deps.clock.now(),
+      ...(error ? { error } : {}),
+    });
+    return true;
+  }
+
+  /**
+   * Offers a version again whose bytes verification found intact: its mark
+   * (if any) is cleared and the file's current fingerprint recorded, durably
+   * first, so `revert` trusts it again.
+   */
+  async markIntact(version: BackupVersion, file: VersionFileFingerprint): Promise<void> {
+    const current = this.#ledger.record(version.id);
+    if (!current) return;
+    const { damaged: _damaged, ...rest } = current;
+    const restored: BackupVersion = { ...rest, file };
+    const changed = current.damaged !== undefined || current.file === undefined || !fileMatches(current, file);
+    if (changed) await this.#deps.catalog.saveVersion(restored);
+    this.#ledger.offer(changed ? restored : current);
   }
 
   /**
@@ -119,8 +239,9 @@ export class BackupService {
     try {
       const job = this.#jobs.get(jobId);
       if (!job) throw new Error(`No job '${jobId}'`);
-      const newest = this.newestVersion(jobId);
-      const seq = (this.#lastSeq.get(jobId) ?? 0) + 1;
+      // The newest whose file still looks as registered: a damaged newest must not make an unchanged source look backed up.
+      const newest = await this.revertable(jobId);
+      const seq = this.#ledger.lastSeq(jobId) + 1;
       const result = await files.copyVersion({
         sourcePath: job.sourcePath,
         destinationDir: this.#destinationOf(jobId),
@@ -136,7 +257,7 @@ export class BackupService {
         const version = sameFingerprint(current.source, result.source) ? current : { ...current, source: result.source };
         if (version !== current) {
           await catalog.saveVersion(version);
-          this.#replaceNewest(jobId, version);
+          this.#ledger.update(version);
         }
         return { ok: true, kind: 'unchanged', version, durationMs: durationMs() };
       }
@@ -150,16 +271,15 @@ export class BackupService {
         sha256: result.sha256,
         createdAt: startedAt,
         source: result.source,
+        file: result.file,
       };
       try {
-        await catalog.saveVersion(version);
+        await this.#register(version);
       } catch (error) {
         // Not registered, so not a version: do not leave an unlisted copy behind.
         await files.removeVersionFile(result.path).catch(() => undefined);
         throw error;
       }
-      this.#lastSeq.set(jobId, seq);
-      this.#versions.get(jobId)?.push(version);
       await this.#prune(job);
       return { ok: true, kind: 'copied', version, durationMs: durationMs() };
     } catch (error) {
@@ -173,14 +293,14 @@ export class BackupService {
    * Each leaves the catalog (durably) before its file is deleted.
    */
   async #prune(job: BackupJob): Promise<void> {
-    const versions = this.#versions.get(job.id) ?? [];
+    const versions = this.#ledger.offered(job.id);
     if (job.keep === null || versions.length <= job.keep) return;
     const doomed = versions.slice(0, versions.length - job.keep);
     const removed: string[] = [];
     try {
       for (const version of doomed) {
         await this.#deps.catalog.deleteVersion(version.id);
-        versions.splice(versions.indexOf(version), 1);
+        this.#ledger.forget(version);
         removed.push(version.id);
         await this.#deps.files.removeVersionFile(version.path);
       }
@@ -190,9 +310,10 @@ export class BackupService {
     }
   }
 
-  #replaceNewest(jobId: string, version: BackupVersion): void {
-    const list = this.#versions.get(jobId);
-    if (list && list.length > 0) list[list.length - 1] = version;
+  /** Catalogs a new version (durably first) and offers it. */
+  async #register(version: BackupVersion): Promise<void> {
+    await this.#deps.catalog.saveVersion(version);
+    this.#ledger.offer(version);
   }
 
   #destinationOf(jobId: string): string {

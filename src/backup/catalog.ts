@@ -1,3 +1,4 @@
+import { digestState, withDigest } from '../integrity/record-digest.ts';
 import type { StoreClient } from '../store/store-client.ts';
 import type { BackupJob } from './job.ts';
 import type { BackupVersion } from './version.ts';
@@ -5,9 +6,26 @@ import type { BackupVersion } from './version.ts';
 const JOBS = 'backup.jobs';
 const VERSIONS = 'backup.versions';
 
+/** A catalog record that failed its digest: kept on disk for `safekeep check`, never trusted. */
+export interface DamagedRecord {
+  /** The record's key in its collection (a job id, a version id). */
+  readonly key: string;
+  /** The record as stored, for what little can still be used (its path, to keep its file from being taken for an orphan). */
+  readonly stored: unknown;
+}
+
+export interface CatalogContents {
+  readonly jobs: BackupJob[];
+  readonly versions: BackupVersion[];
+  readonly damagedJobs: DamagedRecord[];
+  readonly damagedVersions: DamagedRecord[];
+}
+
 /**
  * The backup catalog (jobs and their registered versions), kept in the store.
- * Every write resolves only once it is durable.
+ * Every write resolves only once it is durable, and every record is written
+ * with its own digest, so a changed byte (a catalogued `sha256` edited, a path
+ * moved) is found and contained to that record.
  */
 export class BackupCatalog {
   readonly #store: StoreClient;
@@ -16,28 +34,41 @@ export class BackupCatalog {
     this.#store = store;
   }
 
-  async load(): Promise<{ jobs: BackupJob[]; versions: BackupVersion[] }> {
-    const [jobs, versions] = await Promise.all([
-      this.#store.list<BackupJob>(JOBS),
-      this.#store.list<BackupVersion>(VERSIONS),
-    ]);
-    return {
-      jobs: Object.values(jobs).filter(isJob),
-      versions: Object.values(versions).filter(isVersion),
-    };
+  async load(): Promise<CatalogContents> {
+    const [jobs, versions] = await Promise.all([this.#store.list<unknown>(JOBS), this.#store.list<unknown>(VERSIONS)]);
+    const contents: CatalogContents = { jobs: [], versions: [], damagedJobs: [], damagedVersions: [] };
+    for (const [key, stored] of Object.entries(jobs)) {
+      if (isDamaged(stored)) contents.damagedJobs.push({ key, stored });
+      else if (isJob(stored)) contents.jobs.push(withoutDigest(stored));
+    }
+    for (const [key, stored] of Object.entries(versions)) {
+      if (isDamaged(stored)) contents.damagedVersions.push({ key, stored });
+      else if (isVersion(stored)) contents.versions.push(withoutDigest(stored));
+    }
+    return contents;
   }
 
   saveJob(job: BackupJob): Promise<void> {
-    return this.#store.put(JOBS, job.id, job);
+    return this.#store.put(JOBS, job.id, withDigest(job));
   }
 
   saveVersion(version: BackupVersion): Promise<void> {
-    return this.#store.put(VERSIONS, version.id, version);
+    return this.#store.put(VERSIONS, version.id, withDigest(version));
   }
 
   deleteVersion(versionId: string): Promise<void> {
     return this.#store.delete(VERSIONS, versionId);
   }
+}
+
+/** Records written before digests existed (`unchecked`) are accepted as they are. */
+function isDamaged(stored: unknown): boolean {
+  return typeof stored === 'object' && stored !== null && digestState(stored) === 'damaged';
+}
+
+function withoutDigest<T extends object>(record: T): T {
+  const { digest: _digest, ...rest } = record as T & { digest?: unknown };
+  return rest as T;
 }
 
 // The files are ours, but a hand edit must not crash the service: records that are not what we wrote are skipped.

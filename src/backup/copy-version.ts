@@ -13,7 +13,8 @@ import {
   SourceUnreadableError,
   VerificationFailedError,
 } from './errors.ts';
-import { sameFingerprint, type BackupVersion, type SourceFingerprint } from './version.ts';
+import { statVersionFile } from './file-hash.ts';
+import { sameFingerprint, type BackupVersion, type SourceFingerprint, type VersionFileFingerprint } from './version.ts';
 import { tempFileName } from './version-name.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -39,6 +40,8 @@ export type CopyVersionResult =
       readonly size: number;
       readonly sha256: string;
       readonly source: SourceFingerprint;
+      /** The version file as it landed, for `revert`'s cheap check later. */
+      readonly file: VersionFileFingerprint;
     };
 
 /**
@@ -78,7 +81,9 @@ export async function copyVersion(request: CopyVersionRequest): Promise<CopyVers
       }
       const finalPath = path.join(request.destinationDir, request.fileName);
       await renameIntoPlace(tempPath, finalPath);
-      return { kind: 'copied', path: finalPath, size, sha256, source: after };
+      // Taken after the rename and the folder's fsync: what revert will compare the file with.
+      const file = (await statVersionFile(finalPath)) ?? { size, mtimeNs: '0', ino: '0' };
+      return { kind: 'copied', path: finalPath, size, sha256, source: after, file };
     } catch (error) {
       await unlink(tempPath).catch(() => undefined);
       throw error;

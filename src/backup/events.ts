@@ -1,6 +1,6 @@
 import type { ErrorShape } from '../errors/safekeep-error.ts';
 import type { BackupJob } from './job.ts';
-import type { BackupVersion } from './version.ts';
+import type { BackupVersion, DamageReason, VersionFileFingerprint } from './version.ts';
 
 /** Payloads of the `backup.*` bus events. Times are on the host's clock. */
 
@@ -12,6 +12,48 @@ export interface BackupJobsLoaded {
   readonly missingVersionIds: readonly string[];
   /** Temp files of copies a crash interrupted, removed on start. */
   readonly leftoversRemoved: number;
+  /** Job records that failed their digest: not scheduled, left in the catalog for `safekeep check`. */
+  readonly damagedJobIds: readonly string[];
+  /** Version records that failed their digest: never offered for revert. */
+  readonly damagedVersionIds: readonly string[];
+  /** Uncatalogued copies found to be the registration a crash interrupted, now registered. */
+  readonly orphansAdopted: readonly string[];
+  /** Uncatalogued version files that could not be proved to be one, deleted (absolute paths). */
+  readonly orphansRemoved: readonly string[];
+}
+
+/** A version was found not to be what was registered: it is quarantined (marked in the catalog, never offered again). */
+export interface BackupVersionDamaged {
+  readonly jobId: string | null;
+  readonly versionId: string;
+  readonly path: string | null;
+  readonly reason: DamageReason;
+  readonly expectedSha256: string | null;
+  readonly actualSha256: string | null;
+  readonly at: number;
+  /** Set when the mark could not be made durable; it holds in memory and is found again on the next pass. */
+  readonly error?: ErrorShape;
+}
+
+/** A version file no longer matches the fingerprint recorded for it: not offered until verification has looked at it. */
+export interface BackupVersionMismatch {
+  readonly jobId: string;
+  readonly versionId: string;
+  readonly path: string;
+  /** What was recorded (only a size for versions catalogued before fingerprints). */
+  readonly expected: VersionFileFingerprint | { readonly size: number };
+  /** What the file is now; null when it is gone. */
+  readonly actual: VersionFileFingerprint | null;
+  readonly at: number;
+}
+
+/** A verification finished: a whole pass (asked for, or the scheduled scrub) or one version a mismatch sent to it. */
+export interface BackupVerified {
+  readonly at: number;
+  readonly trigger: 'request' | 'schedule' | 'mismatch';
+  readonly checked: number;
+  readonly damaged: number;
+  readonly damagedVersionIds: readonly string[];
 }
 
 export interface BackupScheduled {

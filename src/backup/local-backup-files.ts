@@ -1,6 +1,15 @@
 import type { BackupFiles } from '../ports/backup-files.ts';
 import { copyVersion } from './copy-version.ts';
-import { removeLeftoverTempFiles, removeVersionFile, versionFileIntact } from './version-files.ts';
+import { hashFile, statVersionFile } from './file-hash.ts';
+import { listVersionFiles, removeLeftoverTempFiles, removeVersionFile, versionFileIntact } from './version-files.ts';
 
 /** The backup engine's file work on the local disk. */
-export const localBackupFiles: BackupFiles = { copyVersion, removeLeftoverTempFiles, removeVersionFile, versionFileIntact };
+export const localBackupFiles: BackupFiles = {
+  copyVersion,
+  removeLeftoverTempFiles,
+  removeVersionFile,
+  versionFileIntact,
+  listVersionFiles,
+  hashFile,
+  statVersionFile,
+};

@@ -22,6 +22,19 @@ export async function removeLeftoverTempFiles(directory: string): Promise<number
   return leftovers.length;
 }
 
+/**
+ * The names in a job's folder other than temp files (the version files, and
+ * anything a user put there); none when the folder does not exist yet.
+ */
+export async function listVersionFiles(directory: string): Promise<string[]> {
+  try {
+    return (await readdir(directory)).filter((name) => !name.startsWith(TEMP_FILE_PREFIX)).sort();
+  } catch (error) {
+    if (systemErrorCode(error) === 'ENOENT') return [];
+    throw error;
+  }
+}
+
 /** Deletes a version's file once the catalog no longer lists it; gone already is fine. */
 export async function removeVersionFile(filePath: string): Promise<void> {
   await unlinkIfPresent(filePath);

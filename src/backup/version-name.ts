@@ -21,3 +21,21 @@ export const TEMP_FILE_PREFIX = '.safekeep-partial-';
 export function tempFileName(id: string): string {
   return `${TEMP_FILE_PREFIX}${id}`;
 }
+
+/**
+ * The time and sequence in a version file name made by `versionFileName` for
+ * this source, or null when `name` is not one (a file a user put in the
+ * folder, which safekeep must leave alone).
+ */
+export function parseVersionFileName(sourcePath: string, name: string): { createdAt: number; seq: number } | null {
+  const ext = path.extname(sourcePath);
+  const stem = path.basename(sourcePath, ext) || 'file';
+  if (!name.startsWith(`${stem}.`) || !name.endsWith(ext)) return null;
+  const middle = name.slice(stem.length + 1, name.length - ext.length);
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z\.(\d{6,})$/.exec(middle);
+  if (!match) return null;
+  const [, day, hours, minutes, seconds, millis, seq] = match;
+  const createdAt = Date.parse(`${day}T${hours}:${minutes}:${seconds}.${millis}Z`);
+  if (!Number.isFinite(createdAt)) return null;
+  return { createdAt, seq: Number(seq) };
+}

@@ -28,8 +28,51 @@ export interface BackupVersion {
   readonly createdAt: number;
   /** The source as it was when copied, or when last found unchanged since. */
   readonly source: SourceFingerprint;
+  /**
+   * The version file as it was registered, for `revert`'s cheap check. Versions
+   * catalogued before this existed have none: their file is checked by size.
+   */
+  readonly file?: VersionFileFingerprint;
+  /** Set once verification found the file not to be what was registered: never offered again. */
+  readonly damaged?: VersionDamage;
+}
+
+/**
+ * What a version file looked like when it was registered. A byte changed in
+ * place moves its mtime, a file put back by another program has a new inode:
+ * either way `revert` sees it with one `stat` and skips it until it is
+ * verified again. Nanosecond and inode fields are decimal strings.
+ */
+export interface VersionFileFingerprint {
+  readonly size: number;
+  readonly mtimeNs: string;
+  readonly ino: string;
+}
+
+/** Why a version is not what was registered. */
+export type DamageReason =
+  /** The file's bytes do not hash to the catalogued SHA-256 (or its size differs). */
+  | 'content-mismatch'
+  /** The file is gone. */
+  | 'missing'
+  /** The catalog record itself failed its digest, so nothing in it can be trusted. */
+  | 'record-damaged'
+  /** The file could not be read (permissions, I/O error). */
+  | 'unreadable';
+
+export interface VersionDamage {
+  /** When it was found, on the host's clock. */
+  readonly at: number;
+  readonly reason: DamageReason;
 }
 
 export function sameFingerprint(a: SourceFingerprint, b: SourceFingerprint): boolean {
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino && a.dev === b.dev;
+}
+
+/** Whether a version file's current state is the one recorded when it was registered (only its size, for older records). */
+export function fileMatches(version: Pick<BackupVersion, 'size' | 'file'>, current: VersionFileFingerprint | null): boolean {
+  if (current === null || current.size !== version.size) return false;
+  const recorded = version.file;
+  return recorded === undefined || (recorded.mtimeNs === current.mtimeNs && recorded.ino === current.ino);
 }

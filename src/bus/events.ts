@@ -6,6 +6,9 @@ import type {
   BackupJobState,
   BackupPruned,
   BackupScheduled,
+  BackupVerified,
+  BackupVersionDamaged,
+  BackupVersionMismatch,
 } from '../backup/events.ts';
 import type {
   ConnectionClosed,
@@ -63,6 +66,9 @@ export interface BusEvents {
   'backup.pruned': BackupPruned;
   'backup.paused': BackupJobState;
   'backup.resumed': BackupJobState;
+  'backup.version.damaged': BackupVersionDamaged;
+  'backup.version.mismatch': BackupVersionMismatch;
+  'backup.verified': BackupVerified;
 
   'store.command': StoreCommand;
   'store.result': StoreResult;

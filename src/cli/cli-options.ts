@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatInterval, parseInterval } from '../backup/interval.ts';
-import { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT } from '../host/host-options.ts';
+import { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, DEFAULT_VERIFY_INTERVAL_MS } from '../host/host-options.ts';
 
 export const DEFAULT_INTERVAL_MS = 60 * 60_000;
 
@@ -22,6 +22,8 @@ export interface CliConfig {
   readonly replyTo: { readonly host: string; readonly port: number } | null;
   /** Where to record the run (`--record`), or null. */
   readonly record: string | null;
+  /** How often the scrub verifies every version (`--verify-interval`); 0 is off. */
+  readonly verifyIntervalMs: number;
 }
 
 export type CliParse =
@@ -54,6 +56,11 @@ Options:
   --reply-to HOST:PORT    Also deliver each reply to a password-book seed message
                           by connecting to HOST:PORT, as the seed service did
                           (its example client listens on 127.0.0.1:12346).
+  --verify-interval TIME  Re-hash every version against the catalog this often,
+                          gently (one at a time, at most 16 MiB/s, never during
+                          a backup); damaged ones are quarantined. 0 or off
+                          turns it off (default ${formatInterval(DEFAULT_VERIFY_INTERVAL_MS)}). The
+                          socket word \`verify\` runs a pass at once.
   --record FILE           Record every step of this run to FILE (NDJSON, secrets
                           replaced by placeholders) for \`safekeep replay FILE\`.
   --verbose               Also log schedules and connections.
@@ -81,6 +88,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
         'idle-timeout': { type: 'string' },
         'reply-to': { type: 'string' },
         record: { type: 'string' },
+        'verify-interval': { type: 'string' },
         verbose: { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -109,6 +117,11 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
   const replyTo = values['reply-to'] === undefined ? null : hostAndPort(values['reply-to']);
   if (replyTo === undefined) return { kind: 'error', message: `--reply-to '${values['reply-to']}' is not HOST:PORT (for example 127.0.0.1:12346)` };
   if (values.record !== undefined && values.record.trim() === '') return { kind: 'error', message: '--record needs a file path' };
+  const verifyText = values['verify-interval'];
+  const verifyIntervalMs = verifyText === undefined ? DEFAULT_VERIFY_INTERVAL_MS : /^\s*(0|off)\s*$/i.test(verifyText) ? 0 : parseInterval(verifyText);
+  if (verifyIntervalMs === undefined) {
+    return { kind: 'error', message: `--verify-interval '${verifyText}' is not a positive time such as 12h or 1d, or 0 / off` };
+  }
   const sources = values.source ?? [];
   if (sources.some((source) => source.trim() === '')) return { kind: 'error', message: '--source needs a file path' };
 
@@ -127,6 +140,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       verbose: values.verbose ?? false,
       replyTo,
       record: values.record === undefined ? null : path.resolve(cwd, values.record),
+      verifyIntervalMs,
     },
   };
 }

@@ -45,6 +45,7 @@ async function main(): Promise<number> {
       console: { out: process.stderr, verbose: config.verbose },
       ...(config.replyTo ? { replyTo: config.replyTo } : {}),
       ...(config.record ? { record: config.record } : {}),
+      verifyIntervalMs: config.verifyIntervalMs,
     });
   } catch (error) {
     process.stderr.write(`safekeep: ${describeError(error)}\n`);

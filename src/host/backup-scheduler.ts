@@ -93,6 +93,11 @@ export class BackupScheduler {
     this.#actors.get(jobId)?.send({ type: 'RESUME' });
   }
 
+  /** Whether any job is copying now (the scrub waits for it). */
+  isCopying(): boolean {
+    return [...this.#actors.keys()].some((jobId) => this.stateOf(jobId) === 'copying');
+  }
+
   /** The state a job's machine is in (`scheduled`, `copying`, `paused`…), or undefined if not active. */
   stateOf(jobId: string): string | undefined {
     const value = this.#actors.get(jobId)?.getSnapshot().value;

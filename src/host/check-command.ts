@@ -20,6 +20,8 @@ export function checkCommand(command: unknown): Command {
     case 'job.pause':
     case 'job.resume':
       return { kind: command['kind'], job: checkedJobRef(command['job']) };
+    case 'backup.verify':
+      return { kind: 'backup.verify' };
     case 'job.add':
       return { kind: 'job.add', spec: checkedJobSpec(command['spec']) };
     case 'book':

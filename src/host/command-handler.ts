@@ -1,6 +1,7 @@
 import type { BackupService } from '../backup/backup-service.ts';
 import { NoBackupJobError, UnknownJobError } from '../backup/errors.ts';
 import type { BackupJob } from '../backup/job.ts';
+import type { VersionVerifier } from '../backup/version-verifier.ts';
 import type { PasswordBook } from '../book/password-book.ts';
 import type { Command, CommandContext, CommandHandler, CommandResults } from '../protocol/commands.ts';
 import type { BackupScheduler } from './backup-scheduler.ts';
@@ -8,9 +9,9 @@ import type { BackupScheduler } from './backup-scheduler.ts';
 /**
  * Carries out commands: backup commands against the backup service (without a
  * job name, on the default job: the first active one, else the first saved),
- * book commands against the password book.
+ * `verify` with the version verifier, book commands against the password book.
  */
-export function createCommandHandler(service: BackupService, scheduler: BackupScheduler, book: PasswordBook): CommandHandler {
+export function createCommandHandler(service: BackupService, scheduler: BackupScheduler, verifier: VersionVerifier, book: PasswordBook): CommandHandler {
   const defaultJob = (): BackupJob | undefined => {
     const [firstActive] = scheduler.activeJobIds();
     return (firstActive ? service.job(firstActive) : undefined) ?? service.jobs()[0];
@@ -38,7 +39,10 @@ export function createCommandHandler(service: BackupService, scheduler: BackupSc
     },
     async 'backup.revert'(command) {
       const job = resolveJob(command.job);
-      return { kind: 'backup.revert', version: job ? service.newestVersion(job.id) : null };
+      return { kind: 'backup.revert', version: job ? await service.revertable(job.id) : null };
+    },
+    async 'backup.verify'() {
+      return { kind: 'backup.verify', report: await verifier.verifyAll({ trigger: 'request' }) };
     },
     async 'job.add'(command) {
       const job = await service.upsertJob(command.spec);

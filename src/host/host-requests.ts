@@ -1,5 +1,6 @@
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
 import type { BackupVersion } from '../backup/version.ts';
+import type { VerifyReport } from '../backup/version-check.ts';
 import { SECRET_FIELDS, type BookMessageType, type BookRequest, type BookRequestOf, type BookResults } from '../book/book-messages.ts';
 import { Secret } from '../secret/secret.ts';
 import type { Command, CommandResult } from '../protocol/commands.ts';
@@ -17,6 +18,7 @@ export interface JobRef {
 export type HostRequests = {
   'backup.run': { params: JobRef; result: { outcome: 'copied' | 'unchanged'; version: BackupVersion } };
   'backup.revert': { params: JobRef; result: { version: BackupVersion | null } };
+  'backup.verify': { params: Record<string, never>; result: VerifyReport };
   'job.add': { params: BackupJobSpec; result: { job: BackupJob } };
   'job.pause': { params: JobRef; result: { jobId: string } };
   'job.resume': { params: JobRef; result: { jobId: string } };
@@ -41,6 +43,8 @@ export function commandFor<K extends HostRequestName>(name: K, params: HostReque
     case 'job.pause':
     case 'job.resume':
       return { kind: name, job: (params as JobRef).job ?? null };
+    case 'backup.verify':
+      return { kind: name };
     case 'job.add':
       return { kind: name, spec: params as BackupJobSpec };
     default:
@@ -62,6 +66,8 @@ export function resultOf<K extends HostRequestName>(result: CommandResult): Host
       return { outcome: result.outcome, version: result.version } as HostRequestResult<K>;
     case 'backup.revert':
       return { version: result.version } as HostRequestResult<K>;
+    case 'backup.verify':
+      return result.report as HostRequestResult<K>;
     case 'job.add':
       return { job: result.job } as HostRequestResult<K>;
     case 'job.pause':

@@ -6,6 +6,7 @@ import { BackupService } from '../backup/backup-service.ts';
 import { BackupCatalog } from '../backup/catalog.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
 import { localBackupFiles } from '../backup/local-backup-files.ts';
+import { VersionVerifier } from '../backup/version-verifier.ts';
 import type { BackupVersion } from '../backup/version.ts';
 import { openPasswordBook } from '../book/open-password-book.ts';
 import type { PasswordBook } from '../book/password-book.ts';
@@ -14,7 +15,7 @@ import { loadServiceKey } from '../book/service-key.ts';
 import { Bus } from '../bus/bus.ts';
 import type { HostStarted } from '../bus/events.ts';
 import type { Clock } from '../clock/clock.ts';
-import type { BackupFiles } from '../ports/backup-files.ts';
+import { BACKUP_FILES_OPS, type BackupFiles } from '../ports/backup-files.ts';
 import type { HostAdapter } from '../ports/host-adapter.ts';
 import { RequestTimeoutError } from '../protocol/errors.ts';
 import { jsonDialect } from '../protocol/json-dialect.ts';
@@ -33,6 +34,7 @@ import { resolveHostOptions, type HostOptions, type ResolvedHostOptions } from '
 import { commandFor, resultOf, type HostRequestName, type HostRequestParams, type HostRequestResult, type RequestOptions } from './host-requests.ts';
 import { InProcessRequests } from './in-process-requests.ts';
 import { RequestRouter } from './request-router.ts';
+import { VerifyScheduler } from './verify-scheduler.ts';
 
 /** A job as the host reports it. */
 export interface JobStatus extends BackupJob {
@@ -102,7 +104,8 @@ export class Host {
     if (this.#stopping) return Promise.reject(new HostStoppedError(`The host is stopping; '${name}' was not sent`));
     const { ids, requestTimeouts } = this.options;
     const requestId = ids.next('req');
-    const timeoutMs = options.timeoutMs ?? (name === 'backup.run' ? requestTimeouts.backupMs : requestTimeouts.defaultMs);
+    const long = name === 'backup.run' || name === 'backup.verify';
+    const timeoutMs = options.timeoutMs ?? (long ? requestTimeouts.backupMs : requestTimeouts.defaultMs);
     return new Promise<HostRequestResult<K>>((resolve, reject) => {
       const timer = this.clock.setTimeout(
         () => settle(new RequestTimeoutError(`'${name}' was not answered within ${timeoutMs} ms; what it started may still finish`)),
@@ -229,7 +232,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const { clock, ids } = options;
     const files = internals.files ?? localBackupFiles;
     const core = recorder
-      ? { clock: recorder.clock(), ids: recorder.ids(ids), files: recorder.port('files', files, ['copyVersion', 'removeLeftoverTempFiles', 'removeVersionFile', 'versionFileIntact']) }
+      ? { clock: recorder.clock(), ids: recorder.ids(ids), files: recorder.port('files', files, BACKUP_FILES_OPS) }
       : { clock, ids, files };
 
     if (options.console) {
@@ -262,7 +265,12 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const scheduler = new BackupScheduler({ bus, clock: core.clock, ids: core.ids, service, retry: options.retry });
     const stopScheduler = () => scheduler.stop();
     started.unshift(stopScheduler);
-    const handler = createCommandHandler(service, scheduler, book);
+    const verifier = new VersionVerifier({ service, files: core.files, bus, clock: core.clock });
+    // A version revert found changed is looked at in full at once: offered again if intact, quarantined if not.
+    service.onMismatch = (version) => void verifier.verifyOne(version).catch(() => undefined);
+    const scrub = new VerifyScheduler({ clock: core.clock, verifier, intervalMs: options.verifyIntervalMs, busy: () => scheduler.isCopying() });
+    started.unshift(() => scrub.stop());
+    const handler = createCommandHandler(service, scheduler, verifier, book);
     const router = new RequestRouter({
       bus,
       clock: core.clock,
@@ -289,8 +297,13 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       activeJobIds: activeJobs.map((job) => job.id),
       missingVersionIds: report.missing.map((version) => version.id),
       leftoversRemoved: report.leftoversRemoved,
+      damagedJobIds: report.damagedJobs.map((record) => record.key),
+      damagedVersionIds: report.damagedVersions.map((record) => record.key),
+      orphansAdopted: report.orphansAdopted.map((version) => version.id),
+      orphansRemoved: report.orphansRemoved,
     });
     for (const job of activeJobs) scheduler.start(job.id);
+    scrub.start();
     await bus.emit('host.started', { listening: internals.listening !== undefined ? internals.listening : (socket?.address() ?? null) });
 
     // A normal stop undoes the start in reverse, except that the scheduler goes first: its abandoned

@@ -1,5 +1,6 @@
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
 import type { BackupVersion } from '../backup/version.ts';
+import type { VerifyReport } from '../backup/version-check.ts';
 import type { BookMessageType, BookRequest, BookResult } from '../book/book-messages.ts';
 
 /**
@@ -11,6 +12,8 @@ export type Command =
   | { readonly kind: 'backup.run'; readonly job: string | null }
   /** The newest complete version of a job. */
   | { readonly kind: 'backup.revert'; readonly job: string | null }
+  /** Re-hash every version against the catalog; damaged ones are quarantined. */
+  | { readonly kind: 'backup.verify' }
   /** Add a job for a file (or change its interval and retention) and schedule it; from embedding apps only. */
   | { readonly kind: 'job.add'; readonly spec: BackupJobSpec }
   /** Pause a job's schedule (`job` null: the default job); from embedding apps only. */
@@ -28,6 +31,7 @@ export type CommandKind = Command['kind'];
 export interface CommandResults {
   'backup.run': { readonly kind: 'backup.run'; readonly outcome: 'copied' | 'unchanged'; readonly version: BackupVersion };
   'backup.revert': { readonly kind: 'backup.revert'; readonly version: BackupVersion | null };
+  'backup.verify': { readonly kind: 'backup.verify'; readonly report: VerifyReport };
   'job.add': { readonly kind: 'job.add'; readonly job: BackupJob };
   'job.pause': { readonly kind: 'job.pause'; readonly jobId: string };
   'job.resume': { readonly kind: 'job.resume'; readonly jobId: string };

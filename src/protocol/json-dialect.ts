@@ -3,6 +3,7 @@ import { BOOK_MESSAGES, checkedField, parseBookRequest, type BookRequest } from 
 import { InvalidFieldError, InvalidJsonError, InvalidMessageError } from '../book/errors.ts';
 import { SafekeepError, type ErrorShape } from '../errors/safekeep-error.ts';
 import { Secret, SecretJsonText } from '../secret/secret.ts';
+import { backupReply, isBackupMessageType, parseBackupMessage } from './backup-messages.ts';
 import type { CommandResult } from './commands.ts';
 import type { DialectCodec, ParseOutcome } from './dialect.ts';
 import { InvalidEncodingError, RequestTooLongError } from './errors.ts';
@@ -55,6 +56,11 @@ function stringifyWithSecrets(value: unknown): string | Secret {
 export const jsonDialect: DialectCodec = {
   parse(request): ParseOutcome {
     try {
+      const body = bodyOf(request);
+      if (body !== null && request.dialect === 'json' && request.problem === undefined && isBackupMessageType(body['type'])) {
+        checkId(body['id']);
+        return { ok: true, command: parseBackupMessage(body, ['id']) };
+      }
       return { ok: true, command: { kind: 'book', request: toBookRequest(request) } };
     } catch (error) {
       if (error instanceof SafekeepError) return { ok: false, error: error.toShape() };
@@ -63,6 +69,9 @@ export const jsonDialect: DialectCodec = {
   },
 
   renderResult(request, result: CommandResult): string | Secret {
+    const backup = backupReply(result);
+    const extension = bodyOf(request);
+    if (backup && extension !== null && isExtension(extension)) return line(JSON.stringify({ ...echoedId(extension), type: backup.type, ok: true, result: backup.result }));
     if (result.kind !== 'book') return renderError(request, { code: 'INTERNAL', message: `No JSON reply for ${result.kind}` });
     const body = bodyOf(request);
     if (body === null || !isExtension(body)) {
@@ -91,7 +100,7 @@ export const jsonDialect: DialectCodec = {
 function renderError(request: RequestReceived, error: ErrorShape): string {
   const body = bodyOf(request);
   if (body !== null && isExtension(body)) {
-    const type = typeof body['type'] === 'string' && Object.hasOwn(BOOK_MESSAGES, body['type']) ? { type: body['type'] } : {};
+    const type = typeof body['type'] === 'string' && (Object.hasOwn(BOOK_MESSAGES, body['type']) || isBackupMessageType(body['type'])) ? { type: body['type'] } : {};
     return line(JSON.stringify({ ...echoedId(body), ...type, ok: false, error: { code: error.code, message: error.message } }));
   }
   if (body !== null && NOT_UNDERSTOOD.has(error.code)) return line(pythonJsonDumps(SEED_INVALID));

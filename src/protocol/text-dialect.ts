@@ -9,7 +9,7 @@ const MAX_ECHO_CHARS = 1024;
 
 /**
  * The text dialect of the backup seed: one word per request (`backup`,
- * `revert`, `exit`), matched case-insensitively after trimming, with an
+ * `revert`, `exit`, and the extension `verify`), matched case-insensitively after trimming, with an
  * optional job name as the extension (`revert notes.json`). Replies mirror the
  * request's framing: a line gets a line back, a bare word a bare reply.
  */
@@ -28,6 +28,10 @@ export const textDialect: DialectCodec = {
           return { ok: true, command: { kind: 'backup.revert', job } };
         case 'exit':
           if (args.length === 0) return { ok: true, command: { kind: 'connection.exit' } };
+          break;
+        case 'verify':
+          if (args.length === 0) return { ok: true, command: { kind: 'backup.verify' } };
+          break;
       }
     }
     return fail(new InvalidRequestError(`Invalid request command '${echo(request.text)}' sent.`));
@@ -39,6 +43,10 @@ export const textDialect: DialectCodec = {
         return frame(request, 'Backup completed');
       case 'backup.revert':
         return frame(request, result.version ? result.version.path : 'No backup found.');
+      case 'backup.verify': {
+        const { checked, damaged } = result.report;
+        return frame(request, `Verified ${checked} version${checked === 1 ? '' : 's'}: ${damaged} damaged.`);
+      }
       case 'connection.exit':
         return '';
       case 'book':

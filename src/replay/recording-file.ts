@@ -17,6 +17,7 @@ export function recordingHeader(options: ResolvedHostOptions): RecordingHeader {
       requestTimeouts: options.requestTimeouts,
       shutdownGraceMs: options.shutdownGraceMs,
       book: options.book,
+      verifyIntervalMs: options.verifyIntervalMs,
     },
   };
 }

@@ -26,6 +26,8 @@ export interface RecordedHostOptions {
   readonly requestTimeouts: { readonly defaultMs: number; readonly backupMs: number };
   readonly shutdownGraceMs: number;
   readonly book: unknown;
+  /** Absent in recordings made before the scrub existed (the default applies). */
+  readonly verifyIntervalMs?: number;
 }
 
 /** The last line of a recording whose host stopped normally: a replay then also checks that nothing follows. */

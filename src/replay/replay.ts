@@ -94,6 +94,7 @@ class ReplaySession {
         retry: header.host.retry,
         requestTimeouts: header.host.requestTimeouts,
         shutdownGraceMs: header.host.shutdownGraceMs,
+        ...(header.host.verifyIntervalMs !== undefined ? { verifyIntervalMs: header.host.verifyIntervalMs } : {}),
         book: header.host.book as BookOptions,
         socket: false,
         clock: this.#clock,

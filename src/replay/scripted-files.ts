@@ -1,4 +1,6 @@
 import type { CopyVersionResult } from '../backup/copy-version.ts';
+import type { HashedFile } from '../backup/file-hash.ts';
+import type { VersionFileFingerprint } from '../backup/version.ts';
 import type { ErrorShape } from '../errors/safekeep-error.ts';
 import { errorFromShape } from '../host/error-from-shape.ts';
 import type { BackupFiles } from '../ports/backup-files.ts';
@@ -30,6 +32,18 @@ export class ScriptedFiles implements BackupFiles {
   }
 
   versionFileIntact(): Promise<boolean> {
+    return this.#call();
+  }
+
+  listVersionFiles(): Promise<string[]> {
+    return this.#call();
+  }
+
+  hashFile(): Promise<HashedFile> {
+    return this.#call();
+  }
+
+  statVersionFile(): Promise<VersionFileFingerprint | null> {
     return this.#call();
   }
 

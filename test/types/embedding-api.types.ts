@@ -4,7 +4,18 @@
  * line does not. Nothing here runs.
  */
 import type { Observable } from 'rxjs';
-import { Secret, replayRecording, type BackupCompleted, type Bus, type Host, type HostAdapter, type HostRequestResult } from 'safekeep';
+import {
+  Secret,
+  replayRecording,
+  type BackupCompleted,
+  type BackupVersionDamaged,
+  type Bus,
+  type DamageReason,
+  type Host,
+  type HostAdapter,
+  type HostRequestResult,
+  type VerifyReport,
+} from 'safekeep';
 
 declare const host: Host;
 declare const bus: Bus;
@@ -75,3 +86,20 @@ export const adapterShape: HostAdapter = {
   },
   async stop() {},
 };
+
+export async function verifyRequest(): Promise<void> {
+  const report: VerifyReport = await host.request('backup.verify', {});
+  const counts: [number, number] = [report.checked, report.damaged];
+  const reason: DamageReason | null | undefined = report.versions[0]?.reason;
+  void counts;
+  void reason;
+  // @ts-expect-error: verify covers every job; it takes no job
+  await host.request('backup.verify', { job: 'notes.json' });
+  // @ts-expect-error: the report has no `ok` (errors reject)
+  void report.ok;
+  const damaged: Observable<BackupVersionDamaged> = bus.on$('backup.version.damaged');
+  void damaged;
+  // @ts-expect-error: a damage event's reason is one of the DamageReason words
+  bus.where$('backup.version.damaged', (event) => event.reason === 'bitrot');
+  bus.where$('backup.verified', (event) => event.trigger === 'schedule');
+}

@@ -34,11 +34,44 @@ describe('console reporter', () => {
 
   it('logs what start-up cleaned, and says nothing of requests unless verbose', async () => {
     const { bus, lines, reporter } = await reporterOn();
-    await bus.emit('backup.jobs.loaded', { jobs: [], activeJobIds: [], missingVersionIds: ['a@1'], leftoversRemoved: 2 });
+    await bus.emit('backup.jobs.loaded', { jobs: [], activeJobIds: [], missingVersionIds: ['a@1'], leftoversRemoved: 2, damagedJobIds: [], damagedVersionIds: [], orphansAdopted: [], orphansRemoved: [] });
     await bus.emit('request.received', { connectionId: 'c', requestId: 'r', dialect: 'text', text: 'revert', framing: 'bare', receivedAt: 0 });
     await bus.emit('connection.opened', { connectionId: 'c', remoteAddress: '127.0.0.1', remotePort: 5 });
     assert.deepEqual(lines(), [
       '2026-11-24T09:00:00.000Z catalog: removed 2 partial copies left by an interrupted run; versions missing on disk, not offered for revert: a@1',
+    ]);
+    await reporter.stop();
+  });
+
+  it('logs damage, mismatches, verification passes, damaged records and orphans', async () => {
+    const { bus, lines, reporter } = await reporterOn();
+    await bus.emit('backup.jobs.loaded', {
+      jobs: [],
+      activeJobIds: [],
+      missingVersionIds: [],
+      leftoversRemoved: 0,
+      damagedJobIds: ['old.txt'],
+      damagedVersionIds: ['notes.json@2'],
+      orphansAdopted: ['notes.json@4'],
+      orphansRemoved: ['/b/notes.json/notes.x.000003.json'],
+    });
+    await bus.emit('backup.version.mismatch', { jobId: 'notes.json', versionId: 'notes.json@3', path: '/b/n3', expected: { size: 4 }, actual: null, at: 0 });
+    await bus.emit('backup.version.damaged', {
+      jobId: 'notes.json',
+      versionId: 'notes.json@3',
+      path: '/b/n3',
+      reason: 'content-mismatch',
+      expectedSha256: 'a'.repeat(64),
+      actualSha256: 'b'.repeat(64),
+      at: 0,
+    });
+    await bus.emit('backup.verified', { at: 0, trigger: 'schedule', checked: 3, damaged: 1, damagedVersionIds: ['notes.json@3'] });
+    await bus.emit('backup.verified', { at: 0, trigger: 'mismatch', checked: 1, damaged: 0, damagedVersionIds: [] });
+    assert.deepEqual(lines(), [
+      '2026-11-24T09:00:00.000Z catalog: job records failing their checksum, not scheduled: old.txt; version records failing their checksum, not offered for revert: notes.json@2; adopted 1 uncatalogued copy of an interrupted run: notes.json@4; removed 1 uncatalogued version file: /b/notes.json/notes.x.000003.json',
+      '2026-11-24T09:00:00.000Z [notes.json] notes.json@3 no longer matches its recorded size, mtime and inode: not offered until verified',
+      '2026-11-24T09:00:00.000Z [notes.json] notes.json@3 is damaged (content-mismatch): /b/n3 hashes to bbbbbbbbbbbb…, not aaaaaaaaaaaa…; quarantined, never offered for revert',
+      '2026-11-24T09:00:00.000Z verify (scheduled): 3 versions checked, 1 damaged: notes.json@3',
     ]);
     await reporter.stop();
   });

@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { TEMP_FILE_PREFIX } from '../../src/backup/version-name.ts';
+import { checkAfterRestart } from './after-restart.ts';
+import { CHILD_COMMAND, ChaosProcess } from './chaos-process.ts';
+import { mutate, newRow, note, sha256Of, writeRandomFile, type ExperimentRow } from './chaos-support.ts';
+
+/** A step of the copy protocol, where strace kills the process: on entry to the first matching system call. */
+interface Step {
+  readonly name: string;
+  readonly syscalls: string;
+  /**
+   * The paths the call must touch (`strace -P`): by name or through a
+   * descriptor. strace 6 matches a rename by its first (old) path only.
+   */
+  readonly paths: (paths: { temp: string; jobDir: string; catalogShard: string }) => readonly string[];
+  /** Whether the new version is expected to survive (adopted at the restart) or to be gone. */
+  readonly newVersionKept: boolean;
+}
+
+const STEPS: readonly Step[] = [
+  { name: 'openat of the temp copy', syscalls: 'open,openat', paths: (p) => [p.temp], newVersionKept: false },
+  { name: 'first write to the temp copy', syscalls: 'write,pwrite64,writev,pwritev', paths: (p) => [p.temp], newVersionKept: false },
+  { name: 'fsync of the temp copy', syscalls: 'fsync,fdatasync', paths: (p) => [p.temp], newVersionKept: false },
+  { name: 'rename into place', syscalls: 'rename,renameat,renameat2', paths: (p) => [p.temp], newVersionKept: false },
+  { name: 'fsync of the job folder', syscalls: 'fsync,fdatasync', paths: (p) => [p.jobDir], newVersionKept: true },
+  {
+    name: 'catalog write (shard temp renamed over the shard)',
+    syscalls: 'rename,renameat,renameat2',
+    // The store's temp beside the shard is `<shard>.<write id>.safekeep-tmp`; the child numbers its write ids.
+    paths: (p) => Array.from({ length: 32 }, (_, n) => `${p.catalogShard}.w-chaos-${n + 1}.safekeep-tmp`),
+    newVersionKept: true,
+  },
+];
+
+export function straceAvailable(): boolean {
+  return spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * (b) One kill at each step of the copy protocol, with `strace -f -P PATH -e
+ * inject=SYSCALLS:signal=SIGKILL:when=1`: the process dies on entry to the
+ * first such call touching that path, before it takes effect. Each time the
+ * host has one version and is copying a changed source as the second.
+ */
+export async function runTargetedKills(dir: string, log: (line: string) => void): Promise<ExperimentRow[]> {
+  if (!straceAvailable()) {
+    const row = newRow('kills at each copy step (strace)');
+    note(row, 'skipped: strace is not installed (apt-get install strace); not counted as passed');
+    return [row];
+  }
+  const rows: ExperimentRow[] = [];
+  for (const [index, step] of STEPS.entries()) {
+    rows.push(await killAt(path.join(dir, `step-${index + 1}`), step));
+    log(`(b) ${step.name}: ${rows.at(-1)?.notes}`);
+  }
+  return rows;
+}
+
+async function killAt(dir: string, step: Step): Promise<ExperimentRow> {
+  const row = newRow(`kill at ${step.name} (strace)`);
+  const dataDir = path.join(dir, 'safekeep-data');
+  const jobDir = path.join(dataDir, 'backups', 'data.bin');
+  const source = path.join(dir, 'data.bin');
+  await mkdir(dir, { recursive: true });
+  await writeRandomFile(source, 4 * 1024 * 1024);
+  const v1 = await sha256Of(source);
+  const child = (intervalMs: number, wrapper: readonly string[] = []) =>
+    new ChaosProcess([dataDir, source, String(intervalMs)], dir, { command: CHILD_COMMAND, wrapper });
+
+  const first = child(3_600_000);
+  if (!(await first.waitFor('stderr', /\[data\.bin\] done/))) {
+    row.crashes++;
+    note(row, `the first backup did not finish: ${first.stderr.trim()}`);
+    await first.kill9();
+    return row;
+  }
+  await first.stop();
+  const v2 = await mutate(source);
+
+  // The first copy of a process gets the id chaos-1; key data.bin@2 lands in the shard its SHA-256 picks.
+  const temp = path.join(jobDir, `${TEMP_FILE_PREFIX}chaos-1`);
+  const catalogShard = await shardFileOf(dataDir, 'backup.versions', 'data.bin@2');
+  const targets = step.paths({ temp, jobDir, catalogShard }).flatMap((target) => ['-P', target]);
+  const traced = child(1_000, ['strace', '-f', '-qq', '-o', '/dev/null', ...targets, '-e', `trace=${step.syscalls}`, '-e', `inject=${step.syscalls}:signal=SIGKILL:when=1`]);
+  const killed = await Promise.race([traced.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 60_000).unref())]);
+  if (killed === null || (killed.signal !== 'SIGKILL' && killed.code !== 137)) {
+    note(row, `the injection did not fire (${killed ? `exit ${killed.code ?? killed.signal}` : 'still running'}); not counted as passed`);
+    await traced.kill9();
+    return row;
+  }
+  row.faultsInjected++;
+  const left = await readdir(jobDir).catch(() => [] as string[]);
+  note(row, `left on disk: ${left.filter((name) => name.startsWith(TEMP_FILE_PREFIX)).length} temp, ${left.filter((name) => !name.startsWith(TEMP_FILE_PREFIX)).length} version files`);
+
+  const restarted = child(86_400_000);
+  const port = await restarted.port();
+  if (port === null) {
+    row.crashes++;
+    note(row, `the restart failed: ${restarted.stderr.trim().split('\n').pop() ?? ''}`);
+    await restarted.kill9();
+    return row;
+  }
+  const audit = await checkAfterRestart({ row, dataDir, jobDir, port, acked: new Set([v1]), states: new Set([v1, v2]) });
+  const kept = audit.checks.some((check) => !check.damaged && check.actualSha256 === v2);
+  if (kept !== step.newVersionKept) note(row, `unexpected: the new version was ${kept ? 'kept' : 'not kept'}`);
+  const cleaned = restarted.stderr.match(/catalog: [^\n]*/)?.[0];
+  note(row, cleaned ? `restart: ${cleaned}` : 'restart: nothing to clean');
+  const exit = await restarted.stop();
+  if (exit.code !== 0) {
+    row.crashes++;
+    note(row, `stopping exited with ${exit.code ?? exit.signal}`);
+  }
+  return row;
+}
+
+/** The shard file a key of a collection lives in, as the store picks it (SHA-256 of the key, modulo the collection's shard count). */
+async function shardFileOf(dataDir: string, collection: string, key: string): Promise<string> {
+  const dir = path.join(dataDir, 'store', collection);
+  const manifest = JSON.parse(await readFile(path.join(dir, 'collection.json'), 'utf8')) as { shards: number };
+  const index = createHash('sha256').update(key).digest().readUInt32BE(0) % manifest.shards;
+  return path.join(dir, `shard-${index.toString(16).padStart(3, '0')}.json`);
+}
