@@ -33,6 +33,7 @@ export type CliParse =
   | { readonly kind: 'error'; readonly message: string };
 
 export const HELP = `Usage: safekeep [options]
+       safekeep check [--data-dir DIR]   (checks a stopped service's data offline)
        safekeep replay RECORDING
 
 Backs up files at an interval and keeps a password book of encrypted

@@ -4,6 +4,7 @@ import { SafekeepError, systemErrorCode } from '../errors/safekeep-error.ts';
 import { startHost, type Host } from '../host/host.ts';
 import type { BackupJobSpec } from '../backup/job.ts';
 import { askForJob } from './ask-for-job.ts';
+import { checkCommand } from './check-data-dir.ts';
 import { replayCommand } from './replay-command.ts';
 import { DEFAULT_INTERVAL_MS, HELP, parseCli, type CliConfig } from './cli-options.ts';
 import { packageVersion } from './package-version.ts';
@@ -18,6 +19,7 @@ const REPEATED_SIGNAL_MS = 1_000;
  * cleanly on SIGINT or SIGTERM. `safekeep replay FILE` replays a recording.
  */
 async function main(): Promise<number> {
+  if (process.argv[2] === 'check') return checkCommand(process.argv.slice(3), invocationDir(), process.stdout, process.stderr);
   if (process.argv[2] === 'replay') return replayCommand(process.argv.slice(3), process.stdout, process.stderr, invocationDir());
   const parsed = parseCli(process.argv.slice(2), invocationDir());
   if (parsed.kind === 'help') {
@@ -65,14 +67,14 @@ async function main(): Promise<number> {
 
 /**
  * Where relative paths on the command line start from. Under `npm start` (or
- * `npm run replay`) npm runs us in the package's folder and says in INIT_CWD
+ * `npm run replay`, `npm run check`) npm runs us in the package's folder and says in INIT_CWD
  * where the user typed the command: paths mean what they meant there. Only for
  * our own scripts: a process merely started from some other npm script (a test
  * run, an app's start) keeps its working directory.
  */
 function invocationDir(): string {
   const { INIT_CWD, npm_package_name, npm_lifecycle_event } = process.env;
-  const ownScript = npm_package_name === 'safekeep' && (npm_lifecycle_event === 'start' || npm_lifecycle_event === 'replay');
+  const ownScript = npm_package_name === 'safekeep' && (npm_lifecycle_event === 'start' || npm_lifecycle_event === 'replay' || npm_lifecycle_event === 'check');
   return ownScript && INIT_CWD ? INIT_CWD : process.cwd();
 }
 

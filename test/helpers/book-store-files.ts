@@ -17,12 +17,12 @@ async function shardsOf(dataDir: string, collection: string): Promise<Map<string
 }
 
 /** Every document of a collection, across shards, as one map. */
-export async function storedDocuments(dataDir: string, collection: 'book.users' | 'book.pending'): Promise<StoredDocuments> {
+export async function storedDocuments(dataDir: string, collection: string): Promise<StoredDocuments> {
   return Object.assign({}, ...[...(await shardsOf(dataDir, collection)).values()].map((shard) => shard.documents));
 }
 
 /** Lets `change` edit the documents of one collection in place (as one map), then writes each shard back. */
-export async function rewriteStored(dataDir: string, collection: 'book.users' | 'book.pending', change: (documents: StoredDocuments) => void): Promise<void> {
+export async function rewriteStored(dataDir: string, collection: string, change: (documents: StoredDocuments) => void): Promise<void> {
   const shards = await shardsOf(dataDir, collection);
   change(Object.assign({}, ...[...shards.values()].map((shard) => shard.documents)));
   for (const [file, shard] of shards) await writeFile(file, JSON.stringify(shard));
