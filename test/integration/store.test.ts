@@ -119,15 +119,17 @@ describe('the lowdb store', () => {
     await close();
   });
 
-  it('leaves a corrupt file untouched and reports STORE_CORRUPT', async () => {
+  it('leaves a corrupt file untouched, reads the collection without it, and answers STORE_CORRUPT for its keys', async () => {
     const dataDir = await tempDir('store');
     await mkdir(path.join(dataDir, 'store', 'things'), { recursive: true });
     await writeFile(path.join(dataDir, 'store', 'things', 'collection.json'), '{"format":"safekeep.collection","version":2,"shards":1}');
     const filePath = path.join(dataDir, 'store', 'things', 'shard-000.json');
     await writeFile(filePath, '{"format": "safekeep.coll');
     const { client, close } = await openStore(dataDir);
-    await assert.rejects(client.list('things'), { code: 'STORE_CORRUPT' });
+    assert.deepEqual(await client.list('things'), {});
+    assert.equal(await client.count('things'), 0);
     await assert.rejects(client.put('things', 'a', 1), { code: 'STORE_CORRUPT' });
+    await assert.rejects(client.get('things', 'a'), { code: 'STORE_CORRUPT' });
     assert.equal(await readFile(filePath, 'utf8'), '{"format": "safekeep.coll');
     await close();
   });

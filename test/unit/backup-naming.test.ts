@@ -13,16 +13,16 @@ describe('intervals', () => {
     ['1h', 3_600_000],
     ['1.5h', 5_400_000],
     ['2d', 172_800_000],
-    ['500ms', 500],
+    ['1500ms', 1_500],
     [' 10 M ', 600_000],
   ] as const) {
     it(`reads '${text}' as ${ms} ms`, () => assert.equal(parseInterval(text), ms));
   }
-  for (const text of ['', '0', '-5', 'soon', '5 minutes', '1e3', '366d', '0.0001ms', 'NaN']) {
+  for (const text of ['', '0', '-5', 'soon', '5 minutes', '1e3', '366d', '0.0001ms', 'NaN', '500ms', '0.5']) {
     it(`refuses '${text}'`, () => assert.equal(parseInterval(text), undefined));
   }
   it('shows intervals back the short way', () => {
-    assert.deepEqual([60_000, 90_000, 3_600_000, 86_400_000 + 60_000, 250].map(formatInterval), ['1m', '1m30s', '1h', '1d1m', '250ms']);
+    assert.deepEqual([60_000, 90_000, 3_600_000, 86_400_000 + 60_000, 250, 1_500].map(formatInterval), ['1m', '1m30s', '1h', '1d1m', '250ms', '1.5s']);
   });
 });
 
