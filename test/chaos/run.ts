@@ -10,9 +10,12 @@
  *   npm run chaos -- --only disk   experiments whose name contains "disk"
  */
 import { parseArgs } from 'node:util';
+import { runBackupIntegrityExperiments } from './backup-integrity.ts';
+import { runBookDamageExperiments } from './book-damage.ts';
 import { runBookWriteKills } from './book-write-kills.ts';
 import { chaosTable, rowHolds, type ChaosRow } from './chaos-row.ts';
 import { runDiskFull } from './disk-full.ts';
+import { runKeyAndLockExperiments } from './key-and-lock.ts';
 import { runSigtermUnderLoad } from './sigterm-under-load.ts';
 
 export type Scale = 'modest' | 'full';
@@ -23,6 +26,27 @@ interface Experiment {
 }
 
 const EXPERIMENTS: readonly Experiment[] = [
+  {
+    name: 'backup copies under kill -9, targeted kills, byte flips',
+    run: async (scale) =>
+      (await runBackupIntegrityExperiments(scale === 'full' ? { scale: 200, fileBytes: 64 * 1024 * 1024 } : { scale: 4, fileBytes: 16 * 1024 * 1024 })).map((row) => ({
+        ...row,
+        // A row that could inject nothing (no strace) says so in its notes: skipped, never passed.
+        ...(row.faultsInjected === 0 && /skipped/i.test(row.notes) ? { skipped: row.notes } : {}),
+      })),
+  },
+  {
+    name: 'service key and lock under targeted kills',
+    run: async (scale) => (await runKeyAndLockExperiments({ scale: scale === 'full' ? 10 : 1 })).map(({ skipped, ...row }) => ({ ...row, ...(skipped ? { skipped: row.notes } : {}) })),
+  },
+  {
+    name: 'byte flips in the book',
+    run: async (scale) =>
+      (await runBookDamageExperiments({ scale: scale === 'full' ? 5 : 1 })).map(({ checkFailures, ...row }) => ({
+        ...row,
+        failures: checkFailures > 0 ? [`${checkFailures} flips missed or not contained (${row.notes})`] : [],
+      })),
+  },
   {
     name: 'book writes under kill -9',
     run: (scale) => runBookWriteKills(scale === 'full' ? { kills: 100, writes: 10_000, clients: 4 } : { kills: 5, writes: 300, clients: 3 }),
