@@ -104,7 +104,16 @@ export {
   VerificationFailedError,
 } from './backup/errors.ts';
 export { DataDirLockedError, InvalidStoreCommandError, StoreCorruptError, StoreUnavailableError, StoreWriteFailedError } from './store/errors.ts';
-export { InvalidEncodingError, InvalidRequestError, ListenFailedError, RequestTimeoutError, RequestTooLongError } from './protocol/errors.ts';
+export {
+  InvalidEncodingError,
+  InvalidRequestError,
+  ListenFailedError,
+  RequestTimeoutError,
+  RequestTooDeepError,
+  RequestTooLongError,
+  RequestTooSlowError,
+  TooManyConnectionsError,
+} from './protocol/errors.ts';
 export {
   EntryExistsError,
   EntryNotFoundError,
