@@ -75,6 +75,7 @@ export class Connection {
   /** We have ended our side (socket.end()) and are lingering. */
   #ended = false;
   #paused = false;
+  #pumpScheduled = false;
   /** The client has more unread reply bytes than the high-water mark: none of its requests go on the bus until it reads. */
   #repliesUnread = false;
   #closeReason: ConnectionCloseReason | null = null;
@@ -148,7 +149,7 @@ export class Connection {
     }
     if (unread > this.#options.maxUnreadReplyBytes * REPLY_HIGH_WATER_SHARE) this.#repliesUnread = true;
     this.#lastActivity = this.#clock.now();
-    this.#pump();
+    this.#pumpSoon();
   }
 
   /** How readily this connection gives its place to a new client (see `pickEvictee`). */
@@ -234,6 +235,22 @@ export class Connection {
     const left = this.#partialSince + this.#options.requestDeadlineMs - this.#clock.now();
     if (left > 0) this.#deadlineTimer.start(left);
     else this.#stopReading('too-slow', problemRequest(this.#framer?.dialect ?? 'text', 'too-slow'));
+  }
+
+  /**
+   * Moves the queue on after the event loop's next turn of I/O. A reply and
+   * the request it lets onto the bus are all promise callbacks: pumped at once,
+   * a flood's whole backlog would run through without a pause, and no other
+   * client's bytes would even be read meanwhile. Deferred, each connection
+   * moves on by at most its bound per turn, and every socket is read between.
+   */
+  #pumpSoon(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
   }
 
   /** The one place requests go on the bus: as many as the bound allows, then reading follows whether any wait. */
