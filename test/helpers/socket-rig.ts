@@ -5,20 +5,21 @@ import { VirtualClock } from '../../src/clock/virtual-clock.ts';
 import { resolveHostOptions } from '../../src/host/host-options.ts';
 import { RequestRouter } from '../../src/host/request-router.ts';
 import { sequentialIds } from '../../src/ids/ids.ts';
+import type { BackupVersion } from '../../src/backup/version.ts';
 import type { Command, CommandHandler, CommandResult } from '../../src/protocol/commands.ts';
 import { jsonDialect } from '../../src/protocol/json-dialect.ts';
 import { textDialect } from '../../src/protocol/text-dialect.ts';
 import { START } from './host-harness.ts';
 
-/** What the rig's handler answers: `revert` finds no backup, a book request counts no users, `exit` exits. */
-function resultFor(command: Command): CommandResult {
+/** What the rig's handler answers: `revert` finds no backup (or one whose path is `revertPathBytes` long), a book request counts no users, `exit` exits. */
+function resultFor(command: Command, revertPathBytes: number): CommandResult {
   switch (command.kind) {
     case 'connection.exit':
       return { kind: 'connection.exit' };
     case 'book':
       return { kind: 'book', type: 'users.count', result: { count: 0 } };
     default:
-      return { kind: 'backup.revert', version: null };
+      return { kind: 'backup.revert', version: revertPathBytes > 0 ? ({ path: `/${'p'.repeat(revertPathBytes - 1)}` } as BackupVersion) : null };
   }
 }
 
@@ -28,7 +29,7 @@ function resultFor(command: Command): CommandResult {
  * releases it, so requests stay in flight for as long as a test needs. On a
  * virtual clock, with the host's default limits unless `socket` says otherwise.
  */
-export async function startSocketRig(socket: Partial<SocketAdapterOptions> = {}, { hold = false } = {}) {
+export async function startSocketRig(socket: Partial<SocketAdapterOptions> = {}, { hold = false, revertPathBytes = 0 } = {}) {
   const bus = new Bus();
   const clock = new VirtualClock(START);
   const ids = sequentialIds();
@@ -36,7 +37,7 @@ export async function startSocketRig(socket: Partial<SocketAdapterOptions> = {},
   let holding = hold;
   const handler = ((command: Command) =>
     new Promise<CommandResult>((resolve) => {
-      const answer = () => resolve(resultFor(command));
+      const answer = () => resolve(resultFor(command, revertPathBytes));
       if (holding) held.push(answer);
       else answer();
     })) as CommandHandler;
