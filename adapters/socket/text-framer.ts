@@ -58,9 +58,8 @@ export class TextFramer {
     const frames: TextFrame[] = [];
     let start = 0;
     for (let newline = chunk.indexOf(NEWLINE, start); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
-      const end = newline > start && chunk[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
       if (!this.#discarding) {
-        this.#append(chunk.subarray(start, end), frames);
+        this.#append(chunk.subarray(start, newline), frames);
         this.#take('line', frames);
       }
       // A line end ends any over-long request, including one that crossed the limit on this very line.
@@ -102,7 +101,9 @@ export class TextFramer {
 
   #take(framing: Framing, frames: TextFrame[]): void {
     if (this.#pendingBytes === 0) return;
-    const bytes = this.#pending.length === 1 ? (this.#pending[0] as Buffer) : Buffer.concat(this.#pending);
+    const joined = this.#pending.length === 1 ? (this.#pending[0] as Buffer) : Buffer.concat(this.#pending);
+    // A line's `\r` before its `\n` may have come in the read before the `\n`: dropped here, where the line is whole.
+    const bytes = framing === 'line' && joined.at(-1) === CARRIAGE_RETURN ? joined.subarray(0, -1) : joined;
     this.#pending = [];
     this.#pendingBytes = 0;
     let text: string;

@@ -59,8 +59,17 @@ export async function startSocketRig(socket: Partial<SocketAdapterOptions> = {},
     outstanding.set(connectionId, (outstanding.get(connectionId) ?? 1) - 1);
   });
 
+  /** Each connection's id by the client's port, to tell a test's clients apart on the bus. */
+  const idsByPort = new Map<number, string>();
+  bus.on('connection.opened', ({ connectionId, remotePort }) => void idsByPort.set(remotePort, connectionId));
+
   return {
     bus,
+    /** The id the adapter gave the connection of the client socket whose local port is `port`. */
+    async connectionIdOf(port: number | undefined): Promise<string> {
+      while (port === undefined || !idsByPort.has(port)) await settle(1);
+      return idsByPort.get(port) as string;
+    },
     clock,
     port: adapter.address()!.port,
     /** How many commands wait for `release`. */

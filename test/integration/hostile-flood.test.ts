@@ -41,8 +41,7 @@ describe('a pipelined flood from 20 connections', () => {
       // at most that many per turn of the event loop, so the probe waits behind a couple of rounds of 32×20 at most.
       while (floodReplies < 2_000) await settle(1);
       const probe = await TestClient.connect(rig.port);
-      const opened = await rig.next('connection.opened', ({ remotePort }) => remotePort === probe.socket.localPort);
-      probeConnections.add(opened.connectionId);
+      probeConnections.add(await rig.connectionIdOf(probe.socket.localPort));
       const repliesBefore = floodReplies;
       probe.send('revert\n');
       assert.deepEqual(await probe.lines(1), ['No backup found.']);

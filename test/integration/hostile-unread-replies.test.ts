@@ -13,7 +13,8 @@ describe('a client that never reads its replies', () => {
     const hog = net.connect({ port: rig.port, host: '127.0.0.1' });
     hog.on('error', () => undefined);
     hog.pause();
-    const opened = await rig.next('connection.opened', ({ remotePort }) => remotePort === hog.localPort);
+    await new Promise<void>((resolve) => hog.once('connect', () => resolve()));
+    const opened = { connectionId: await rig.connectionIdOf(hog.localPort) };
     const closed = rig.next('connection.closed', ({ connectionId }) => connectionId === opened.connectionId);
     const batch = 'revert\n'.repeat(100);
     let sent = 0;
