@@ -104,9 +104,11 @@ function renderError(request: RequestReceived, error: ErrorShape): string {
 
 function toBookRequest(request: RequestReceived): BookRequest {
   if (request.dialect !== 'json') throw new InvalidMessageError('Not a JSON-dialect request');
-  const edgeError = edgeProblemError(request.problem);
-  if (edgeError) throw edgeError;
   switch (request.problem) {
+    case 'too-deep':
+    case 'too-slow':
+    case 'too-many-connections':
+      throw edgeProblemError(request.problem) as SafekeepError;
     case 'too-long':
       throw new RequestTooLongError('Request too long.');
     case 'invalid-utf8':
