@@ -121,7 +121,16 @@ export {
   VerificationFailedError,
 } from './backup/errors.ts';
 export { DataDirLockedError, DataDirNotWritableError, InvalidStoreCommandError, StoreCorruptError, StoreUnavailableError, StoreWriteFailedError } from './store/errors.ts';
-export { InvalidEncodingError, InvalidRequestError, ListenFailedError, RequestTimeoutError, RequestTooLongError } from './protocol/errors.ts';
+export {
+  InvalidEncodingError,
+  InvalidRequestError,
+  ListenFailedError,
+  RequestTimeoutError,
+  RequestTooDeepError,
+  RequestTooLongError,
+  RequestTooSlowError,
+  TooManyConnectionsError,
+} from './protocol/errors.ts';
 export {
   CredentialsDamagedError,
   EntryExistsError,

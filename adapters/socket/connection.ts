@@ -1,37 +1,65 @@
 import type { Socket } from 'node:net';
 import type { Bus } from '../../src/bus/bus.ts';
-import type { Clock, TimerHandle } from '../../src/clock/clock.ts';
+import type { Clock } from '../../src/clock/clock.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
 import { decodeJsonRequest } from '../../src/protocol/json-request.ts';
-import type { ConnectionCloseReason, ReplyReady } from '../../src/protocol/messages.ts';
+import type { ConnectionCloseReason, Dialect, ReplyReady, TransportProblem } from '../../src/protocol/messages.ts';
 import { revealed } from '../../src/secret/secret.ts';
+import { ClockTimer } from './clock-timer.ts';
+import type { EvictionRank } from './eviction.ts';
 import { isBlank, JsonFramer, OPEN_BRACE, type JsonFrame } from './json-framer.ts';
+import { RequestQueue } from './request-queue.ts';
 import { TextFramer, type TextFrame } from './text-framer.ts';
 
 /** Node reads a TCP socket 64 KiB at a time; a read that size has more bytes right behind it. */
 const READ_BUFFER_BYTES = 64 * 1024;
 
-/** A client that stops reading its replies is cut off before their backlog grows past this. */
-const MAX_UNREAD_REPLY_BYTES = 8 * 1024 * 1024;
-
 /** After we end a connection, how long the client has to read the rest and close its side. */
 const LINGER_AFTER_END_MS = 5_000;
 
+/** A long unterminated text request is taken as a bare one once the client has sent nothing more for this long. */
+export const QUIET_TAIL_MS = 1_000;
+
+/** A connection refused at the cap waits this long for its first byte, to be answered in its dialect, then is answered in text. */
+export const REFUSAL_WAIT_MS = 1_000;
+
+/** Above this share of the unread-reply bound, a connection's requests wait until the client reads. */
+const REPLY_HIGH_WATER_SHARE = 1 / 8;
+
 export interface ConnectionOptions {
   readonly maxRequestBytes: number;
-  /** Close a connection that has sent nothing and waits for nothing for this long. */
+  /** Deepest nesting of objects and arrays in a JSON request, the request object itself being level 1. */
+  readonly maxNestingDepth: number;
+  /** Close a connection this long after its last complete request or reply, unless it waits for an answer. */
   readonly idleTimeoutMs: number;
+  /** How long a request may take to arrive whole after its first byte; then REQUEST_TOO_SLOW and the connection closes. */
+  readonly requestDeadlineMs: number;
+  /** Requests one connection may have on the bus unanswered; more wait in the connection, which stops reading meanwhile. */
+  readonly maxUnansweredRequests: number;
+  /** Replies a client has not read: above an eighth of this its requests wait; past it the connection is cut off. */
+  readonly maxUnreadReplyBytes: number;
 }
+
+/** A framed request waiting for its turn on the bus. */
+type Pending = { readonly dialect: 'text'; readonly frame: TextFrame } | { readonly dialect: 'json'; readonly frame: JsonFrame };
+
+const problemRequest = (dialect: Dialect, problem: TransportProblem): Pending =>
+  dialect === 'text' ? { dialect, frame: { text: '', framing: 'line', problem } } : { dialect, frame: { problem } };
 
 /**
  * One client connection: picks its dialect from the first non-blank byte
  * (`{` is JSON, anything else text), cuts its bytes into requests, puts them
- * on the bus, writes the replies that come back for it, and closes when the
- * client is done, says `exit`, or idles. A client that closes its writing
- * side still gets the replies to everything it sent.
+ * on the bus (at most `maxUnansweredRequests` at a time: the rest wait in its
+ * queue, and it reads no more until they are taken), writes the replies that
+ * come back for it, and closes when the client is done, says `exit`, idles,
+ * or breaks a limit. A client that closes its writing side still gets the
+ * replies to everything it sent.
  */
 export class Connection {
   readonly id: string;
+  /** False for a connection over the cap that could not take anyone's place: its one reply is TOO_MANY_CONNECTIONS. */
+  readonly admitted: boolean;
+  readonly closed: Promise<ConnectionCloseReason>;
   readonly #socket: Socket;
   readonly #bus: Bus;
   readonly #ids: IdSource;
@@ -39,19 +67,43 @@ export class Connection {
   readonly #options: ConnectionOptions;
   /** Null until the first non-blank byte says which dialect this connection speaks. */
   #framer: { dialect: 'text'; framer: TextFramer } | { dialect: 'json'; framer: JsonFramer } | null = null;
-  readonly closed: Promise<ConnectionCloseReason>;
-  #awaitingReplies = 0;
-  #clientDone = false;
+  readonly #queue: RequestQueue<Pending>;
+  /** Taking requests: false once the client ended its side, or the connection is refused, too slow, ended or shut down. */
+  #reading = true;
+  /** How the connection will have ended once its queue is empty, when nothing else ended it first. */
+  #endReason: ConnectionCloseReason = 'client';
+  /** We have ended our side (socket.end()) and are lingering. */
+  #ended = false;
+  #paused = false;
+  #pumpScheduled = false;
+  /** The client has more unread reply bytes than the high-water mark: none of its requests go on the bus until it reads. */
+  #repliesUnread = false;
   #closeReason: ConnectionCloseReason | null = null;
-  #idleTimer: TimerHandle | null = null;
+  /** The last complete request or reply, on the clock: idleness counts from here, not from the last byte. */
+  #lastActivity: number;
+  /** When the request being received began (its first read), or null when none is partly received. */
+  #partialSince: number | null = null;
+  readonly #idleTimer: ClockTimer;
+  readonly #deadlineTimer: ClockTimer;
+  readonly #quietTimer: ClockTimer;
+  readonly #lingerTimer: ClockTimer;
+  readonly #refusalTimer: ClockTimer;
 
-  constructor(id: string, socket: Socket, deps: { bus: Bus; ids: IdSource; clock: Clock; options: ConnectionOptions }) {
+  constructor(id: string, socket: Socket, deps: { bus: Bus; ids: IdSource; clock: Clock; options: ConnectionOptions; admitted?: boolean }) {
     this.id = id;
+    this.admitted = deps.admitted ?? true;
     this.#socket = socket;
     this.#bus = deps.bus;
     this.#ids = deps.ids;
     this.#clock = deps.clock;
     this.#options = deps.options;
+    this.#queue = new RequestQueue(deps.options.maxUnansweredRequests);
+    this.#lastActivity = deps.clock.now();
+    this.#idleTimer = new ClockTimer(deps.clock, () => this.#idleTimeUp());
+    this.#deadlineTimer = new ClockTimer(deps.clock, () => this.#deadlineUp());
+    this.#quietTimer = new ClockTimer(deps.clock, () => this.#accept(this.#framer?.dialect === 'text' ? this.#framer.framer.flush() : []));
+    this.#lingerTimer = new ClockTimer(deps.clock, () => this.#socket.destroy());
+    this.#refusalTimer = new ClockTimer(deps.clock, () => this.#refuse('text'));
 
     void this.#bus.emit('connection.opened', {
       connectionId: id,
@@ -59,34 +111,28 @@ export class Connection {
       remotePort: socket.remotePort ?? 0,
     });
 
-    socket.on('data', (chunk: Buffer) => {
-      this.#resetIdleTimer();
-      this.#receive(chunk);
-    });
-    socket.on('end', () => {
-      this.#clientDone = true;
-      if (this.#framer?.dialect === 'text') this.#publishText(this.#framer.framer.end());
-      if (this.#framer?.dialect === 'json') this.#publishJson(this.#framer.framer.end());
-      this.#endIfDone();
-    });
+    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+    socket.on('end', () => this.#clientEnded());
+    socket.on('drain', () => this.#drained());
     // ECONNRESET and friends: the client is gone. 'close' follows and reports it.
     socket.on('error', () => {
       this.#closeReason ??= 'error';
     });
     this.closed = new Promise((resolve) => {
       socket.on('close', () => {
-        this.#clearIdleTimer();
-        const reason = this.#closeReason ?? 'client';
+        for (const timer of [this.#idleTimer, this.#deadlineTimer, this.#quietTimer, this.#lingerTimer, this.#refusalTimer]) timer.stop();
+        const reason = this.#closeReason ?? this.#endReason;
         void this.#bus.emit('connection.closed', { connectionId: id, reason });
         resolve(reason);
       });
     });
-    this.#resetIdleTimer();
+    if (this.admitted) this.#idleTimer.start(deps.options.idleTimeoutMs);
+    else this.#refusalTimer.start(REFUSAL_WAIT_MS);
   }
 
   /** Writes a reply the request flow produced for this connection. */
   deliver(reply: ReplyReady): void {
-    this.#awaitingReplies--;
+    this.#queue.answered();
     const writable = !this.#socket.destroyed && this.#socket.writable;
     const text = revealed(reply.text);
     if (writable && text !== '') this.#socket.write(text);
@@ -95,95 +141,210 @@ export class Connection {
       this.#close('exit');
       return;
     }
-    if (this.#socket.writableLength > MAX_UNREAD_REPLY_BYTES) {
-      this.#closeReason ??= 'error';
+    const unread = this.#socket.writableLength;
+    if (unread > this.#options.maxUnreadReplyBytes) {
+      this.#closeReason ??= 'unread-replies';
       this.#socket.destroy();
       return;
     }
-    this.#endIfDone();
-    this.#resetIdleTimer();
+    if (unread > this.#options.maxUnreadReplyBytes * REPLY_HIGH_WATER_SHARE) this.#repliesUnread = true;
+    this.#lastActivity = this.#clock.now();
+    this.#pumpSoon();
   }
 
-  /** Ends the connection for a host shutdown: at once if idle, else after its replies or `graceMs`. */
+  /** How readily this connection gives its place to a new client (see `pickEvictee`). */
+  evictionRank(): EvictionRank {
+    if (this.#ended) return { state: 'closing', since: 0 };
+    if (this.#queue.unanswered > 0) return { state: 'busy', since: 0 };
+    if (this.#partialSince !== null) return { state: 'partial', since: this.#partialSince };
+    return { state: 'idle', since: this.#lastActivity };
+  }
+
+  /** Closes the connection at once to make room for a new client; nothing it asked for is unanswered. */
+  evict(): void {
+    this.#closeReason ??= 'evicted';
+    this.#socket.destroy();
+  }
+
+  /** Ends the connection for a host shutdown: takes no new request, and is gone once its replies are out or `graceMs` is up. */
   async shutdown(graceMs: number): Promise<void> {
     this.#closeReason ??= 'shutdown';
-    if (this.#awaitingReplies === 0) this.#close('shutdown');
-    const timer = this.#clock.setTimeout(() => this.#socket.destroy(), graceMs);
+    const hardStop = new ClockTimer(this.#clock, () => this.#socket.destroy());
+    hardStop.start(graceMs);
+    this.#queue.dropWaiting();
+    this.#stopReading('shutdown');
     await this.closed;
-    this.#clock.clearTimeout(timer);
+    hardStop.stop();
   }
 
   #receive(chunk: Buffer): void {
+    // Input is over (the connection is ending): what still arrives is dropped, so the client's FIN can be seen.
+    if (!this.#reading) return;
     if (!this.#framer) {
       const first = chunk.findIndex((byte) => !isBlank(byte));
       // Blank bytes before the first request say nothing in either dialect.
       if (first === -1) return;
-      const { maxRequestBytes } = this.#options;
+      const dialect = chunk[first] === OPEN_BRACE ? 'json' : 'text';
+      if (!this.admitted) {
+        this.#refuse(dialect);
+        return;
+      }
+      const { maxRequestBytes, maxNestingDepth } = this.#options;
       this.#framer =
-        chunk[first] === OPEN_BRACE
-          ? { dialect: 'json', framer: new JsonFramer(maxRequestBytes) }
-          : { dialect: 'text', framer: new TextFramer(maxRequestBytes) };
+        dialect === 'json'
+          ? { dialect, framer: new JsonFramer(maxRequestBytes, maxNestingDepth) }
+          : { dialect, framer: new TextFramer(maxRequestBytes) };
     }
-    if (this.#framer.dialect === 'text') this.#publishText(this.#framer.framer.push(chunk, chunk.length >= READ_BUFFER_BYTES));
-    else this.#publishJson(this.#framer.framer.push(chunk));
+    if (this.#framer.dialect === 'text') this.#accept(this.#framer.framer.push(chunk, chunk.length >= READ_BUFFER_BYTES));
+    else this.#accept(this.#framer.framer.push(chunk));
   }
 
-  #publishJson(frames: JsonFrame[]): void {
-    for (const frame of frames) {
-      this.#awaitingReplies++;
-      const decoded = 'text' in frame ? decodeJsonRequest(frame.text) : frame;
-      void this.#bus.emit('request.received', {
-        connectionId: this.id,
-        requestId: this.#ids.next('req'),
-        dialect: 'json',
-        body: 'body' in decoded ? decoded.body : null,
-        receivedAt: this.#clock.now(),
-        ...('problem' in decoded ? { problem: decoded.problem } : {}),
-      });
+  /** Queues what the framer cut out, keeps the partial request's timers right, and moves the queue on. */
+  #accept(frames: readonly (TextFrame | JsonFrame)[]): void {
+    const dialect = this.#framer?.dialect;
+    if (frames.length > 0 && dialect) {
+      this.#queue.add(frames.map((frame) => ({ dialect, frame }) as Pending));
+      this.#lastActivity = this.#clock.now();
     }
+    this.#trackPartial(frames.length > 0);
+    this.#pump();
   }
 
-  #publishText(frames: TextFrame[]): void {
-    for (const frame of frames) {
-      this.#awaitingReplies++;
+  /**
+   * A request partly received has `requestDeadlineMs` to arrive whole, from
+   * the read that began it; the clock stops while the connection is not
+   * reading (its queue is full), since then the rest cannot arrive.
+   */
+  #trackPartial(newRequest: boolean): void {
+    const framer = this.#framer;
+    if (!this.#reading || !framer?.framer.hasPartial) {
+      this.#partialSince = null;
+      this.#deadlineTimer.stop();
+      this.#quietTimer.stop();
+      return;
+    }
+    if (this.#partialSince === null || newRequest) this.#partialSince = this.#clock.now();
+    if (this.#paused) return;
+    if (!this.#deadlineTimer.running) this.#deadlineTimer.start(this.#options.requestDeadlineMs);
+    if (framer.dialect === 'text' && framer.framer.hasUnterminatedTail) this.#quietTimer.start(QUIET_TAIL_MS);
+    else this.#quietTimer.stop();
+  }
+
+  #deadlineUp(): void {
+    if (this.#partialSince === null || !this.#reading) return;
+    const left = this.#partialSince + this.#options.requestDeadlineMs - this.#clock.now();
+    if (left > 0) this.#deadlineTimer.start(left);
+    else this.#stopReading('too-slow', problemRequest(this.#framer?.dialect ?? 'text', 'too-slow'));
+  }
+
+  /**
+   * Moves the queue on after the event loop's next turn of I/O. A reply and
+   * the request it lets onto the bus are all promise callbacks: pumped at once,
+   * a flood's whole backlog would run through without a pause, and no other
+   * client's bytes would even be read meanwhile. Deferred, each connection
+   * moves on by at most its bound per turn, and every socket is read between.
+   */
+  #pumpSoon(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
+  /** The one place requests go on the bus: as many as the bound allows, then reading follows whether any wait. */
+  #pump(): void {
+    if (!this.#repliesUnread) for (let next = this.#queue.next(); next; next = this.#queue.next()) this.#publish(next);
+    const hold = this.#reading && (this.#queue.waiting > 0 || this.#repliesUnread);
+    if (hold && !this.#paused) {
+      this.#socket.pause();
+      this.#paused = true;
+      this.#deadlineTimer.stop();
+      this.#quietTimer.stop();
+    } else if (!hold && this.#paused) {
+      this.#socket.resume();
+      this.#paused = false;
+      this.#trackPartial(true);
+    }
+    if (!this.#reading && this.#queue.isEmpty) this.#close(this.#endReason);
+  }
+
+  #publish(pending: Pending): void {
+    const requestId = this.#ids.next('req');
+    if (pending.dialect === 'text') {
+      const { frame } = pending;
       void this.#bus.emit('request.received', {
         connectionId: this.id,
-        requestId: this.#ids.next('req'),
+        requestId,
         dialect: 'text',
         text: frame.text,
         framing: frame.framing,
         receivedAt: this.#clock.now(),
         ...(frame.problem ? { problem: frame.problem } : {}),
       });
+      return;
     }
+    const decoded = 'text' in pending.frame ? decodeJsonRequest(pending.frame.text) : pending.frame;
+    void this.#bus.emit('request.received', {
+      connectionId: this.id,
+      requestId,
+      dialect: 'json',
+      body: 'body' in decoded ? decoded.body : null,
+      receivedAt: this.#clock.now(),
+      ...('problem' in decoded ? { problem: decoded.problem } : {}),
+    });
   }
 
-  #endIfDone(): void {
-    const shuttingDown = this.#closeReason === 'shutdown';
-    if ((this.#clientDone || shuttingDown) && this.#awaitingReplies === 0) this.#close(this.#closeReason ?? 'client');
+  #clientEnded(): void {
+    if (!this.#reading) return;
+    const framer = this.#framer;
+    if (framer) this.#queue.add(framer.dialect === 'text' ? framer.framer.end().map((frame) => ({ dialect: 'text', frame })) : framer.framer.end().map((frame) => ({ dialect: 'json', frame })));
+    this.#stopReading('client');
+  }
+
+  /** Over the cap with every connection busy: one reply, TOO_MANY_CONNECTIONS in the client's dialect, then close. */
+  #refuse(dialect: Dialect): void {
+    this.#stopReading('refused', problemRequest(dialect, 'too-many-connections'));
+  }
+
+  /** Takes no more requests (a last one, such as an error about the input, may be added); the connection ends once its queue is empty. */
+  #stopReading(reason: ConnectionCloseReason, last?: Pending): void {
+    if (this.#reading) {
+      this.#reading = false;
+      this.#endReason = reason;
+      if (last) this.#queue.add([last]);
+      this.#framer = null;
+      this.#partialSince = null;
+      for (const timer of [this.#deadlineTimer, this.#quietTimer, this.#refusalTimer]) timer.stop();
+    }
+    this.#pump();
+  }
+
+  #drained(): void {
+    if (!this.#repliesUnread) return;
+    this.#repliesUnread = false;
+    this.#pump();
+  }
+
+  #idleTimeUp(): void {
+    const left = this.#lastActivity + this.#options.idleTimeoutMs - this.#clock.now();
+    // A long backup the client is waiting for is not idleness.
+    if (left > 0 || this.#queue.unanswered > 0) this.#idleTimer.start(left > 0 ? left : this.#options.idleTimeoutMs);
+    else this.#close('idle');
   }
 
   #close(reason: ConnectionCloseReason): void {
+    if (this.#ended) return;
+    this.#ended = true;
     this.#closeReason ??= reason;
-    this.#clearIdleTimer();
+    this.#reading = false;
+    for (const timer of [this.#idleTimer, this.#deadlineTimer, this.#quietTimer, this.#refusalTimer]) timer.stop();
+    // Keep reading (and dropping) so the client's FIN is seen and the socket closes as soon as it can.
+    if (this.#paused) this.#socket.resume();
+    this.#paused = false;
     // end() flushes what is written, then sends FIN; a client that never reads or never closes cannot hold us for long.
     this.#socket.end();
-    const linger = this.#clock.setTimeout(() => this.#socket.destroy(), LINGER_AFTER_END_MS);
-    void this.closed.then(() => this.#clock.clearTimeout(linger));
-  }
-
-  #resetIdleTimer(): void {
-    this.#clearIdleTimer();
-    this.#idleTimer = this.#clock.setTimeout(() => {
-      this.#idleTimer = null;
-      // A long backup the client is waiting for is not idleness.
-      if (this.#awaitingReplies === 0) this.#close('idle');
-      else this.#resetIdleTimer();
-    }, this.#options.idleTimeoutMs);
-  }
-
-  #clearIdleTimer(): void {
-    if (this.#idleTimer !== null) this.#clock.clearTimeout(this.#idleTimer);
-    this.#idleTimer = null;
+    this.#lingerTimer.start(LINGER_AFTER_END_MS);
   }
 }

@@ -20,23 +20,33 @@ export const isBlank = (byte: number) => byte === 0x20 || byte === 0x09 || byte 
  * object only once it is whole.
  *
  * Resynchronising after bad input: an over-long object is reported once
- * (`too-long`) and skipped to its closing brace; bytes outside any object are
- * reported (`invalid-json`) once per read that brings them, and skipped to
- * the next `{`. Whether an object's text is valid JSON is for the parser.
+ * (`too-long`) and skipped to its closing brace, and so is an object that
+ * nests objects and arrays deeper than `maxDepth` (`too-deep`, the object
+ * itself being the first level), reported the moment it crosses the limit;
+ * bytes outside any object are reported (`invalid-json`) once per read that
+ * brings them, and skipped to the next `{`. Whether an object's text is valid
+ * JSON is for the parser, which then never sees more than `maxDepth` levels.
  */
 export class JsonFramer {
   readonly #maxRequestBytes: number;
+  readonly #maxDepth: number;
   readonly #decoder = new TextDecoder('utf-8', { fatal: true });
   #parts: Buffer[] = [];
   #bytes = 0;
   #depth = 0;
   #inString = false;
   #escaped = false;
-  /** Inside an over-long object: track its nesting, keep nothing. */
+  /** Inside an over-long or over-deep object, already reported: track its nesting, keep nothing. */
   #discarding = false;
 
-  constructor(maxRequestBytes: number) {
+  constructor(maxRequestBytes: number, maxDepth: number) {
     this.#maxRequestBytes = maxRequestBytes;
+    this.#maxDepth = maxDepth;
+  }
+
+  /** Whether an object has begun and not yet ended. */
+  get hasPartial(): boolean {
+    return this.#depth > 0;
   }
 
   push(chunk: Buffer): JsonFrame[] {
@@ -64,7 +74,14 @@ export class JsonFramer {
         continue;
       }
       if (byte === QUOTE) this.#inString = true;
-      else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) this.#depth++;
+      else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+        this.#depth++;
+        if (this.#depth > this.#maxDepth && !this.#discarding) {
+          this.#reset();
+          this.#discarding = true;
+          frames.push({ problem: 'too-deep' });
+        }
+      }
       else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
         this.#depth--;
         if (this.#depth === 0) {

@@ -7,6 +7,10 @@ import type { HostAdapter } from '../../src/ports/host-adapter.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
 import { ListenFailedError } from '../../src/protocol/errors.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
+import { pickEvictee } from './eviction.ts';
+
+/** Connections refused at the cap may wait this many at once for their one reply; more are dropped unanswered. */
+const MAX_REFUSING = 64;
 
 export interface SocketAdapterOptions extends ConnectionOptions {
   readonly host: string;
@@ -14,8 +18,9 @@ export interface SocketAdapterOptions extends ConnectionOptions {
   readonly port: number;
   readonly ids: IdSource;
   readonly clock: Clock;
-  /** On shutdown, how long connections may take to get the replies they wait for. */
+  /** On shutdown, how long connections may take to get the replies they wait for; after it every one is closed. */
   readonly shutdownGraceMs: number;
+  /** Connections served at once; a new client past it takes the place of an idle or slow one (see `pickEvictee`). */
   readonly maxConnections: number;
 }
 
@@ -23,11 +28,20 @@ export interface SocketAdapterOptions extends ConnectionOptions {
  * The TCP edge. It turns client bytes into `request.received` events and
  * `reply.ready` events back into bytes, and knows nothing of what the
  * requests mean.
+ *
+ * At `maxConnections`, a new client is still served: the connection that has
+ * been idle longest (nothing on the bus, nothing partly received) is closed
+ * to make room, else the one whose unfinished request began earliest. Only
+ * when every connection waits for answers is the new one refused, with one
+ * TOO_MANY_CONNECTIONS reply.
  */
 export class SocketAdapter implements HostAdapter {
   readonly name = 'socket';
   readonly #options: SocketAdapterOptions;
   readonly #connections = new Map<string, Connection>();
+  /** The admitted connections, which count against the cap (refused ones are only waiting for their one reply). */
+  readonly #admitted = new Set<Connection>();
+  #refusing = 0;
   #server: net.Server | null = null;
   #subscription: Subscription | null = null;
 
@@ -47,11 +61,21 @@ export class SocketAdapter implements HostAdapter {
 
     // allowHalfOpen: a client that sends and then shuts down its writing side still gets its replies.
     const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-      const connection = new Connection(ids.next('conn'), socket, { bus, ids, clock, options: this.#options });
+      const admitted = this.#makeRoom();
+      if (!admitted && this.#refusing >= MAX_REFUSING) {
+        socket.destroy();
+        return;
+      }
+      const connection = new Connection(ids.next('conn'), socket, { bus, ids, clock, options: this.#options, admitted });
       this.#connections.set(connection.id, connection);
-      void connection.closed.then(() => this.#connections.delete(connection.id));
+      if (admitted) this.#admitted.add(connection);
+      else this.#refusing++;
+      void connection.closed.then(() => {
+        this.#connections.delete(connection.id);
+        if (admitted) this.#admitted.delete(connection);
+        else this.#refusing--;
+      });
     });
-    server.maxConnections = this.#options.maxConnections;
     this.#server = server;
 
     await new Promise<void>((resolve, reject) => {
@@ -62,6 +86,16 @@ export class SocketAdapter implements HostAdapter {
       });
       server.listen(port, host, () => resolve());
     });
+  }
+
+  /** Whether a new connection can be admitted, closing an idle or slow one if that is what it takes. */
+  #makeRoom(): boolean {
+    if (this.#admitted.size < this.#options.maxConnections) return true;
+    const evictee = pickEvictee(this.#admitted, (connection) => connection.evictionRank());
+    if (!evictee) return false;
+    this.#admitted.delete(evictee);
+    evictee.evict();
+    return true;
   }
 
   async stop(): Promise<void> {

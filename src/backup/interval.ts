@@ -11,22 +11,35 @@ export const MAX_INTERVAL_MS = 365 * UNIT_MS.d;
 export const MIN_INTERVAL_MS = UNIT_MS.s;
 
 /**
- * Parses a backup interval: a bare number is seconds (as the original program
+ * Parses a length of time: a bare number is seconds (as the original program
  * asked for), or a number with a unit: `500ms`, `30s`, `5m`, `1.5h`, `1d`.
- * Returns milliseconds, or `undefined` when the text is not an interval
- * from a second to a year.
+ * Returns milliseconds, or `undefined` when the text is not a positive time
+ * of at most a year. Timeouts and limits use this; backup intervals have a
+ * floor of their own (`parseInterval`).
  *
  * @example
- * parseInterval('60');  // 60_000
- * parseInterval('5m');  // 300_000
- * parseInterval('-1');  // undefined
+ * parseDuration('500ms'); // 500
+ * parseDuration('-1');    // undefined
  */
-export function parseInterval(text: string): number | undefined {
+export function parseDuration(text: string): number | undefined {
   const match = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
   if (!match) return undefined;
   const unit = (match[2]?.toLowerCase() ?? 's') as keyof typeof UNIT_MS;
   const ms = Math.round(Number(match[1]) * UNIT_MS[unit]);
-  return ms >= MIN_INTERVAL_MS && ms <= MAX_INTERVAL_MS ? ms : undefined;
+  return ms > 0 && ms <= MAX_INTERVAL_MS ? ms : undefined;
+}
+
+/**
+ * Parses a backup interval, as `parseDuration` does, from a second to a year.
+ *
+ * @example
+ * parseInterval('60');  // 60_000
+ * parseInterval('5m');  // 300_000
+ * parseInterval('10ms'); // undefined: under a second
+ */
+export function parseInterval(text: string): number | undefined {
+  const ms = parseDuration(text);
+  return ms !== undefined && ms >= MIN_INTERVAL_MS ? ms : undefined;
 }
 
 /** `90000` → `1m30s`, `1500` → `1.5s`: how intervals are shown back to users, never rounded. */

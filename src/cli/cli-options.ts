@@ -1,7 +1,17 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatInterval, parseInterval } from '../backup/interval.ts';
-import { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, DEFAULT_VERIFY_INTERVAL_MS } from '../host/host-options.ts';
+import { formatInterval, parseDuration, parseInterval } from '../backup/interval.ts';
+import {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_NESTING_DEPTH,
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_MAX_UNANSWERED_REQUESTS,
+  DEFAULT_MAX_UNREAD_REPLY_BYTES,
+  DEFAULT_PORT,
+  DEFAULT_REQUEST_DEADLINE_MS,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  DEFAULT_VERIFY_INTERVAL_MS,
+} from '../host/host-options.ts';
 
 export const DEFAULT_INTERVAL_MS = 60 * 60_000;
 
@@ -17,6 +27,13 @@ export interface CliConfig {
   readonly keep: number | null;
   readonly maxRequestBytes: number;
   readonly idleTimeoutMs: number;
+  /** The socket's other limits against hostile clients (see README "Limits"). */
+  readonly maxNestingDepth: number;
+  readonly requestDeadlineMs: number;
+  readonly maxUnansweredRequests: number;
+  readonly maxUnreadReplyBytes: number;
+  readonly maxConnections: number;
+  readonly shutdownGraceMs: number;
   readonly verbose: boolean;
   /** Where seed replies of the password book also go (`--reply-to`), or null. */
   readonly replyTo: { readonly host: string; readonly port: number } | null;
@@ -53,7 +70,20 @@ Options:
   --host HOST             Address to listen on (default 127.0.0.1).
   --port PORT             Port to listen on (default ${DEFAULT_PORT}); 0 picks a free one.
   --max-request-bytes N   Longest request accepted (default ${DEFAULT_MAX_REQUEST_BYTES}).
-  --idle-timeout TIME     Close connections silent this long (default 10m).
+  --idle-timeout TIME     Close a connection this long after its last complete
+                          request or reply (default 10m).
+  --max-nesting-depth N   Deepest nesting in a JSON request (default ${DEFAULT_MAX_NESTING_DEPTH}).
+  --request-deadline TIME How long a request may take to arrive whole after its
+                          first byte (default ${formatInterval(DEFAULT_REQUEST_DEADLINE_MS)}).
+  --max-unanswered N      Requests one connection may have awaiting answers; it
+                          is read no further meanwhile (default ${DEFAULT_MAX_UNANSWERED_REQUESTS}).
+  --max-unread-reply-bytes N
+                          Replies a client may leave unread before it is cut off
+                          (default ${DEFAULT_MAX_UNREAD_REPLY_BYTES}).
+  --max-connections N     Connections served at once; a new client takes the
+                          place of an idle or slow one (default ${DEFAULT_MAX_CONNECTIONS}).
+  --shutdown-grace TIME   On stop, how long clients get for their last replies
+                          (default ${formatInterval(DEFAULT_SHUTDOWN_GRACE_MS)}).
   --reply-to HOST:PORT    Also deliver each reply to a password-book seed message
                           by connecting to HOST:PORT, as the seed service did
                           (its example client listens on 127.0.0.1:12346).
@@ -87,6 +117,12 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
         port: { type: 'string' },
         'max-request-bytes': { type: 'string' },
         'idle-timeout': { type: 'string' },
+        'max-nesting-depth': { type: 'string' },
+        'request-deadline': { type: 'string' },
+        'max-unanswered': { type: 'string' },
+        'max-unread-reply-bytes': { type: 'string' },
+        'max-connections': { type: 'string' },
+        'shutdown-grace': { type: 'string' },
         'reply-to': { type: 'string' },
         record: { type: 'string' },
         'verify-interval': { type: 'string' },
@@ -113,8 +149,10 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
   if (maxRequestBytes === undefined) {
     return { kind: 'error', message: `--max-request-bytes '${values['max-request-bytes']}' is not a size from 16 bytes to 1 GiB` };
   }
-  const idleTimeoutMs = parseInterval(values['idle-timeout'] ?? '10m');
+  const idleTimeoutMs = parseDuration(values['idle-timeout'] ?? '10m');
   if (idleTimeoutMs === undefined) return { kind: 'error', message: `--idle-timeout '${values['idle-timeout']}' is not a positive time` };
+  const limits = socketLimits(values);
+  if (typeof limits === 'string') return { kind: 'error', message: limits };
   const replyTo = values['reply-to'] === undefined ? null : hostAndPort(values['reply-to']);
   if (replyTo === undefined) return { kind: 'error', message: `--reply-to '${values['reply-to']}' is not HOST:PORT (for example 127.0.0.1:12346)` };
   if (values.record !== undefined && values.record.trim() === '') return { kind: 'error', message: '--record needs a file path' };
@@ -138,6 +176,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       keep,
       maxRequestBytes,
       idleTimeoutMs,
+      ...limits,
       verbose: values.verbose ?? false,
       replyTo,
       record: values.record === undefined ? null : path.resolve(cwd, values.record),
@@ -164,6 +203,33 @@ function negativeValuesJoined(argv: readonly string[]): string[] {
     }
   }
   return joined;
+}
+
+type SocketLimits = Pick<CliConfig, 'maxNestingDepth' | 'requestDeadlineMs' | 'maxUnansweredRequests' | 'maxUnreadReplyBytes' | 'maxConnections' | 'shutdownGraceMs'>;
+
+/** The socket's limits from their flags, or what is wrong with one. */
+function socketLimits(values: Readonly<Record<string, unknown>>): SocketLimits | string {
+  const flag = (name: string): string | undefined => (typeof values[name] === 'string' ? values[name] : undefined);
+  const count = (name: string, fallback: number, min: number, max: number, what: string): number | string => {
+    const text = flag(name);
+    const n = text === undefined ? fallback : wholeNumber(text, min, max);
+    return n ?? `--${name} '${text}' is not ${what}`;
+  };
+  const time = (name: string, fallback: number): number | string => {
+    const text = flag(name);
+    const ms = text === undefined ? fallback : parseDuration(text);
+    return ms ?? `--${name} '${text}' is not a positive time such as 500ms, 10s or 1m`;
+  };
+  const limits = {
+    maxNestingDepth: count('max-nesting-depth', DEFAULT_MAX_NESTING_DEPTH, 1, 10_000, 'a whole number from 1 to 10000'),
+    requestDeadlineMs: time('request-deadline', DEFAULT_REQUEST_DEADLINE_MS),
+    maxUnansweredRequests: count('max-unanswered', DEFAULT_MAX_UNANSWERED_REQUESTS, 1, 100_000, 'a whole number from 1 to 100000'),
+    maxUnreadReplyBytes: count('max-unread-reply-bytes', DEFAULT_MAX_UNREAD_REPLY_BYTES, 1024, 1024 ** 3, 'a size from 1024 bytes to 1 GiB'),
+    maxConnections: count('max-connections', DEFAULT_MAX_CONNECTIONS, 1, 1_000_000, 'a whole number from 1 to 1000000'),
+    shutdownGraceMs: time('shutdown-grace', DEFAULT_SHUTDOWN_GRACE_MS),
+  };
+  const problem = Object.values(limits).find((value) => typeof value === 'string');
+  return problem ?? (limits as SocketLimits);
 }
 
 function wholeNumber(text: string, min: number, max: number): number | undefined {

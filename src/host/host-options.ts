@@ -17,9 +17,17 @@ export interface SocketOptions {
   readonly port?: number;
   /** Longest request accepted; default 1 MiB. */
   readonly maxRequestBytes?: number;
-  /** Close connections that have been silent this long; default 10 minutes. */
+  /** Deepest nesting of objects and arrays in a JSON request (the request object is level 1); default 64. */
+  readonly maxNestingDepth?: number;
+  /** Close a connection this long after its last complete request or reply (trickled bytes do not count); default 10 minutes. */
   readonly idleTimeoutMs?: number;
-  /** Default 1024. */
+  /** How long a request may take to arrive whole once its first byte came; then REQUEST_TOO_SLOW and the connection closes. Default 10 s. */
+  readonly requestDeadlineMs?: number;
+  /** Requests one connection may have waiting for answers; it reads no more until they drop below. Default 32. */
+  readonly maxUnansweredRequests?: number;
+  /** Reply bytes a client may leave unread: above an eighth of this its requests wait, past it it is cut off. Default 8 MiB. */
+  readonly maxUnreadReplyBytes?: number;
+  /** Connections served at once; past it a new client takes an idle or slow one's place. Default 1024. */
   readonly maxConnections?: number;
 }
 
@@ -60,7 +68,7 @@ export interface HostOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Request time limits; default 30 s, and 1 h for `backup`. */
   readonly requestTimeouts?: Partial<RequestTimeouts>;
-  /** On stop, how long clients may wait for their last replies; default 10 s. */
+  /** On stop, how long clients may wait for their last replies; then every connection is closed. Default 5 s. */
   readonly shutdownGraceMs?: number;
   /**
    * How often the scrub re-hashes every version against the catalog (one at a
@@ -86,6 +94,13 @@ export type ResolvedHostOptions = Required<Omit<HostOptions, 'jobs' | 'socket' |
 export const DEFAULT_PORT = 12345;
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
 export const DEFAULT_VERIFY_INTERVAL_MS = 24 * 60 * 60_000;
+export const DEFAULT_MAX_NESTING_DEPTH = 64;
+export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_REQUEST_DEADLINE_MS = 10_000;
+export const DEFAULT_MAX_UNANSWERED_REQUESTS = 32;
+export const DEFAULT_MAX_UNREAD_REPLY_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
 
 export function resolveHostOptions(options: HostOptions): ResolvedHostOptions {
   const dataDir = path.resolve(options.dataDir);
@@ -100,8 +115,12 @@ export function resolveHostOptions(options: HostOptions): ResolvedHostOptions {
             host: options.socket?.host ?? '127.0.0.1',
             port: options.socket?.port ?? DEFAULT_PORT,
             maxRequestBytes: options.socket?.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
-            idleTimeoutMs: options.socket?.idleTimeoutMs ?? 10 * 60_000,
-            maxConnections: options.socket?.maxConnections ?? 1024,
+            maxNestingDepth: options.socket?.maxNestingDepth ?? DEFAULT_MAX_NESTING_DEPTH,
+            idleTimeoutMs: options.socket?.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+            requestDeadlineMs: options.socket?.requestDeadlineMs ?? DEFAULT_REQUEST_DEADLINE_MS,
+            maxUnansweredRequests: options.socket?.maxUnansweredRequests ?? DEFAULT_MAX_UNANSWERED_REQUESTS,
+            maxUnreadReplyBytes: options.socket?.maxUnreadReplyBytes ?? DEFAULT_MAX_UNREAD_REPLY_BYTES,
+            maxConnections: options.socket?.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
           },
     book: resolveBookOptions(options.book),
     replyTo: options.replyTo ?? false,
@@ -115,7 +134,7 @@ export function resolveHostOptions(options: HostOptions): ResolvedHostOptions {
       defaultMs: options.requestTimeouts?.defaultMs ?? 30_000,
       backupMs: options.requestTimeouts?.backupMs ?? 60 * 60_000,
     },
-    shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
+    shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
     verifyIntervalMs: options.verifyIntervalMs ?? DEFAULT_VERIFY_INTERVAL_MS,
     record: options.record ?? false,
   };

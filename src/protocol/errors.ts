@@ -24,3 +24,18 @@ export class RequestTimeoutError extends SafekeepError {
 export class ListenFailedError extends SafekeepError {
   readonly code = 'LISTEN_FAILED';
 }
+
+/** The request nests objects and arrays deeper than the limit (`--max-nesting-depth`, 64 levels). */
+export class RequestTooDeepError extends SafekeepError {
+  readonly code = 'REQUEST_TOO_DEEP';
+}
+
+/** The request did not arrive whole within the limit (`--request-deadline`) after its first byte; the connection is closed. */
+export class RequestTooSlowError extends SafekeepError {
+  readonly code = 'REQUEST_TOO_SLOW';
+}
+
+/** Every connection slot (`--max-connections`) is busy with requests in flight; the connection is closed. Try again shortly. */
+export class TooManyConnectionsError extends SafekeepError {
+  readonly code = 'TOO_MANY_CONNECTIONS';
+}

@@ -6,6 +6,7 @@ import { Secret, SecretJsonText } from '../secret/secret.ts';
 import { backupReply, isBackupMessageType, parseBackupMessage } from './backup-messages.ts';
 import type { CommandResult } from './commands.ts';
 import type { DialectCodec, ParseOutcome } from './dialect.ts';
+import { edgeProblemError } from './edge-problems.ts';
 import { InvalidEncodingError, RequestTooLongError } from './errors.ts';
 import type { JsonRequestReceived, RequestReceived } from './messages.ts';
 import { pythonJsonDumps } from './python-json.ts';
@@ -15,7 +16,7 @@ const SEED_INVALID = { message: 'Invalid message!' } as const;
 const MAX_ID_LENGTH = 128;
 
 /** Errors that mean "this message was not understood": the seed answered all of them with `Invalid message!`. */
-const NOT_UNDERSTOOD = new Set(['INVALID_JSON', 'INVALID_MESSAGE', 'UNKNOWN_TYPE', 'INVALID_FIELD', 'INVALID_ENCODING', 'REQUEST_TOO_LONG']);
+const NOT_UNDERSTOOD = new Set(['INVALID_JSON', 'INVALID_MESSAGE', 'UNKNOWN_TYPE', 'INVALID_FIELD', 'INVALID_ENCODING', 'REQUEST_TOO_LONG', 'REQUEST_TOO_DEEP', 'REQUEST_TOO_SLOW']);
 
 /**
  * The JSON dialect: the password book's seed messages (`"message"` key, with
@@ -113,6 +114,10 @@ function renderError(request: RequestReceived, error: ErrorShape): string {
 function toBookRequest(request: RequestReceived): BookRequest {
   if (request.dialect !== 'json') throw new InvalidMessageError('Not a JSON-dialect request');
   switch (request.problem) {
+    case 'too-deep':
+    case 'too-slow':
+    case 'too-many-connections':
+      throw edgeProblemError(request.problem) as SafekeepError;
     case 'too-long':
       throw new RequestTooLongError('Request too long.');
     case 'invalid-utf8':

@@ -25,11 +25,35 @@ export function decodeJsonRequest(text: string): DecodedJsonRequest {
   return { body: sealSecrets(value) as Record<string, unknown> };
 }
 
-function sealSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sealSecrets);
-  if (typeof value !== 'object' || value === null) return value;
-  // fromEntries defines properties, so a `__proto__` key from the wire stays a plain key.
-  return Object.fromEntries(
-    Object.entries(value).map(([key, field]) => [key, SECRET_FIELDS.has(key) && typeof field === 'string' ? new Secret(field) : sealSecrets(field)]),
-  );
+/**
+ * A copy of a parsed JSON value with each secret-named field's string sealed.
+ * Iterative, with its own stack of containers still to copy: the value came
+ * from a client, and no nesting, however deep, may overflow the call stack.
+ */
+export function sealSecrets(value: unknown): unknown {
+  const toFill: { readonly source: object; readonly copy: unknown[] | Record<string, unknown> }[] = [];
+  const copyOf = (item: unknown): unknown => {
+    if (typeof item !== 'object' || item === null) return item;
+    const copy = Array.isArray(item) ? [] : {};
+    toFill.push({ source: item, copy });
+    return copy;
+  };
+  const root = copyOf(value);
+  for (let next = toFill.pop(); next; next = toFill.pop()) {
+    const { source, copy } = next;
+    if (Array.isArray(copy)) {
+      for (const item of source as unknown[]) copy.push(copyOf(item));
+      continue;
+    }
+    for (const [key, field] of Object.entries(source)) {
+      // Defined, not assigned: a `__proto__` key from the wire stays a plain key.
+      Object.defineProperty(copy, key, {
+        value: SECRET_FIELDS.has(key) && typeof field === 'string' ? new Secret(field) : copyOf(field),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+  return root;
 }

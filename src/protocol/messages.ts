@@ -19,9 +19,13 @@ export type Framing = 'line' | 'bare';
 
 /**
  * A request the transport could not decode; the request flow replies with an
- * error. `invalid-json` and `not-an-object` come from the JSON dialect only.
+ * error. `invalid-json`, `not-an-object` and `too-deep` come from the JSON
+ * dialect only. The last two are about the connection rather than the bytes:
+ * `too-slow` stands for a request that did not arrive whole within the
+ * request deadline, `too-many-connections` for the first request of a
+ * connection that could not be admitted; each is the connection's last.
  */
-export type TransportProblem = 'invalid-utf8' | 'too-long' | 'invalid-json' | 'not-an-object';
+export type TransportProblem = 'invalid-utf8' | 'too-long' | 'invalid-json' | 'not-an-object' | 'too-deep' | 'too-slow' | 'too-many-connections';
 
 export interface ConnectionOpened {
   readonly connectionId: string;
@@ -29,7 +33,14 @@ export interface ConnectionOpened {
   readonly remotePort: number;
 }
 
-export type ConnectionCloseReason = 'client' | 'exit' | 'idle' | 'error' | 'shutdown';
+/**
+ * Why a connection ended: the client closed it, said `exit`, was idle, failed;
+ * the host stopped; or the socket's limits ended it (`evicted` to admit a new
+ * client at the connection cap, `too-slow` past the request deadline,
+ * `refused` at the cap with every connection busy, `unread-replies` past the
+ * unread-reply bound).
+ */
+export type ConnectionCloseReason = 'client' | 'exit' | 'idle' | 'error' | 'shutdown' | 'evicted' | 'too-slow' | 'refused' | 'unread-replies';
 
 export interface ConnectionClosed {
   readonly connectionId: string;
@@ -40,7 +51,7 @@ interface RequestBase {
   readonly connectionId: string;
   readonly requestId: string;
   readonly problem?: TransportProblem;
-  /** When the transport had the whole request, on the host's clock; time limits count from here. */
+  /** When the transport handed the whole request on, on the host's clock; time limits count from here. */
   readonly receivedAt: number;
 }
 

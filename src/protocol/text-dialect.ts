@@ -1,6 +1,7 @@
 import type { ErrorShape, SafekeepError } from '../errors/safekeep-error.ts';
 import type { CommandResult } from './commands.ts';
 import type { DialectCodec, ParseOutcome } from './dialect.ts';
+import { edgeProblemError } from './edge-problems.ts';
 import { InvalidEncodingError, InvalidRequestError, RequestTooLongError } from './errors.ts';
 import type { RequestReceived } from './messages.ts';
 
@@ -18,6 +19,8 @@ export const textDialect: DialectCodec = {
     if (request.dialect !== 'text') return fail(new InvalidRequestError('Invalid request: not a text-dialect request.'));
     if (request.problem === 'too-long') return fail(new RequestTooLongError('Request too long.'));
     if (request.problem === 'invalid-utf8') return fail(new InvalidEncodingError('Invalid request: it is not UTF-8 text.'));
+    const edgeError = edgeProblemError(request.problem);
+    if (edgeError) return fail(edgeError);
     const [verb = '', ...args] = request.text.trim().split(/\s+/);
     const job = args.length === 1 ? (args[0] ?? null) : null;
     if (args.length <= 1) {

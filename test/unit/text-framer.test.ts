@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TextFramer } from '../../adapters/socket/text-framer.ts';
+import { MAX_BARE_REQUEST_BYTES, TextFramer } from '../../adapters/socket/text-framer.ts';
 
 const bytes = (text: string) => Buffer.from(text, 'utf8');
 
@@ -74,5 +74,41 @@ describe('text framer', () => {
     framer.push(bytes('rev'), true);
     assert.deepEqual(framer.end(), [{ text: 'rev', framing: 'bare' }]);
     assert.deepEqual(framer.end(), []);
+  });
+});
+
+describe('text framer: long unterminated requests', () => {
+  it('takes a bare tail as a request only while it is short (4 KiB)', () => {
+    assert.deepEqual(new TextFramer(1_000_000).push(bytes('x'.repeat(MAX_BARE_REQUEST_BYTES)), false), [
+      { text: 'x'.repeat(MAX_BARE_REQUEST_BYTES), framing: 'bare' },
+    ]);
+    const framer = new TextFramer(1_000_000);
+    assert.deepEqual(framer.push(bytes('x'.repeat(MAX_BARE_REQUEST_BYTES + 1)), false), []);
+    assert.equal(framer.hasUnterminatedTail, true);
+  });
+
+  it('counts the limit across short reads: 2 000 000 bytes then revert give one too-long and one revert', () => {
+    const framer = new TextFramer(1024 * 1024);
+    const frames = [];
+    const stream = bytes(`${'a'.repeat(2_000_000)}\nrevert\n`);
+    // Reads shorter than Node's 64 KiB buffer, as a loaded server sees them.
+    for (let at = 0; at < stream.length; at += 40_000) frames.push(...framer.push(stream.subarray(at, at + 40_000), false));
+    assert.deepEqual(frames, [
+      { text: '', framing: 'line', problem: 'too-long' },
+      { text: 'revert', framing: 'line' },
+    ]);
+  });
+
+  it('gives a long tail as a bare request when the connection says the client went quiet', () => {
+    const framer = new TextFramer(1_000_000);
+    framer.push(bytes('y'.repeat(5_000)), false);
+    assert.deepEqual(framer.flush(), [{ text: 'y'.repeat(5_000), framing: 'bare' }]);
+    assert.equal(framer.hasPartial, false);
+  });
+
+  it('finishes a long request at its line end however many reads it took', () => {
+    const framer = new TextFramer(1_000_000);
+    assert.deepEqual(framer.push(bytes('z'.repeat(5_000)), false), []);
+    assert.deepEqual(framer.push(bytes('zz\n'), false), [{ text: `${'z'.repeat(5_002)}`, framing: 'line' }]);
   });
 });
