@@ -15,6 +15,8 @@ import { runBookDamageExperiments } from './book-damage.ts';
 import { runBookWriteKills } from './book-write-kills.ts';
 import { chaosTable, rowHolds, type ChaosRow } from './chaos-row.ts';
 import { runDiskFull } from './disk-full.ts';
+import { runFuzzTests } from './fuzz-tests.ts';
+import { runHostileClientExperiments } from './hostile-clients.ts';
 import { runKeyAndLockExperiments } from './key-and-lock.ts';
 import { runSigtermUnderLoad } from './sigterm-under-load.ts';
 
@@ -52,6 +54,17 @@ const EXPERIMENTS: readonly Experiment[] = [
     run: (scale) => runBookWriteKills(scale === 'full' ? { kills: 100, writes: 10_000, clients: 4 } : { kills: 5, writes: 300, clients: 3 }),
   },
   { name: 'disk full', run: () => runDiskFull() },
+  {
+    name: 'hostile clients',
+    run: async (scale) =>
+      (await runHostileClientExperiments({ scale: scale === 'full' ? 20 : 1 })).map(({ ordinaryClientServed, ...row }) => ({
+        ...row,
+        ackedWritesLost: 0,
+        partialRegistered: 0,
+        failures: ordinaryClientServed ? [] : ['an ordinary client was not served'],
+      })),
+  },
+  { name: 'fuzzing both dialects', run: (scale) => runFuzzTests(scale === 'full' ? 1_000_000 : 20_000) },
   { name: 'sigterm under load', run: () => runSigtermUnderLoad() },
 ];
 

@@ -68,9 +68,9 @@ export function spawnSafekeep(args: readonly string[], cwd: string): SafekeepPro
 }
 
 /** Runs a command to completion and returns its exit code and output. */
-export function run(command: string, args: readonly string[], options: { cwd?: string; input?: string } = {}) {
+export function run(command: string, args: readonly string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(command, [...args], { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, [...args], { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
