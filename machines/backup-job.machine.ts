@@ -1,5 +1,5 @@
 import { assign, emit, fromPromise, setup } from 'xstate';
-import type { ErrorShape } from '../src/errors/safekeep-error.ts';
+import { toErrorShape, type ErrorShape } from '../src/errors/safekeep-error.ts';
 import type { RunOutcome } from '../src/backup/run-outcome.ts';
 import type { BackupVersion } from '../src/backup/version.ts';
 
@@ -188,7 +188,8 @@ export const backupJobMachine = setup({
             lastOutcome: ({ event }) => ({
               ok: false as const,
               durationMs: 0,
-              error: { code: 'INTERNAL', message: event.error instanceof Error ? event.error.message : String(event.error) },
+              // The one translation of an unexpected error: clients see a generic sentence, the log its own words.
+              error: toErrorShape(event.error),
             }),
           }),
         },

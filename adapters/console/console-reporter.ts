@@ -58,6 +58,8 @@ export class ConsoleReporter implements HostAdapter {
         return event.payload.ok ? null : `store: failed (${event.payload.error.code}): ${event.payload.error.message}${logDetail(event.payload.error)}`;
       case 'store.damaged':
         return `store: DAMAGED ${event.payload.collection} shard ${event.payload.shard}, left untouched; its documents are out of reach until it is restored (safekeep check lists every damage): ${event.payload.message}${event.payload.detail ? ` [${event.payload.detail}]` : ''}`;
+      case 'request.failed':
+        return `request ${event.payload.requestId} on ${event.payload.connectionId} failed (${event.payload.error.code}): ${event.payload.error.message}${logDetail(event.payload.error)}`;
       case 'request.settled':
         return event.payload.ok || event.payload.error.detail === undefined
           ? null

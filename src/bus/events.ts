@@ -17,6 +17,7 @@ import type {
   ReplyForwardFailed,
   ReplyReady,
   ReplySent,
+  RequestFailed,
   RequestReceived,
   RequestSettled,
   RequestSubmitted,
@@ -53,6 +54,7 @@ export interface BusEvents {
   'request.received': RequestReceived;
   'request.submitted': RequestSubmitted;
   'request.settled': RequestSettled;
+  'request.failed': RequestFailed;
   'reply.ready': ReplyReady;
   'reply.sent': ReplySent;
   'reply.forwarded': ReplyForwarded;

@@ -67,7 +67,12 @@ export class RequestRouter {
           const clientAddress = this.#clientAddresses.get(connectionId) ?? 'unknown';
           this.#handler(command, { requestId, clientAddress }).then(
             (result) => self.send({ type: 'HANDLED', requestId, result }),
-            (error: unknown) => self.send({ type: 'FAILED', requestId, error: toErrorShape(error) }),
+            (error: unknown) => {
+              const shape = toErrorShape(error);
+              // The client is told only a generic sentence for an unexpected error; its own words go to the log through this event.
+              if (shape.detail !== undefined) void this.#bus.emit('request.failed', { requestId, connectionId, error: shape });
+              self.send({ type: 'FAILED', requestId, error: shape });
+            },
           );
         },
         deliver: (_, reply) => {

@@ -117,3 +117,10 @@ export interface RequestSubmitted {
 export type RequestSettled =
   | { readonly requestId: string; readonly ok: true; readonly result: CommandResult }
   | { readonly requestId: string; readonly ok: false; readonly error: ErrorShape };
+
+/** A socket request that failed with an error carrying log-only words (`detail`: an unexpected error's message, a path), for the log. */
+export interface RequestFailed {
+  readonly requestId: string;
+  readonly connectionId: string;
+  readonly error: ErrorShape;
+}

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createActor } from 'xstate';
 import { backupJobMachine, backoffDelay, type BackupJobEmitted } from '../../machines/backup-job.machine.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
+import { INTERNAL_ERROR_MESSAGE } from '../../src/errors/safekeep-error.ts';
 import { controlledCopy, settle } from '../helpers/controlled-copy.ts';
 
 const MINUTE = 60_000;
@@ -116,14 +117,14 @@ describe('backup job machine', () => {
     assert.equal(backoffDelay(10, { baseMs: 1_000, maxMs: 3_600_000 }, 5_000), 5_000);
   });
 
-  it('keeps the schedule when the copy actor throws, reporting an internal error', async () => {
+  it('keeps the schedule when the copy actor throws, reporting an internal error whose words go only to the log', async () => {
     const job = startJob();
     job.actor.send({ type: 'START' });
     job.clock.advance(0);
     job.copy.calls[0]?.crash('disk exploded');
     await settle();
     const failed = job.emitted.find((event) => event.type === 'failed');
-    assert.deepEqual(failed?.type === 'failed' && failed.error, { code: 'INTERNAL', message: 'disk exploded' });
+    assert.deepEqual(failed?.type === 'failed' && failed.error, { code: 'INTERNAL', message: INTERNAL_ERROR_MESSAGE, detail: 'disk exploded' });
     assert.equal(job.state(), 'scheduled');
   });
 
