@@ -281,7 +281,13 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     router.start();
     const inProcess = new InProcessRequests({ bus, clock: core.clock, handler });
     inProcess.start();
-    started.unshift(() => inProcess.stop(options.shutdownGraceMs));
+    // One grace for the whole stop: the socket drains first, and in-process callers get what is left of it, not a second one.
+    let stopAskedAt: number | null = null;
+    bus.on('host.stopping', () => {
+      stopAskedAt ??= core.clock.now();
+    });
+    const graceLeft = () => Math.max(0, options.shutdownGraceMs - (core.clock.now() - (stopAskedAt ?? core.clock.now())));
+    started.unshift(() => inProcess.stop(graceLeft()));
     // Stopped after the socket: connections being drained still get their replies through it.
     started.unshift(() => router.stop());
     if (options.replyTo) await startAdapter(new ReplyChannelAdapter({ ...options.replyTo, clock }));
