@@ -14,6 +14,9 @@ import { TextFramer, type TextFrame } from './text-framer.ts';
 /** Node reads a TCP socket 64 KiB at a time; a read that size has more bytes right behind it. */
 const READ_BUFFER_BYTES = 64 * 1024;
 
+/** How much of a read is framed at a time (see `#frameMore`): a few hundred requests at most. */
+const FRAME_SLICE_BYTES = 4 * 1024;
+
 /** After we end a connection, how long the client has to read the rest and close its side. */
 const LINGER_AFTER_END_MS = 5_000;
 
@@ -68,6 +71,8 @@ export class Connection {
   /** Null until the first non-blank byte says which dialect this connection speaks. */
   #framer: { dialect: 'text'; framer: TextFramer } | { dialect: 'json'; framer: JsonFramer } | null = null;
   readonly #queue: RequestQueue<Pending>;
+  /** Bytes read but not yet framed, a slice at a time (see FRAME_SLICE_BYTES), each with the framer's "more follows" flag. */
+  #unframed: { readonly bytes: Buffer; readonly moreFollows: boolean }[] = [];
   /** Taking requests: false once the client ended its side, or the connection is refused, too slow, ended or shut down. */
   #reading = true;
   /** How the connection will have ended once its queue is empty, when nothing else ended it first. */
@@ -101,7 +106,10 @@ export class Connection {
     this.#lastActivity = deps.clock.now();
     this.#idleTimer = new ClockTimer(deps.clock, () => this.#idleTimeUp());
     this.#deadlineTimer = new ClockTimer(deps.clock, () => this.#deadlineUp());
-    this.#quietTimer = new ClockTimer(deps.clock, () => this.#accept(this.#framer?.dialect === 'text' ? this.#framer.framer.flush() : []));
+    this.#quietTimer = new ClockTimer(deps.clock, () => {
+      this.#accept(this.#framer?.dialect === 'text' ? this.#framer.framer.flush() : []);
+      this.#pump();
+    });
     this.#lingerTimer = new ClockTimer(deps.clock, () => this.#socket.destroy());
     this.#refusalTimer = new ClockTimer(deps.clock, () => this.#refuse('text'));
 
@@ -195,11 +203,34 @@ export class Connection {
           ? { dialect, framer: new JsonFramer(maxRequestBytes, maxNestingDepth) }
           : { dialect, framer: new TextFramer(maxRequestBytes) };
     }
-    if (this.#framer.dialect === 'text') this.#accept(this.#framer.framer.push(chunk, chunk.length >= READ_BUFFER_BYTES));
-    else this.#accept(this.#framer.framer.push(chunk));
+    const moreFollows = chunk.length >= READ_BUFFER_BYTES;
+    for (let at = 0; at < chunk.length; at += FRAME_SLICE_BYTES) {
+      const end = Math.min(chunk.length, at + FRAME_SLICE_BYTES);
+      // Only the read's last slice may end a bare request: a slice boundary is not the end of a read.
+      this.#unframed.push({ bytes: chunk.subarray(at, end), moreFollows: end < chunk.length || moreFollows });
+    }
+    this.#pump();
   }
 
-  /** Queues what the framer cut out, keeps the partial request's timers right, and moves the queue on. */
+  /**
+   * Frames read bytes a slice at a time while fewer requests wait than the
+   * bound: a 64 KiB read of tiny requests is thousands of them, and cutting
+   * them all at once (twenty flooding connections at a time) would keep every
+   * other client waiting for that long. Until every slice is framed the
+   * connection reads no more.
+   */
+  #frameMore(): void {
+    while (this.#unframed.length > 0 && this.#queue.waiting < this.#queue.maxUnanswered) this.#frameSlice();
+  }
+
+  #frameSlice(): void {
+    const { bytes, moreFollows } = this.#unframed.shift() as { bytes: Buffer; moreFollows: boolean };
+    const framer = this.#framer;
+    if (!framer) return;
+    this.#accept(framer.dialect === 'text' ? framer.framer.push(bytes, moreFollows) : framer.framer.push(bytes));
+  }
+
+  /** Queues what the framer cut out and keeps the partial request's timers right; the caller moves the queue on. */
   #accept(frames: readonly (TextFrame | JsonFrame)[]): void {
     const dialect = this.#framer?.dialect;
     if (frames.length > 0 && dialect) {
@@ -207,7 +238,6 @@ export class Connection {
       this.#lastActivity = this.#clock.now();
     }
     this.#trackPartial(frames.length > 0);
-    this.#pump();
   }
 
   /**
@@ -255,8 +285,11 @@ export class Connection {
 
   /** The one place requests go on the bus: as many as the bound allows, then reading follows whether any wait. */
   #pump(): void {
-    if (!this.#repliesUnread) for (let next = this.#queue.next(); next; next = this.#queue.next()) this.#publish(next);
-    const hold = this.#reading && (this.#queue.waiting > 0 || this.#repliesUnread);
+    if (!this.#repliesUnread) {
+      this.#frameMore();
+      for (let next = this.#queue.next(); next; next = this.#queue.next()) this.#publish(next);
+    }
+    const hold = this.#reading && (this.#queue.waiting > 0 || this.#unframed.length > 0 || this.#repliesUnread);
     if (hold && !this.#paused) {
       this.#socket.pause();
       this.#paused = true;
@@ -298,6 +331,8 @@ export class Connection {
 
   #clientEnded(): void {
     if (!this.#reading) return;
+    // The socket is paused while bytes wait to be framed, so its end comes after them; frame any left all the same.
+    while (this.#unframed.length > 0) this.#frameSlice();
     const framer = this.#framer;
     if (framer) this.#queue.add(framer.dialect === 'text' ? framer.framer.end().map((frame) => ({ dialect: 'text', frame })) : framer.framer.end().map((frame) => ({ dialect: 'json', frame })));
     this.#stopReading('client');
@@ -315,6 +350,7 @@ export class Connection {
       this.#endReason = reason;
       if (last) this.#queue.add([last]);
       this.#framer = null;
+      this.#unframed = [];
       this.#partialSince = null;
       for (const timer of [this.#deadlineTimer, this.#quietTimer, this.#refusalTimer]) timer.stop();
     }
