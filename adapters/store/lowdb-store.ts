@@ -85,11 +85,11 @@ export class LowdbStore implements HostAdapter {
         case 'get':
           return { commandId: command.commandId, ok: true, value: await collection.get(checkedKey(command.key)) };
         case 'list':
-          return { commandId: command.commandId, ok: true, value: await collection.list() };
+          return withDamaged(collection, { commandId: command.commandId, ok: true, value: await collection.list() });
         case 'keys':
-          return { commandId: command.commandId, ok: true, value: await collection.keys() };
+          return withDamaged(collection, { commandId: command.commandId, ok: true, value: await collection.keys() });
         case 'count':
-          return { commandId: command.commandId, ok: true, value: await collection.count() };
+          return withDamaged(collection, { commandId: command.commandId, ok: true, value: await collection.count() });
       }
     } catch (error) {
       return { commandId: command.commandId, ok: false, error: toErrorShape(error) };
@@ -125,6 +125,12 @@ function startError(dataDir: string, error: unknown): unknown {
   return new DataDirNotWritableError(`Cannot use ${dataDir} as the data directory (${code}): it must be a folder this user can create and write`, {
     cause: error,
   });
+}
+
+/** A whole-collection answer says which shards it had to leave out, so no one takes it for the whole collection. */
+function withDamaged(collection: ShardedCollection, result: StoreResult & { ok: true }): StoreResult {
+  const damaged = collection.damagedShards();
+  return damaged.length > 0 ? { ...result, damagedShards: damaged } : result;
 }
 
 function checkedKey(key: string): string {

@@ -84,6 +84,11 @@ export class ShardedCollection {
     return count;
   }
 
+  /** The shards found unreadable so far (three hex digits each), which whole-collection reads left out. */
+  damagedShards(): string[] {
+    return [...this.#reported].sort((a, b) => a - b).map((index) => index.toString(16).padStart(3, '0'));
+  }
+
   /** Resolves when every change made so far is durable (or has failed). */
   async settled(): Promise<void> {
     await Promise.all([...this.#shards.values()].map((shard) => shard.settled()));

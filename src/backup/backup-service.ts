@@ -35,6 +35,11 @@ export interface LoadReport {
   readonly orphansAdopted: readonly BackupVersion[];
   /** Uncatalogued version files deleted. */
   readonly orphansRemoved: readonly string[];
+  /**
+   * Catalog shards that could not be read. While there are any, no file is
+   * taken for an orphan: its record may be in one of them.
+   */
+  readonly catalogUnreadable: readonly string[];
 }
 
 /**
@@ -75,6 +80,7 @@ export class BackupService {
     for (const job of this.#jobs.values()) {
       const directory = this.#destinationOf(job.id);
       leftoversRemoved += await this.#deps.files.removeLeftoverTempFiles(directory);
+      if (contents.unreadableShards.length > 0) continue;
       const settled = await settleOrphans({ job, directory, registeredPaths, lastSeq: this.#ledger.lastSeq(job.id), files: this.#deps.files });
       orphansRemoved.push(...settled.removed);
       if (settled.adopted) {
@@ -89,6 +95,7 @@ export class BackupService {
       damagedVersions: contents.damagedVersions,
       orphansAdopted,
       orphansRemoved,
+      catalogUnreadable: contents.unreadableShards,
     };
   }
 

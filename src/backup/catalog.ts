@@ -19,6 +19,8 @@ export interface CatalogContents {
   readonly versions: BackupVersion[];
   readonly damagedJobs: DamagedRecord[];
   readonly damagedVersions: DamagedRecord[];
+  /** Catalog shards that could not be read: the jobs and versions in them are unknown, so no file may be taken for an orphan. */
+  readonly unreadableShards: string[];
 }
 
 /**
@@ -35,8 +37,14 @@ export class BackupCatalog {
   }
 
   async load(): Promise<CatalogContents> {
-    const [jobs, versions] = await Promise.all([this.#store.list<unknown>(JOBS), this.#store.list<unknown>(VERSIONS)]);
-    const contents: CatalogContents = { jobs: [], versions: [], damagedJobs: [], damagedVersions: [] };
+    const [whole, wholeVersions] = await Promise.all([this.#store.listWhole<unknown>(JOBS), this.#store.listWhole<unknown>(VERSIONS)]);
+    const jobs = whole.documents;
+    const versions = wholeVersions.documents;
+    const unreadableShards = [
+      ...whole.damagedShards.map((shard) => `${JOBS} shard ${shard}`),
+      ...wholeVersions.damagedShards.map((shard) => `${VERSIONS} shard ${shard}`),
+    ];
+    const contents: CatalogContents = { jobs: [], versions: [], damagedJobs: [], damagedVersions: [], unreadableShards };
     for (const [key, stored] of Object.entries(jobs)) {
       if (isDamaged(stored)) contents.damagedJobs.push({ key, stored });
       else if (isJob(stored)) contents.jobs.push(withoutDigest(stored));

@@ -20,6 +20,8 @@ export interface BackupJobsLoaded {
   readonly orphansAdopted: readonly string[];
   /** Uncatalogued version files that could not be proved to be one, deleted (absolute paths). */
   readonly orphansRemoved: readonly string[];
+  /** Catalog shards that could not be read (present only when there are any): no file was taken for an orphan meanwhile. */
+  readonly catalogUnreadable?: readonly string[];
 }
 
 /** A version was found not to be what was registered: it is quarantined (marked in the catalog, never offered again). */

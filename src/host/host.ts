@@ -307,6 +307,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       damagedVersionIds: report.damagedVersions.map((record) => record.key),
       orphansAdopted: report.orphansAdopted.map((version) => version.id),
       orphansRemoved: report.orphansRemoved,
+      ...(report.catalogUnreadable.length > 0 ? { catalogUnreadable: report.catalogUnreadable } : {}),
     });
     for (const job of activeJobs) scheduler.start(job.id);
     scrub.start();

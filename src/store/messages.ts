@@ -19,7 +19,13 @@ export type StoreCommand =
 export type StoreOp = StoreCommand['op'];
 
 export type StoreResult =
-  | { readonly commandId: string; readonly ok: true; readonly value?: unknown }
+  | {
+      readonly commandId: string;
+      readonly ok: true;
+      readonly value?: unknown;
+      /** On a whole-collection answer (list, keys, count): shards left out because they could not be read. */
+      readonly damagedShards?: readonly string[];
+    }
   | { readonly commandId: string; readonly ok: false; readonly error: ErrorShape };
 
 /**

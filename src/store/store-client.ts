@@ -30,7 +30,7 @@ type CommandBody<T extends StoreCommand = StoreCommand> = T extends StoreCommand
 export class StoreClient {
   readonly #bus: Bus;
   readonly #ids: IdSource;
-  readonly #pending = new Map<string, { resolve(value: unknown): void; reject(error: unknown): void }>();
+  readonly #pending = new Map<string, { resolve(value: unknown): void; reject(error: unknown): void; readonly whole: boolean }>();
   readonly #subscription: Subscription;
 
   constructor(bus: Bus, ids: IdSource) {
@@ -55,6 +55,16 @@ export class StoreClient {
     return ((await this.#send({ op: 'list', collection })) ?? {}) as Record<string, T>;
   }
 
+  /**
+   * Every readable document, and the shards left out because they could not
+   * be read: for whoever must not take what it got for the whole collection
+   * (the backup catalog, before it calls files on disk orphans).
+   */
+  async listWhole<T>(collection: string): Promise<{ documents: Record<string, T>; damagedShards: readonly string[] }> {
+    const result = (await this.#send({ op: 'list', collection }, true)) as StoreResult & { ok: true };
+    return { documents: (result.value ?? {}) as Record<string, T>, damagedShards: result.damagedShards ?? [] };
+  }
+
   async keys(collection: string): Promise<string[]> {
     return ((await this.#send({ op: 'keys', collection })) ?? []) as string[];
   }
@@ -70,14 +80,15 @@ export class StoreClient {
     this.#pending.clear();
   }
 
-  #send(body: CommandBody): Promise<unknown> {
+  /** Resolves with the result's value (or, with `whole`, the whole result). */
+  #send(body: CommandBody, whole = false): Promise<unknown> {
     // Emittery takes its listener list when emit is called, so this check and the emit agree.
     if (this.#bus.listenerCount('store.command') === 0) {
       return Promise.reject(new StoreUnavailableError('No store is running on this bus'));
     }
     const commandId = this.#ids.next('cmd');
     return new Promise((resolve, reject) => {
-      this.#pending.set(commandId, { resolve, reject });
+      this.#pending.set(commandId, { resolve, reject, whole });
       void this.#bus.emit('store.command', { ...body, commandId } as StoreCommand);
     });
   }
@@ -86,7 +97,7 @@ export class StoreClient {
     const pending = this.#pending.get(result.commandId);
     if (!pending) return;
     this.#pending.delete(result.commandId);
-    if (result.ok) pending.resolve(result.value);
+    if (result.ok) pending.resolve(pending.whole ? result : result.value);
     else pending.reject(new StoreCommandFailedError(result.error));
   }
 }

@@ -1,9 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Bus } from '../../src/bus/bus.ts';
+import type { BusEvents } from '../../src/bus/events.ts';
+import { VirtualClock } from '../../src/clock/virtual-clock.ts';
+import { startHost } from '../../src/host/host.ts';
+import { sequentialIds } from '../../src/ids/ids.ts';
+import { seededRandom } from '../../src/random/random.ts';
 import { Secret } from '../../src/secret/secret.ts';
-import { collect, startTestHost } from '../helpers/host-harness.ts';
+import { collect, START, startTestHost } from '../helpers/host-harness.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 const MASTER = new Secret('correct horse battery staple');
@@ -53,6 +59,38 @@ describe('a damaged store shard', () => {
     assert.equal(reports.seen[0]?.detail?.includes(damaged), true);
     // Left as it was, for whoever repairs it.
     assert.equal(await readFile(damaged, 'utf8'), before.replace('{', '['));
+    await host.stop('test');
+  });
+});
+
+describe('a damaged catalog shard', () => {
+  it('never gets the backups it lists deleted as orphans: their files stay until it is restored, and the start says why', async () => {
+    const root = await tempDir('catalog-damage');
+    const dataDir = path.join(root, 'data');
+    const source = path.join(root, 'notes.txt');
+    await writeFile(source, 'one\n');
+    const first = await startTestHost(dataDir, { jobs: [{ sourcePath: source, intervalMs: 60_000 }] });
+    first.clock.advance(0);
+    const files: string[] = [];
+    for (const content of ['two\n', 'three\n', 'four\n']) {
+      await writeFile(source, content);
+      files.push((await first.host.runBackup()).version.path);
+    }
+    await first.host.stop('test');
+    // Every shard of the versions collection that holds a record: unreadable.
+    const versionsDir = path.join(dataDir, 'store', 'backup.versions');
+    for (const name of await readdir(versionsDir)) {
+      if (name.startsWith('shard-')) await writeFile(path.join(versionsDir, name), '{"format":"safekeep.shard","documents":{');
+    }
+
+    const clock = new VirtualClock(START + 3_600_000);
+    const loaded: BusEvents['backup.jobs.loaded'][] = [];
+    const bus = new Bus();
+    bus.on('backup.jobs.loaded', (event) => void loaded.push(event));
+    const host = await startHost({ dataDir, socket: false, clock, ids: sequentialIds(), random: seededRandom('catalog damage'), jobs: [{ sourcePath: source, intervalMs: 60_000 }] }, { bus });
+    assert.deepEqual(loaded[0]?.orphansRemoved, []);
+    assert.ok((loaded[0]?.catalogUnreadable ?? []).length > 0, 'the start does not say the catalog is unreadable');
+    for (const file of files) assert.equal(await stat(file).then(() => true, () => false), true, `${file} was deleted`);
     await host.stop('test');
   });
 });
