@@ -21,6 +21,12 @@ export interface BookOptions {
   readonly perAddressThrottle?: ThrottlePolicy;
   /** Master-password checks inside a session (`user.change_password`), per session. Default 5 at once, then 1 a minute. */
   readonly changePasswordThrottle?: ThrottlePolicy;
+  /**
+   * New users per client address: their own budget, which no login draws on (a registration guesses nothing, but
+   * each one costs an Argon2id hash and a stored record, so a flood of them would crowd out everyone's logins).
+   * Only successful registrations spend it. Default 100 at once, then 1 every 36 s (100 an hour).
+   */
+  readonly registrationThrottle?: ThrottlePolicy;
 }
 
 export type ResolvedBookOptions = Required<Omit<BookOptions, 'argon2'>> & { readonly argon2: Argon2Params };
@@ -36,5 +42,6 @@ export function resolveBookOptions(options: BookOptions = {}): ResolvedBookOptio
     perAccountThrottle: options.perAccountThrottle ?? { burst: 100, refillMs: 36_000 },
     perAddressThrottle: options.perAddressThrottle ?? { burst: 20, refillMs: 6_000 },
     changePasswordThrottle: options.changePasswordThrottle ?? { burst: 5, refillMs: 60_000 },
+    registrationThrottle: options.registrationThrottle ?? { burst: 100, refillMs: 36_000 },
   };
 }

@@ -10,6 +10,7 @@ export interface LoginThrottlePolicies {
   readonly perAccount: ThrottlePolicy;
   readonly perAddress: ThrottlePolicy;
   readonly perSession: ThrottlePolicy;
+  readonly registration: ThrottlePolicy;
 }
 
 /** Who is trying: what decides which budgets an attempt draws on. */
@@ -19,7 +20,9 @@ export type LoginAttempt =
   /** A login without one (or with an invalid one). */
   | { readonly kind: 'unknown-device'; readonly username: string; readonly address: string }
   /** A master-password check inside a session (`user.change_password`). */
-  | { readonly kind: 'session'; readonly session: string };
+  | { readonly kind: 'session'; readonly session: string }
+  /** A new user from this address: a budget of its own, never a login's (each one costs a hash and a record). */
+  | { readonly kind: 'registration'; readonly address: string };
 
 export type ThrottleVerdict = { readonly allowed: true; readonly refund: () => void } | { readonly allowed: false; readonly retryAfterMs: number };
 
@@ -47,6 +50,7 @@ export class LoginThrottle {
   readonly #perAccount: TokenBuckets;
   readonly #perAddress: TokenBuckets;
   readonly #perSession: TokenBuckets;
+  readonly #registration: TokenBuckets;
 
   constructor(clock: Clock, policies: LoginThrottlePolicies) {
     this.#knownDevice = new TokenBuckets(clock, policies.knownDevice);
@@ -54,6 +58,7 @@ export class LoginThrottle {
     this.#perAccount = new TokenBuckets(clock, policies.perAccount);
     this.#perAddress = new TokenBuckets(clock, policies.perAddress);
     this.#perSession = new TokenBuckets(clock, policies.perSession);
+    this.#registration = new TokenBuckets(clock, policies.registration);
   }
 
   /** Takes an attempt from every budget it draws on, or says how long until all of them have one. */
@@ -84,6 +89,8 @@ export class LoginThrottle {
         ];
       case 'session':
         return [[this.#perSession, attempt.session]];
+      case 'registration':
+        return [[this.#registration, attempt.address]];
     }
   }
 }

@@ -38,6 +38,7 @@ export async function openPasswordBook(deps: {
       perAccount: options.perAccountThrottle,
       perAddress: options.perAddressThrottle,
       perSession: options.changePasswordThrottle,
+      registration: options.registrationThrottle,
     }),
     clock,
     ids,

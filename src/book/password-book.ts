@@ -75,7 +75,7 @@ export class PasswordBook {
   async handle(request: BookRequest, client: BookClient): Promise<BookResults[BookMessageType]> {
     switch (request.type) {
       case 'user.register':
-        return this.#register(request.username, request.masterPassword);
+        return this.#register(request.username, request.masterPassword, client);
       case 'session.login':
         return this.#login(request, client);
       case 'session.logout':
@@ -107,14 +107,16 @@ export class PasswordBook {
   }
 
   /**
-   * Draws on no throttle budget: a registration guesses nothing. The ones that succeed are paced by the hash
-   * limit (each costs one Argon2id hash, at most `maxConcurrentHashes` at once); the ones that fail (a taken
-   * name, a weak password) fail before any hash and tell nothing `check_users` does not.
+   * Draws on no login budget: a registration guesses nothing. It has a budget of its own per address, which
+   * only successful ones spend, since each costs an Argon2id hash and a stored record; the ones that fail (a
+   * taken name, a weak password) fail before any hash and tell nothing `check_users` does not.
    */
-  async #register(username: string, masterPassword: Secret): Promise<BookResults['user.register']> {
+  async #register(username: string, masterPassword: Secret, client: BookClient): Promise<BookResults['user.register']> {
     checkStrength(masterPassword);
     const { records, random, clock } = this.#deps;
-    return this.#locks.run(username, async () => {
+    const attempt = this.#throttle({ kind: 'registration', address: client.address });
+    // Only a registration that succeeds spends the budget.
+    const registered = this.#locks.run(username, async () => {
       if (await records.user(username)) throw new UsernameTakenError(`The username '${username}' is taken`);
       const dataKey = random.bytes(KEY_BYTES);
       try {
@@ -130,6 +132,8 @@ export class PasswordBook {
       }
       return { username };
     });
+    registered.catch(() => attempt.refund());
+    return registered;
   }
 
   async #login(request: BookRequestOf<'session.login'>, client: BookClient): Promise<BookResults['session.login']> {

@@ -92,6 +92,7 @@ describe('login throttle', () => {
     perAccount: { burst: 100, refillMs: 1 },
     perAddress: { burst: 100, refillMs: 1 },
     perSession: { burst: 100, refillMs: 1 },
+    registration: { burst: 100, refillMs: 1 },
     ...over,
   });
   const unknown = (username: string, address = 'a') => ({ kind: 'unknown-device', username, address }) as const;
