@@ -11,7 +11,7 @@ import { SafekeepProcess } from '../test/helpers/safekeep-process.ts';
  * for its answer, and sends the next. Prints how many probes were answered and
  * their latency. Target: p99 < 250 ms, none over 5 s.
  *
- * Not part of `npm run bench`: run it with
+ * Part of `npm run bench` (5 s, probing from 0.3 s in); by hand:
  * `node --import tsx bench/flood-fairness.bench.ts [seconds] [warm-up seconds]`:
  * the probe starts once the flood has run for the warm-up (default 0.3 s), so a
  * longer warm-up leaves the flood's start-up burst out of the figures.

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatInterval, parseDuration, parseInterval } from '../backup/interval.ts';
 import {
+  DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_NESTING_DEPTH,
   DEFAULT_MAX_REQUEST_BYTES,
@@ -11,6 +12,7 @@ import {
   DEFAULT_REQUEST_DEADLINE_MS,
   DEFAULT_SHUTDOWN_GRACE_MS,
   DEFAULT_VERIFY_INTERVAL_MS,
+  MIN_MAX_UNREAD_REPLY_BYTES,
 } from '../host/host-options.ts';
 
 export const DEFAULT_INTERVAL_MS = 60 * 60_000;
@@ -149,7 +151,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
   if (maxRequestBytes === undefined) {
     return { kind: 'error', message: `--max-request-bytes '${values['max-request-bytes']}' is not a size from 16 bytes to 1 GiB` };
   }
-  const idleTimeoutMs = parseDuration(values['idle-timeout'] ?? '10m');
+  const idleTimeoutMs = values['idle-timeout'] === undefined ? DEFAULT_IDLE_TIMEOUT_MS : parseDuration(values['idle-timeout']);
   if (idleTimeoutMs === undefined) return { kind: 'error', message: `--idle-timeout '${values['idle-timeout']}' is not a positive time` };
   const limits = socketLimits(values);
   if (typeof limits === 'string') return { kind: 'error', message: limits };
@@ -224,7 +226,8 @@ function socketLimits(values: Readonly<Record<string, unknown>>): SocketLimits |
     maxNestingDepth: count('max-nesting-depth', DEFAULT_MAX_NESTING_DEPTH, 1, 10_000, 'a whole number from 1 to 10000'),
     requestDeadlineMs: time('request-deadline', DEFAULT_REQUEST_DEADLINE_MS),
     maxUnansweredRequests: count('max-unanswered', DEFAULT_MAX_UNANSWERED_REQUESTS, 1, 100_000, 'a whole number from 1 to 100000'),
-    maxUnreadReplyBytes: count('max-unread-reply-bytes', DEFAULT_MAX_UNREAD_REPLY_BYTES, 1024, 1024 ** 3, 'a size from 1024 bytes to 1 GiB'),
+    // At least 128 KiB: reading resumes when the socket drains, and Node says so only past its 16 KiB mark (an eighth of this).
+    maxUnreadReplyBytes: count('max-unread-reply-bytes', DEFAULT_MAX_UNREAD_REPLY_BYTES, MIN_MAX_UNREAD_REPLY_BYTES, 1024 ** 3, 'a size from 131072 bytes (128 KiB) to 1 GiB'),
     maxConnections: count('max-connections', DEFAULT_MAX_CONNECTIONS, 1, 1_000_000, 'a whole number from 1 to 1000000'),
     shutdownGraceMs: time('shutdown-grace', DEFAULT_SHUTDOWN_GRACE_MS),
   };

@@ -25,7 +25,11 @@ export interface SocketOptions {
   readonly requestDeadlineMs?: number;
   /** Requests one connection may have waiting for answers; it reads no more until they drop below. Default 32. */
   readonly maxUnansweredRequests?: number;
-  /** Reply bytes a client may leave unread: above an eighth of this its requests wait, past it it is cut off. Default 8 MiB. */
+  /**
+   * Reply bytes a client may leave unread: above an eighth of this its requests wait, past it it is cut off.
+   * Default 8 MiB; at least 128 KiB (a smaller value is raised to it: reading resumes when the socket
+   * drains, and Node reports that only past its 16 KiB mark).
+   */
   readonly maxUnreadReplyBytes?: number;
   /** Connections served at once; past it a new client takes an idle or slow one's place. Default 1024. */
   readonly maxConnections?: number;
@@ -99,6 +103,7 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_REQUEST_DEADLINE_MS = 10_000;
 export const DEFAULT_MAX_UNANSWERED_REQUESTS = 32;
 export const DEFAULT_MAX_UNREAD_REPLY_BYTES = 8 * 1024 * 1024;
+export const MIN_MAX_UNREAD_REPLY_BYTES = 128 * 1024;
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
 
@@ -119,7 +124,7 @@ export function resolveHostOptions(options: HostOptions): ResolvedHostOptions {
             idleTimeoutMs: options.socket?.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
             requestDeadlineMs: options.socket?.requestDeadlineMs ?? DEFAULT_REQUEST_DEADLINE_MS,
             maxUnansweredRequests: options.socket?.maxUnansweredRequests ?? DEFAULT_MAX_UNANSWERED_REQUESTS,
-            maxUnreadReplyBytes: options.socket?.maxUnreadReplyBytes ?? DEFAULT_MAX_UNREAD_REPLY_BYTES,
+            maxUnreadReplyBytes: Math.max(MIN_MAX_UNREAD_REPLY_BYTES, options.socket?.maxUnreadReplyBytes ?? DEFAULT_MAX_UNREAD_REPLY_BYTES),
             maxConnections: options.socket?.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
           },
     book: resolveBookOptions(options.book),
