@@ -8,6 +8,7 @@
  *   npm run chaos -- --full   the full size: 200 kills during copies, 100 during
  *                             10,000 book writes, 10^6 fuzzed inputs…
  *   npm run chaos -- --only disk   experiments whose name contains "disk"
+ *   npm run chaos -- --skip fuzz   all but those
  */
 import { parseArgs } from 'node:util';
 import { runBackupIntegrityExperiments } from './backup-integrity.ts';
@@ -69,9 +70,11 @@ const EXPERIMENTS: readonly Experiment[] = [
 ];
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { full: { type: 'boolean' }, only: { type: 'string' } } });
+  const { values } = parseArgs({ options: { full: { type: 'boolean' }, only: { type: 'string' }, skip: { type: 'string' } } });
   const scale: Scale = values.full ? 'full' : 'modest';
-  const chosen = EXPERIMENTS.filter((experiment) => values.only === undefined || experiment.name.includes(values.only));
+  const chosen = EXPERIMENTS.filter(
+    (experiment) => (values.only === undefined || experiment.name.includes(values.only)) && (values.skip === undefined || !experiment.name.includes(values.skip)),
+  );
   const rows: ChaosRow[] = [];
   for (const experiment of chosen) {
     const started = Date.now();
