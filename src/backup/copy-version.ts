@@ -14,7 +14,7 @@ import {
   VerificationFailedError,
 } from './errors.ts';
 import { statVersionFile } from './file-hash.ts';
-import { sameFingerprint, type BackupVersion, type SourceFingerprint, type VersionFileFingerprint } from './version.ts';
+import { fingerprintOf, sameFingerprint, type BackupVersion, type SourceFingerprint, type VersionFileFingerprint } from './version.ts';
 import { tempFileName } from './version-name.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -197,16 +197,6 @@ async function renameIntoPlace(tempPath: string, finalPath: string): Promise<voi
   } catch (error) {
     throw translateDestinationError(error, path.dirname(finalPath));
   }
-}
-
-function fingerprintOf(stats: { size: bigint; mtimeNs: bigint; ctimeNs: bigint; ino: bigint; dev: bigint }): SourceFingerprint {
-  return {
-    size: Number(stats.size),
-    mtimeNs: stats.mtimeNs.toString(),
-    ctimeNs: stats.ctimeNs.toString(),
-    ino: stats.ino.toString(),
-    dev: stats.dev.toString(),
-  };
 }
 
 function translateSourceError(error: unknown, sourcePath: string): unknown {

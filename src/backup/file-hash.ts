@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { systemErrorCode } from '../errors/safekeep-error.ts';
 import { CopyAbortedError } from './errors.ts';
-import type { SourceFingerprint, VersionFileFingerprint } from './version.ts';
+import { fingerprintOf, type SourceFingerprint, type VersionFileFingerprint } from './version.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -76,14 +76,4 @@ function notRead(error: unknown): HashedFile {
   const code = systemErrorCode(error);
   if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
   return { kind: 'unreadable', code: code ?? 'EIO' };
-}
-
-function fingerprintOf(stats: { size: bigint; mtimeNs: bigint; ctimeNs: bigint; ino: bigint; dev: bigint }): SourceFingerprint {
-  return {
-    size: Number(stats.size),
-    mtimeNs: stats.mtimeNs.toString(),
-    ctimeNs: stats.ctimeNs.toString(),
-    ino: stats.ino.toString(),
-    dev: stats.dev.toString(),
-  };
 }

@@ -66,6 +66,17 @@ export interface VersionDamage {
   readonly reason: DamageReason;
 }
 
+/** A file's fingerprint from a `stat` taken with `{ bigint: true }` (nanosecond times kept exact). */
+export function fingerprintOf(stats: { size: bigint; mtimeNs: bigint; ctimeNs: bigint; ino: bigint; dev: bigint }): SourceFingerprint {
+  return {
+    size: Number(stats.size),
+    mtimeNs: stats.mtimeNs.toString(),
+    ctimeNs: stats.ctimeNs.toString(),
+    ino: stats.ino.toString(),
+    dev: stats.dev.toString(),
+  };
+}
+
 export function sameFingerprint(a: SourceFingerprint, b: SourceFingerprint): boolean {
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino && a.dev === b.dev;
 }
