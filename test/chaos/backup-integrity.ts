@@ -18,7 +18,8 @@ import path from 'node:path';
 import { digestState } from '../../src/integrity/record-digest.ts';
 import { checkAfterRestart } from './after-restart.ts';
 import { catalogVersions, ChaosProcess } from './chaos-process.ts';
-import { ask, flipByte, mutate, newRow, note, seededRandom, sha256Of, sleep, writeRandomFile, type ExperimentRow } from './chaos-support.ts';
+import { flipByte } from '../helpers/flip-byte.ts';
+import { ask, mutate, newRow, note, seededRandom, sha256Of, sleep, writeRandomFile, type ExperimentRow } from './chaos-support.ts';
 import { runTargetedKills } from './targeted-kills.ts';
 
 export type { ExperimentRow } from './chaos-support.ts';

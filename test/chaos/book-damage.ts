@@ -18,21 +18,7 @@ import { seededRandom, type RandomSource } from '../../src/random/random.ts';
 import { rewriteStored, storedDocuments } from '../helpers/book-store-files.ts';
 import { JsonClient, type Reply } from '../helpers/json-client.ts';
 import { spawnSafekeep, type SafekeepProcess } from '../helpers/safekeep-process.ts';
-
-export interface ChaosRow {
-  readonly experiment: string;
-  readonly faultsInjected: number;
-  readonly requestsSent: number;
-  /** Acknowledged entries or inbox passwords, not deliberately damaged, that no longer read back as acknowledged. */
-  readonly ackedWritesLost: number;
-  /** Damaged records served as if intact (under a name, or filed): the book's "partial version registered". */
-  readonly partialRegistered: number;
-  /** The service process ended (or answered INTERNAL) when it should not have. */
-  readonly crashes: number;
-  /** Flips the offline check missed, or damage that was not contained (listed, deletable, others working). */
-  readonly checkFailures: number;
-  readonly notes: string;
-}
+import type { ChaosRow } from './chaos-row.ts';
 
 const PASSWORD = (username: string) => `master password of ${username}`;
 
@@ -285,7 +271,8 @@ async function checkAndServe(
     ackedWritesLost: progress.lost,
     partialRegistered: progress.served,
     crashes: service.crashes - crashesBefore,
-    checkFailures: progress.failures.length,
+    // Flips the offline check missed, or damage that was not contained (listed, deletable, others working).
+    failures: progress.failures,
     notes: notes.length === 0 ? 'every flip found offline and contained online' : notes.slice(0, 5).join('; '),
   };
 }

@@ -42,16 +42,6 @@ export async function mutate(filePath: string): Promise<string> {
   return sha256Of(filePath);
 }
 
-/** Flips one byte in place (same size). */
-export async function flipByte(filePath: string, offset: number): Promise<void> {
-  const file = await open(filePath, 'r+');
-  const byte = Buffer.alloc(1);
-  await file.read(byte, 0, 1, offset);
-  byte[0] = (byte[0] as number) ^ 0x5a;
-  await file.write(byte, 0, 1, offset);
-  await file.close();
-}
-
 /** One text-dialect request on its own connection; its one-line reply (or '' if the connection closed first). */
 export async function ask(port: number, word: string): Promise<string> {
   const client = await TestClient.connect(port);

@@ -4,20 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { JsonClient } from '../helpers/json-client.ts';
 import { SAFEKEEP_ARGV, spawnSafekeep, type SafekeepProcess } from '../helpers/safekeep-process.ts';
+import type { ChaosRow } from './chaos-row.ts';
 
 /** One line of the chaos table. */
-export interface ChaosRow {
-  readonly experiment: string;
-  readonly faultsInjected: number;
-  readonly requestsSent: number;
-  readonly ackedWritesLost: number;
-  readonly partialRegistered: number;
-  readonly crashes: number;
-  /** True when the experiment could not run here (no strace): counted as skipped, never as passed. */
-  readonly skipped: boolean;
-  readonly notes: string;
-}
-
 export interface KeyAndLockOptions {
   /** Kills per step of the key-writing protocol (1 in `npm test`). */
   readonly scale: number;
@@ -46,7 +35,7 @@ const STEPS = [
  */
 export async function runKeyAndLockExperiments({ scale }: KeyAndLockOptions): Promise<ChaosRow[]> {
   if (!(await installed('strace'))) {
-    return STEPS.map((step) => ({ ...emptyRow(`key write: kill at ${step.name}`), skipped: true, notes: 'skipped: strace is not installed (apt-get install strace)' }));
+    return STEPS.map((step) => ({ ...emptyRow(`key write: kill at ${step.name}`), skipped: 'strace is not installed (apt-get install strace)' }));
   }
   const rows: ChaosRow[] = [];
   for (const step of STEPS) {
@@ -82,7 +71,7 @@ interface MutableRow {
 }
 
 function emptyRow(experiment: string) {
-  return { experiment, faultsInjected: 0, requestsSent: 0, ackedWritesLost: 0, partialRegistered: 0, crashes: 0, skipped: false, notes: '' };
+  return { experiment, faultsInjected: 0, requestsSent: 0, ackedWritesLost: 0, partialRegistered: 0, crashes: 0, notes: '' };
 }
 
 async function killAtStepThenRestart(work: string, step: (typeof STEPS)[number], round: number, row: MutableRow): Promise<void> {

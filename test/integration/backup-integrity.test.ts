@@ -1,25 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { open, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Bus } from '../../src/bus/bus.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { flipByte } from '../helpers/flip-byte.ts';
 import { collect, startTestHost, writeSource } from '../helpers/host-harness.ts';
 import type { Host } from '../../src/host/host.ts';
 
 const MINUTE = 60_000;
-
-/** Flips one byte of a file in place (same size); with `keepTimes`, puts its mtime back, so only hashing can tell. */
-async function flipByte(filePath: string, offset = 0, keepTimes = false): Promise<void> {
-  const before = await stat(filePath);
-  const file = await open(filePath, 'r+');
-  const byte = Buffer.alloc(1);
-  await file.read(byte, 0, 1, offset);
-  byte[0] = (byte[0] as number) ^ 0xff;
-  await file.write(byte, 0, 1, offset);
-  await file.close();
-  if (keepTimes) await utimes(filePath, before.atime, before.mtime);
-}
 
 /** A host with one job on `notes.json`, after its first backup. */
 async function hostWithOneVersion(content = 'version one') {
@@ -41,7 +30,7 @@ describe('verify re-hashes every version against the catalog', () => {
   it('finds a version file with one byte flipped (same size, same mtime) and reports it on the bus', async () => {
     const { host, first } = await hostWithOneVersion();
     const damaged = collect(host, 'backup.version.damaged');
-    await flipByte(first.version.path, 3, true);
+    await flipByte(first.version.path, 3, { keepTimes: true });
 
     const result = await host.request('backup.verify', {});
     assert.equal(result.checked, 1);
@@ -74,7 +63,7 @@ describe('verify re-hashes every version against the catalog', () => {
 describe('a damaged version is quarantined', () => {
   it('is never offered by revert again, durably, and the next run copies the unchanged source again', async () => {
     const { host, clock, first, completed, dataDir, source } = await hostWithOneVersion();
-    await flipByte(first.version.path, 0, true);
+    await flipByte(first.version.path, 0, { keepTimes: true });
     await host.request('backup.verify', {});
     assert.equal(await revertPath(host), null, 'the only version is damaged: nothing to offer');
 
@@ -101,7 +90,7 @@ describe('a damaged version is quarantined', () => {
     clock.advance(MINUTE);
     const second = await completed.next();
     assert.equal(second.kind, 'copied');
-    await flipByte(second.version.path, 0, true);
+    await flipByte(second.version.path, 0, { keepTimes: true });
     await host.request('backup.verify', {});
     assert.equal(await revertPath(host), first.version.path);
     await host.stop();

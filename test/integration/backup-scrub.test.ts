@@ -1,25 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { open, stat, truncate, utimes } from 'node:fs/promises';
+import { truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { flipByte } from '../helpers/flip-byte.ts';
 import { collect, startTestHost, writeSource } from '../helpers/host-harness.ts';
 import { SCRUB_BYTES_PER_SECOND } from '../../src/host/verify-scheduler.ts';
 import type { HostOptions } from '../../src/host/host-options.ts';
 
 const HOUR = 60 * 60_000;
 const DAY = 24 * HOUR;
-
-async function flipByteKeepingTimes(filePath: string, offset = 0): Promise<void> {
-  const before = await stat(filePath);
-  const file = await open(filePath, 'r+');
-  const byte = Buffer.alloc(1);
-  await file.read(byte, 0, 1, offset);
-  byte[0] = (byte[0] as number) ^ 0x01;
-  await file.write(byte, 0, 1, offset);
-  await file.close();
-  await utimes(filePath, before.atime, before.mtime);
-}
 
 /** Lets pending I/O callbacks run (no time passes on the virtual clock). */
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -55,7 +45,7 @@ describe('the scheduled scrub', () => {
     const { host, clock, smallVersion } = await twoVersions({});
     const damaged = collect(host, 'backup.version.damaged');
     const verified = collect(host, 'backup.verified');
-    await flipByteKeepingTimes(smallVersion?.path as string);
+    await flipByte(smallVersion?.path as string, 0, { keepTimes: true });
     clock.advance(DAY - 1);
     assert.equal(verified.seen.length, 0);
     clock.advance(1);
@@ -77,7 +67,7 @@ describe('the scheduled scrub', () => {
     const bigBytes = 2 * SCRUB_BYTES_PER_SECOND; // 2 s of rest after it
     const { host, clock, smallVersion } = await twoVersions({ verifyIntervalMs: HOUR }, bigBytes);
     const damaged = collect(host, 'backup.version.damaged');
-    await flipByteKeepingTimes(smallVersion?.path as string);
+    await flipByte(smallVersion?.path as string, 0, { keepTimes: true });
     clock.advance(HOUR);
     const restEnds = clock.now() + 2_000;
     await until(() => clock.nextDueAt() === restEnds, 'the scrub rests after the big file');
@@ -92,7 +82,7 @@ describe('the scheduled scrub', () => {
   it('is off with 0', async () => {
     const { host, clock, smallVersion } = await twoVersions({ verifyIntervalMs: 0 });
     const verified = collect(host, 'backup.verified');
-    await flipByteKeepingTimes(smallVersion?.path as string);
+    await flipByte(smallVersion?.path as string, 0, { keepTimes: true });
     clock.advance(3 * DAY);
     for (let turn = 0; turn < 100; turn++) await new Promise((resolve) => setImmediate(resolve));
     assert.equal(verified.seen.length, 0);
