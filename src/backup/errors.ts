@@ -49,3 +49,28 @@ export class UnknownJobError extends SafekeepError {
 export class NoBackupJobError extends SafekeepError {
   readonly code = 'NO_BACKUP_JOB';
 }
+
+/** A request named a version its job does not have (by its number or its id). */
+export class UnknownVersionError extends SafekeepError {
+  readonly code = 'UNKNOWN_VERSION';
+}
+
+/** The version asked for is quarantined (its file is not what was registered): it is never served or restored. */
+export class VersionDamagedError extends SafekeepError {
+  readonly code = 'VERSION_DAMAGED';
+}
+
+/** A restore to a path other than the job's source found something already there: nothing not backed up is overwritten. */
+export class TargetExistsError extends SafekeepError {
+  readonly code = 'TARGET_EXISTS';
+}
+
+/** A restore's target is in a folder that does not exist (or is not a folder). */
+export class TargetFolderMissingError extends SafekeepError {
+  readonly code = 'TARGET_FOLDER_MISSING';
+}
+
+/** This kind of version cannot be restored by this version of safekeep (a directory snapshot, for now). */
+export class RestoreNotSupportedError extends SafekeepError {
+  readonly code = 'RESTORE_NOT_SUPPORTED';
+}

@@ -8,6 +8,12 @@ export interface BackupJob {
   /** How many versions to keep; `null` keeps them all. */
   readonly keep: number | null;
   readonly createdAt: number;
+  /**
+   * Set when the job was removed (`remove`): it is not scheduled again on a
+   * start without sources; its versions stay listable and revertable. Naming
+   * its source again (`--source`, `add`) clears it.
+   */
+  readonly removedAt?: number;
 }
 
 /** What a user says about a job: the rest is derived. */

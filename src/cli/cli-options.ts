@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatInterval, parseDuration, parseInterval } from '../backup/interval.ts';
+import { DEFAULT_INTERVAL_MS, formatInterval, parseDuration, parseInterval } from '../backup/interval.ts';
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
@@ -15,7 +15,7 @@ import {
   MIN_MAX_UNREAD_REPLY_BYTES,
 } from '../host/host-options.ts';
 
-export const DEFAULT_INTERVAL_MS = 60 * 60_000;
+export { DEFAULT_INTERVAL_MS };
 
 /** What the command line asked for, checked. */
 export interface CliConfig {
@@ -24,6 +24,8 @@ export interface CliConfig {
   readonly dataDir: string;
   readonly backupDir: string | undefined;
   readonly sources: readonly string[];
+  /** Directories under which requests may name paths (`--allow`, repeatable). */
+  readonly allowedPaths: readonly string[];
   /** Undefined when --interval was not given (the default applies, or the prompt asks). */
   readonly intervalMs: number | undefined;
   readonly keep: number | null;
@@ -66,6 +68,12 @@ Options:
   --interval TIME         How often to back up: seconds (60) or 30s, 5m, 1h, 1d;
                           from 1s to a year. Default ${formatInterval(DEFAULT_INTERVAL_MS)}.
   --keep N                Keep the newest N versions of each file (default: all).
+  --allow DIR             Let requests name paths under DIR (repeatable): the
+                          source of \`add\`, the target of \`restore\`. Paths are
+                          checked where they really lead (.. and symlinks
+                          followed), never into the data or backup directory.
+                          Default: none (a restore to a job's own source is
+                          always allowed).
   --data-dir DIR          Where safekeep keeps its catalog and lock
                           (default ./safekeep-data). One process per directory.
   --backup-dir DIR        Where versions are written (default DATA-DIR/backups).
@@ -111,6 +119,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       allowPositionals: false,
       options: {
         source: { type: 'string', multiple: true },
+        allow: { type: 'string', multiple: true },
         interval: { type: 'string' },
         keep: { type: 'string' },
         'data-dir': { type: 'string' },
@@ -165,6 +174,8 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
   }
   const sources = values.source ?? [];
   if (sources.some((source) => source.trim() === '')) return { kind: 'error', message: '--source needs a file path' };
+  const allowed = values.allow ?? [];
+  if (allowed.some((directory) => directory.trim() === '')) return { kind: 'error', message: '--allow needs a directory' };
 
   return {
     kind: 'run',
@@ -174,6 +185,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       dataDir: path.resolve(cwd, values['data-dir'] ?? 'safekeep-data'),
       backupDir: values['backup-dir'] === undefined ? undefined : path.resolve(cwd, values['backup-dir']),
       sources: sources.map((source) => path.resolve(cwd, source)),
+      allowedPaths: allowed.map((directory) => path.resolve(cwd, directory)),
       intervalMs: interval,
       keep,
       maxRequestBytes,

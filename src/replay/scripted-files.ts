@@ -1,5 +1,6 @@
 import type { CopyVersionResult } from '../backup/copy-version.ts';
 import type { HashedFile } from '../backup/file-hash.ts';
+import type { PathLookup } from '../backup/path-lookup.ts';
 import type { VersionFileFingerprint } from '../backup/version.ts';
 import type { ErrorShape } from '../errors/safekeep-error.ts';
 import { errorFromShape } from '../host/error-from-shape.ts';
@@ -44,6 +45,14 @@ export class ScriptedFiles implements BackupFiles {
   }
 
   statVersionFile(): Promise<VersionFileFingerprint | null> {
+    return this.#call();
+  }
+
+  lookUpPath(): Promise<PathLookup> {
+    return this.#call();
+  }
+
+  restoreFile(): Promise<void> {
     return this.#call();
   }
 
