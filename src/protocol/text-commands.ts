@@ -24,7 +24,7 @@ export function textCommand(line: string): Command | null {
     case 'backup':
       return args.length <= 1 ? { kind: 'backup.run', job: checkedJobRef(arg(0)) } : null;
     case 'revert': {
-      if (args.length > 2) return null;
+      if (args.length > 2 || !looksLikeVersion(arg(1))) return null;
       const version = checkedVersionRef(arg(1));
       return { kind: 'backup.revert', job: checkedJobRef(arg(0)), ...(version === undefined ? {} : { version }) };
     }
@@ -52,9 +52,10 @@ export function textCommand(line: string): Command | null {
 }
 
 /** `restore JOB [VERSION|newest [TARGET…]]`: the target is the rest of the line, spaces and all. */
-function restoreCommand(text: string, args: readonly string[]): Command {
+function restoreCommand(text: string, args: readonly string[]): Command | null {
   const job = requiredJobRef(args[0]);
   const versionWord = args[1];
+  if (versionWord !== undefined && versionWord.toLowerCase() !== 'newest' && !looksLikeVersion(versionWord)) return null;
   const version = versionWord === undefined || versionWord.toLowerCase() === 'newest' ? undefined : checkedVersionRef(versionWord);
   const target = args.length > 2 ? checkedPath('target', restOfLine(text, 3)) : undefined;
   return { kind: 'backup.restore', job, ...(version === undefined ? {} : { version }), ...(target === undefined ? {} : { target }) };
@@ -67,6 +68,15 @@ function addCommand(text: string): Command {
   const interval = lastWord?.[1] !== undefined && parseInterval(lastWord[1]) !== undefined ? lastWord[1] : undefined;
   const sourcePath = interval === undefined ? rest : rest.slice(0, rest.length - (lastWord?.[0].length ?? 0)).trimEnd();
   return { kind: 'job.add', spec: { sourcePath: checkedPath('source', sourcePath), intervalMs: checkedInterval(interval) } };
+}
+
+/**
+ * Whether a word is in a version's form (`3`, `notes.json@3`): one that is not
+ * makes the line no request at all (the seed's invalid reply, as `revert a b`
+ * always got); one in the form but out of range (`0`, 20 digits) is an invalid field.
+ */
+function looksLikeVersion(word: string | undefined): boolean {
+  return word === undefined || /^(?:\S+@)?\d+$/.test(word);
 }
 
 /** The line from its `words`-th whitespace-separated word on, as typed. */
