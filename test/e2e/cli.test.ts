@@ -73,7 +73,7 @@ describe('the safekeep command', () => {
     const port = await server.port();
     assert.equal(
       server.stdout,
-      `safekeep listening on 127.0.0.1:${port}; backing up ${path.join(root, 'notes.json')} every 5m as 'notes.json' (keeping 3) into ${path.join(root, 'safekeep-data', 'backups')}\n`,
+      `safekeep listening on 127.0.0.1:${port}; backing up ${path.join(root, 'notes.json')} every 5m as 'notes.json' (keeping last 3) into ${path.join(root, 'safekeep-data', 'backups')}\n`,
     );
     await server.stop();
   });
