@@ -1,3 +1,4 @@
+import { localCalendar, utcCalendar } from '../backup/retention-calendar.ts';
 import { ConsoleReporter } from '../../adapters/console/console-reporter.ts';
 import { ReplyChannelAdapter } from '../../adapters/reply-channel/reply-channel-adapter.ts';
 import { SocketAdapter } from '../../adapters/socket/socket-adapter.ts';
@@ -242,7 +243,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const storeClient = new StoreClient(bus, core.ids);
     started.unshift(() => storeClient.dispose());
 
-    const service = new BackupService({ catalog: new BackupCatalog(storeClient), bus, clock: core.clock, ids: core.ids, backupDir: options.backupDir, files: core.files });
+    const service = new BackupService({ catalog: new BackupCatalog(storeClient), bus, clock: core.clock, ids: core.ids, backupDir: options.backupDir, files: core.files, calendar: options.retentionTimeZone === 'utc' ? utcCalendar : localCalendar });
     const report = await service.load();
     const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs();
 
