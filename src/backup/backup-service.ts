@@ -14,7 +14,7 @@ import { versionFileName } from './version-name.ts';
 import { KeyedLock } from '../book/keyed-lock.ts';
 import { UnknownJobError } from './errors.ts';
 import { forgetReportOf, type ForgetReport } from './forget-report.ts';
-import { decideRetention, type RetentionPolicy } from './retention.ts';
+import { decideRetention, samePolicy, type RetentionPolicy } from './retention.ts';
 import { localCalendar, type Calendar } from './retention-calendar.ts';
 import { policyOfKeep } from './retention-policy.ts';
 
@@ -135,7 +135,7 @@ export class BackupService {
     const sourcePath = path.resolve(spec.sourcePath);
     const existing = [...this.#jobs.values()].find((job) => job.sourcePath === sourcePath);
     const retention = spec.retention ?? policyOfKeep(spec.keep);
-    if (existing && existing.intervalMs === spec.intervalMs && JSON.stringify(existing.retention) === JSON.stringify(retention)) return existing;
+    if (existing && existing.intervalMs === spec.intervalMs && samePolicy(existing.retention, retention)) return existing;
     const job: BackupJob = existing
       ? { ...existing, intervalMs: spec.intervalMs, retention }
       : {

@@ -39,6 +39,11 @@ export interface RetentionDecision<V extends RetainedVersion> {
   readonly remove: readonly { readonly version: V; readonly reason: RemoveReason }[];
 }
 
+/** Whether two policies say the same, whatever order their rules were written in. */
+export function samePolicy(a: RetentionPolicy, b: RetentionPolicy): boolean {
+  return RETENTION_RULES.every((rule) => a[rule] === b[rule]);
+}
+
 export function isEmptyPolicy(policy: RetentionPolicy): boolean {
   return RETENTION_RULES.every((rule) => policy[rule] === undefined);
 }

@@ -1,4 +1,3 @@
-import { localCalendar, utcCalendar } from '../backup/retention-calendar.ts';
 import { ConsoleReporter } from '../../adapters/console/console-reporter.ts';
 import { ReplyChannelAdapter } from '../../adapters/reply-channel/reply-channel-adapter.ts';
 import { SocketAdapter } from '../../adapters/socket/socket-adapter.ts';
@@ -7,6 +6,7 @@ import { BackupService } from '../backup/backup-service.ts';
 import { BackupCatalog } from '../backup/catalog.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
 import { localBackupFiles } from '../backup/local-backup-files.ts';
+import { localCalendar, utcCalendar } from '../backup/retention-calendar.ts';
 import { VersionVerifier } from '../backup/version-verifier.ts';
 import type { BackupVersion } from '../backup/version.ts';
 import { openPasswordBook } from '../book/open-password-book.ts';
