@@ -74,3 +74,8 @@ export class TargetFolderMissingError extends SafekeepError {
 export class RestoreNotSupportedError extends SafekeepError {
   readonly code = 'RESTORE_NOT_SUPPORTED';
 }
+
+/** A retention policy (a `--keep-*` flag, a `policy` or `retention` field) is not whole numbers from 1 up for known rules. */
+export class InvalidRetentionPolicyError extends SafekeepError {
+  readonly code = 'INVALID_RETENTION_POLICY';
+}

@@ -70,7 +70,7 @@ async function main(): Promise<number> {
   if (host.jobs().every((job) => job.state === 'inactive') && process.stdin.isTTY) {
     const asked = await askForJob(process.stdin, process.stdout, invocationDir(), config.intervalMs);
     // The operator typed it at the terminal: configuration, like --source, so not held to --allow.
-    if (asked) await host.addConfiguredJob({ ...asked, keep: config.keep });
+    if (asked) await host.addConfiguredJob({ ...asked, retention: config.retention });
   }
   process.stdout.write(`${startupLine(host.address, host.jobs(), host.options.backupDir)}\n`);
   return await new Promise<number>(() => {
@@ -92,7 +92,7 @@ function invocationDir(): string {
 }
 
 function jobSpec(config: CliConfig, sourcePath: string): BackupJobSpec {
-  return { sourcePath, intervalMs: config.intervalMs ?? DEFAULT_INTERVAL_MS, keep: config.keep };
+  return { sourcePath, intervalMs: config.intervalMs ?? DEFAULT_INTERVAL_MS, retention: config.retention };
 }
 
 function stopOnSignals(host: Host): void {

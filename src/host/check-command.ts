@@ -1,11 +1,13 @@
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../backup/interval.ts';
 import type { BackupJobSpec } from '../backup/job.ts';
+import { checkedRetentionPolicy, policyOfKeep } from '../backup/retention-policy.ts';
 import { parseBookRequest } from '../book/book-messages.ts';
 import { InvalidFieldError } from '../book/errors.ts';
 import { isJsonObject } from '../json/is-json-object.ts';
 import { BACKUP_MESSAGES } from '../protocol/backup-messages.ts';
 import { checkedFlag, checkedJobRef, checkedVersionRef, optionalPath, requiredJobRef } from '../protocol/backup-fields.ts';
 import type { Command } from '../protocol/commands.ts';
+import { forgetCommandOf } from '../protocol/forget-command.ts';
 import { InvalidRequestError } from '../protocol/errors.ts';
 
 /**
@@ -35,6 +37,8 @@ export function checkCommand(command: unknown): Command {
       return { kind: 'backup.verify' };
     case 'backup.status':
       return { kind: 'backup.status' };
+    case 'backup.forget':
+      return forgetCommandOf(command);
     case 'job.add':
       return { kind: 'job.add', spec: checkedJobSpec(command['spec']), ...(command['configured'] === true ? { configured: true as const } : {}) };
     case 'job.remove':
@@ -48,7 +52,7 @@ export function checkCommand(command: unknown): Command {
 }
 
 function checkedJobSpec(spec: unknown): BackupJobSpec {
-  if (!isJsonObject(spec)) throw new InvalidFieldError('A job needs { sourcePath, intervalMs, keep? } or { source, interval? }');
+  if (!isJsonObject(spec)) throw new InvalidFieldError('A job needs { sourcePath, intervalMs, retention? } or { source, interval? }');
   // The socket's shape, as `add` and the `job.add` message take it.
   if (Object.hasOwn(spec, 'source')) {
     const message = BACKUP_MESSAGES['job.add'];
@@ -57,7 +61,7 @@ function checkedJobSpec(spec: unknown): BackupJobSpec {
     const command = message.toCommand(spec);
     return (command as Extract<Command, { kind: 'job.add' }>).spec;
   }
-  const { sourcePath, intervalMs, keep } = spec;
+  const { sourcePath, intervalMs, keep, retention } = spec;
   if (typeof sourcePath !== 'string' || sourcePath.trim() === '') throw new InvalidFieldError("'sourcePath' must be a file path");
   if (typeof intervalMs !== 'number' || !Number.isInteger(intervalMs) || intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_INTERVAL_MS) {
     throw new InvalidFieldError(`'intervalMs' must be a whole number of milliseconds from ${MIN_INTERVAL_MS} (a second) to ${MAX_INTERVAL_MS} (a year)`);
@@ -65,5 +69,6 @@ function checkedJobSpec(spec: unknown): BackupJobSpec {
   if (keep !== undefined && keep !== null && (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1)) {
     throw new InvalidFieldError("'keep' must be a whole number of at least 1, or null to keep every version");
   }
-  return { sourcePath, intervalMs, keep: keep ?? null };
+  if (keep !== undefined && keep !== null && retention !== undefined) throw new InvalidFieldError("Give 'retention' or its shorthand 'keep', not both");
+  return { sourcePath, intervalMs, retention: retention === undefined ? policyOfKeep(keep) : checkedRetentionPolicy(retention, 'retention') };
 }

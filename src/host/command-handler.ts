@@ -96,6 +96,11 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
       const restore = await jobLock.run(job.id, () => restoreJob(deps, job, command.version, command.target));
       return { kind: 'backup.restore', restore };
     },
+    async 'backup.forget'(command) {
+      const job = resolveJob(command.job) as BackupJob;
+      const report = await service.forget(job.id, { ...(command.policy ? { policy: command.policy } : {}), dryRun: command.dryRun });
+      return { kind: 'backup.forget', report };
+    },
     async 'job.add'(command) {
       // Only the configuration names paths freely; a request's must lead where --allow says.
       const sourcePath = command.configured ? command.spec.sourcePath : (await policy.check(command.spec.sourcePath)).real;

@@ -94,6 +94,12 @@ export interface HostOptions {
    * placeholders) for `safekeep replay`. Default: no recording.
    */
   readonly record?: string | false;
+  /**
+   * Which clock face retention's hours, days, weeks, months and years are read
+   * on: `local` (this machine's time zone, as restic does) or `utc` (the same
+   * on every machine). Default `local`.
+   */
+  readonly retentionTimeZone?: 'local' | 'utc';
 }
 
 export type ResolvedHostOptions = Required<Omit<HostOptions, 'jobs' | 'socket' | 'retry' | 'requestTimeouts' | 'book'>> & {
@@ -123,6 +129,7 @@ export function resolveHostOptions(options: HostOptions): ResolvedHostOptions {
     backupDir: path.resolve(options.backupDir ?? path.join(dataDir, 'backups')),
     jobs: options.jobs,
     allowedPaths: (options.allowedPaths ?? []).map((directory) => path.resolve(directory)),
+    retentionTimeZone: options.retentionTimeZone ?? 'local',
     socket:
       options.socket === false
         ? false

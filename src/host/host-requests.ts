@@ -1,5 +1,7 @@
+import type { ForgetReport } from '../backup/forget-report.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
 import type { JobRemoval, RestoreReport, ServiceStatus, VersionListing } from '../backup/job-report.ts';
+import type { RetentionPolicy } from '../backup/retention.ts';
 import type { BackupVersion } from '../backup/version.ts';
 import type { VerifyReport } from '../backup/version-check.ts';
 import { SECRET_FIELDS, type BookMessageType, type BookRequest, type BookRequestOf, type BookResults } from '../book/book-messages.ts';
@@ -23,6 +25,13 @@ export interface JobAddition {
   readonly interval?: string | number;
 }
 
+/** Which job to apply a retention policy to (required: forgetting never falls to a default job), the policy instead of the job's own, and whether only to report. */
+export interface ForgetParams {
+  readonly job: string;
+  readonly policy?: RetentionPolicy;
+  readonly dryRun?: boolean;
+}
+
 /**
  * Everything an embedding app can ask with `host.request(name, params)`, and
  * what each answers: the backup requests, and every password-book message
@@ -35,6 +44,7 @@ export type HostRequests = {
   'backup.revert': { params: VersionRef; result: { version: BackupVersion | null } };
   'backup.restore': { params: VersionRef & { readonly target?: string }; result: RestoreReport };
   'backup.verify': { params: Record<string, never>; result: VerifyReport };
+  'backup.forget': { params: ForgetParams; result: ForgetReport };
   'job.add': { params: BackupJobSpec | JobAddition; result: { job: BackupJob } };
   'job.pause': { params: JobRef; result: { jobId: string } };
   'job.resume': { params: JobRef; result: { jobId: string } };
@@ -71,6 +81,10 @@ export function commandFor<K extends HostRequestName>(name: K, params: HostReque
     case 'backup.verify':
     case 'backup.status':
       return { kind: name };
+    case 'backup.forget': {
+      const { job, policy, dryRun } = params as ForgetParams;
+      return { kind: name, job, policy: policy ?? null, dryRun: dryRun ?? false };
+    }
     case 'job.add':
       return { kind: name, spec: params as BackupJobSpec };
     case 'job.remove':

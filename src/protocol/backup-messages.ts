@@ -1,6 +1,7 @@
 import { InvalidFieldError } from '../book/errors.ts';
 import { checkedFlag, checkedInterval, checkedJobRef, checkedPath, checkedVersionRef, optionalPath, requiredJobRef } from './backup-fields.ts';
 import type { Command, CommandResult } from './commands.ts';
+import { forgetCommandOf } from './forget-command.ts';
 
 type Body = Readonly<Record<string, unknown>>;
 
@@ -70,6 +71,11 @@ export const BACKUP_MESSAGES = {
     fields: ['job', 'forget'] as readonly string[],
     toCommand: (body: Body): Command => ({ kind: 'job.remove', job: requiredJobRef(body['job']), forget: checkedFlag('forget', body['forget']) }),
   },
+  'backup.forget': {
+    summary: "Apply a retention policy to a job now: the given one, else the job's; with dryRun, only report what it would remove.",
+    fields: ['job', 'policy', 'dryRun'] as readonly string[],
+    toCommand: (body: Readonly<Record<string, unknown>>): Command => forgetCommandOf(body),
+  },
 } as const;
 
 export type BackupMessageType = keyof typeof BACKUP_MESSAGES;
@@ -116,6 +122,8 @@ export function backupReply(result: CommandResult): { readonly type: BackupMessa
       return { type: result.kind, result: { jobId: result.jobId } };
     case 'job.remove':
       return { type: result.kind, result: result.removal };
+    case 'backup.forget':
+      return { type: result.kind, result: result.report };
     default:
       return null;
   }

@@ -1,5 +1,7 @@
+import type { ForgetReport } from '../backup/forget-report.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
 import type { JobRemoval, RestoreReport, ServiceStatus, VersionListing } from '../backup/job-report.ts';
+import type { RetentionPolicy } from '../backup/retention.ts';
 import type { BackupVersion } from '../backup/version.ts';
 import type { VerifyReport } from '../backup/version-check.ts';
 import type { BookMessageType, BookRequest, BookResult } from '../book/book-messages.ts';
@@ -21,6 +23,8 @@ export type Command =
   | { readonly kind: 'backup.restore'; readonly job: string | null; readonly version?: string; readonly target?: string }
   /** Re-hash every version against the catalog; damaged ones are quarantined. */
   | { readonly kind: 'backup.verify' }
+  /** Apply a retention policy to a job now (`policy` null: the job's own); `dryRun` only reports. */
+  | { readonly kind: 'backup.forget'; readonly job: string; readonly policy: RetentionPolicy | null; readonly dryRun: boolean }
   /**
    * Add a job for a file (or change its interval and retention) and schedule
    * it. Its source must lie where the configuration allows, unless
@@ -48,6 +52,7 @@ export interface CommandResults {
   'backup.status': { readonly kind: 'backup.status'; readonly status: ServiceStatus };
   'backup.versions': { readonly kind: 'backup.versions'; readonly jobId: string; readonly versions: readonly VersionListing[] };
   'backup.restore': { readonly kind: 'backup.restore'; readonly restore: RestoreReport };
+  'backup.forget': { readonly kind: 'backup.forget'; readonly report: ForgetReport };
   'job.add': { readonly kind: 'job.add'; readonly job: BackupJob };
   'job.pause': { readonly kind: 'job.pause'; readonly jobId: string };
   'job.resume': { readonly kind: 'job.resume'; readonly jobId: string };

@@ -1,6 +1,7 @@
 import { parseInterval } from '../backup/interval.ts';
 import { checkedInterval, checkedJobRef, checkedPath, checkedVersionRef, requiredJobRef } from './backup-fields.ts';
 import type { Command } from './commands.ts';
+import { forgetFromWords } from './forget-words.ts';
 
 /**
  * The text dialect's words and what each stands for, or null for a line that
@@ -12,6 +13,7 @@ import type { Command } from './commands.ts';
  *   status · versions [JOB] · backup [JOB] · revert [JOB [VERSION]]
  *   restore JOB [VERSION|newest [TARGET PATH…]] · add PATH… [INTERVAL]
  *   pause [JOB] · resume [JOB] · remove JOB [forget] · verify · exit
+ *   forget JOB [--keep-… N] [--dry-run]   (see `forget-words.ts`)
  *
  * A malformed field (a version that is not a number or id, an interval out
  * of range) throws INVALID_FIELD, with what it must be.
@@ -46,6 +48,8 @@ export function textCommand(line: string): Command | null {
       return args.length === 0 ? null : restoreCommand(text, args);
     case 'add':
       return args.length === 0 ? null : addCommand(text);
+    case 'forget':
+      return forgetFromWords(args);
     default:
       return null;
   }

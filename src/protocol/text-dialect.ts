@@ -12,7 +12,7 @@ const MAX_ECHO_CHARS = 1024;
 
 /**
  * The text dialect of the backup seed: one request per line (`backup`,
- * `revert`, `exit`, and the extension words of `text-commands.ts`), words
+ * `revert`, `exit`, and the extension words of `text-commands.ts`, `forget` among them), words
  * matched case-insensitively after trimming. Replies mirror the request's
  * framing: a line gets a line back, a bare word a bare reply; a reply of
  * several lines says in its first how many follow (`text-replies.ts`).

@@ -1,12 +1,15 @@
 import { formatInterval } from '../backup/interval.ts';
 import type { JobReport, LastRun, VersionListing } from '../backup/job-report.ts';
 import type { CommandResult } from './commands.ts';
+import { forgetReplyLines } from './forget-text.ts';
 
 /**
- * The text dialect's replies, as lines (the dialect frames them). A reply of
- * more than one line starts with a line whose first word is how many lines
- * follow it (`2 jobs; …`, `3 versions of notes.json:`), so a client reading
- * line by line knows where the reply ends. Times are UTC, ISO 8601.
+ * The text dialect's replies, as lines (the dialect frames them). A reply
+ * that may have more than one line starts with a line ending in `:` when
+ * lines follow, and the first number standing alone in that line says how
+ * many (`2 jobs; safekeep …, up 5s:`, `3 versions of notes.json, newest
+ * first:`, `forget`'s `Removed 2 versions:`), so a client reading line by
+ * line knows where the reply ends. Times are UTC, ISO 8601.
  */
 export function textReplyLines(result: CommandResult): string[] {
   switch (result.kind) {
@@ -20,7 +23,8 @@ export function textReplyLines(result: CommandResult): string[] {
     }
     case 'backup.status': {
       const { version, startedAt, uptimeMs, jobs } = result.status;
-      return [`${plural(jobs.length, 'job')}; safekeep ${version}, started ${iso(startedAt)}, up ${uptimeMs > 0 ? formatInterval(uptimeMs) : '0s'}`, ...jobs.map(jobLine)];
+      const head = `${plural(jobs.length, 'job')}; safekeep ${version}, started ${iso(startedAt)}, up ${uptimeMs > 0 ? formatInterval(uptimeMs) : '0s'}`;
+      return [`${head}${jobs.length > 0 ? ':' : '.'}`, ...jobs.map(jobLine)];
     }
     case 'backup.versions':
       return [`${plural(result.versions.length, 'version')} of ${result.jobId}${result.versions.length > 0 ? ', newest first:' : '.'}`, ...result.versions.map(versionLine)];
@@ -38,6 +42,8 @@ export function textReplyLines(result: CommandResult): string[] {
       const { jobId, forgotten, kept } = result.removal;
       return [kept > 0 || forgotten.length === 0 ? `Removed ${jobId}; its ${plural(kept, 'version')} kept.` : `Removed ${jobId} and forgot its ${plural(forgotten.length, 'version')}.`];
     }
+    case 'backup.forget':
+      return forgetReplyLines(result.report).split('\n');
     case 'connection.exit':
       return [];
     case 'book':

@@ -39,7 +39,7 @@ export async function startOpsHost(options: Partial<HostOptions> = {}) {
     clock,
     port,
     first,
-    /** Sends one line and reads the whole reply: a first line starting with a number N is followed by N more. */
+    /** Sends one line and reads the whole reply: a first line ending in `:` is followed by as many lines as its first number says. */
     async text(line: string): Promise<string[]> {
       return textRequest(textClient, line);
     },
@@ -56,6 +56,6 @@ export async function startOpsHost(options: Partial<HostOptions> = {}) {
 export async function textRequest(client: TestClient, line: string): Promise<string[]> {
   client.send(`${line}\n`);
   const [first = ''] = await client.lines(1);
-  const count = /^(\d+) /.exec(first);
-  return count ? [first, ...(await client.lines(Number(count[1])))] : [first];
+  const count = first.endsWith(':') ? first.split(' ').find((word) => /^\d+$/.test(word)) : undefined;
+  return count === undefined ? [first] : [first, ...(await client.lines(Number(count)))];
 }

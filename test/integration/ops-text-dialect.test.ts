@@ -13,7 +13,7 @@ describe('every backup operation over the text dialect, against a real server', 
     ops.clock.advance(5_000);
     const lines = await ops.text('status');
     assert.equal(lines.length, 2);
-    assert.match(lines[0] as string, new RegExp(`^1 job; safekeep \\d+\\.\\d+\\.\\d+\\S*, started ${ISO}, up 5s$`));
+    assert.match(lines[0] as string, new RegExp(`^1 job; safekeep \\d+\\.\\d+\\.\\d+\\S*, started ${ISO}, up 5s:$`));
     assert.match(lines[1] as string, new RegExp(`^notes\\.json: file ${ops.source} every 1m; scheduled; last run ${ISO} copied notes\\.json@1 in 0ms; next run ${ISO}; 1 version, 7 bytes$`));
     await ops.stop();
   });

@@ -2,7 +2,7 @@
 # the standard socket module only. Usage:
 #   python3 ops_client.py PORT text 'status'                 -> the reply's lines
 #   python3 ops_client.py PORT json '{"type": "backup.status"}' -> the reply object, as JSON
-# A text reply whose first line starts with a number N has N more lines (README, text dialect).
+# A text reply whose first line ends with ':' has as many more lines as the first number in it says (README, text dialect).
 import json
 import socket
 import sys
@@ -31,9 +31,9 @@ if dialect == 'text':
     s.send((request + '\n').encode())
     first = read_line()
     lines = [first]
-    count = first.split(' ', 1)[0]
-    if count.isdigit():
-        lines += [read_line() for _ in range(int(count))]
+    if first.endswith(':'):
+        count = next(int(word) for word in first.split() if word.isdigit())
+        lines += [read_line() for _ in range(count)]
     print('\n'.join(lines))
 else:
     s.send(json.dumps(json.loads(request)).encode())
