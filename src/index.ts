@@ -31,6 +31,8 @@ export type {
   BackupJobsLoaded,
   BackupJobState,
   BackupPruned,
+  BackupRestored,
+  BackupJobRemoved,
   BackupScheduled,
   BackupVerified,
   BackupVersionDamaged,

@@ -2,9 +2,11 @@ import type {
   BackupCompleted,
   BackupCopyStarted,
   BackupFailed,
+  BackupJobRemoved,
   BackupJobsLoaded,
   BackupJobState,
   BackupPruned,
+  BackupRestored,
   BackupScheduled,
   BackupVerified,
   BackupVersionDamaged,
@@ -71,6 +73,8 @@ export interface BusEvents {
   'backup.version.damaged': BackupVersionDamaged;
   'backup.version.mismatch': BackupVersionMismatch;
   'backup.verified': BackupVerified;
+  'backup.restored': BackupRestored;
+  'backup.job.removed': BackupJobRemoved;
 
   'store.command': StoreCommand;
   'store.result': StoreResult;

@@ -9,6 +9,7 @@ import type { Clock } from '../clock/clock.ts';
 import type { IdSource } from '../ids/ids.ts';
 import type { BackupFiles } from '../ports/backup-files.ts';
 import type { Command, CommandContext, CommandHandler, CommandResults } from '../protocol/commands.ts';
+import type { Bus } from '../bus/bus.ts';
 import type { BackupScheduler } from './backup-scheduler.ts';
 import { findVersion } from './find-version.ts';
 import { serviceStatus, versionListing, type ServiceFacts } from './job-status.ts';
@@ -26,6 +27,7 @@ export interface CommandHandlerDeps {
   readonly ids: IdSource;
   readonly clock: Clock;
   readonly facts: ServiceFacts;
+  readonly bus: Bus;
 }
 
 /**
@@ -94,6 +96,7 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
     async 'backup.restore'(command) {
       const job = someJob(command.job);
       const restore = await jobLock.run(job.id, () => restoreJob(deps, job, command.version, command.target));
+      void deps.bus.emit('backup.restored', { ...restore, at: deps.clock.now() });
       return { kind: 'backup.restore', restore };
     },
     async 'backup.forget'(command) {
@@ -120,7 +123,9 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
     },
     async 'job.remove'(command) {
       const job = someJob(command.job);
-      return { kind: 'job.remove', removal: await jobLock.run(job.id, () => removeJob(service, scheduler, job, command.forget)) };
+      const removal = await jobLock.run(job.id, () => removeJob(service, scheduler, job, command.forget));
+      void deps.bus.emit('backup.job.removed', { ...removal, at: deps.clock.now() });
+      return { kind: 'job.remove', removal };
     },
     async 'connection.exit'() {
       return { kind: 'connection.exit' };

@@ -306,7 +306,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     started.unshift(() => scrub.stop());
     const policy = new PathPolicy({ allowed: options.allowedPaths, forbidden: [options.dataDir, options.backupDir], files: core.files });
     const facts = { version: await packageVersion(), startedAt: core.clock.now() };
-    const handler = createCommandHandler({ service, scheduler, verifier, book, policy, files: core.files, ids: core.ids, clock: core.clock, facts });
+    const handler = createCommandHandler({ service, scheduler, verifier, book, policy, files: core.files, ids: core.ids, clock: core.clock, facts, bus });
     const router = new RequestRouter({
       bus,
       clock: core.clock,

@@ -29,7 +29,9 @@ async function hostWithTwoVersions() {
 describe('removing a job', () => {
   it('keeps its versions, listable and revertable by id, and it stays removed after a restart without sources', async () => {
     const { dataDir, host, versions } = await hostWithTwoVersions();
+    const removed = collect(host, 'backup.job.removed');
     assert.deepEqual(await host.request('job.remove', { job: 'notes.json' }), { jobId: 'notes.json', forgotten: [], kept: 2 });
+    assert.deepEqual(await removed.next(), { jobId: 'notes.json', forgotten: [], kept: 2, at: START });
     assert.equal(host.jobs()[0]?.state, 'removed');
     await host.stop();
 

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { startOpsHost } from '../helpers/ops-host.ts';
 import { TestClient } from '../helpers/test-client.ts';
 
@@ -54,9 +55,13 @@ describe('every backup operation over the text dialect, against a real server', 
   });
 
   it('restore: puts an older version back over the source, keeping what was there as a new version', async () => {
-    const ops = await startOpsHost();
+    const log = new PassThrough();
+    const lines: string[] = [];
+    log.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+    const ops = await startOpsHost({ console: { out: log } });
     await writeFile(ops.source, '{"v":2}');
     const [reply] = await ops.text('restore notes.json 1');
+    assert.ok(lines.some((line) => line.endsWith(`[notes.json] restored notes.json@1 to ${ops.source}; what was there is kept as notes.json@2`)), lines.join('\n'));
     assert.equal(reply, `Restored notes.json@1 to ${ops.source}; what was there is kept as notes.json@2.`);
     assert.equal(await readFile(ops.source, 'utf8'), '{"v":1}');
     await ops.stop();
