@@ -49,3 +49,8 @@ export class UnknownJobError extends SafekeepError {
 export class NoBackupJobError extends SafekeepError {
   readonly code = 'NO_BACKUP_JOB';
 }
+
+/** A snapshot's manifest or one of its files is not what was registered, so it cannot be restored as it was. */
+export class SnapshotDamagedError extends SafekeepError {
+  readonly code = 'SNAPSHOT_DAMAGED';
+}

@@ -2,12 +2,14 @@
 export interface BackupJob {
   /** Short, stable name, derived from the source's file name: `notes.json`, `notes.json-2`. */
   readonly id: string;
-  /** Absolute path of the file to back up. */
+  /** Absolute path of the file or folder to back up. */
   readonly sourcePath: string;
   readonly intervalMs: number;
   /** How many versions to keep; `null` keeps them all. */
   readonly keep: number | null;
   readonly createdAt: number;
+  /** A directory job's `--exclude` globs, relative to the source root; absent when there are none. */
+  readonly excludes?: readonly string[];
 }
 
 /** What a user says about a job: the rest is derived. */
@@ -15,6 +17,8 @@ export interface BackupJobSpec {
   readonly sourcePath: string;
   readonly intervalMs: number;
   readonly keep?: number | null;
+  /** Globs a directory source leaves out (see README "Directory jobs"); ignored for a file. */
+  readonly excludes?: readonly string[];
 }
 
 /**
