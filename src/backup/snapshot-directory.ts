@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
+import { linkSync, mkdirSync } from 'node:fs';
 import { chmod, link, lstat, lutimes, mkdir, open, readFile, rename, stat, symlink, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { systemErrorCode } from '../errors/safekeep-error.ts';
 import { fsyncDirectory } from '../fs/fsync-directory.ts';
 import { makeDirectory } from '../fs/make-directory.ts';
 import { removeTree } from '../fs/remove-tree.ts';
-import { CopyAbortedError, DestinationNotWritableError, SourceNotAFileError } from './errors.ts';
+import { CopyAbortedError, DestinationNotWritableError, SourceNotAFileError, SourceNotFoundError } from './errors.ts';
 import { statVersionFile } from './file-hash.ts';
 import { copySnapshotFile, entryFingerprint, type AfterReadHook } from './snapshot-file-copy.ts';
 import { destinationError, sourceError } from './snapshot-errors.ts';
@@ -124,7 +125,7 @@ export async function snapshotDirectory(request: SnapshotRequest, hooks: Snapsho
   } catch (error) {
     await removeTree(tempPath).catch(() => undefined);
     await unlink(tempManifest).catch(() => undefined);
-    throw error;
+    throw destinationError(error, destinationDir);
   }
 }
 
@@ -192,13 +193,26 @@ async function buildTree(input: {
   for (const [index, entry] of tree.entries.entries()) {
     if (entry.type !== 'directory') continue;
     const target = path.join(tempPath, entry.path);
-    await mkdir(target, { mode: 0o700 });
+    mkdirSync(target, { mode: 0o700 });
     entries[index] = { type: 'directory', path: entry.path, mode: Number(entry.stats.mode & 0o7777n), mtimeNs: entry.stats.mtimeNs.toString() };
     directories.push({ index, target });
   }
   let filesCopied = 0;
   let bytesCopied = 0;
-  const work = tree.entries.map((entry, index) => ({ entry, index })).filter(({ entry }) => entry.type !== 'directory');
+  // Unchanged files first, linked from the previous snapshot without being read.
+  const work: { readonly entry: SourceEntry; readonly index: number }[] = [];
+  let sinceYield = 0;
+  for (const [index, entry] of tree.entries.entries()) {
+    if (entry.type === 'directory') continue;
+    const recorded = previous?.byPath.get(entry.path);
+    if (entry.type === 'file' && recorded?.type === 'file' && unchangedSince(recorded, entry) && linkUnchanged(previous as { path: string }, recorded, path.join(tempPath, entry.path))) {
+      entries[index] = recorded;
+      // Links are made synchronously (a tenth of the cost of a promise each); the event loop gets a turn every few hundred.
+      if (++sinceYield % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
+      continue;
+    }
+    work.push({ entry, index });
+  }
   let next = 0;
   const worker = async () => {
     const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
@@ -216,13 +230,6 @@ async function buildTree(input: {
         continue;
       }
       const recorded = previous?.byPath.get(entry.path);
-      const mode = Number(entry.stats.mode & 0o7777n);
-      if (recorded?.type === 'file' && recorded.mode === mode && recorded.mtimeNs === entry.stats.mtimeNs.toString() && recorded.size === Number(entry.stats.size) && sameSource(recorded, entry)) {
-        if (await linkFromPrevious(previous as { path: string }, recorded, target)) {
-          entries[index] = recorded;
-          continue;
-        }
-      }
       const copied = await copySnapshotFile({
         sourcePath: path.join(request.sourcePath, entry.path),
         relativePath: entry.path,
@@ -230,7 +237,12 @@ async function buildTree(input: {
         buffer,
         signal,
         afterRead: input.hooks.afterRead,
+      }).catch((error: unknown) => {
+        // Deleted since the walk: not part of this snapshot, as if the walk had come a moment later.
+        if (error instanceof SourceNotFoundError) return null;
+        throw error;
       });
+      if (copied === null) continue;
       const fresh: FileEntry = { type: 'file', path: entry.path, mode: copied.mode, mtimeNs: copied.mtimeNs, size: copied.size, sha256: copied.sha256, source: copied.source };
       // Same bytes, mode and time as before: share the previous file instead of keeping a second copy.
       if (recorded?.type === 'file' && recorded.sha256 === fresh.sha256 && recorded.size === fresh.size && recorded.mode === fresh.mode && recorded.mtimeNs === fresh.mtimeNs) {
@@ -246,7 +258,8 @@ async function buildTree(input: {
   };
   await Promise.all(Array.from({ length: PARALLEL_FILES }, worker));
   await settleDirectories(tempPath, tree, directories);
-  return { entries, filesCopied, bytesCopied };
+  // Holes are files deleted since the walk.
+  return { entries: entries.filter((entry) => entry !== undefined), filesCopied, bytesCopied };
 }
 
 /**
@@ -272,15 +285,44 @@ async function linkFromPrevious(previous: { readonly path: string }, recorded: F
   }
 }
 
-/** Gives every folder its source's mode and mtime (deepest first, as writing into one moves its mtime) and fsyncs it. */
-async function settleDirectories(tempPath: string, tree: SourceTree, directories: readonly { readonly index: number; readonly target: string }[]): Promise<void> {
-  const deepestFirst = [...directories].sort((a, b) => b.target.split('/').length - a.target.split('/').length);
-  for (const { index, target } of deepestFirst) {
-    const entry = tree.entries[index] as SourceEntry;
-    await fsyncDirectory(target);
-    await utimes(target, Number(entry.stats.atimeNs / 1000n) / 1e6, Number(entry.stats.mtimeNs / 1000n) / 1e6);
-    await chmod(target, Number(entry.stats.mode & 0o7777n));
+/**
+ * Gives every folder its source's mode and mtime and fsyncs it, once all
+ * their entries are in (a folder's mtime moves only when entries are added
+ * or removed, so the order among folders does not matter and they are done
+ * side by side).
+ */
+/** Whether the source file is, by its `lstat` alone, the one the previous snapshot holds. */
+function unchangedSince(recorded: FileEntry, entry: SourceEntry): boolean {
+  return recorded.mode === Number(entry.stats.mode & 0o7777n) && recorded.mtimeNs === entry.stats.mtimeNs.toString() && recorded.size === Number(entry.stats.size) && sameSource(recorded, entry);
+}
+
+/**
+ * Hard-links an unchanged file from the previous snapshot; false when that
+ * file is gone or has all the links the file system allows (EMLINK), and the
+ * file is then copied.
+ */
+function linkUnchanged(previous: { readonly path: string }, recorded: FileEntry, target: string): boolean {
+  try {
+    linkSync(path.join(previous.path, recorded.path), target);
+    return true;
+  } catch (error) {
+    const code = systemErrorCode(error);
+    if (code === 'EMLINK' || code === 'ENOENT') return false;
+    throw destinationError(error, path.dirname(target));
   }
+}
+
+async function settleDirectories(tempPath: string, tree: SourceTree, directories: readonly { readonly index: number; readonly target: string }[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let item = directories[next++]; item; item = directories[next++]) {
+      const entry = tree.entries[item.index] as SourceEntry;
+      await fsyncDirectory(item.target);
+      await utimes(item.target, Number(entry.stats.atimeNs / 1000n) / 1e6, Number(entry.stats.mtimeNs / 1000n) / 1e6);
+      await chmod(item.target, Number(entry.stats.mode & 0o7777n));
+    }
+  };
+  await Promise.all(Array.from({ length: PARALLEL_FILES }, worker));
   await fsyncDirectory(tempPath);
   await utimes(tempPath, Number(tree.root.atimeNs / 1000n) / 1e6, Number(tree.root.mtimeNs / 1000n) / 1e6);
   await chmod(tempPath, Number(tree.root.mode & 0o7777n));

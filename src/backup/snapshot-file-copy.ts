@@ -5,8 +5,6 @@ import { CopyAbortedError, SourceChangedDuringCopyError } from './errors.ts';
 import { destinationError, sourceError } from './snapshot-errors.ts';
 import type { EntryFingerprint } from './snapshot-manifest.ts';
 
-const CHUNK_BYTES = 1024 * 1024;
-
 /** How often a file that changes while it is read is read again before the run gives up on it. */
 export const TORN_FILE_ATTEMPTS = 3;
 

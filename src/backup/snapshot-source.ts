@@ -1,5 +1,5 @@
-import type { BigIntStats, Dirent } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, type BigIntStats } from 'node:fs';
+import { readdir, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { systemErrorCode } from '../errors/safekeep-error.ts';
 import type { ExcludeMatcher } from './snapshot-excludes.ts';
@@ -25,35 +25,45 @@ export interface SourceTree {
  * not a file, folder or link. Reads no file contents.
  */
 export async function walkSource(root: string, excluded: ExcludeMatcher): Promise<SourceTree> {
-  const rootStats = await lstat(root, { bigint: true });
+  const rootStats = await lstatOrFollow(root);
   const entries: SourceEntry[] = [];
   const skipped: SkippedEntry[] = [];
-  const visit = async (relativeDir: string): Promise<void> => {
+  const pending = [''];
+  for (let relativeDir = pending.pop(); relativeDir !== undefined; relativeDir = pending.pop()) {
     const dirents = await readdir(path.join(root, relativeDir), { withFileTypes: true });
-    const found = await Promise.all(
-      dirents.map(async (dirent: Dirent) => {
-        const relative = relativeDir === '' ? dirent.name : `${relativeDir}/${dirent.name}`;
-        const absolute = path.join(root, relative);
-        // Gone since the readdir (a temp file deleted): it is not part of this snapshot.
-        const stats = await lstat(absolute, { bigint: true }).catch((error: unknown) => {
-          if (systemErrorCode(error) === 'ENOENT') return null;
-          throw error;
-        });
-        if (stats === null || excluded(relative, stats.isDirectory())) return null;
-        if (stats.isFile()) return { type: 'file', path: relative, stats } as const;
-        if (stats.isDirectory()) return { type: 'directory', path: relative, stats } as const;
-        if (stats.isSymbolicLink()) return { type: 'symlink', path: relative, stats, target: await readlink(absolute) } as const;
-        skipped.push({ path: relative, kind: specialKind(stats) });
-        return null;
-      }),
-    );
-    for (const entry of found) if (entry) entries.push(entry);
-    await Promise.all(found.map((entry) => (entry?.type === 'directory' ? visit(entry.path) : undefined)));
-  };
-  await visit('');
+    // One synchronous lstat per entry of this folder: a tenth of the cost of a promise each, and the
+    // event loop is given back between folders, so only the largest folder bounds the pause.
+    for (const dirent of dirents) {
+      const relative = relativeDir === '' ? dirent.name : `${relativeDir}/${dirent.name}`;
+      const absolute = path.join(root, relative);
+      const stats = lstatIfPresent(absolute);
+      if (stats === null || excluded(relative, stats.isDirectory())) continue;
+      if (stats.isFile()) entries.push({ type: 'file', path: relative, stats });
+      else if (stats.isDirectory()) {
+        entries.push({ type: 'directory', path: relative, stats });
+        pending.push(relative);
+      } else if (stats.isSymbolicLink()) entries.push({ type: 'symlink', path: relative, stats, target: await readlink(absolute) });
+      else skipped.push({ path: relative, kind: specialKind(stats) });
+    }
+  }
   entries.sort((a, b) => comparePaths(a.path, b.path));
   skipped.sort((a, b) => comparePaths(a.path, b.path));
   return { root: rootStats, entries, skipped };
+}
+
+/** The root as `--source` names it (a link to a folder is followed there, and only there). */
+async function lstatOrFollow(root: string): Promise<BigIntStats> {
+  return stat(root, { bigint: true });
+}
+
+/** Gone since the readdir (a temp file deleted): it is not part of this snapshot. */
+function lstatIfPresent(absolute: string): BigIntStats | null {
+  try {
+    return lstatSync(absolute, { bigint: true });
+  } catch (error) {
+    if (systemErrorCode(error) === 'ENOENT') return null;
+    throw error;
+  }
 }
 
 /** Orders paths so a folder comes right before what it holds (`a`, `a/b`, `a-c`), by code unit elsewhere. */
