@@ -29,6 +29,10 @@ export type CheckedSnapshot =
  * catalog holds, then every entry of the tree against the manifest (each
  * file's size and SHA-256, each link's target, each folder's presence).
  * Never throws for what it finds: a missing or unreadable part is a verdict.
+ *
+ * @example
+ * const checked = await checkSnapshot(version.path, version.sha256);
+ * if (checked.kind === 'damaged') console.log(`${checked.entry ?? 'manifest'}: ${checked.reason}`);
  */
 export async function checkSnapshot(snapshotPath: string, expectedSha256: string, options: { readonly signal?: AbortSignal } = {}): Promise<CheckedSnapshot> {
   const manifestPath = manifestPathOf(snapshotPath);

@@ -74,6 +74,11 @@ export interface SnapshotHooks {
  * device and mode match the previous snapshot's manifest is hard-linked from
  * that snapshot without being read, and one whose bytes hash the same is
  * linked too. When the whole tree matches, nothing is written.
+ *
+ * @example
+ * const result = await snapshotDirectory({ sourcePath: '/home/me/site', destinationDir: '/backups/site',
+ *   snapshotName: 'site.1', tempId: 'a1', excludes: ['*.log'], previous: null });
+ * if (result.kind === 'copied') console.log(`${result.fileCount} files in ${result.path}`);
  */
 export async function snapshotDirectory(request: SnapshotRequest, hooks: SnapshotHooks = {}): Promise<SnapshotResult> {
   const { sourcePath, destinationDir } = request;
