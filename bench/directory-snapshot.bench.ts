@@ -19,15 +19,19 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { snapshotDirectory, type SnapshotResult } from '../src/backup/snapshot-directory.ts';
+import { manifestPathOf } from '../src/backup/snapshot-manifest.ts';
 
 const FILES = 10_000;
 const ROUNDS = 3;
 const CHANGED = 'changing/one-mebibyte.bin';
 const CHANGED_BYTES = 1024 * 1024;
+
+/** What a safekeep snapshot writes besides changed files: its manifest, and one block per folder of the new tree. */
+const overhead = { manifestBytes: 0, folders: 0 };
 
 interface Figures {
   first: number[];
@@ -122,6 +126,8 @@ async function benchSafekeep(source: string, work: string): Promise<Figures> {
     figures.changedDiskBytes.push(diskUsage(destination) - disk);
     if (result?.kind !== 'copied' || result.filesCopied !== 1) throw new Error('safekeep: one changed file was not one copied file');
     last = result;
+    overhead.manifestBytes = (await stat(manifestPathOf(result.path))).size;
+    overhead.folders = Number(execFileSync('find', [result.path, '-type', 'd'], { encoding: 'utf8' }).trim().split('\n').length);
   }
   return figures;
 }
@@ -213,6 +219,9 @@ try {
   }
   console.log(
     `  one changed file: safekeep wrote ${(median(ours.changedWriteBytes) / CHANGED_BYTES).toFixed(2)}× the file (write_bytes), its backup folder grew ${(median(ours.changedDiskBytes) / CHANGED_BYTES).toFixed(2)}× the file (du)`,
+  );
+  console.log(
+    `  the rest is the snapshot itself: its manifest ${(overhead.manifestBytes / 1024 / 1024).toFixed(2)} MiB (gzipped; ~${Math.round(overhead.manifestBytes / FILES)} B per entry, mostly the SHA-256s) and ${overhead.folders} folders (a block each: ~${((overhead.folders * 4096) / 1024 / 1024).toFixed(2)} MiB, as every hard-link tree pays, rsnapshot's too)`,
   );
 } finally {
   await rm(work, { recursive: true, force: true });

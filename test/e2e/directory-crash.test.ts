@@ -29,7 +29,7 @@ describe('kill -9 during a directory snapshot', () => {
 
     const first = spawnSafekeep(args, root);
     const port = await first.port();
-    await first.waitFor('stderr', /\[site\] done/);
+    await first.waitFor('stderr', /\[site\] done: .* \(snapshot of 2 files, 8 bytes/);
     const [v1] = Object.values(await registeredVersions(dataDir));
     assert.equal(v1?.kind, 'directory');
 
