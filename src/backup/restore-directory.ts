@@ -35,8 +35,9 @@ export interface RestoredDirectory {
  * backup.
  *
  * A crash part-way leaves the target as it was or as restored, plus temp
- * folders; `recoverDirectoryRestore(target)` settles them (the next start
- * calls it for every restore target it knows of).
+ * folders; `recoverDirectoryRestore(target)` settles them, and is meant to be
+ * called at start for every folder a restore may target (not wired yet: the
+ * restore operation that calls this function is built separately).
  *
  * @example
  * await restoreDirectory(version, '/home/me/photos', { tempId: 'r1' });
