@@ -40,11 +40,16 @@ export async function checkVersionFile(
   version: BackupVersion,
   files: Pick<BackupFiles, 'hashFile' | 'checkSnapshot'>,
   signal?: AbortSignal,
+  /** A snapshot of the same job this pass found intact: files it shares by hard link are not read again. */
+  verifiedBefore?: Pick<BackupVersion, 'path' | 'sha256'>,
 ): Promise<VersionCheck & { readonly file: VersionFileFingerprint | null; readonly bytesRead: number }> {
   const base = { versionId: version.id, jobId: version.jobId, path: version.path, expectedSha256: version.sha256 };
   if (version.kind === 'directory') {
     // A snapshot's `sha256` is its manifest's, and the manifest holds every file's.
-    const checked = await files.checkSnapshot(version.path, version.sha256, signal ? { signal } : {});
+    const checked = await files.checkSnapshot(version.path, version.sha256, {
+      ...(signal ? { signal } : {}),
+      ...(verifiedBefore ? { verifiedBefore: { path: verifiedBefore.path, sha256: verifiedBefore.sha256 } } : {}),
+    });
     if (checked.kind === 'intact') return { ...base, actualSha256: version.sha256, damaged: false, reason: null, file: checked.file, bytesRead: checked.bytesRead };
     return { ...base, actualSha256: checked.actualSha256, damaged: true, reason: checked.reason, file: null, bytesRead: checked.bytesRead };
   }

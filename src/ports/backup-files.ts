@@ -14,7 +14,11 @@ export interface BackupFiles {
   /** Takes a snapshot of a source folder (a directory job's run). */
   snapshotDirectory(request: SnapshotRequest): Promise<SnapshotResult>;
   /** Verifies a snapshot: its manifest against the catalogued SHA-256, its tree against the manifest. */
-  checkSnapshot(snapshotPath: string, expectedSha256: string, options?: { readonly signal?: AbortSignal }): Promise<CheckedSnapshot>;
+  checkSnapshot(
+    snapshotPath: string,
+    expectedSha256: string,
+    options?: { readonly signal?: AbortSignal; readonly verifiedBefore?: { readonly path: string; readonly sha256: string } },
+  ): Promise<CheckedSnapshot>;
   /** Removes temp files and temp snapshot folders of runs a crash interrupted. */
   removeLeftoverTempFiles(directory: string): Promise<number>;
   /** Deletes a version once the catalog no longer lists it: its file, or its snapshot folder and manifest. */

@@ -35,6 +35,22 @@ describe('verifying a snapshot', () => {
     assert.equal(checked.kind === 'intact' && checked.file.size, (await stat(manifestPathOf(result.path))).size);
   });
 
+  it('reads a file shared by hard link with a snapshot already verified in the pass only once, and still checks the rest', async () => {
+    const { result, source, root } = await snapshotOf('check-shared');
+    await writeFile(path.join(source, 'index.html'), '<h1>v2</h1>');
+    const second = (await snapshotDirectory({ sourcePath: source, destinationDir: path.join(root, 'backups'), snapshotName: 'site.2', tempId: 'y', excludes: [], previous: { path: result.path, sha256: result.sha256 } })) as Copied;
+    const verifiedBefore = { path: result.path, sha256: result.sha256 };
+    const checked = await checkSnapshot(second.path, second.sha256, { verifiedBefore });
+    assert.equal(checked.kind, 'intact');
+    assert.equal(checked.bytesRead, (await stat(manifestPathOf(second.path))).size + '<h1>v2</h1>'.length, 'only the manifest and the changed file were read');
+
+    await flipByte(path.join(second.path, 'index.html'), 1, { keepTimes: true });
+    const damaged = await checkSnapshot(second.path, second.sha256, { verifiedBefore });
+    assert.equal(damaged.kind === 'damaged' && damaged.entry, 'index.html');
+    const unknown = await checkSnapshot(result.path, result.sha256, { verifiedBefore: { path: second.path, sha256: '0'.repeat(64) } });
+    assert.equal(unknown.kind === 'intact' && unknown.bytesRead, (await stat(manifestPathOf(result.path))).size + 11 + 5000 + 4, 'a snapshot named with the wrong SHA-256 skips nothing');
+  });
+
   it('names the file whose bytes changed, one that is gone, a changed link, and a manifest that is not the registered one', async () => {
     const flipped = await snapshotOf('check-flip');
     await flipByte(path.join(flipped.result.path, 'assets/logo.png'), 10, { keepTimes: true });
