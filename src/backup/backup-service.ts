@@ -22,6 +22,8 @@ export interface BackupServiceDeps {
   readonly backupDir: string;
   /** The file-system work (`localBackupFiles`, or a recording's or replay's stand-in). */
   readonly files: BackupFiles;
+  /** Folders no snapshot includes (safekeep's data directory); the backup folder always is one. */
+  readonly ownFolders?: readonly string[];
 }
 
 export interface LoadReport {
@@ -266,7 +268,7 @@ export class BackupService {
       }).catch(asDirectorySource);
 
       if (result === IS_A_DIRECTORY) {
-        const snapshot = await takeSnapshot({ files, job, newest, seq, startedAt, tempId, destinationDir: this.#destinationOf(jobId), signal });
+        const snapshot = await takeSnapshot({ files, job, newest, seq, startedAt, tempId, destinationDir: this.#destinationOf(jobId), ownFolders: [this.#deps.backupDir, ...(this.#deps.ownFolders ?? [])], signal });
         if (snapshot.kind === 'unchanged') return { ok: true, kind: 'unchanged', version: snapshot.version, durationMs: durationMs() };
         await this.#registerOrRemove(snapshot.version);
         await this.#prune(job);

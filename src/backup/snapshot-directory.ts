@@ -29,6 +29,8 @@ export interface SnapshotRequest {
   readonly tempId: string;
   /** Globs left out, relative to the source root (see `excludeMatcher`). */
   readonly excludes: readonly string[];
+  /** safekeep's own folders inside the source (its data and backups), relative to the source root: never part of a snapshot. */
+  readonly ownFolders?: readonly string[];
   /** The job's newest registered snapshot: its folder and the catalogued SHA-256 of its manifest. */
   readonly previous: { readonly path: string; readonly sha256: string } | null;
   readonly signal?: AbortSignal;
@@ -86,7 +88,10 @@ export async function snapshotDirectory(request: SnapshotRequest, hooks: Snapsho
     throw sourceError(error, sourcePath);
   });
   if (!rootStats.isDirectory()) throw new SourceNotAFileError(`${sourcePath} is neither a regular file nor a folder`);
-  const tree = await walkSource(sourcePath, excludeMatcher(request.excludes)).catch((error: unknown) => {
+  const userExcluded = excludeMatcher(request.excludes);
+  const own = new Set(request.ownFolders ?? []);
+  const excluded = (relative: string, isDirectory: boolean) => own.has(relative) || userExcluded(relative, isDirectory);
+  const tree = await walkSource(sourcePath, excluded).catch((error: unknown) => {
     throw sourceError(error, sourcePath);
   });
   const previous = request.previous ? await readPreviousManifest(request.previous.path, request.previous.sha256) : null;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { BackupFiles } from '../ports/backup-files.ts';
 import type { BackupJob } from './job.ts';
 import type { BackupVersion } from './version.ts';
@@ -28,16 +29,20 @@ export async function takeSnapshot(input: {
   readonly startedAt: number;
   readonly tempId: string;
   readonly destinationDir: string;
+  /** safekeep's own folders (data, backups): left out of a source that holds them, or every snapshot would hold the ones before it. */
+  readonly ownFolders: readonly string[];
   readonly signal?: AbortSignal | undefined;
 }): Promise<{ readonly kind: 'unchanged'; readonly version: BackupVersion } | { readonly kind: 'copied'; readonly version: BackupVersion }> {
   const { job, newest, seq } = input;
   const previous = newest?.kind === 'directory' ? newest : null;
+  const ownFolders = input.ownFolders.map((folder) => path.relative(job.sourcePath, folder)).filter((relative) => relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative));
   const result = await input.files.snapshotDirectory({
     sourcePath: job.sourcePath,
     destinationDir: input.destinationDir,
     snapshotName: versionFileName(job.sourcePath, input.startedAt, seq),
     tempId: input.tempId,
     excludes: job.excludes ?? [],
+    ...(ownFolders.length > 0 ? { ownFolders: ownFolders.map((relative) => relative.split(path.sep).join('/')) } : {}),
     previous: previous ? { path: previous.path, sha256: previous.sha256 } : null,
     ...(input.signal ? { signal: input.signal } : {}),
   });

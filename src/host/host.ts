@@ -242,7 +242,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const storeClient = new StoreClient(bus, core.ids);
     started.unshift(() => storeClient.dispose());
 
-    const service = new BackupService({ catalog: new BackupCatalog(storeClient), bus, clock: core.clock, ids: core.ids, backupDir: options.backupDir, files: core.files });
+    const service = new BackupService({ catalog: new BackupCatalog(storeClient), bus, clock: core.clock, ids: core.ids, backupDir: options.backupDir, files: core.files, ownFolders: [options.dataDir] });
     const report = await service.load();
     const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs();
 

@@ -106,6 +106,19 @@ describe('a directory job in the host', () => {
     await again.stop();
   });
 
+  it('leaves its own data and backup folders out of a source that holds them', async () => {
+    const root = await tempDir('dir-own');
+    const source = await writeTree(path.join(root, 'home'), { 'notes.md': 'n' });
+    const { host } = await startTestHost(path.join(source, 'safekeep-data'), { jobs: [{ sourcePath: source, intervalMs: MINUTE }], backupDir: path.join(source, 'elsewhere', 'backups') });
+    await host.request('backup.run', { job: 'home' });
+    // The first run made elsewhere/backups; the next one sees elsewhere/, the user's folder, and not what is in it.
+    const second = (await host.request('backup.run', { job: 'home' })).version;
+    assert.deepEqual((await readdir(second.path)).sort(), ['elsewhere', 'notes.md']);
+    assert.deepEqual(await readdir(path.join(second.path, 'elsewhere')), []);
+    assert.equal((await host.request('backup.run', { job: 'home' })).outcome, 'unchanged', 'a new snapshot in the backups folder does not change the source');
+    await host.stop();
+  });
+
   it('keeps a job\'s excludes in the catalog and updates them when the job is given again', async () => {
     const { host, dataDir, jobs } = await directoryJob('dir-excludes');
     assert.deepEqual(host.jobs()[0]?.excludes, ['*.log']);
