@@ -64,7 +64,8 @@ async function copyOnce(input: Parameters<typeof copySnapshotFile>[0], attempt: 
     try {
       const hash = createHash('sha256');
       let size = 0;
-      for (;;) {
+      // Up to the size it had when opened: a file that grew meanwhile is caught by the check after, without a read that finds the end.
+      while (BigInt(size) < opened.size) {
         if (input.signal?.aborted) throw new CopyAbortedError('The snapshot was stopped before it finished');
         const { bytesRead } = await source.read(input.buffer, 0, input.buffer.length, size).catch((error: unknown) => {
           throw sourceError(error, input.relativePath);
