@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { snapshotDirectory, type SnapshotResult } from '../../src/backup/snapshot-directory.ts';
 import { checkSnapshot } from '../../src/backup/snapshot-check.ts';
 import { recoverDirectoryRestore, restoreDirectory, restoreTempPaths } from '../../src/backup/restore-directory.ts';
@@ -106,6 +108,25 @@ describe('restoreDirectory', () => {
     assert.equal(await readFile(path.join(source, 'index.html'), 'utf8'), 'current work');
     assert.deepEqual((await readdir(root)).sort(), ['backups', 'site']);
     await assert.rejects(restoreDirectory({ ...version, sha256: '0'.repeat(64) }, source, { tempId: 'r4' }), SnapshotDamagedError);
+  });
+});
+
+describe('a crafted snapshot', () => {
+  it('whose manifest names a path outside the tree is refused by restore and verification, and nothing is written outside', async () => {
+    const root = await tempDir('restore-escape');
+    const snapshot = path.join(root, 'backups', 'evil.1');
+    await mkdir(path.join(snapshot), { recursive: true });
+    const manifest = {
+      format: 1, sourcePath: '/x', excludes: [], root: { mode: 0o755, mtimeNs: '0' }, skipped: [],
+      entries: [{ type: 'file', path: '../../escaped.txt', mode: 0o644, mtimeNs: '0', size: 1, sha256: 'a'.repeat(64), source: { mtimeNs: '0', ctimeNs: '0', ino: '1', dev: '1' } }],
+    };
+    const bytes = gzipSync(JSON.stringify(manifest));
+    await writeFile(manifestPathOf(snapshot), bytes);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    await assert.rejects(restoreDirectory({ path: snapshot, sha256, kind: 'directory' }, path.join(root, 'target'), { tempId: 'e' }), SnapshotDamagedError);
+    const checked = await checkSnapshot(snapshot, sha256);
+    assert.equal(checked.kind === 'damaged' && checked.reason, 'content-mismatch');
+    assert.deepEqual((await readdir(root)).sort(), ['backups']);
   });
 });
 
