@@ -224,9 +224,12 @@ async function buildTree(input: {
     work.push({ entry, index });
   }
   let next = 0;
+  // The first failure stops every worker before the tree is removed, so none writes into a folder being deleted.
+  let failure: { readonly error: unknown } | null = null;
   const worker = async () => {
     const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
     for (;;) {
+      if (failure) return;
       if (signal?.aborted) throw new CopyAbortedError('The snapshot was stopped before it finished');
       const item = work[next++];
       if (!item) return;
@@ -256,7 +259,7 @@ async function buildTree(input: {
       const fresh: FileEntry = { type: 'file', path: entry.path, mode: copied.mode, mtimeNs: copied.mtimeNs, size: copied.size, sha256: copied.sha256, source: copied.source };
       // Same bytes, mode and time as before: share the previous file instead of keeping a second copy.
       if (recorded?.type === 'file' && recorded.sha256 === fresh.sha256 && recorded.size === fresh.size && recorded.mode === fresh.mode && recorded.mtimeNs === fresh.mtimeNs) {
-        if (await linkFromPrevious(previous as { path: string }, recorded, target)) {
+        if (await linkFromPrevious(previous as { path: string }, recorded, target, `${tempPath}.link-${index}`)) {
           entries[index] = fresh;
           continue;
         }
@@ -266,23 +269,30 @@ async function buildTree(input: {
       bytesCopied += fresh.size;
     }
   };
-  await Promise.all(Array.from({ length: PARALLEL_FILES }, worker));
+  await Promise.all(
+    Array.from({ length: PARALLEL_FILES }, () =>
+      worker().catch((error: unknown) => {
+        failure ??= { error };
+      }),
+    ),
+  );
+  if (failure) throw (failure as { readonly error: unknown }).error;
   await settleDirectories(tempPath, tree, directories);
   // Holes are files deleted since the walk.
   return { entries: entries.filter((entry) => entry !== undefined), filesCopied, bytesCopied };
 }
 
 /**
- * Hard-links a previous snapshot's file into the new one, if it still looks
- * as recorded; false when it cannot (the file is copied, or its copy kept).
- * A copy already at `target` is replaced by a rename, so it is there until
- * the link is.
+ * Replaces a fresh copy with a hard link to the previous snapshot's file, if
+ * that still looks as recorded; false when it cannot (the copy is kept). The
+ * link is made at `linkPath`, beside the temp tree (so no name in the tree can
+ * clash with it, and a crash leaves it to the leftover cleanup), then renamed
+ * over the copy, so the file is there all along.
  */
-async function linkFromPrevious(previous: { readonly path: string }, recorded: FileEntry, target: string): Promise<boolean> {
+async function linkFromPrevious(previous: { readonly path: string }, recorded: FileEntry, target: string, linkPath: string): Promise<boolean> {
   const existing = path.join(previous.path, recorded.path);
   const stats = await lstat(existing).catch(() => null);
   if (!stats?.isFile() || stats.size !== recorded.size || (stats.mode & 0o7777) !== recorded.mode) return false;
-  const linkPath = `${target}.safekeep-link`;
   try {
     await link(existing, linkPath);
     await rename(linkPath, target);
