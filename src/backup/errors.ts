@@ -50,6 +50,11 @@ export class NoBackupJobError extends SafekeepError {
   readonly code = 'NO_BACKUP_JOB';
 }
 
+/** A retention policy (a `--keep-*` flag, a `policy` or `retention` field) is not whole numbers from 1 up for known rules. */
+export class InvalidRetentionPolicyError extends SafekeepError {
+  readonly code = 'INVALID_RETENTION_POLICY';
+}
+
 /** A snapshot's manifest or one of its files is not what was registered, so it cannot be restored as it was. */
 export class SnapshotDamagedError extends SafekeepError {
   readonly code = 'SNAPSHOT_DAMAGED';

@@ -6,6 +6,7 @@ import { BackupService } from '../backup/backup-service.ts';
 import { BackupCatalog } from '../backup/catalog.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
 import { localBackupFiles } from '../backup/local-backup-files.ts';
+import { localCalendar, utcCalendar } from '../backup/retention-calendar.ts';
 import { VersionVerifier } from '../backup/version-verifier.ts';
 import type { BackupVersion } from '../backup/version.ts';
 import { openPasswordBook } from '../book/open-password-book.ts';
@@ -242,7 +243,16 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const storeClient = new StoreClient(bus, core.ids);
     started.unshift(() => storeClient.dispose());
 
-    const service = new BackupService({ catalog: new BackupCatalog(storeClient), bus, clock: core.clock, ids: core.ids, backupDir: options.backupDir, files: core.files, ownFolders: [options.dataDir] });
+    const service = new BackupService({
+      catalog: new BackupCatalog(storeClient),
+      bus,
+      clock: core.clock,
+      ids: core.ids,
+      backupDir: options.backupDir,
+      files: core.files,
+      calendar: options.retentionTimeZone === 'utc' ? utcCalendar : localCalendar,
+      ownFolders: [options.dataDir],
+    });
     const report = await service.load();
     const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs();
 
