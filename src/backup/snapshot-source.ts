@@ -1,5 +1,5 @@
-import { lstatSync, type BigIntStats } from 'node:fs';
-import { readdir, readlink, stat } from 'node:fs/promises';
+import { lstatSync, readdirSync, type BigIntStats, type Dirent } from 'node:fs';
+import { readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { systemErrorCode } from '../errors/safekeep-error.ts';
 import type { ExcludeMatcher } from './snapshot-excludes.ts';
@@ -30,9 +30,10 @@ export async function walkSource(root: string, excluded: ExcludeMatcher): Promis
   const skipped: SkippedEntry[] = [];
   const pending = [''];
   for (let relativeDir = pending.pop(); relativeDir !== undefined; relativeDir = pending.pop()) {
-    const dirents = await readdir(path.join(root, relativeDir), { withFileTypes: true });
-    // One synchronous lstat per entry of this folder: a tenth of the cost of a promise each, and the
-    // event loop is given back between folders, so only the largest folder bounds the pause.
+    // Each folder is read and its entries lstat'ed synchronously (a tenth of the cost of a promise
+    // each); the event loop gets a turn between folders, so only the largest folder bounds the pause.
+    if (relativeDir !== '') await new Promise((resolve) => setImmediate(resolve));
+    const dirents = readFolderIfPresent(path.join(root, relativeDir), relativeDir === '');
     for (const dirent of dirents) {
       const relative = relativeDir === '' ? dirent.name : `${relativeDir}/${dirent.name}`;
       const absolute = path.join(root, relative);
@@ -46,9 +47,20 @@ export async function walkSource(root: string, excluded: ExcludeMatcher): Promis
       else skipped.push({ path: relative, kind: specialKind(stats) });
     }
   }
-  entries.sort((a, b) => comparePaths(a.path, b.path));
-  skipped.sort((a, b) => comparePaths(a.path, b.path));
-  return { root: rootStats, entries, skipped };
+  return { root: rootStats, entries: sortedByPath(entries), skipped: sortedByPath(skipped) };
+}
+
+/** Sorted as `comparePaths` orders them. */
+function sortedByPath<T extends { readonly path: string }>(items: readonly T[]): T[] {
+  // Same order as comparePaths, whose keys are made once per item here rather than twice per comparison.
+  const keyed = items.map((item) => ({ item, key: pathSortKey(item.path) }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map(({ item }) => item);
+}
+
+/** A path with its separators below every other character, so plain string order puts a folder right before what it holds. */
+function pathSortKey(relativePath: string): string {
+  return relativePath.replaceAll('/', '\u0000');
 }
 
 /** The root as `--source` names it (a link to a folder is followed there, and only there). */
@@ -68,14 +80,19 @@ function lstatIfPresent(absolute: string): BigIntStats | null {
 
 /** Orders paths so a folder comes right before what it holds (`a`, `a/b`, `a-c`), by code unit elsewhere. */
 export function comparePaths(a: string, b: string): number {
-  const left = a.split('/');
-  const right = b.split('/');
-  for (let index = 0; index < Math.min(left.length, right.length); index++) {
-    const x = left[index] as string;
-    const y = right[index] as string;
-    if (x !== y) return x < y ? -1 : 1;
+  const left = pathSortKey(a);
+  const right = pathSortKey(b);
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/** A folder's entries; none when a subfolder was deleted since its parent was read (the root must be there). */
+function readFolderIfPresent(folder: string, isRoot: boolean): Dirent[] {
+  try {
+    return readdirSync(folder, { withFileTypes: true });
+  } catch (error) {
+    if (!isRoot && systemErrorCode(error) === 'ENOENT') return [];
+    throw error;
   }
-  return left.length - right.length;
 }
 
 function specialKind(stats: BigIntStats): SkippedEntry['kind'] {
