@@ -10,6 +10,8 @@
  * RESTIC_PASSWORD set, its default cache kept in the bench's temp folder, a
  * process per backup) and `rsnapshot` (a generated config, `link_dest 1`,
  * a process per snapshot). A peer that is not installed is skipped and said so.
+ * The tools take their rounds in turn, so a busy moment of a shared machine
+ * falls on all of them alike.
  *
  * Bytes written: for every tool, the growth of the backup folder's disk
  * usage (`du -s -B1`, hard links counted once); for safekeep also the
@@ -26,7 +28,7 @@ import { snapshotDirectory, type SnapshotResult } from '../src/backup/snapshot-d
 import { manifestPathOf } from '../src/backup/snapshot-manifest.ts';
 
 const FILES = 10_000;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const CHANGED = 'changing/one-mebibyte.bin';
 const CHANGED_BYTES = 1024 * 1024;
 
@@ -98,93 +100,119 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
+/** One tool under test: each call is one timed run; `changed` follows a write of the one changed file. */
+interface Tool {
+  first(round: number): Promise<number>;
+  unchanged(): Promise<number>;
+  changed(): Promise<{ readonly ms: number; readonly diskBytes: number; readonly writeBytes?: number }>;
+}
+
 let counter = 0;
-async function benchSafekeep(source: string, work: string): Promise<Figures> {
-  const figures = emptyFigures();
+function safekeepTool(source: string, work: string): Tool {
   const snap = (destination: string, previous: Extract<SnapshotResult, { kind: 'copied' }> | null) =>
     snapshotDirectory({ sourcePath: source, destinationDir: destination, snapshotName: `snap-${++counter}`, tempId: `t${counter}`, excludes: [], previous: previous && { path: previous.path, sha256: previous.sha256 } });
   let last: Extract<SnapshotResult, { kind: 'copied' }> | null = null;
   let destination = '';
-  for (let round = 0; round < ROUNDS; round++) {
-    destination = path.join(work, `safekeep-${round}`);
-    let result: SnapshotResult | undefined;
-    figures.first.push(await timed(async () => (result = await snap(destination, null))));
-    last = result as Extract<SnapshotResult, { kind: 'copied' }>;
-  }
-  for (let round = 0; round < ROUNDS; round++) {
-    let result: SnapshotResult | undefined;
-    figures.unchanged.push(await timed(async () => (result = await snap(destination, last))));
-    if (result?.kind !== 'unchanged') throw new Error('safekeep: the unchanged snapshot was not unchanged');
-  }
-  for (let round = 0; round < ROUNDS; round++) {
-    await writeFile(path.join(source, CHANGED), randomBytes(CHANGED_BYTES));
-    const disk = diskUsage(destination);
-    const written = await writeBytes();
-    let result: SnapshotResult | undefined;
-    figures.changed.push(await timed(async () => (result = await snap(destination, last))));
-    figures.changedWriteBytes.push((await writeBytes()) - written);
-    figures.changedDiskBytes.push(diskUsage(destination) - disk);
-    if (result?.kind !== 'copied' || result.filesCopied !== 1) throw new Error('safekeep: one changed file was not one copied file');
-    last = result;
-    overhead.manifestBytes = (await stat(manifestPathOf(result.path))).size;
-    overhead.folders = Number(execFileSync('find', [result.path, '-type', 'd'], { encoding: 'utf8' }).trim().split('\n').length);
-  }
-  return figures;
+  return {
+    async first(round) {
+      destination = path.join(work, `safekeep-${round}`);
+      let result: SnapshotResult | undefined;
+      const ms = await timed(async () => (result = await snap(destination, null)));
+      last = result as Extract<SnapshotResult, { kind: 'copied' }>;
+      return ms;
+    },
+    async unchanged() {
+      let result: SnapshotResult | undefined;
+      const ms = await timed(async () => (result = await snap(destination, last)));
+      if (result?.kind !== 'unchanged') throw new Error('safekeep: the unchanged snapshot was not unchanged');
+      return ms;
+    },
+    async changed() {
+      const disk = diskUsage(destination);
+      const written = await writeBytes();
+      let result: SnapshotResult | undefined;
+      const ms = await timed(async () => (result = await snap(destination, last)));
+      const writeBytesDelta = (await writeBytes()) - written;
+      if (result?.kind !== 'copied' || result.filesCopied !== 1) throw new Error('safekeep: one changed file was not one copied file');
+      last = result;
+      overhead.manifestBytes = (await stat(manifestPathOf(result.path))).size;
+      overhead.folders = Number(execFileSync('find', [result.path, '-type', 'd'], { encoding: 'utf8' }).trim().split('\n').length);
+      return { ms, diskBytes: diskUsage(destination) - disk, writeBytes: writeBytesDelta };
+    },
+  };
 }
 
-async function benchRestic(source: string, work: string): Promise<Figures> {
-  const figures = emptyFigures();
+function resticTool(source: string, work: string): Tool {
   const env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: path.join(work, 'restic-cache') };
   let repo = '';
-  for (let round = 0; round < ROUNDS; round++) {
-    repo = path.join(work, `restic-${round}`);
-    run('restic', ['-q', '-r', repo, 'init'], env);
-    figures.first.push(run('restic', ['-q', '-r', repo, 'backup', source], env));
-  }
-  for (let round = 0; round < ROUNDS; round++) figures.unchanged.push(run('restic', ['-q', '-r', repo, 'backup', source], env));
-  for (let round = 0; round < ROUNDS; round++) {
-    await writeFile(path.join(source, CHANGED), randomBytes(CHANGED_BYTES));
-    const disk = diskUsage(repo);
-    figures.changed.push(run('restic', ['-q', '-r', repo, 'backup', source], env));
-    figures.changedDiskBytes.push(diskUsage(repo) - disk);
-  }
-  return figures;
+  const backup = () => run('restic', ['-q', '-r', repo, 'backup', source], env);
+  return {
+    async first(round) {
+      repo = path.join(work, `restic-${round}`);
+      run('restic', ['-q', '-r', repo, 'init'], env);
+      return backup();
+    },
+    async unchanged() {
+      return backup();
+    },
+    async changed() {
+      const disk = diskUsage(repo);
+      const ms = backup();
+      return { ms, diskBytes: diskUsage(repo) - disk };
+    },
+  };
 }
 
-async function benchRsnapshot(source: string, work: string): Promise<Figures> {
-  const figures = emptyFigures();
+function rsnapshotTool(source: string, work: string): Tool {
   const rsync = execFileSync('sh', ['-c', 'command -v rsync'], { encoding: 'utf8' }).trim();
-  const configure = async (root: string) => {
-    const config = path.join(root, 'rsnapshot.conf');
-    await mkdir(root, { recursive: true });
-    // rsnapshot wants tabs between fields and a slash after folders.
-    const lines = [
-      ['config_version', '1.2'],
-      ['snapshot_root', `${path.join(root, 'snapshots')}/`],
-      ['cmd_cp', '/bin/cp'],
-      ['cmd_rm', '/bin/rm'],
-      ['cmd_rsync', rsync],
-      ['link_dest', '1'],
-      ['lockfile', path.join(root, 'rsnapshot.pid')],
-      ['retain', 'alpha', '100'],
-      ['backup', `${source}/`, 'tree/'],
-    ];
-    await writeFile(config, `${lines.map((fields) => fields.join('\t')).join('\n')}\n`);
-    return config;
-  };
   let root = '';
   let config = '';
-  for (let round = 0; round < ROUNDS; round++) {
-    root = path.join(work, `rsnapshot-${round}`);
-    config = await configure(root);
-    figures.first.push(run('rsnapshot', ['-c', config, 'alpha']));
-  }
-  for (let round = 0; round < ROUNDS; round++) figures.unchanged.push(run('rsnapshot', ['-c', config, 'alpha']));
+  const snapshot = () => run('rsnapshot', ['-c', config, 'alpha']);
+  return {
+    async first(round) {
+      root = path.join(work, `rsnapshot-${round}`);
+      config = path.join(root, 'rsnapshot.conf');
+      await mkdir(root, { recursive: true });
+      // rsnapshot wants tabs between fields and a slash after folders.
+      const lines = [
+        ['config_version', '1.2'],
+        ['snapshot_root', `${path.join(root, 'snapshots')}/`],
+        ['cmd_cp', '/bin/cp'],
+        ['cmd_rm', '/bin/rm'],
+        ['cmd_rsync', rsync],
+        ['link_dest', '1'],
+        ['lockfile', path.join(root, 'rsnapshot.pid')],
+        ['retain', 'alpha', '100'],
+        ['backup', `${source}/`, 'tree/'],
+      ];
+      await writeFile(config, `${lines.map((fields) => fields.join('\t')).join('\n')}\n`);
+      return snapshot();
+    },
+    async unchanged() {
+      return snapshot();
+    },
+    async changed() {
+      const disk = diskUsage(path.join(root, 'snapshots'));
+      const ms = snapshot();
+      return { ms, diskBytes: diskUsage(path.join(root, 'snapshots')) - disk };
+    },
+  };
+}
+
+/** Every tool's rounds taken in turn (safekeep, restic, rsnapshot, safekeep…), so a busy moment of the machine falls on all of them alike. */
+async function interleaved(source: string, tools: readonly [string, Tool][]): Promise<Map<string, Figures>> {
+  const figures = new Map(tools.map(([name]) => [name, emptyFigures()]));
+  const of = (name: string) => figures.get(name) as Figures;
+  for (let round = 0; round < ROUNDS; round++) for (const [name, tool] of tools) of(name).first.push(await tool.first(round));
+  for (let round = 0; round < ROUNDS; round++) for (const [name, tool] of tools) of(name).unchanged.push(await tool.unchanged());
   for (let round = 0; round < ROUNDS; round++) {
     await writeFile(path.join(source, CHANGED), randomBytes(CHANGED_BYTES));
-    const disk = diskUsage(path.join(root, 'snapshots'));
-    figures.changed.push(run('rsnapshot', ['-c', config, 'alpha']));
-    figures.changedDiskBytes.push(diskUsage(path.join(root, 'snapshots')) - disk);
+    for (const [name, tool] of tools) {
+      const changed = await tool.changed();
+      of(name).changed.push(changed.ms);
+      of(name).changedDiskBytes.push(changed.diskBytes);
+      if (changed.writeBytes !== undefined) of(name).changedWriteBytes.push(changed.writeBytes);
+    }
   }
   return figures;
 }
@@ -194,9 +222,13 @@ try {
   const source = path.join(work, 'tree');
   const total = await makeTree(source);
   console.log(`directory snapshot: ${FILES} files in nested folders, ${(total / 1024 / 1024).toFixed(0)} MiB; medians of ${ROUNDS}; one changed file = ${CHANGED_BYTES} bytes`);
-  const results: [string, Figures | string][] = [['safekeep', await benchSafekeep(source, work)]];
-  results.push(['restic', installed('restic') ? await benchRestic(source, work) : 'skipped: restic not installed']);
-  results.push(['rsnapshot', installed('rsnapshot') && installed('rsync') ? await benchRsnapshot(source, work) : 'skipped: rsnapshot not installed']);
+  const tools: [string, Tool | string][] = [
+    ['safekeep', safekeepTool(source, work)],
+    ['restic', installed('restic') ? resticTool(source, work) : 'skipped: restic not installed'],
+    ['rsnapshot', installed('rsnapshot') && installed('rsync') ? rsnapshotTool(source, work) : 'skipped: rsnapshot not installed'],
+  ];
+  const figures = await interleaved(source, tools.filter((entry): entry is [string, Tool] => typeof entry[1] !== 'string'));
+  const results: [string, Figures | string][] = tools.map(([name, tool]) => [name, typeof tool === 'string' ? tool : (figures.get(name) as Figures)]);
 
   const ms = (value: number) => `${value.toFixed(0)} ms`.padStart(10);
   const mib = (value: number) => (Number.isNaN(value) ? '—' : `${(value / 1024 / 1024).toFixed(2)} MiB`).padStart(11);
