@@ -47,7 +47,11 @@ export class ConsoleReporter implements HostAdapter {
         const { jobId, kind, version } = event.payload;
         return kind === 'unchanged'
           ? `[${jobId}] done (unchanged): newest version is ${version.path}`
-          : `[${jobId}] done: ${version.path} (${version.size} bytes, sha256 ${version.sha256.slice(0, 12)}…)`;
+          : version.kind === 'directory'
+            ? `[${jobId}] done: ${version.path} (snapshot of ${version.fileCount ?? 0} files, ${version.size} bytes, manifest sha256 ${version.sha256.slice(0, 12)}…)${
+                version.skippedCount ? `; skipped ${version.skippedCount} sockets, fifos or devices (listed in its manifest)` : ''
+              }`
+            : `[${jobId}] done: ${version.path} (${version.size} bytes, sha256 ${version.sha256.slice(0, 12)}…)`;
       }
       case 'backup.failed': {
         const { jobId, error, attempt } = event.payload;

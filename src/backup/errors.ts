@@ -54,3 +54,8 @@ export class NoBackupJobError extends SafekeepError {
 export class InvalidRetentionPolicyError extends SafekeepError {
   readonly code = 'INVALID_RETENTION_POLICY';
 }
+
+/** A snapshot's manifest or one of its files is not what was registered, so it cannot be restored as it was. */
+export class SnapshotDamagedError extends SafekeepError {
+  readonly code = 'SNAPSHOT_DAMAGED';
+}

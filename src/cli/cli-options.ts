@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { formatInterval, parseDuration, parseInterval } from '../backup/interval.ts';
 import { RETENTION_FLAGS, retentionFromFlags } from '../backup/retention-policy.ts';
 import type { RetentionPolicy } from '../backup/retention.ts';
+import { excludeProblem } from '../backup/snapshot-excludes.ts';
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
@@ -26,6 +27,8 @@ export interface CliConfig {
   readonly dataDir: string;
   readonly backupDir: string | undefined;
   readonly sources: readonly string[];
+  /** `--exclude` globs, for the folders among `sources`. */
+  readonly excludes: readonly string[];
   /** Undefined when --interval was not given (the default applies, or the prompt asks). */
   readonly intervalMs: number | undefined;
   /** The `--keep-*` flags, for every source on this command line; empty keeps every version. */
@@ -63,9 +66,15 @@ per-user vaults; socket clients reach both on one port (text requests for
 backups, JSON requests for the password book; see README.md).
 
 Options:
-  --source PATH           File to back up; repeat for more files (one job each).
+  --source PATH           File or folder to back up; repeat for more (one job
+                          each). A folder is kept as snapshots: plain trees
+                          where unchanged files are hard links to the last one.
                           Without it, saved jobs resume; with none saved and a
                           terminal, safekeep asks for a file and an interval.
+  --exclude GLOB          Leave matching entries out of the folders given with
+                          --source; repeatable. Relative to the folder, as in
+                          .gitignore: *.tmp (any depth), build/*.o (anchored),
+                          cache/ (folders only), **/tmp.
   --interval TIME         How often to back up: seconds (60) or 30s, 5m, 1h, 1d;
                           from 1s to a year. Default ${formatInterval(DEFAULT_INTERVAL_MS)}.
   --keep-last N           Keep the newest N versions of each source (--keep N
@@ -122,6 +131,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       allowPositionals: false,
       options: {
         source: { type: 'string', multiple: true },
+        exclude: { type: 'string', multiple: true },
         interval: { type: 'string' },
         keep: { type: 'string' },
         ...Object.fromEntries(Object.values(RETENTION_FLAGS).map((flag) => [flag.slice(2), { type: 'string' as const }])),
@@ -177,6 +187,9 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
   }
   const sources = values.source ?? [];
   if (sources.some((source) => source.trim() === '')) return { kind: 'error', message: '--source needs a file path' };
+  const excludes = values.exclude ?? [];
+  const excludeProblems = excludes.map(excludeProblem).filter((problem) => problem !== null);
+  if (excludeProblems[0]) return { kind: 'error', message: excludeProblems[0] };
 
   return {
     kind: 'run',
@@ -186,6 +199,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       dataDir: path.resolve(cwd, values['data-dir'] ?? 'safekeep-data'),
       backupDir: values['backup-dir'] === undefined ? undefined : path.resolve(cwd, values['backup-dir']),
       sources: sources.map((source) => path.resolve(cwd, source)),
+      excludes,
       intervalMs: interval,
       retention,
       maxRequestBytes,

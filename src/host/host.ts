@@ -243,7 +243,16 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const storeClient = new StoreClient(bus, core.ids);
     started.unshift(() => storeClient.dispose());
 
-    const service = new BackupService({ catalog: new BackupCatalog(storeClient), bus, clock: core.clock, ids: core.ids, backupDir: options.backupDir, files: core.files, calendar: options.retentionTimeZone === 'utc' ? utcCalendar : localCalendar });
+    const service = new BackupService({
+      catalog: new BackupCatalog(storeClient),
+      bus,
+      clock: core.clock,
+      ids: core.ids,
+      backupDir: options.backupDir,
+      files: core.files,
+      calendar: options.retentionTimeZone === 'utc' ? utcCalendar : localCalendar,
+      ownFolders: [options.dataDir],
+    });
     const report = await service.load();
     const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs();
 
