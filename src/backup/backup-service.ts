@@ -21,6 +21,8 @@ export interface BackupServiceDeps {
   readonly backupDir: string;
   /** The file-system work (`localBackupFiles`, or a recording's or replay's stand-in). */
   readonly files: BackupFiles;
+  /** Read each new copy back and check its hash before it is registered (a second pass; default off). */
+  readonly verifyCopies?: boolean;
 }
 
 export interface LoadReport {
@@ -237,9 +239,10 @@ export class BackupService {
 
   /**
    * One run of a job: copy if the source changed, register the version, prune.
-   * Never rejects: a failure is an outcome, with the reason.
+   * Never rejects: a failure is an outcome, with the reason. `onProgress`
+   * hears how far the copy has got after every chunk.
    */
-  async run(jobId: string, signal?: AbortSignal): Promise<RunOutcome> {
+  async run(jobId: string, signal?: AbortSignal, onProgress?: (bytesDone: number, totalBytes: number) => void): Promise<RunOutcome> {
     const { clock, ids, catalog, files } = this.#deps;
     const startedAt = clock.now();
     const durationMs = () => clock.now() - startedAt;
@@ -256,6 +259,9 @@ export class BackupService {
         tempId: ids.next('copy'),
         newest,
         ...(signal ? { signal } : {}),
+        ...(onProgress ? { onProgress } : {}),
+        // Only when on, so recordings made without it read the same.
+        ...(this.#deps.verifyCopies ? { verify: true } : {}),
       });
 
       if (result.kind === 'unchanged') {

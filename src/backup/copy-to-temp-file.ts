@@ -75,9 +75,9 @@ export async function copyToTempFile(source: FileHandle, sourcePath: string, tem
     throw translateDestinationError(error, directory);
   }
   try {
-    const { size, sha256 } = await pipeChunks(source, sourcePath, temp, directory, Number(opened.size), options);
+    const { size, sha256 } = await pipeChunks(source, sourcePath, temp, directory, opened.size, options);
     const after = fingerprintOf(await source.stat({ bigint: true }));
-    if (!sameFingerprint(opened, after) || size !== Number(opened.size)) {
+    if (!sameFingerprint(opened, after) || size !== opened.size) {
       throw new SourceChangedDuringCopyError(`${sourcePath} changed while it was being copied; the copy was discarded`);
     }
     await temp.sync().catch((error: unknown) => {

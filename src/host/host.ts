@@ -242,7 +242,15 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const storeClient = new StoreClient(bus, core.ids);
     started.unshift(() => storeClient.dispose());
 
-    const service = new BackupService({ catalog: new BackupCatalog(storeClient), bus, clock: core.clock, ids: core.ids, backupDir: options.backupDir, files: core.files });
+    const service = new BackupService({
+      catalog: new BackupCatalog(storeClient),
+      bus,
+      clock: core.clock,
+      ids: core.ids,
+      backupDir: options.backupDir,
+      files: core.files,
+      verifyCopies: options.verifyCopies,
+    });
     const report = await service.load();
     const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs();
 
@@ -262,7 +270,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
         : {}),
     });
 
-    const scheduler = new BackupScheduler({ bus, clock: core.clock, ids: core.ids, service, retry: options.retry });
+    const scheduler = new BackupScheduler({ bus, clock: core.clock, progressClock: clock, ids: core.ids, service, retry: options.retry });
     const stopScheduler = () => scheduler.stop();
     started.unshift(stopScheduler);
     const verifier = new VersionVerifier({ service, files: core.files, bus, clock: core.clock });
