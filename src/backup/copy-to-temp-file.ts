@@ -1,24 +1,15 @@
 import { createHash } from 'node:crypto';
-import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { describeCopyError, translateDestinationError } from './copy-errors.ts';
+import { systemErrorCode } from '../errors/safekeep-error.ts';
+import { describeCopyError, translateDestinationError, translateSourceError } from './copy-errors.ts';
 import { CopyAbortedError, SourceChangedDuringCopyError, SourceUnreadableError, VerificationFailedError } from './errors.ts';
 import { fingerprintOf, sameFingerprint, type SourceFingerprint } from './version.ts';
 
-/**
- * 4 MiB chunks, four buffers: reads and writes keep ahead of the hash
- * (measured: 2 or 8 buffers, or 1 MiB chunks, were no faster), in 16 MiB of
- * memory per copy.
- */
+/** Hashing reads 4 MiB at a time, the next read in flight while a chunk is hashed. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
-const BUFFERS = 4;
-/**
- * Every this many bytes the copy asks the kernel to flush what it wrote so
- * far (an fdatasync that is not waited for), so the disk writes while the
- * hash runs instead of all at the final fsync: measured, the final fsync of
- * 512 MiB went from ~250 ms to under 10 ms.
- */
-const FLUSH_EVERY_BYTES = 16 * 1024 * 1024;
+/** When the hash has caught up with the kernel's copy, it looks again this much later (real time: it waits for the disk, not for the host). */
+const CATCH_UP_WAIT_MS = 1;
 
 export interface CopyToTempFileOptions {
   readonly signal?: AbortSignal;
@@ -41,18 +32,26 @@ export interface TempFileCopy {
 }
 
 /**
- * Copies an open source file into a new file at `tempPath` (created `0600`,
- * never reusing an existing one) and fsyncs it; the caller renames it into
- * place and fsyncs the folder. Reading, hashing and writing overlap: while
- * chunk n is hashed, chunk n+1 is being read and earlier chunks written, each
- * chunk hashed from the very buffer that is written, so the SHA-256 is of
- * exactly the copied bytes.
+ * Copies an open source file into a new file at `tempPath`, fsyncs it and
+ * returns the SHA-256 of exactly the bytes it holds; the caller renames it
+ * into place and fsyncs the folder. The bytes move in the kernel
+ * (`copy_file_range`, through `fs.copyFile`: one copy, none through this
+ * process), while this thread hashes the copy as it grows, reading it back
+ * from the page cache right behind the kernel: the hash is of the copy itself,
+ * not of the source, so it is of the registered bytes even if the source
+ * misbehaves. The copy ends up `0600`.
  *
- * A source that changes while it is read (its size, mtime, ctime, inode or
- * device differ after the last read from when it was opened) makes it throw
- * SOURCE_CHANGED_DURING_COPY; an abort throws COPY_ABORTED; the OS's errors
- * become SOURCE_UNREADABLE, DESTINATION_FULL or DESTINATION_NOT_WRITABLE.
- * On any failure the temp file is removed. It never closes `source`.
+ * Why not read, hash and write in this process: measured on the bench
+ * machine, the kernel moves the bytes for a third of the CPU that copying
+ * them through a buffer costs (bench/backup-copy.bench.ts; see README).
+ *
+ * A source that changes while it is copied (its size, mtime, ctime, inode or
+ * device differ afterwards from when it was opened, or `sourcePath` names
+ * another file by then) makes it throw SOURCE_CHANGED_DURING_COPY; an abort
+ * throws COPY_ABORTED once the kernel's copy has returned (it cannot be cut
+ * short); the OS's errors become SOURCE_UNREADABLE, DESTINATION_FULL or
+ * DESTINATION_NOT_WRITABLE. On any failure the temp file is removed. It never
+ * closes `source`.
  *
  * @example
  * const source = await open('/home/me/notes.db', 'r');
@@ -69,17 +68,30 @@ export async function copyToTempFile(source: FileHandle, sourcePath: string, tem
   const opened = fingerprintOf(await source.stat({ bigint: true }));
   let temp: FileHandle;
   try {
-    // wx+: never reuse an existing file; + so the copy can be read back to verify it.
+    // wx+: never reuse an existing file; + so the copy can be hashed as it grows.
     temp = await open(tempPath, 'wx+', 0o600);
   } catch (error) {
     throw translateDestinationError(error, directory);
   }
   try {
-    const { size, sha256 } = await pipeChunks(source, sourcePath, temp, directory, opened.size, options);
+    // Into the file made above (so no one else's): copyFile truncates it and gives it the source's mode, put back below.
+    const copying = copyFile(sourcePath, tempPath).then(
+      () => ({ ok: true as const }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    const { size, sha256 } = await hashAsCopied(temp, copying, opened.size, options).catch(async (error: unknown) => {
+      // The kernel's copy cannot be cut short: wait for it before the temp file goes.
+      await copying;
+      throw error;
+    });
+    const copied = await copying;
+    if (!copied.ok) throw translateCopyError(copied.error, sourcePath, directory);
     const after = fingerprintOf(await source.stat({ bigint: true }));
-    if (!sameFingerprint(opened, after) || size !== opened.size) {
+    const named = await stat(sourcePath, { bigint: true }).then(fingerprintOf, () => null);
+    if (!sameFingerprint(opened, after) || !named || !sameFingerprint(opened, named) || size !== opened.size) {
       throw new SourceChangedDuringCopyError(`${sourcePath} changed while it was being copied; the copy was discarded`);
     }
+    await temp.chmod(0o600);
     await temp.sync().catch((error: unknown) => {
       throw translateDestinationError(error, directory);
     });
@@ -93,79 +105,72 @@ export async function copyToTempFile(source: FileHandle, sourcePath: string, tem
   }
 }
 
-interface Slot {
+type CopyOutcome = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
+
+interface ChunkRead {
+  readonly bytesRead: number;
   readonly buffer: Buffer;
-  /** The write of what the buffer last held; it never rejects (a failure goes to `writeFailures`), so nothing is left unhandled. */
-  written: Promise<void>;
+  /** The kernel's copy had returned before this read began: reading nothing then is the end of the file. */
+  readonly afterCopy: boolean;
 }
 
-async function pipeChunks(source: FileHandle, sourcePath: string, temp: FileHandle, directory: string, totalBytes: number, options: CopyToTempFileOptions) {
+/**
+ * Hashes the copy as the kernel writes it, right behind it, with the next
+ * read in flight while a chunk is hashed; when it catches up, it waits a
+ * moment and looks again. Ends at the end of the file once the copy is over.
+ */
+async function hashAsCopied(temp: FileHandle, copying: Promise<CopyOutcome>, totalBytes: number, options: CopyToTempFileOptions): Promise<{ size: number; sha256: string }> {
   const { signal, onProgress } = options;
+  let copied = false;
+  void copying.then(() => (copied = true));
   const hash = createHash('sha256');
-  const slots: Slot[] = Array.from({ length: BUFFERS }, () => ({ buffer: Buffer.allocUnsafe(CHUNK_BYTES), written: Promise.resolve() }));
-  // The first write that failed; later reads stop, and the loop throws it.
-  const writeFailures: unknown[] = [];
-  let flushing: Promise<void> = Promise.resolve();
-  let flushedUpTo = 0;
+  const buffers = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
   let position = 0;
-  let slotIndex = 0;
-  // A buffer is read into only once its previous write has finished.
-  const readInto = async (slot: Slot, at: number): Promise<number> => {
-    await slot.written;
-    if (writeFailures.length > 0) return 0;
-    try {
-      return (await source.read(slot.buffer, 0, CHUNK_BYTES, at)).bytesRead;
-    } catch (error) {
-      throw new SourceUnreadableError(`Reading ${sourcePath} failed: ${describeCopyError(error)}`, { cause: error });
-    }
+  let turn = 0;
+  const readAt = (at: number): Promise<ChunkRead> => {
+    const buffer = buffers[turn++ % 2] as Buffer;
+    const afterCopy = copied;
+    return readCopy(temp, buffer, at).then((bytesRead) => ({ bytesRead, buffer, afterCopy }));
   };
-  let reading = readInto(slots[0] as Slot, 0);
+  let reading = readAt(0);
   try {
     for (;;) {
-      const bytesRead = await reading;
-      if (writeFailures.length > 0) throw writeFailures[0];
-      if (bytesRead === 0) break;
+      const { bytesRead, buffer, afterCopy } = await reading;
+      if (bytesRead === 0) {
+        if (afterCopy) break;
+        // Caught up with the kernel: wait for more, or for its end.
+        if (!copied) await Promise.race([copying, new Promise((resolve) => setTimeout(resolve, CATCH_UP_WAIT_MS))]);
+        reading = readAt(position);
+        continue;
+      }
       if (signal?.aborted) throw new CopyAbortedError('The copy was stopped before it finished');
-      const slot = slots[slotIndex] as Slot;
-      const chunk = slot.buffer.subarray(0, bytesRead);
-      const at = position;
+      const chunk = buffer.subarray(0, bytesRead);
       position += bytesRead;
-      slotIndex = (slotIndex + 1) % BUFFERS;
-      // The next read is in flight while this chunk is hashed.
-      reading = readInto(slots[slotIndex] as Slot, position);
+      reading = readAt(position);
       // Marked handled at once: it is awaited on the next turn, or in `finally` if this turn throws.
       reading.catch(() => undefined);
       hash.update(chunk);
-      slot.written = writeAll(temp, chunk, at, directory).catch((error: unknown) => {
-        writeFailures.push(error);
-      });
-      if (position - flushedUpTo >= FLUSH_EVERY_BYTES) {
-        flushedUpTo = position;
-        // One flush at a time; a failure here shows again at the final fsync.
-        flushing = flushing.then(() => temp.datasync()).catch(() => undefined);
-      }
       onProgress?.(position, totalBytes);
     }
   } finally {
-    // Nothing may still touch either file when the caller closes them.
     await reading.catch(() => undefined);
-    await Promise.all(slots.map((slot) => slot.written));
-    await flushing;
   }
-  if (writeFailures.length > 0) throw writeFailures[0];
   return { size: position, sha256: hash.digest('hex') };
 }
 
-async function writeAll(file: FileHandle, chunk: Buffer, position: number, directory: string): Promise<void> {
+async function readCopy(temp: FileHandle, buffer: Buffer, position: number): Promise<number> {
   try {
-    let written = 0;
-    while (written < chunk.length) {
-      const { bytesWritten } = await file.write(chunk, written, chunk.length - written, position + written);
-      written += bytesWritten;
-    }
+    return (await temp.read(buffer, 0, buffer.length, position)).bytesRead;
   } catch (error) {
-    throw translateDestinationError(error, directory);
+    throw new SourceUnreadableError(`Reading the copy back to hash it failed: ${describeCopyError(error)}`, { cause: error });
   }
+}
+
+/** copyFile reports the source's errors and the destination's alike: which side it was shows in the code. */
+function translateCopyError(error: unknown, sourcePath: string, directory: string): unknown {
+  const asDestination = translateDestinationError(error, directory);
+  if (asDestination !== error && systemErrorCode(error) !== 'EACCES' && systemErrorCode(error) !== 'EPERM') return asDestination;
+  return translateSourceError(error, sourcePath);
 }
 
 /** Reads the fsynced temp file back and checks it is the bytes that were hashed. */

@@ -61,7 +61,7 @@ describe('copying an open file to a temp file', () => {
     }
   });
 
-  it('tells its progress after every chunk, up to the whole size', async () => {
+  it('tells its progress as it hashes, rising to the whole size', async () => {
     const bytes = patterned(3 * 4 * MiB + 5);
     const { sourcePath, source, tempPath } = await withSource(bytes);
     const heard: [number, number][] = [];
@@ -70,12 +70,10 @@ describe('copying an open file to a temp file', () => {
     } finally {
       await source.close();
     }
-    assert.deepEqual(heard, [
-      [4 * MiB, bytes.length],
-      [8 * MiB, bytes.length],
-      [12 * MiB, bytes.length],
-      [bytes.length, bytes.length],
-    ]);
+    // How the bytes split into chunks depends on how far ahead the kernel's copy is; no chunk is over 4 MiB.
+    assert.ok(heard.length >= 4);
+    assert.ok(heard.every(([done, total], index) => total === bytes.length && done > (heard[index - 1]?.[0] ?? 0) && done - (heard[index - 1]?.[0] ?? 0) <= 4 * MiB));
+    assert.deepEqual(heard.at(-1), [bytes.length, bytes.length]);
   });
 
   it('reads the copy back when asked to verify, and still gives the same hash', async () => {
@@ -137,7 +135,7 @@ describe('copying an open file to a temp file', () => {
     }
   });
 
-  it('fails with DESTINATION_FULL when a write in the middle fails, waiting for the writes in flight before removing the copy', async (t) => {
+  it('fails with DESTINATION_FULL when the disk fills part-way, removing the partial copy', async (t) => {
     const { root, sourcePath, source } = await withSource(patterned(8 * 4 * MiB));
     const tiny = await tinyDir(path.join(root, 'tiny'), 10 * 1024);
     if (!tiny) {
