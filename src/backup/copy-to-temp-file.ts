@@ -39,7 +39,8 @@ export interface TempFileCopy {
  * process), while this thread hashes the copy as it grows, reading it back
  * from the page cache right behind the kernel: the hash is of the copy itself,
  * not of the source, so it is of the registered bytes even if the source
- * misbehaves. The copy ends up `0600`.
+ * misbehaves. The copy ends up `0600`; its fsync starts as soon as the
+ * kernel's copy returns, while the hash finishes.
  *
  * Why not read, hash and write in this process: measured on the bench
  * machine, the kernel moves the bytes for a third of the CPU that copying
@@ -79,22 +80,29 @@ export async function copyToTempFile(source: FileHandle, sourcePath: string, tem
       () => ({ ok: true as const }),
       (error: unknown) => ({ ok: false as const, error }),
     );
+    // Once the kernel is done, the disk writes while the hash catches up (the fsync is not left until after it).
+    const durable = copying.then(async (outcome): Promise<CopyOutcome> => {
+      if (!outcome.ok) return outcome;
+      try {
+        await temp.chmod(0o600);
+        await temp.sync();
+        return outcome;
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
     const { size, sha256 } = await hashAsCopied(temp, copying, opened.size, options).catch(async (error: unknown) => {
-      // The kernel's copy cannot be cut short: wait for it before the temp file goes.
-      await copying;
+      // The kernel's copy cannot be cut short: wait for it (and the fsync after it) before the temp file goes.
+      await durable;
       throw error;
     });
-    const copied = await copying;
+    const copied = await durable;
     if (!copied.ok) throw translateCopyError(copied.error, sourcePath, directory);
     const after = fingerprintOf(await source.stat({ bigint: true }));
     const named = await stat(sourcePath, { bigint: true }).then(fingerprintOf, () => null);
     if (!sameFingerprint(opened, after) || !named || !sameFingerprint(opened, named) || size !== opened.size) {
       throw new SourceChangedDuringCopyError(`${sourcePath} changed while it was being copied; the copy was discarded`);
     }
-    await temp.chmod(0o600);
-    await temp.sync().catch((error: unknown) => {
-      throw translateDestinationError(error, directory);
-    });
     if (options.verify) await readBack(temp, size, sha256);
     await temp.close();
     return { size, sha256, source: after };
