@@ -16,7 +16,7 @@ export type { JobStatus } from './host/host.ts';
 export type { HostOptions, SocketOptions } from './host/host-options.ts';
 export type { CompletedRun } from './host/backup-scheduler.ts';
 export type { HostAdapter } from './ports/host-adapter.ts';
-export type { HostRequests, HostRequestName, HostRequestParams, HostRequestResult, JobRef, RequestOptions } from './host/host-requests.ts';
+export type { ForgetParams, HostRequests, HostRequestName, HostRequestParams, HostRequestResult, JobRef, RequestOptions } from './host/host-requests.ts';
 export type { Command, CommandResult, CommandResults } from './protocol/commands.ts';
 
 // The bus and its events
@@ -70,6 +70,12 @@ export { BACKUP_MESSAGES } from './protocol/backup-messages.ts';
 export type { BackupMessageType } from './protocol/backup-messages.ts';
 export type { RunOutcome } from './backup/run-outcome.ts';
 export { parseInterval, formatInterval } from './backup/interval.ts';
+// Retention: the pure decision (for previews and offline tools) and its vocabulary.
+export { decideRetention, RETENTION_RULES } from './backup/retention.ts';
+export type { KeepReason, RemoveReason, RetainedVersion, RetentionDecision, RetentionPolicy, RetentionRule } from './backup/retention.ts';
+export { localCalendar, utcCalendar } from './backup/retention-calendar.ts';
+export type { Calendar, CalendarFields } from './backup/retention-calendar.ts';
+export type { ForgetReport } from './backup/forget-report.ts';
 
 // Password book
 export type { PasswordBook, BookClient } from './book/password-book.ts';
@@ -112,6 +118,7 @@ export {
   CopyAbortedError,
   DestinationFullError,
   DestinationNotWritableError,
+  InvalidRetentionPolicyError,
   NoBackupJobError,
   SourceChangedDuringCopyError,
   SourceNotAFileError,

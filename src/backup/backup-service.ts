@@ -11,6 +11,12 @@ import type { RunOutcome } from './run-outcome.ts';
 import { jobIdFor, type BackupJob, type BackupJobSpec } from './job.ts';
 import { fileMatches, sameFingerprint, type BackupVersion, type DamageReason, type VersionFileFingerprint } from './version.ts';
 import { versionFileName } from './version-name.ts';
+import { KeyedLock } from '../book/keyed-lock.ts';
+import { UnknownJobError } from './errors.ts';
+import { forgetReportOf, type ForgetReport } from './forget-report.ts';
+import { decideRetention, samePolicy, type RetentionPolicy } from './retention.ts';
+import { localCalendar, type Calendar } from './retention-calendar.ts';
+import { policyOfKeep } from './retention-policy.ts';
 
 export interface BackupServiceDeps {
   readonly catalog: BackupCatalog;
@@ -23,6 +29,15 @@ export interface BackupServiceDeps {
   readonly files: BackupFiles;
   /** Read each new copy back and check its hash before it is registered (a second pass; default off). */
   readonly verifyCopies?: boolean;
+  /** How retention reads times into hours, days and weeks; default the machine's time zone, as restic does. */
+  readonly calendar?: Calendar;
+}
+
+export interface ForgetOptions {
+  /** Applied instead of the job's own policy (which is left as it is). */
+  readonly policy?: RetentionPolicy;
+  /** Only say what would be removed. */
+  readonly dryRun?: boolean;
 }
 
 export interface LoadReport {
@@ -55,6 +70,8 @@ export class BackupService {
   readonly #ledger = new VersionLedger();
   /** Job ids whose records failed their digest: a new job must not take (and overwrite) one. */
   readonly #damagedJobIds = new Set<string>();
+  /** One retention pass per job at a time: a prune after a run and a `forget` must not both delete the same version. */
+  readonly #retentionLock = new KeyedLock();
 
   constructor(deps: BackupServiceDeps) {
     this.#deps = deps;
@@ -119,15 +136,15 @@ export class BackupService {
   async upsertJob(spec: BackupJobSpec): Promise<BackupJob> {
     const sourcePath = path.resolve(spec.sourcePath);
     const existing = [...this.#jobs.values()].find((job) => job.sourcePath === sourcePath);
-    const keep = spec.keep ?? null;
-    if (existing && existing.intervalMs === spec.intervalMs && existing.keep === keep) return existing;
+    const retention = spec.retention ?? policyOfKeep(spec.keep);
+    if (existing && existing.intervalMs === spec.intervalMs && samePolicy(existing.retention, retention)) return existing;
     const job: BackupJob = existing
-      ? { ...existing, intervalMs: spec.intervalMs, keep }
+      ? { ...existing, intervalMs: spec.intervalMs, retention }
       : {
           id: jobIdFor(sourcePath, new Set([...this.#jobs.keys(), ...this.#damagedJobIds])),
           sourcePath,
           intervalMs: spec.intervalMs,
-          keep,
+          retention,
           createdAt: this.#deps.clock.now(),
         };
     await this.#deps.catalog.saveJob(job);
@@ -301,26 +318,46 @@ export class BackupService {
   }
 
   /**
-   * Deletes versions beyond the job's `keep`, oldest first. Runs only after a
-   * new version is registered, so the newest good version is never among them.
-   * Each leaves the catalog (durably) before its file is deleted.
+   * Applies a retention policy to a job's versions now (the job's own, unless
+   * one is given) and reports what it kept, and why, and what it removed.
+   * Each removed version leaves the catalog (durably) before its file is
+   * deleted. Rejects if that fails part-way; `backup.pruned` says how far it got.
+   */
+  async forget(jobId: string, options: ForgetOptions = {}): Promise<ForgetReport> {
+    const job = this.#jobs.get(jobId);
+    if (!job) throw new UnknownJobError(`There is no backup job '${jobId}'`);
+    return this.#retentionLock.run(jobId, () => this.#applyRetention(job, options.policy ?? job.retention, options.dryRun ?? false));
+  }
+
+  /**
+   * The job's policy after a new version is registered, so the newest good
+   * version (that one) is never among those removed, and a failed run removes
+   * nothing. A failure is reported on the bus; the next version tries again.
    */
   async #prune(job: BackupJob): Promise<void> {
-    const versions = this.#ledger.offered(job.id);
-    if (job.keep === null || versions.length <= job.keep) return;
-    const doomed = versions.slice(0, versions.length - job.keep);
+    await this.#retentionLock.run(job.id, () => this.#applyRetention(job, this.#jobs.get(job.id)?.retention ?? job.retention, false)).catch(() => undefined);
+  }
+
+  async #applyRetention(job: BackupJob, policy: RetentionPolicy, dryRun: boolean): Promise<ForgetReport> {
+    // Offered versions and quarantined ones; a version withdrawn while it awaits verification is neither counted nor removed.
+    const candidates = [...this.#ledger.offered(job.id), ...this.#ledger.catalogued().versions.filter((version) => version.jobId === job.id && version.damaged)];
+    const decision = decideRetention(candidates, policy, this.#deps.calendar ?? localCalendar);
+    const planned = forgetReportOf(job.id, policy, decision, dryRun);
+    if (dryRun || decision.remove.length === 0) return planned;
     const removed: string[] = [];
     try {
-      for (const version of doomed) {
+      for (const { version } of decision.remove) {
         await this.#deps.catalog.deleteVersion(version.id);
         this.#ledger.forget(version);
         removed.push(version.id);
         await this.#deps.files.removeVersionFile(version.path);
       }
-      void this.#deps.bus.emit('backup.pruned', { jobId: job.id, versionIds: removed });
     } catch (error) {
       void this.#deps.bus.emit('backup.pruned', { jobId: job.id, versionIds: removed, error: toErrorShape(error) });
+      throw error;
     }
+    void this.#deps.bus.emit('backup.pruned', { jobId: job.id, versionIds: removed });
+    return planned;
   }
 
   /** Catalogs a new version (durably first) and offers it. */

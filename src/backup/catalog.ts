@@ -1,6 +1,7 @@
 import { digestState, withDigest } from '../integrity/record-digest.ts';
 import type { StoreClient } from '../store/store-client.ts';
 import type { BackupJob } from './job.ts';
+import { jobWithRetention } from './legacy-job-record.ts';
 import type { BackupVersion } from './version.ts';
 
 const JOBS = 'backup.jobs';
@@ -47,7 +48,7 @@ export class BackupCatalog {
     const contents: CatalogContents = { jobs: [], versions: [], damagedJobs: [], damagedVersions: [], unreadableShards };
     for (const [key, stored] of Object.entries(jobs)) {
       if (isDamaged(stored)) contents.damagedJobs.push({ key, stored });
-      else if (isJob(stored)) contents.jobs.push(withoutDigest(stored));
+      else if (isJob(stored)) contents.jobs.push(jobWithRetention(withoutDigest(stored)));
     }
     for (const [key, stored] of Object.entries(versions)) {
       if (isDamaged(stored)) contents.damagedVersions.push({ key, stored });

@@ -49,3 +49,8 @@ export class UnknownJobError extends SafekeepError {
 export class NoBackupJobError extends SafekeepError {
   readonly code = 'NO_BACKUP_JOB';
 }
+
+/** A retention policy (a `--keep-*` flag, a `policy` or `retention` field) is not whole numbers from 1 up for known rules. */
+export class InvalidRetentionPolicyError extends SafekeepError {
+  readonly code = 'INVALID_RETENTION_POLICY';
+}

@@ -1,3 +1,5 @@
+import type { RetentionPolicy } from './retention.ts';
+
 /** A backup job as the catalog keeps it. */
 export interface BackupJob {
   /** Short, stable name, derived from the source's file name: `notes.json`, `notes.json-2`. */
@@ -5,8 +7,8 @@ export interface BackupJob {
   /** Absolute path of the file to back up. */
   readonly sourcePath: string;
   readonly intervalMs: number;
-  /** How many versions to keep; `null` keeps them all. */
-  readonly keep: number | null;
+  /** Which versions to keep after each new one; empty keeps them all. Records from before policies held `keep: N`, read as `{ last: N }`. */
+  readonly retention: RetentionPolicy;
   readonly createdAt: number;
 }
 
@@ -14,6 +16,9 @@ export interface BackupJob {
 export interface BackupJobSpec {
   readonly sourcePath: string;
   readonly intervalMs: number;
+  /** Which versions to keep; omitted (with `keep`), every version. */
+  readonly retention?: RetentionPolicy;
+  /** Shorthand for `retention: { last: keep }` (`null`: keep all); not together with `retention`. */
   readonly keep?: number | null;
 }
 

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatInterval, parseDuration, parseInterval } from '../backup/interval.ts';
+import { RETENTION_FLAGS, retentionFromFlags } from '../backup/retention-policy.ts';
+import type { RetentionPolicy } from '../backup/retention.ts';
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
@@ -26,7 +28,8 @@ export interface CliConfig {
   readonly sources: readonly string[];
   /** Undefined when --interval was not given (the default applies, or the prompt asks). */
   readonly intervalMs: number | undefined;
-  readonly keep: number | null;
+  /** The `--keep-*` flags, for every source on this command line; empty keeps every version. */
+  readonly retention: RetentionPolicy;
   readonly maxRequestBytes: number;
   readonly idleTimeoutMs: number;
   /** The socket's other limits against hostile clients (see README "Limits"). */
@@ -67,7 +70,15 @@ Options:
                           terminal, safekeep asks for a file and an interval.
   --interval TIME         How often to back up: seconds (60) or 30s, 5m, 1h, 1d;
                           from 1s to a year. Default ${formatInterval(DEFAULT_INTERVAL_MS)}.
-  --keep N                Keep the newest N versions of each file (default: all).
+  --keep-last N           Keep the newest N versions of each source (--keep N
+                          is the same).
+  --keep-hourly N         Keep the newest version of each of the N newest hours
+                          that have versions; likewise --keep-daily N,
+                          --keep-weekly N (ISO weeks), --keep-monthly N and
+                          --keep-yearly N, in this machine's time zone. A
+                          version any rule keeps stays; the rest are removed
+                          after each new version. Default: keep every version.
+                          They apply to the sources on this command line.
   --data-dir DIR          Where safekeep keeps its catalog and lock
                           (default ./safekeep-data). One process per directory.
   --backup-dir DIR        Where versions are written (default DATA-DIR/backups).
@@ -118,6 +129,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
         source: { type: 'string', multiple: true },
         interval: { type: 'string' },
         keep: { type: 'string' },
+        ...Object.fromEntries(Object.values(RETENTION_FLAGS).map((flag) => [flag.slice(2), { type: 'string' as const }])),
         'data-dir': { type: 'string' },
         'backup-dir': { type: 'string' },
         host: { type: 'string' },
@@ -151,8 +163,8 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
   }
   const port = wholeNumber(values.port ?? String(DEFAULT_PORT), 0, 65_535);
   if (port === undefined) return { kind: 'error', message: `--port '${values.port}' is not a port number (0 to 65535)` };
-  const keep = values.keep === undefined ? null : wholeNumber(values.keep, 1, 1_000_000);
-  if (keep === undefined) return { kind: 'error', message: `--keep '${values.keep}' is not a whole number of at least 1` };
+  const retention = retentionOf(values);
+  if (typeof retention === 'string') return { kind: 'error', message: retention };
   const maxRequestBytes = wholeNumber(values['max-request-bytes'] ?? String(DEFAULT_MAX_REQUEST_BYTES), 16, 1024 ** 3);
   if (maxRequestBytes === undefined) {
     return { kind: 'error', message: `--max-request-bytes '${values['max-request-bytes']}' is not a size from 16 bytes to 1 GiB` };
@@ -181,7 +193,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       backupDir: values['backup-dir'] === undefined ? undefined : path.resolve(cwd, values['backup-dir']),
       sources: sources.map((source) => path.resolve(cwd, source)),
       intervalMs: interval,
-      keep,
+      retention,
       maxRequestBytes,
       idleTimeoutMs,
       ...limits,
@@ -192,6 +204,19 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       verifyCopies: values['verify-copies'] ?? false,
     },
   };
+}
+
+/** The policy the `--keep-*` flags (and `--keep`, short for `--keep-last`) say, or what is wrong with them. */
+function retentionOf(values: Readonly<Record<string, unknown>>): RetentionPolicy | string {
+  const words = ['--keep', ...Object.values(RETENTION_FLAGS)].flatMap((flag) => {
+    const value = values[flag.slice(2)];
+    return typeof value === 'string' ? [flag, value] : [];
+  });
+  try {
+    return retentionFromFlags(words).policy;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
 }
 
 /**

@@ -69,7 +69,7 @@ async function main(): Promise<number> {
 
   if (host.jobs().every((job) => job.state === 'inactive') && process.stdin.isTTY) {
     const asked = await askForJob(process.stdin, process.stdout, invocationDir(), config.intervalMs);
-    if (asked) await host.addJob({ ...asked, keep: config.keep });
+    if (asked) await host.addJob({ ...asked, retention: config.retention });
   }
   process.stdout.write(`${startupLine(host.address, host.jobs(), host.options.backupDir)}\n`);
   return await new Promise<number>(() => {
@@ -91,7 +91,7 @@ function invocationDir(): string {
 }
 
 function jobSpec(config: CliConfig, sourcePath: string): BackupJobSpec {
-  return { sourcePath, intervalMs: config.intervalMs ?? DEFAULT_INTERVAL_MS, keep: config.keep };
+  return { sourcePath, intervalMs: config.intervalMs ?? DEFAULT_INTERVAL_MS, retention: config.retention };
 }
 
 function stopOnSignals(host: Host): void {

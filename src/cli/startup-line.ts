@@ -1,4 +1,5 @@
 import { formatInterval } from '../backup/interval.ts';
+import { describeRetention } from '../backup/retention-policy.ts';
 import type { JobStatus } from '../host/host.ts';
 
 /** The one line printed once the service is up: where it listens and what it backs up. */
@@ -7,7 +8,7 @@ export function startupLine(address: { host: string; port: number } | null, jobs
   const active = jobs.filter((job) => job.state !== 'inactive');
   if (active.length === 0) return `${where}; no backup job (give --source PATH to back up a file)`;
   const described = active.map(
-    (job) => `${job.sourcePath} every ${formatInterval(job.intervalMs)} as '${job.id}' (${job.keep === null ? 'keeping all versions' : `keeping ${job.keep}`})`,
+    (job) => `${job.sourcePath} every ${formatInterval(job.intervalMs)} as '${job.id}' (${describeRetention(job.retention)})`,
   );
   return `${where}; backing up ${described.join(', ')} into ${backupDir}`;
 }

@@ -1,9 +1,11 @@
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../backup/interval.ts';
 import type { BackupJobSpec } from '../backup/job.ts';
+import { checkedRetentionPolicy, policyOfKeep } from '../backup/retention-policy.ts';
 import { parseBookRequest } from '../book/book-messages.ts';
 import { InvalidFieldError } from '../book/errors.ts';
 import { isJsonObject } from '../json/is-json-object.ts';
 import type { Command } from '../protocol/commands.ts';
+import { forgetCommandOf } from '../protocol/forget-command.ts';
 import { InvalidRequestError } from '../protocol/errors.ts';
 
 /**
@@ -22,6 +24,8 @@ export function checkCommand(command: unknown): Command {
       return { kind: command['kind'], job: checkedJobRef(command['job']) };
     case 'backup.verify':
       return { kind: 'backup.verify' };
+    case 'backup.forget':
+      return forgetCommandOf(command);
     case 'job.add':
       return { kind: 'job.add', spec: checkedJobSpec(command['spec']) };
     case 'book':
@@ -39,8 +43,8 @@ function checkedJobRef(job: unknown): string | null {
 }
 
 function checkedJobSpec(spec: unknown): BackupJobSpec {
-  if (!isJsonObject(spec)) throw new InvalidFieldError('A job needs { sourcePath, intervalMs, keep? }');
-  const { sourcePath, intervalMs, keep } = spec;
+  if (!isJsonObject(spec)) throw new InvalidFieldError('A job needs { sourcePath, intervalMs, retention? }');
+  const { sourcePath, intervalMs, keep, retention } = spec;
   if (typeof sourcePath !== 'string' || sourcePath.trim() === '') throw new InvalidFieldError("'sourcePath' must be a file path");
   if (typeof intervalMs !== 'number' || !Number.isInteger(intervalMs) || intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_INTERVAL_MS) {
     throw new InvalidFieldError(`'intervalMs' must be a whole number of milliseconds from ${MIN_INTERVAL_MS} (a second) to ${MAX_INTERVAL_MS} (a year)`);
@@ -48,5 +52,6 @@ function checkedJobSpec(spec: unknown): BackupJobSpec {
   if (keep !== undefined && keep !== null && (typeof keep !== 'number' || !Number.isInteger(keep) || keep < 1)) {
     throw new InvalidFieldError("'keep' must be a whole number of at least 1, or null to keep every version");
   }
-  return { sourcePath, intervalMs, keep: keep ?? null };
+  if (keep !== undefined && keep !== null && retention !== undefined) throw new InvalidFieldError("Give 'retention' or its shorthand 'keep', not both");
+  return { sourcePath, intervalMs, retention: retention === undefined ? policyOfKeep(keep) : checkedRetentionPolicy(retention, 'retention') };
 }

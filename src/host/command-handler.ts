@@ -50,6 +50,11 @@ export function createCommandHandler(service: BackupService, scheduler: BackupSc
       requestedPass ??= verifier.verifyAll({ trigger: 'request' }).finally(() => (requestedPass = null));
       return { kind: 'backup.verify', report: await requestedPass };
     },
+    async 'backup.forget'(command) {
+      const job = resolveJob(command.job) as BackupJob;
+      const report = await service.forget(job.id, { ...(command.policy ? { policy: command.policy } : {}), dryRun: command.dryRun });
+      return { kind: 'backup.forget', report };
+    },
     async 'job.add'(command) {
       const job = await service.upsertJob(command.spec);
       scheduler.start(job.id);

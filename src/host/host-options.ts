@@ -92,6 +92,12 @@ export interface HostOptions {
    * placeholders) for `safekeep replay`. Default: no recording.
    */
   readonly record?: string | false;
+  /**
+   * Which clock face retention's hours, days, weeks, months and years are read
+   * on: `local` (this machine's time zone, as restic does) or `utc` (the same
+   * on every machine). Default `local`.
+   */
+  readonly retentionTimeZone?: 'local' | 'utc';
 }
 
 export type ResolvedHostOptions = Required<Omit<HostOptions, 'jobs' | 'socket' | 'retry' | 'requestTimeouts' | 'book'>> & {
@@ -120,6 +126,7 @@ export function resolveHostOptions(options: HostOptions): ResolvedHostOptions {
     dataDir,
     backupDir: path.resolve(options.backupDir ?? path.join(dataDir, 'backups')),
     jobs: options.jobs,
+    retentionTimeZone: options.retentionTimeZone ?? 'local',
     socket:
       options.socket === false
         ? false

@@ -1,4 +1,6 @@
+import type { ForgetReport } from '../backup/forget-report.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
+import type { RetentionPolicy } from '../backup/retention.ts';
 import type { BackupVersion } from '../backup/version.ts';
 import type { VerifyReport } from '../backup/version-check.ts';
 import { SECRET_FIELDS, type BookMessageType, type BookRequest, type BookRequestOf, type BookResults } from '../book/book-messages.ts';
@@ -10,6 +12,13 @@ export interface JobRef {
   readonly job?: string;
 }
 
+/** Which job to apply a retention policy to (required: forgetting never falls to a default job), the policy instead of the job's own, and whether only to report. */
+export interface ForgetParams {
+  readonly job: string;
+  readonly policy?: RetentionPolicy;
+  readonly dryRun?: boolean;
+}
+
 /**
  * Everything an embedding app can ask with `host.request(name, params)`, and
  * what each answers: the backup requests, and every password-book message
@@ -19,6 +28,7 @@ export type HostRequests = {
   'backup.run': { params: JobRef; result: { outcome: 'copied' | 'unchanged'; version: BackupVersion } };
   'backup.revert': { params: JobRef; result: { version: BackupVersion | null } };
   'backup.verify': { params: Record<string, never>; result: VerifyReport };
+  'backup.forget': { params: ForgetParams; result: ForgetReport };
   'job.add': { params: BackupJobSpec; result: { job: BackupJob } };
   'job.pause': { params: JobRef; result: { jobId: string } };
   'job.resume': { params: JobRef; result: { jobId: string } };
@@ -45,6 +55,10 @@ export function commandFor<K extends HostRequestName>(name: K, params: HostReque
       return { kind: name, job: (params as JobRef).job ?? null };
     case 'backup.verify':
       return { kind: name };
+    case 'backup.forget': {
+      const { job, policy, dryRun } = params as ForgetParams;
+      return { kind: name, job, policy: policy ?? null, dryRun: dryRun ?? false };
+    }
     case 'job.add':
       return { kind: name, spec: params as BackupJobSpec };
     default:
@@ -67,6 +81,7 @@ export function resultOf<K extends HostRequestName>(result: CommandResult): Host
     case 'backup.revert':
       return { version: result.version } as HostRequestResult<K>;
     case 'backup.verify':
+    case 'backup.forget':
       return result.report as HostRequestResult<K>;
     case 'job.add':
       return { job: result.job } as HostRequestResult<K>;

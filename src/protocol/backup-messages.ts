@@ -1,5 +1,6 @@
 import { InvalidFieldError } from '../book/errors.ts';
 import type { Command, CommandResult } from './commands.ts';
+import { forgetCommandOf } from './forget-command.ts';
 
 /**
  * The JSON dialect's typed backup messages, beside the password book's: each
@@ -12,6 +13,11 @@ export const BACKUP_MESSAGES = {
     summary: 'Re-hash every version against the catalog; damaged ones are quarantined (never offered by revert again).',
     fields: [] as readonly string[],
     toCommand: (): Command => ({ kind: 'backup.verify' }),
+  },
+  'backup.forget': {
+    summary: "Apply a retention policy to a job now: the given one, else the job's; with dryRun, only report what it would remove.",
+    fields: ['job', 'policy', 'dryRun'] as readonly string[],
+    toCommand: (body: Readonly<Record<string, unknown>>): Command => forgetCommandOf(body),
   },
 } as const;
 
@@ -31,7 +37,7 @@ export function parseBackupMessage(body: Readonly<Record<string, unknown>>, igno
       throw new InvalidFieldError(`'${type}' has no field '${key.length <= 64 ? key : `${key.slice(0, 64)}…`}'`);
     }
   }
-  return message.toCommand();
+  return message.toCommand(body);
 }
 
 /** The `type` and `result` of a typed reply to a backup command, or null for a result that is not one. */
@@ -39,6 +45,8 @@ export function backupReply(result: CommandResult): { readonly type: BackupMessa
   switch (result.kind) {
     case 'backup.verify':
       return { type: 'backup.verify', result: result.report };
+    case 'backup.forget':
+      return { type: 'backup.forget', result: result.report };
     default:
       return null;
   }

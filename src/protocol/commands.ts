@@ -1,4 +1,6 @@
+import type { ForgetReport } from '../backup/forget-report.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
+import type { RetentionPolicy } from '../backup/retention.ts';
 import type { BackupVersion } from '../backup/version.ts';
 import type { VerifyReport } from '../backup/version-check.ts';
 import type { BookMessageType, BookRequest, BookResult } from '../book/book-messages.ts';
@@ -14,6 +16,8 @@ export type Command =
   | { readonly kind: 'backup.revert'; readonly job: string | null }
   /** Re-hash every version against the catalog; damaged ones are quarantined. */
   | { readonly kind: 'backup.verify' }
+  /** Apply a retention policy to a job now (`policy` null: the job's own); `dryRun` only reports. */
+  | { readonly kind: 'backup.forget'; readonly job: string; readonly policy: RetentionPolicy | null; readonly dryRun: boolean }
   /** Add a job for a file (or change its interval and retention) and schedule it; from embedding apps only. */
   | { readonly kind: 'job.add'; readonly spec: BackupJobSpec }
   /** Pause a job's schedule (`job` null: the default job); from embedding apps only. */
@@ -32,6 +36,7 @@ export interface CommandResults {
   'backup.run': { readonly kind: 'backup.run'; readonly outcome: 'copied' | 'unchanged'; readonly version: BackupVersion };
   'backup.revert': { readonly kind: 'backup.revert'; readonly version: BackupVersion | null };
   'backup.verify': { readonly kind: 'backup.verify'; readonly report: VerifyReport };
+  'backup.forget': { readonly kind: 'backup.forget'; readonly report: ForgetReport };
   'job.add': { readonly kind: 'job.add'; readonly job: BackupJob };
   'job.pause': { readonly kind: 'job.pause'; readonly jobId: string };
   'job.resume': { readonly kind: 'job.resume'; readonly jobId: string };

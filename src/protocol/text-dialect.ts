@@ -1,7 +1,9 @@
-import type { ErrorShape, SafekeepError } from '../errors/safekeep-error.ts';
+import { SafekeepError, type ErrorShape } from '../errors/safekeep-error.ts';
 import type { CommandResult } from './commands.ts';
 import type { DialectCodec, ParseOutcome } from './dialect.ts';
 import { edgeProblemError } from './edge-problems.ts';
+import { forgetFromWords } from './forget-words.ts';
+import { forgetReplyLines } from './forget-text.ts';
 import { InvalidEncodingError, InvalidRequestError, RequestTooLongError } from './errors.ts';
 import type { RequestReceived } from './messages.ts';
 
@@ -10,7 +12,7 @@ const MAX_ECHO_CHARS = 1024;
 
 /**
  * The text dialect of the backup seed: one word per request (`backup`,
- * `revert`, `exit`, and the extension `verify`), matched case-insensitively after trimming, with an
+ * `revert`, `exit`, and the extensions `verify` and `forget JOB [--keep-… N] [--dry-run]`), matched case-insensitively after trimming, with an
  * optional job name as the extension (`revert notes.json`). Replies mirror the
  * request's framing: a line gets a line back, a bare word a bare reply.
  */
@@ -22,6 +24,15 @@ export const textDialect: DialectCodec = {
     const edgeError = edgeProblemError(request.problem);
     if (edgeError) return fail(edgeError);
     const [verb = '', ...args] = request.text.trim().split(/\s+/);
+    if (verb.toLowerCase() === 'forget') {
+      try {
+        const forget = forgetFromWords(args);
+        if (forget) return { ok: true, command: forget };
+      } catch (error) {
+        if (error instanceof SafekeepError) return fail(error);
+        throw error;
+      }
+    }
     const job = args.length === 1 ? (args[0] ?? null) : null;
     if (args.length <= 1) {
       switch (verb.toLowerCase()) {
@@ -50,6 +61,8 @@ export const textDialect: DialectCodec = {
         const { checked, damaged } = result.report;
         return frame(request, `Verified ${checked} version${checked === 1 ? '' : 's'}: ${damaged} damaged.`);
       }
+      case 'backup.forget':
+        return frame(request, forgetReplyLines(result.report));
       case 'connection.exit':
         return '';
       case 'book':

@@ -1,4 +1,5 @@
 import type { BusEventName } from '../bus/events.ts';
+import type { RetentionPolicy } from '../backup/retention.ts';
 
 /**
  * The recording format: NDJSON, one header line, then one line per step of
@@ -21,7 +22,7 @@ export interface RecordingHeader {
 export interface RecordedHostOptions {
   readonly dataDir: string;
   readonly backupDir: string;
-  readonly jobs: readonly { readonly sourcePath: string; readonly intervalMs: number; readonly keep?: number | null }[] | null;
+  readonly jobs: readonly { readonly sourcePath: string; readonly intervalMs: number; readonly keep?: number | null; readonly retention?: RetentionPolicy }[] | null;
   readonly retry: { readonly baseMs: number; readonly maxMs: number };
   readonly requestTimeouts: { readonly defaultMs: number; readonly backupMs: number };
   readonly shutdownGraceMs: number;

@@ -38,7 +38,8 @@ describe('the safekeep command', () => {
       [['--interval', 'soon'], /--interval 'soon' is not a time from 1s to a year/],
       [['--interval', '0'], /--interval '0' is not a time from 1s/],
       [['--port', '70000'], /--port '70000' is not a port number/],
-      [['--keep', '0'], /--keep '0' is not a whole number of at least 1/],
+      [['--keep', '0'], /--keep '0' is not a whole number from 1 to 1000000/],
+      [['--keep-daily', '-2'], /--keep-daily '-2' is not a whole number from 1/],
       [['--reply-to', 'localhost'], /--reply-to 'localhost' is not HOST:PORT/],
       [['--reply-to', '127.0.0.1:0'], /is not HOST:PORT/],
       [['stray'], /Unexpected argument 'stray'/],
@@ -73,7 +74,7 @@ describe('the safekeep command', () => {
     const port = await server.port();
     assert.equal(
       server.stdout,
-      `safekeep listening on 127.0.0.1:${port}; backing up ${path.join(root, 'notes.json')} every 5m as 'notes.json' (keeping 3) into ${path.join(root, 'safekeep-data', 'backups')}\n`,
+      `safekeep listening on 127.0.0.1:${port}; backing up ${path.join(root, 'notes.json')} every 5m as 'notes.json' (keeping last 3) into ${path.join(root, 'safekeep-data', 'backups')}\n`,
     );
     await server.stop();
   });

@@ -71,6 +71,17 @@ export async function jobsAndReplay(): Promise<void> {
   // @ts-expect-error: pause takes a job reference, not a number
   await host.request('job.pause', { job: 3 });
 
+  await host.request('job.add', { sourcePath: '/home/ann/notes.json', intervalMs: 60_000, retention: { last: 3, daily: 7 } });
+  // @ts-expect-error: there is no fortnightly rule
+  await host.request('job.add', { sourcePath: '/home/ann/notes.json', intervalMs: 60_000, retention: { fortnightly: 2 } });
+  const report = await host.request('backup.forget', { job: 'notes.json', policy: { weekly: 4 }, dryRun: true });
+  const removedIds: string[] = report.removed.map((removed) => removed.versionId);
+  void removedIds;
+  // @ts-expect-error: forget never falls to a default job
+  await host.request('backup.forget', {});
+  // @ts-expect-error: a rule counts versions
+  await host.request('backup.forget', { job: 'notes.json', policy: { last: '3' } });
+
   const result = await replayRecording('…');
   const seq: number | undefined = result.divergence?.seq;
   void seq;
