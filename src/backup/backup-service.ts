@@ -30,6 +30,8 @@ export interface BackupServiceDeps {
   readonly files: BackupFiles;
   /** Folders no snapshot includes (safekeep's data directory); the backup folder always is one. */
   readonly ownFolders?: readonly string[];
+  /** Read each new copy back and check its hash before it is registered (a second pass; default off). */
+  readonly verifyCopies?: boolean;
   /** How retention reads times into hours, days and weeks; default the machine's time zone, as restic does. */
   readonly calendar?: Calendar;
 }
@@ -261,9 +263,10 @@ export class BackupService {
 
   /**
    * One run of a job: copy if the source changed, register the version, prune.
-   * Never rejects: a failure is an outcome, with the reason.
+   * Never rejects: a failure is an outcome, with the reason. `onProgress`
+   * hears how far the copy has got after every chunk.
    */
-  async run(jobId: string, signal?: AbortSignal): Promise<RunOutcome> {
+  async run(jobId: string, signal?: AbortSignal, onProgress?: (bytesDone: number, totalBytes: number) => void): Promise<RunOutcome> {
     const { clock, ids, catalog, files } = this.#deps;
     const startedAt = clock.now();
     const durationMs = () => clock.now() - startedAt;
@@ -282,6 +285,9 @@ export class BackupService {
         tempId,
         newest,
         ...(signal ? { signal } : {}),
+        ...(onProgress ? { onProgress } : {}),
+        // Only when on, so recordings made without it read the same.
+        ...(this.#deps.verifyCopies ? { verify: true } : {}),
       }).catch(asDirectorySource);
 
       if (result === IS_A_DIRECTORY) {

@@ -4,6 +4,7 @@ import type {
   BackupFailed,
   BackupJobsLoaded,
   BackupJobState,
+  BackupProgress,
   BackupPruned,
   BackupScheduled,
   BackupVerified,
@@ -63,6 +64,7 @@ export interface BusEvents {
   'backup.jobs.loaded': BackupJobsLoaded;
   'backup.scheduled': BackupScheduled;
   'backup.copy.started': BackupCopyStarted;
+  'backup.progress': BackupProgress;
   'backup.completed': BackupCompleted;
   'backup.failed': BackupFailed;
   'backup.pruned': BackupPruned;

@@ -49,6 +49,8 @@ export interface CliConfig {
   readonly record: string | null;
   /** How often the scrub verifies every version (`--verify-interval`); 0 is off. */
   readonly verifyIntervalMs: number;
+  /** Read each new copy back before registering it (`--verify-copies`). */
+  readonly verifyCopies: boolean;
 }
 
 export type CliParse =
@@ -114,6 +116,9 @@ Options:
                           a backup); damaged ones are quarantined. 0 or off
                           turns it off (default ${formatInterval(DEFAULT_VERIFY_INTERVAL_MS)}). The
                           socket word \`verify\` runs a pass at once.
+  --verify-copies         Read every new copy back and check its SHA-256 before
+                          registering it (a second pass; off by default: the
+                          hash is of the very bytes written).
   --record FILE           Record every step of this run to FILE (NDJSON, secrets
                           replaced by placeholders) for \`safekeep replay FILE\`.
   --verbose               Also log schedules and connections.
@@ -150,6 +155,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
         'reply-to': { type: 'string' },
         record: { type: 'string' },
         'verify-interval': { type: 'string' },
+        'verify-copies': { type: 'boolean' },
         verbose: { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -209,6 +215,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       replyTo,
       record: values.record === undefined ? null : path.resolve(cwd, values.record),
       verifyIntervalMs,
+      verifyCopies: values['verify-copies'] ?? false,
     },
   };
 }

@@ -60,6 +60,7 @@ async function main(): Promise<number> {
       ...(config.replyTo ? { replyTo: config.replyTo } : {}),
       ...(config.record ? { record: config.record } : {}),
       verifyIntervalMs: config.verifyIntervalMs,
+      verifyCopies: config.verifyCopies,
     });
   } catch (error) {
     process.stderr.write(`safekeep: ${describeError(error)}\n`);

@@ -250,6 +250,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       ids: core.ids,
       backupDir: options.backupDir,
       files: core.files,
+      verifyCopies: options.verifyCopies,
       calendar: options.retentionTimeZone === 'utc' ? utcCalendar : localCalendar,
       ownFolders: [options.dataDir],
     });
@@ -272,7 +273,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
         : {}),
     });
 
-    const scheduler = new BackupScheduler({ bus, clock: core.clock, ids: core.ids, service, retry: options.retry });
+    const scheduler = new BackupScheduler({ bus, clock: core.clock, progressClock: clock, ids: core.ids, service, retry: options.retry });
     const stopScheduler = () => scheduler.stop();
     started.unshift(stopScheduler);
     const verifier = new VersionVerifier({ service, files: core.files, bus, clock: core.clock });
