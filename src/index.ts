@@ -67,6 +67,15 @@ export type { VersionCheck, VerifyReport } from './backup/version-check.ts';
 export { hashFile } from './backup/file-hash.ts';
 export type { HashedFile } from './backup/file-hash.ts';
 export { localBackupFiles } from './backup/local-backup-files.ts';
+export { snapshotDirectory } from './backup/snapshot-directory.ts';
+export type { SnapshotRequest, SnapshotResult } from './backup/snapshot-directory.ts';
+export { checkSnapshot } from './backup/snapshot-check.ts';
+export type { CheckedSnapshot } from './backup/snapshot-check.ts';
+export { restoreDirectory, recoverDirectoryRestore } from './backup/restore-directory.ts';
+export type { RestoredDirectory } from './backup/restore-directory.ts';
+export { excludeMatcher } from './backup/snapshot-excludes.ts';
+export { manifestPathOf } from './backup/snapshot-manifest.ts';
+export type { ManifestEntry, SnapshotManifest } from './backup/snapshot-manifest.ts';
 export type { BackupFiles } from './ports/backup-files.ts';
 export { SCRUB_BYTES_PER_SECOND } from './host/verify-scheduler.ts';
 export { BACKUP_MESSAGES } from './protocol/backup-messages.ts';
@@ -123,7 +132,7 @@ export {
   DestinationNotWritableError,
   InvalidRetentionPolicyError,
   NoBackupJobError,
-  RestoreNotSupportedError,
+  SnapshotDamagedError,
   SourceChangedDuringCopyError,
   SourceNotAFileError,
   SourceNotFoundError,

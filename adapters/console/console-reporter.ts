@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Subscription } from 'rxjs';
+import type { BackupProgress } from '../../src/backup/events.ts';
 import { formatInterval } from '../../src/backup/interval.ts';
 import type { Bus } from '../../src/bus/bus.ts';
 import type { BusEvent } from '../../src/bus/events.ts';
@@ -7,8 +8,12 @@ import type { Clock } from '../../src/clock/clock.ts';
 import type { ErrorShape } from '../../src/errors/safekeep-error.ts';
 import type { HostAdapter } from '../../src/ports/host-adapter.ts';
 
+/** In a log (not a terminal), a long copy's progress is one line this often. */
+export const PROGRESS_LOG_EVERY_MS = 10_000;
+
 export interface ConsoleReporterOptions {
-  readonly out: Writable;
+  /** Where lines go; when it is a terminal (`isTTY`), a copy's progress is one line rewritten in place. */
+  readonly out: Writable & { readonly isTTY?: boolean };
   readonly clock: Clock;
   /** Also report schedules, connections and requests. */
   readonly verbose: boolean;
@@ -19,11 +24,18 @@ export interface ConsoleReporterOptions {
  * backup outcome, and with `verbose` the schedule and connections too. It
  * prints event fields it knows, never whole payloads, so nothing it does not
  * understand (a secret, a request body) can reach the console.
+ *
+ * A long copy's `backup.progress` is, on a terminal, a line rewritten in place
+ * (`\r`) until the next line replaces it; in a log, a line every 10 s.
  */
 export class ConsoleReporter implements HostAdapter {
   readonly name = 'console';
   readonly #options: ConsoleReporterOptions;
   #subscription: Subscription | null = null;
+  /** A progress line is on the terminal without its newline: the next line must first wipe it. */
+  #progressShown = false;
+  /** When each copy (by run id) last had a progress line in the log. */
+  readonly #progressLoggedAt = new Map<string, number>();
 
   constructor(options: ConsoleReporterOptions) {
     this.#options = options;
@@ -31,13 +43,37 @@ export class ConsoleReporter implements HostAdapter {
 
   async start(bus: Bus): Promise<void> {
     this.#subscription = bus.events$.subscribe((event) => {
+      if (event.name === 'backup.progress') return this.#progress(event.payload);
+      if (event.name === 'backup.completed' || event.name === 'backup.failed') this.#progressLoggedAt.delete(event.payload.runId);
       const line = this.#describe(event);
-      if (line !== null) this.#options.out.write(`${new Date(this.#options.clock.now()).toISOString()} ${line}\n`);
+      if (line === null) return;
+      this.#options.out.write(`${this.#progressShown ? '\r\x1b[K' : ''}${this.#stamp()} ${line}\n`);
+      this.#progressShown = false;
     });
   }
 
   async stop(): Promise<void> {
     this.#subscription?.unsubscribe();
+    if (this.#progressShown) this.#options.out.write('\n');
+  }
+
+  #progress(progress: BackupProgress): void {
+    const { out } = this.#options;
+    const line = `${this.#stamp()} ${describeProgress(progress)}`;
+    if (out.isTTY) {
+      // \x1b[K clears what a longer earlier line left to the right.
+      out.write(`\r${line}\x1b[K`);
+      this.#progressShown = true;
+      return;
+    }
+    const last = this.#progressLoggedAt.get(progress.runId);
+    if (last !== undefined && progress.at - last < PROGRESS_LOG_EVERY_MS) return;
+    this.#progressLoggedAt.set(progress.runId, progress.at);
+    out.write(`${line}\n`);
+  }
+
+  #stamp(): string {
+    return new Date(this.#options.clock.now()).toISOString();
   }
 
   #describe(event: BusEvent): string | null {
@@ -47,7 +83,11 @@ export class ConsoleReporter implements HostAdapter {
         const { jobId, kind, version } = event.payload;
         return kind === 'unchanged'
           ? `[${jobId}] done (unchanged): newest version is ${version.path}`
-          : `[${jobId}] done: ${version.path} (${version.size} bytes, sha256 ${version.sha256.slice(0, 12)}…)`;
+          : version.kind === 'directory'
+            ? `[${jobId}] done: ${version.path} (snapshot of ${version.fileCount ?? 0} files, ${version.size} bytes, manifest sha256 ${version.sha256.slice(0, 12)}…)${
+                version.skippedCount ? `; skipped ${version.skippedCount} sockets, fifos or devices (listed in its manifest)` : ''
+              }`
+            : `[${jobId}] done: ${version.path} (${version.size} bytes, sha256 ${version.sha256.slice(0, 12)}…)`;
       }
       case 'backup.failed': {
         const { jobId, error, attempt } = event.payload;
@@ -136,6 +176,15 @@ export class ConsoleReporter implements HostAdapter {
         return null;
     }
   }
+}
+
+function describeProgress({ jobId, bytesDone, totalBytes, bytesPerSecond }: BackupProgress): string {
+  const percent = totalBytes > 0 ? Math.min(100, Math.floor((bytesDone * 100) / totalBytes)) : 100;
+  return `[${jobId}] copying: ${percent}% (${mebibytes(bytesDone)} of ${mebibytes(totalBytes)} MiB, ${mebibytes(bytesPerSecond)} MiB/s)`;
+}
+
+function mebibytes(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(1);
 }
 
 function logDetail(error: ErrorShape): string {

@@ -9,7 +9,7 @@ import { settleOrphans } from './orphans.ts';
 import { VersionLedger } from './version-ledger.ts';
 import type { RunOutcome } from './run-outcome.ts';
 import { jobIdFor, type BackupJob, type BackupJobSpec } from './job.ts';
-import { fileMatches, sameFingerprint, type BackupVersion, type DamageReason, type VersionFileFingerprint } from './version.ts';
+import { fileMatches, probePathOf, probeSizeOf, sameFingerprint, type BackupVersion, type DamageReason, type VersionFileFingerprint } from './version.ts';
 import { versionFileName } from './version-name.ts';
 import { KeyedLock } from '../book/keyed-lock.ts';
 import { UnknownJobError } from './errors.ts';
@@ -17,6 +17,7 @@ import { forgetReportOf, type ForgetReport } from './forget-report.ts';
 import { decideRetention, samePolicy, type RetentionPolicy } from './retention.ts';
 import { localCalendar, type Calendar } from './retention-calendar.ts';
 import { policyOfKeep } from './retention-policy.ts';
+import { asDirectorySource, IS_A_DIRECTORY, takeSnapshot } from './snapshot-run.ts';
 
 export interface BackupServiceDeps {
   readonly catalog: BackupCatalog;
@@ -27,6 +28,10 @@ export interface BackupServiceDeps {
   readonly backupDir: string;
   /** The file-system work (`localBackupFiles`, or a recording's or replay's stand-in). */
   readonly files: BackupFiles;
+  /** Folders no snapshot includes (safekeep's data directory); the backup folder always is one. */
+  readonly ownFolders?: readonly string[];
+  /** Read each new copy back and check its hash before it is registered (a second pass; default off). */
+  readonly verifyCopies?: boolean;
   /** How retention reads times into hours, days and weeks; default the machine's time zone, as restic does. */
   readonly calendar?: Calendar;
 }
@@ -87,7 +92,7 @@ export class BackupService {
     for (const version of [...contents.versions].sort((a, b) => a.seq - b.seq)) {
       this.#ledger.keep(version);
       if (!this.#ledger.hasJob(version.jobId) || version.damaged) continue;
-      if (await this.#deps.files.versionFileIntact(version.path, version.size)) this.#ledger.offer(version);
+      if (await this.#deps.files.versionFileIntact(probePathOf(version), probeSizeOf(version))) this.#ledger.offer(version);
       else missing.push(version);
     }
     let leftoversRemoved = 0;
@@ -132,17 +137,20 @@ export class BackupService {
     return this.#jobs.get(ref) ?? [...this.#jobs.values()].find((job) => job.sourcePath === ref);
   }
 
-  /** Creates the job for a source, or updates its interval and retention; durable before it resolves. */
+  /** Creates the job for a source, or updates its interval, retention and excludes; durable before it resolves. */
   async upsertJob(spec: BackupJobSpec): Promise<BackupJob> {
     const sourcePath = path.resolve(spec.sourcePath);
     const existing = [...this.#jobs.values()].find((job) => job.sourcePath === sourcePath);
     const retention = spec.retention ?? policyOfKeep(spec.keep);
-    if (existing && existing.intervalMs === spec.intervalMs && samePolicy(existing.retention, retention) && existing.removedAt === undefined) return existing;
+    // Absent rather than empty, so jobs without any keep the records they always had.
+    const excludes = spec.excludes && spec.excludes.length > 0 ? { excludes: [...spec.excludes] } : {};
+    const sameExcludes = JSON.stringify(existing?.excludes ?? []) === JSON.stringify(spec.excludes ?? []);
+    if (existing && existing.intervalMs === spec.intervalMs && samePolicy(existing.retention, retention) && sameExcludes && existing.removedAt === undefined) return existing;
     let job: BackupJob;
     if (existing) {
       // Named again, a removed job is active again.
-      const { removedAt: _removedAt, ...active } = existing;
-      job = { ...active, intervalMs: spec.intervalMs, retention };
+      const { removedAt: _removedAt, ...active } = withoutExcludes(existing);
+      job = { ...active, intervalMs: spec.intervalMs, retention, ...excludes };
     } else {
       job = {
         id: jobIdFor(sourcePath, new Set([...this.#jobs.keys(), ...this.#damagedJobIds])),
@@ -150,6 +158,7 @@ export class BackupService {
         intervalMs: spec.intervalMs,
         retention,
         createdAt: this.#deps.clock.now(),
+        ...excludes,
       };
     }
     await this.#deps.catalog.saveJob(job);
@@ -223,7 +232,7 @@ export class BackupService {
   }
 
   async #stillMatches(version: BackupVersion): Promise<boolean> {
-    const current = await this.#deps.files.statVersionFile(version.path);
+    const current = await this.#deps.files.statVersionFile(probePathOf(version));
     if (fileMatches(version, current)) return true;
     if (!this.#ledger.isOffered(version)) return false;
     this.#ledger.withdraw(version);
@@ -305,9 +314,10 @@ export class BackupService {
 
   /**
    * One run of a job: copy if the source changed, register the version, prune.
-   * Never rejects: a failure is an outcome, with the reason.
+   * Never rejects: a failure is an outcome, with the reason. `onProgress`
+   * hears how far the copy has got after every chunk.
    */
-  async run(jobId: string, signal?: AbortSignal): Promise<RunOutcome> {
+  async run(jobId: string, signal?: AbortSignal, onProgress?: (bytesDone: number, totalBytes: number) => void): Promise<RunOutcome> {
     const { clock, ids, catalog, files } = this.#deps;
     const startedAt = clock.now();
     const durationMs = () => clock.now() - startedAt;
@@ -317,15 +327,27 @@ export class BackupService {
       // The newest whose file still looks as registered: a damaged newest must not make an unchanged source look backed up.
       const newest = await this.revertable(jobId);
       const seq = this.#ledger.lastSeq(jobId) + 1;
-      const result = await files.copyVersion({
+      const tempId = ids.next('copy');
+      // A directory job's newest is a snapshot: no need to find out again that the source is not a file.
+      const result = newest?.kind === 'directory' ? IS_A_DIRECTORY : await files.copyVersion({
         sourcePath: job.sourcePath,
         destinationDir: this.#destinationOf(jobId),
         fileName: versionFileName(job.sourcePath, startedAt, seq),
-        tempId: ids.next('copy'),
+        tempId,
         newest,
         ...(signal ? { signal } : {}),
-      });
+        ...(onProgress ? { onProgress } : {}),
+        // Only when on, so recordings made without it read the same.
+        ...(this.#deps.verifyCopies ? { verify: true } : {}),
+      }).catch(asDirectorySource);
 
+      if (result === IS_A_DIRECTORY) {
+        const snapshot = await takeSnapshot({ files, job, newest, seq, startedAt, tempId, destinationDir: this.#destinationOf(jobId), ownFolders: [this.#deps.backupDir, ...(this.#deps.ownFolders ?? [])], signal });
+        if (snapshot.kind === 'unchanged') return { ok: true, kind: 'unchanged', version: snapshot.version, durationMs: durationMs() };
+        await this.#registerOrRemove(snapshot.version);
+        await this.#prune(job);
+        return { ok: true, kind: 'copied', version: snapshot.version, durationMs: durationMs() };
+      }
       if (result.kind === 'unchanged') {
         const current = newest as BackupVersion;
         // Same bytes under a new timestamp: remember the new fingerprint so the next run is a plain stat again.
@@ -348,13 +370,7 @@ export class BackupService {
         source: result.source,
         file: result.file,
       };
-      try {
-        await this.#register(version);
-      } catch (error) {
-        // Not registered, so not a version: do not leave an unlisted copy behind.
-        await files.removeVersionFile(result.path).catch(() => undefined);
-        throw error;
-      }
+      await this.#registerOrRemove(version);
       await this.#prune(job);
       return { ok: true, kind: 'copied', version, durationMs: durationMs() };
     } catch (error) {
@@ -405,6 +421,16 @@ export class BackupService {
     return planned;
   }
 
+  /** Registers a new version; if that fails, it is not a version: no unlisted copy is left behind. */
+  async #registerOrRemove(version: BackupVersion): Promise<void> {
+    try {
+      await this.#register(version);
+    } catch (error) {
+      await this.#deps.files.removeVersionFile(version.path).catch(() => undefined);
+      throw error;
+    }
+  }
+
   /** Catalogs a new version (durably first) and offers it. */
   async #register(version: BackupVersion): Promise<void> {
     await this.#deps.catalog.saveVersion(version);
@@ -414,4 +440,9 @@ export class BackupService {
   #destinationOf(jobId: string): string {
     return path.join(this.#deps.backupDir, jobId);
   }
+}
+
+function withoutExcludes(job: BackupJob): BackupJob {
+  const { excludes: _excludes, ...rest } = job;
+  return rest;
 }

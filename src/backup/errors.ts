@@ -70,12 +70,12 @@ export class TargetFolderMissingError extends SafekeepError {
   readonly code = 'TARGET_FOLDER_MISSING';
 }
 
-/** This kind of version cannot be restored by this version of safekeep (a directory snapshot, for now). */
-export class RestoreNotSupportedError extends SafekeepError {
-  readonly code = 'RESTORE_NOT_SUPPORTED';
-}
-
 /** A retention policy (a `--keep-*` flag, a `policy` or `retention` field) is not whole numbers from 1 up for known rules. */
 export class InvalidRetentionPolicyError extends SafekeepError {
   readonly code = 'INVALID_RETENTION_POLICY';
+}
+
+/** A snapshot's manifest or one of its files is not what was registered, so it cannot be restored as it was. */
+export class SnapshotDamagedError extends SafekeepError {
+  readonly code = 'SNAPSHOT_DAMAGED';
 }

@@ -82,6 +82,24 @@ export interface BackupCopyStarted {
   readonly at: number;
 }
 
+/**
+ * How far a long copy has got: published while it runs (the first after a
+ * second, then at most twice a second), not for copies that finish sooner.
+ * Times and the rate are on the real clock: how fast a disk goes is a fact
+ * from outside, so a recording keeps these events as inputs.
+ */
+export interface BackupProgress {
+  readonly jobId: string;
+  readonly runId: string;
+  /** Bytes read and hashed so far (the writes trail them by at most a few MiB). */
+  readonly bytesDone: number;
+  /** The source's size when the copy began. */
+  readonly totalBytes: number;
+  /** Average since the copy began. */
+  readonly bytesPerSecond: number;
+  readonly at: number;
+}
+
 export interface BackupCompleted {
   readonly jobId: string;
   readonly runId: string;

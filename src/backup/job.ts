@@ -4,7 +4,7 @@ import type { RetentionPolicy } from './retention.ts';
 export interface BackupJob {
   /** Short, stable name, derived from the source's file name: `notes.json`, `notes.json-2`. */
   readonly id: string;
-  /** Absolute path of the file to back up. */
+  /** Absolute path of the file or folder to back up. */
   readonly sourcePath: string;
   readonly intervalMs: number;
   /** Which versions to keep after each new one; empty keeps them all. Records from before policies held `keep: N`, read as `{ last: N }`. */
@@ -16,6 +16,8 @@ export interface BackupJob {
    * its source again (`--source`, `add`) clears it.
    */
   readonly removedAt?: number;
+  /** A directory job's `--exclude` globs, relative to the source root; absent when there are none. */
+  readonly excludes?: readonly string[];
 }
 
 /** What a user says about a job: the rest is derived. */
@@ -26,6 +28,8 @@ export interface BackupJobSpec {
   readonly retention?: RetentionPolicy;
   /** Shorthand for `retention: { last: keep }` (`null`: keep all); not together with `retention`. */
   readonly keep?: number | null;
+  /** Globs a directory source leaves out (see README "Directory jobs"); ignored for a file. */
+  readonly excludes?: readonly string[];
 }
 
 /**

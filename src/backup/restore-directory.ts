@@ -1,11 +1,193 @@
-import { RestoreNotSupportedError } from './errors.ts';
-import type { RestoreFileRequest } from './restore-file.ts';
+import { createHash } from 'node:crypto';
+import { chmod, lstat, mkdir, open, readdir, readFile, rename, symlink, utimes, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { systemErrorCode } from '../errors/safekeep-error.ts';
+import { fsyncDirectory } from '../fs/fsync-directory.ts';
+import { removeTree } from '../fs/remove-tree.ts';
+import { DestinationNotWritableError, SnapshotDamagedError } from './errors.ts';
+import { destinationError } from './snapshot-errors.ts';
+import { decodeManifest, manifestPathOf, type FileEntry, type SnapshotManifest } from './snapshot-manifest.ts';
+import type { BackupVersion } from './version.ts';
+
+const CHUNK_BYTES = 1024 * 1024;
+const RESTORE_MARK = '.safekeep-restore-';
+
+/** The temp folders a restore of `target` uses: the new tree while it is built, and the old one while it is swapped out. */
+export function restoreTempPaths(target: string, tempId: string): { readonly incoming: string; readonly outgoing: string } {
+  const stem = `.${path.basename(target)}${RESTORE_MARK}`;
+  return { incoming: path.join(path.dirname(target), `${stem}new-${tempId}`), outgoing: path.join(path.dirname(target), `${stem}old-${tempId}`) };
+}
+
+export interface RestoredDirectory {
+  readonly path: string;
+  readonly fileCount: number;
+  readonly size: number;
+}
 
 /**
- * Puts a directory snapshot back. The one place a directory version's restore
- * lands: until snapshots can be restored, it refuses cleanly, before anything
- * on disk is touched. Wire the real restore in here.
+ * Puts a directory version back at `target` (which may exist, and is
+ * replaced whole). The tree is rebuilt in a temp folder beside the target,
+ * every file copied from the snapshot and checked against the manifest's
+ * SHA-256 as it is read (and the manifest against the catalog's), every file
+ * and folder fsynced with its mode and mtime; then swapped in: the old tree
+ * renamed aside, the new one renamed in, the parent fsynced, the old one
+ * removed. Copies, not links: changing a restored file must never change a
+ * backup.
+ *
+ * A crash part-way leaves the target as it was or as restored, plus temp
+ * folders; `recoverDirectoryRestore(target)` settles them, and is meant to be
+ * called at start for every folder a restore may target (not wired yet: the
+ * restore operation that calls this function is built separately).
+ *
+ * @example
+ * await restoreDirectory(version, '/home/me/photos', { tempId: 'r1' });
  */
-export async function restoreDirectory(_request: RestoreFileRequest): Promise<void> {
-  throw new RestoreNotSupportedError('Restoring a directory snapshot is not supported yet; its `revert` path is a complete, plain copy that can be copied back by hand');
+export async function restoreDirectory(
+  version: Pick<BackupVersion, 'path' | 'sha256' | 'kind'>,
+  target: string,
+  options: { readonly tempId: string },
+): Promise<RestoredDirectory> {
+  if (version.kind !== 'directory') throw new SnapshotDamagedError(`${version.path} is not a snapshot`);
+  const manifest = await readVerifiedManifest(version.path, version.sha256);
+  const { incoming, outgoing } = restoreTempPaths(target, options.tempId);
+  try {
+    await mkdir(incoming, { mode: 0o700 });
+    await buildRestoredTree(version.path, incoming, manifest);
+  } catch (error) {
+    await removeTree(incoming).catch(() => undefined);
+    throw destinationError(error, path.dirname(target));
+  }
+  await swapIn(incoming, outgoing, target);
+  const files = manifest.entries.filter((entry): entry is FileEntry => entry.type === 'file');
+  return { path: target, fileCount: files.length, size: files.reduce((sum, entry) => sum + entry.size, 0) };
+}
+
+/**
+ * Settles what a crash during `restoreDirectory` of `target` left: a half-built
+ * new tree is removed; an old tree set aside is put back if the target is
+ * missing (the swap was cut between its renames: the restore never
+ * finished, so the tree stays as it was) or removed if the target is there
+ * (the swap finished). Returns what it did, one line each.
+ */
+export async function recoverDirectoryRestore(target: string): Promise<string[]> {
+  const parent = path.dirname(target);
+  const stem = `.${path.basename(target)}${RESTORE_MARK}`;
+  const names = await readdir(parent).catch(() => [] as string[]);
+  const done: string[] = [];
+  for (const name of names.filter((entry) => entry.startsWith(`${stem}new-`))) {
+    await removeTree(path.join(parent, name));
+    done.push(`removed the unfinished restore ${name}`);
+  }
+  for (const name of names.filter((entry) => entry.startsWith(`${stem}old-`))) {
+    const aside = path.join(parent, name);
+    if (await exists(target)) {
+      await removeTree(aside);
+      done.push(`removed ${name}, which a finished restore replaced`);
+    } else {
+      await rename(aside, target);
+      done.push(`put ${name} back at ${target}: its restore did not finish`);
+    }
+  }
+  if (done.length > 0) await fsyncDirectory(parent);
+  return done;
+}
+
+async function readVerifiedManifest(snapshotPath: string, sha256: string): Promise<SnapshotManifest> {
+  const bytes = await readFile(manifestPathOf(snapshotPath)).catch((error: unknown) => {
+    throw new SnapshotDamagedError(`The manifest of ${snapshotPath} cannot be read: ${systemErrorCode(error) ?? String(error)}`, { cause: error });
+  });
+  const actual = createHash('sha256').update(bytes).digest('hex');
+  const manifest = actual === sha256 ? decodeManifest(bytes) : null;
+  if (!manifest) throw new SnapshotDamagedError(`The manifest of ${snapshotPath} is not the one registered (SHA-256 ${actual}, not ${sha256})`);
+  return manifest;
+}
+
+/** Folders first, then files, then links last, so no file is ever written through a link. */
+async function buildRestoredTree(snapshotPath: string, incoming: string, manifest: SnapshotManifest): Promise<void> {
+  for (const entry of manifest.entries) if (entry.type === 'directory') await mkdir(path.join(incoming, entry.path), { mode: 0o700 });
+  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  for (const entry of manifest.entries) if (entry.type === 'file') await restoreFile(path.join(snapshotPath, entry.path), path.join(incoming, entry.path), entry, buffer);
+  for (const entry of manifest.entries) {
+    if (entry.type !== 'symlink') continue;
+    await symlink(entry.target, path.join(incoming, entry.path));
+  }
+  const folders = manifest.entries.filter((entry) => entry.type === 'directory').reverse();
+  for (const entry of folders) {
+    const folder = path.join(incoming, entry.path);
+    await fsyncDirectory(folder);
+    await setTimes(folder, entry.mtimeNs);
+    await chmod(folder, entry.mode);
+  }
+  await fsyncDirectory(incoming);
+  await setTimes(incoming, manifest.root.mtimeNs);
+  await chmod(incoming, manifest.root.mode);
+}
+
+async function restoreFile(from: string, to: string, entry: FileEntry, buffer: Buffer): Promise<void> {
+  let source: FileHandle;
+  try {
+    source = await open(from, 'r');
+  } catch (error) {
+    throw new SnapshotDamagedError(`${entry.path} cannot be read from the snapshot: ${systemErrorCode(error) ?? String(error)}`, { cause: error });
+  }
+  try {
+    const target = await open(to, 'wx', 0o600);
+    try {
+      const hash = createHash('sha256');
+      let size = 0;
+      for (;;) {
+        const { bytesRead } = await source.read(buffer, 0, buffer.length, size);
+        if (bytesRead === 0) break;
+        const chunk = buffer.subarray(0, bytesRead);
+        hash.update(chunk);
+        let written = 0;
+        while (written < bytesRead) written += (await target.write(chunk, written, bytesRead - written, size + written)).bytesWritten;
+        size += bytesRead;
+      }
+      const sha256 = hash.digest('hex');
+      if (size !== entry.size || sha256 !== entry.sha256) {
+        throw new SnapshotDamagedError(`${entry.path} in the snapshot reads as ${size} bytes with SHA-256 ${sha256}, not as registered`);
+      }
+      await target.chmod(entry.mode);
+      await target.utimes(new Date(), nsToSeconds(entry.mtimeNs));
+      await target.sync();
+    } finally {
+      await target.close();
+    }
+  } finally {
+    await source.close();
+  }
+}
+
+async function swapIn(incoming: string, outgoing: string, target: string): Promise<void> {
+  const parent = path.dirname(target);
+  const hadTarget = await exists(target);
+  try {
+    if (hadTarget) await rename(target, outgoing);
+    await rename(incoming, target);
+    await fsyncDirectory(parent);
+  } catch (error) {
+    // Undo what can be undone: the target as it was, the new tree gone.
+    if (hadTarget && !(await exists(target))) await rename(outgoing, target).catch(() => undefined);
+    await removeTree(incoming).catch(() => undefined);
+    if (systemErrorCode(error) === 'ENOTEMPTY' || systemErrorCode(error) === 'EEXIST') throw new DestinationNotWritableError(`${target} could not be replaced`, { cause: error });
+    throw destinationError(error, parent);
+  }
+  await removeTree(outgoing);
+  await fsyncDirectory(parent);
+}
+
+async function setTimes(target: string, mtimeNs: string): Promise<void> {
+  await utimes(target, new Date(), nsToSeconds(mtimeNs));
+}
+
+function nsToSeconds(ns: string): number {
+  return Number(BigInt(ns) / 1000n) / 1e6;
+}
+
+async function exists(target: string): Promise<boolean> {
+  return lstat(target).then(
+    () => true,
+    () => false,
+  );
 }

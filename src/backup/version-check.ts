@@ -28,7 +28,7 @@ export interface VerifyReport {
 
 /**
  * Re-hashes one version's file and compares it with its catalog record (as
- * `restic check --read-data` does for a pack). `file` is the file's current
+ * `restic check --read-data` does for a pack); a snapshot's every file. `file` is the file's current
  * fingerprint when it was read, so an intact file's new mtime or inode can be
  * recorded and `revert` trusts it again.
  *
@@ -38,10 +38,21 @@ export interface VerifyReport {
  */
 export async function checkVersionFile(
   version: BackupVersion,
-  files: Pick<BackupFiles, 'hashFile'>,
+  files: Pick<BackupFiles, 'hashFile' | 'checkSnapshot'>,
   signal?: AbortSignal,
+  /** A snapshot of the same job this pass found intact: files it shares by hard link are not read again. */
+  verifiedBefore?: Pick<BackupVersion, 'path' | 'sha256'>,
 ): Promise<VersionCheck & { readonly file: VersionFileFingerprint | null; readonly bytesRead: number }> {
   const base = { versionId: version.id, jobId: version.jobId, path: version.path, expectedSha256: version.sha256 };
+  if (version.kind === 'directory') {
+    // A snapshot's `sha256` is its manifest's, and the manifest holds every file's.
+    const checked = await files.checkSnapshot(version.path, version.sha256, {
+      ...(signal ? { signal } : {}),
+      ...(verifiedBefore ? { verifiedBefore: { path: verifiedBefore.path, sha256: verifiedBefore.sha256 } } : {}),
+    });
+    if (checked.kind === 'intact') return { ...base, actualSha256: version.sha256, damaged: false, reason: null, file: checked.file, bytesRead: checked.bytesRead };
+    return { ...base, actualSha256: checked.actualSha256, damaged: true, reason: checked.reason, file: null, bytesRead: checked.bytesRead };
+  }
   const hashed = await files.hashFile(version.path, signal ? { signal } : {});
   switch (hashed.kind) {
     case 'missing':
@@ -74,7 +85,7 @@ export function damagedRecordCheck(key: string, stored: unknown): VersionCheck {
  * check` needs it: its digest first (a damaged record is damaged, whatever
  * its file holds), then its file's bytes against its `sha256`.
  */
-export async function checkVersionRecord(key: string, stored: unknown, files: Pick<BackupFiles, 'hashFile'>): Promise<VersionCheck> {
+export async function checkVersionRecord(key: string, stored: unknown, files: Pick<BackupFiles, 'hashFile' | 'checkSnapshot'>): Promise<VersionCheck> {
   if (typeof stored !== 'object' || stored === null || digestState(stored) === 'damaged' || !isCheckable(stored)) return damagedRecordCheck(key, stored);
   const { file: _file, bytesRead: _bytes, ...check } = await checkVersionFile(stored, files);
   return check;

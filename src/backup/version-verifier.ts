@@ -31,12 +31,15 @@ export class VersionVerifier {
   async verifyAll(options: VerifyOptions): Promise<VerifyReport> {
     const { versions, damagedRecords } = this.#deps.service.catalogued();
     const checks: VersionCheck[] = [];
+    // Per job, the last snapshot this pass found intact: the next one's files shared with it by hard link are not read again.
+    const intactSnapshots = new Map<string, BackupVersion>();
     for (const listed of versions) {
       if (options.signal?.aborted) break;
       // A prune or an earlier check may have changed or removed it since the pass began.
       const version = this.#deps.service.record(listed.id);
       if (!version) continue;
-      const { check, bytesRead } = await this.#verify(version, options.signal);
+      const { check, bytesRead } = await this.#verify(version, options.signal, intactSnapshots.get(version.jobId));
+      if (version.kind === 'directory' && !check.damaged) intactSnapshots.set(version.jobId, version);
       checks.push(check);
       await options.pace?.(bytesRead);
     }
@@ -51,8 +54,8 @@ export class VersionVerifier {
     return this.#report(checks, 'mismatch');
   }
 
-  async #verify(version: BackupVersion, signal?: AbortSignal): Promise<{ check: VersionCheck; bytesRead: number }> {
-    const { file, bytesRead, ...check } = await checkVersionFile(version, this.#deps.files, signal);
+  async #verify(version: BackupVersion, signal?: AbortSignal, verifiedBefore?: BackupVersion): Promise<{ check: VersionCheck; bytesRead: number }> {
+    const { file, bytesRead, ...check } = await checkVersionFile(version, this.#deps.files, signal, verifiedBefore);
     if (check.damaged) await this.#deps.service.markDamaged(version, check.reason ?? 'content-mismatch', check.actualSha256);
     else if (file) await this.#deps.service.markIntact(version, file);
     return { check, bytesRead };

@@ -1,3 +1,5 @@
+import { manifestPathOf } from './snapshot-manifest.ts';
+
 /**
  * What identifies a source file's state without reading it: if all of these
  * are unchanged since the newest version, the file is taken as unchanged (the
@@ -19,18 +21,26 @@ export interface BackupVersion {
   readonly jobId: string;
   /** Increases by one per version of a job; part of the file name. */
   readonly seq: number;
-  /** Absolute path of the copy. */
+  /** Absolute path of the copy (a directory job's: of its snapshot folder). */
   readonly path: string;
+  /** Bytes of the copy (a snapshot's: of all its regular files). */
   readonly size: number;
-  /** Hex SHA-256 of the copy's bytes. */
+  /** Hex SHA-256 of the copy's bytes (a snapshot's: of its manifest, which holds every file's). */
   readonly sha256: string;
+  /** What the version is: absent for a file (records made before directory jobs have none). */
+  readonly kind?: 'file' | 'directory';
+  /** A snapshot's regular files. */
+  readonly fileCount?: number;
+  /** A snapshot's source entries that were sockets, fifos or devices, left out (their paths are in its manifest). */
+  readonly skippedCount?: number;
   /** When the copy started, on the host's clock (ms since the epoch). */
   readonly createdAt: number;
   /** The source as it was when copied, or when last found unchanged since. */
   readonly source: SourceFingerprint;
   /**
-   * The version file as it was registered, for `revert`'s cheap check. Versions
-   * catalogued before this existed have none: their file is checked by size.
+   * The version file as it was registered, for `revert`'s cheap check (a
+   * snapshot's: its manifest file). Versions catalogued before this existed
+   * have none: their file is checked by size.
    */
   readonly file?: VersionFileFingerprint;
   /** Set once verification found the file not to be what was registered: never offered again. */
@@ -81,9 +91,24 @@ export function sameFingerprint(a: SourceFingerprint, b: SourceFingerprint): boo
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino && a.dev === b.dev;
 }
 
-/** Whether a version file's current state is the one recorded when it was registered (only its size, for older records). */
-export function fileMatches(version: Pick<BackupVersion, 'size' | 'file'>, current: VersionFileFingerprint | null): boolean {
-  if (current === null || current.size !== version.size) return false;
+/**
+ * Whether a version file's current state is the one recorded when it was
+ * registered (only its size, for older records). A snapshot is judged by its
+ * manifest file (see `probePathOf`).
+ */
+export function fileMatches(version: Pick<BackupVersion, 'size' | 'file' | 'kind'>, current: VersionFileFingerprint | null): boolean {
+  const expectedSize = version.kind === 'directory' ? version.file?.size : version.size;
+  if (current === null || current.size !== expectedSize) return false;
   const recorded = version.file;
   return recorded === undefined || (recorded.mtimeNs === current.mtimeNs && recorded.ino === current.ino);
+}
+
+/** The file whose `stat` says whether a version is still as registered: the copy itself, or a snapshot's manifest. */
+export function probePathOf(version: Pick<BackupVersion, 'path' | 'kind'>): string {
+  return version.kind === 'directory' ? manifestPathOf(version.path) : version.path;
+}
+
+/** The size `probePathOf`'s file must have. */
+export function probeSizeOf(version: Pick<BackupVersion, 'size' | 'file' | 'kind'>): number {
+  return version.kind === 'directory' ? (version.file?.size ?? -1) : version.size;
 }

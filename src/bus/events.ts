@@ -5,6 +5,7 @@ import type {
   BackupJobRemoved,
   BackupJobsLoaded,
   BackupJobState,
+  BackupProgress,
   BackupPruned,
   BackupRestored,
   BackupScheduled,
@@ -65,6 +66,7 @@ export interface BusEvents {
   'backup.jobs.loaded': BackupJobsLoaded;
   'backup.scheduled': BackupScheduled;
   'backup.copy.started': BackupCopyStarted;
+  'backup.progress': BackupProgress;
   'backup.completed': BackupCompleted;
   'backup.failed': BackupFailed;
   'backup.pruned': BackupPruned;

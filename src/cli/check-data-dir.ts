@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { acquireDataDirLock } from '../../adapters/store/data-dir-lock.ts';
 import { inspectStore } from '../../adapters/store/inspect-store.ts';
 import { hashFile } from '../backup/file-hash.ts';
+import { checkSnapshot } from '../backup/snapshot-check.ts';
 import { checkVersionRecord } from '../backup/version-check.ts';
 import { checkBookDocument, checkPendingDocument } from '../book/book-check.ts';
 import { KEY_BYTES } from '../book/sealed-box.ts';
@@ -94,7 +95,7 @@ export async function checkDataDir(dataDir: string): Promise<CheckReport> {
   const versions = documents('backup.versions');
   for (const [key, record] of versions) {
     if (typeof record === 'object' && record !== null && digestState(record) === 'unchecked') unchecked++;
-    const check = await checkVersionRecord(key, record, { hashFile });
+    const check = await checkVersionRecord(key, record, { hashFile, checkSnapshot });
     if (check.damaged) damage.push({ kind: 'version', what: `version ${key}${check.path ? ` (${check.path})` : ''}`, reason: check.reason ?? 'damaged' });
   }
 

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_INTERVAL_MS, formatInterval, parseDuration, parseInterval } from '../backup/interval.ts';
 import { RETENTION_FLAGS, retentionFromFlags } from '../backup/retention-policy.ts';
 import type { RetentionPolicy } from '../backup/retention.ts';
+import { excludeProblem } from '../backup/snapshot-excludes.ts';
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
@@ -28,6 +29,8 @@ export interface CliConfig {
   readonly sources: readonly string[];
   /** Directories under which requests may name paths (`--allow`, repeatable). */
   readonly allowedPaths: readonly string[];
+  /** `--exclude` globs, for the folders among `sources`. */
+  readonly excludes: readonly string[];
   /** Undefined when --interval was not given (the default applies, or the prompt asks). */
   readonly intervalMs: number | undefined;
   /** The `--keep-*` flags, for every source on this command line; empty keeps every version. */
@@ -48,6 +51,8 @@ export interface CliConfig {
   readonly record: string | null;
   /** How often the scrub verifies every version (`--verify-interval`); 0 is off. */
   readonly verifyIntervalMs: number;
+  /** Read each new copy back before registering it (`--verify-copies`). */
+  readonly verifyCopies: boolean;
 }
 
 export type CliParse =
@@ -65,9 +70,15 @@ per-user vaults; socket clients reach both on one port (text requests for
 backups, JSON requests for the password book; see README.md).
 
 Options:
-  --source PATH           File to back up; repeat for more files (one job each).
+  --source PATH           File or folder to back up; repeat for more (one job
+                          each). A folder is kept as snapshots: plain trees
+                          where unchanged files are hard links to the last one.
                           Without it, saved jobs resume; with none saved and a
                           terminal, safekeep asks for a file and an interval.
+  --exclude GLOB          Leave matching entries out of the folders given with
+                          --source; repeatable. Relative to the folder, as in
+                          .gitignore: *.tmp (any depth), build/*.o (anchored),
+                          cache/ (folders only), **/tmp.
   --interval TIME         How often to back up: seconds (60) or 30s, 5m, 1h, 1d;
                           from 1s to a year. Default ${formatInterval(DEFAULT_INTERVAL_MS)}.
   --allow DIR             Let requests name paths under DIR (repeatable): the
@@ -113,6 +124,9 @@ Options:
                           a backup); damaged ones are quarantined. 0 or off
                           turns it off (default ${formatInterval(DEFAULT_VERIFY_INTERVAL_MS)}). The
                           socket word \`verify\` runs a pass at once.
+  --verify-copies         Read every new copy back and check its SHA-256 before
+                          registering it (a second pass; off by default: the
+                          hash is of the very bytes written).
   --record FILE           Record every step of this run to FILE (NDJSON, secrets
                           replaced by placeholders) for \`safekeep replay FILE\`.
   --verbose               Also log schedules and connections.
@@ -131,6 +145,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       options: {
         source: { type: 'string', multiple: true },
         allow: { type: 'string', multiple: true },
+        exclude: { type: 'string', multiple: true },
         interval: { type: 'string' },
         keep: { type: 'string' },
         ...Object.fromEntries(Object.values(RETENTION_FLAGS).map((flag) => [flag.slice(2), { type: 'string' as const }])),
@@ -149,6 +164,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
         'reply-to': { type: 'string' },
         record: { type: 'string' },
         'verify-interval': { type: 'string' },
+        'verify-copies': { type: 'boolean' },
         verbose: { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -188,6 +204,9 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
   if (sources.some((source) => source.trim() === '')) return { kind: 'error', message: '--source needs a file path' };
   const allowed = values.allow ?? [];
   if (allowed.some((directory) => directory.trim() === '')) return { kind: 'error', message: '--allow needs a directory' };
+  const excludes = values.exclude ?? [];
+  const excludeProblems = excludes.map(excludeProblem).filter((problem) => problem !== null);
+  if (excludeProblems[0]) return { kind: 'error', message: excludeProblems[0] };
 
   return {
     kind: 'run',
@@ -198,6 +217,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       backupDir: values['backup-dir'] === undefined ? undefined : path.resolve(cwd, values['backup-dir']),
       sources: sources.map((source) => path.resolve(cwd, source)),
       allowedPaths: allowed.map((directory) => path.resolve(cwd, directory)),
+      excludes,
       intervalMs: interval,
       retention,
       maxRequestBytes,
@@ -207,6 +227,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       replyTo,
       record: values.record === undefined ? null : path.resolve(cwd, values.record),
       verifyIntervalMs,
+      verifyCopies: values['verify-copies'] ?? false,
     },
   };
 }

@@ -35,14 +35,15 @@ async function main(): Promise<number> {
     return 2;
   }
   const { config } = parsed;
-  for (const source of config.sources) await warnIfNotAFile(source);
+  const folders = new Set<string>();
+  for (const source of config.sources) if ((await warnIfNotAFileOrFolder(source)) === 'folder') folders.add(source);
 
   let host: Host;
   try {
     host = await startHost({
       dataDir: config.dataDir,
       ...(config.backupDir ? { backupDir: config.backupDir } : {}),
-      ...(config.sources.length > 0 ? { jobs: config.sources.map((sourcePath) => jobSpec(config, sourcePath)) } : {}),
+      ...(config.sources.length > 0 ? { jobs: config.sources.map((sourcePath) => jobSpec(config, sourcePath, folders.has(sourcePath))) } : {}),
       allowedPaths: config.allowedPaths,
       socket: {
         host: config.host,
@@ -60,6 +61,7 @@ async function main(): Promise<number> {
       ...(config.replyTo ? { replyTo: config.replyTo } : {}),
       ...(config.record ? { record: config.record } : {}),
       verifyIntervalMs: config.verifyIntervalMs,
+      verifyCopies: config.verifyCopies,
     });
   } catch (error) {
     process.stderr.write(`safekeep: ${describeError(error)}\n`);
@@ -91,8 +93,9 @@ function invocationDir(): string {
   return ownScript && INIT_CWD ? INIT_CWD : process.cwd();
 }
 
-function jobSpec(config: CliConfig, sourcePath: string): BackupJobSpec {
-  return { sourcePath, intervalMs: config.intervalMs ?? DEFAULT_INTERVAL_MS, retention: config.retention };
+/** `--exclude` applies to the folders among the sources given with it. */
+function jobSpec(config: CliConfig, sourcePath: string, isFolder: boolean): BackupJobSpec {
+  return { sourcePath, intervalMs: config.intervalMs ?? DEFAULT_INTERVAL_MS, retention: config.retention, ...(isFolder ? { excludes: config.excludes } : {}) };
 }
 
 function stopOnSignals(host: Host): void {
@@ -117,9 +120,10 @@ function stopOnSignals(host: Host): void {
   process.on('SIGTERM', stop);
 }
 
-async function warnIfNotAFile(source: string): Promise<void> {
-  const isFile = await stat(source).then((stats) => stats.isFile(), () => false);
-  if (!isFile) process.stderr.write(`safekeep: warning: ${source} is not a file (yet); its backups fail until it is\n`);
+async function warnIfNotAFileOrFolder(source: string): Promise<'file' | 'folder' | 'other'> {
+  const kind = await stat(source).then((stats) => (stats.isFile() ? 'file' : stats.isDirectory() ? 'folder' : 'other'), () => 'other' as const);
+  if (kind === 'other') process.stderr.write(`safekeep: warning: ${source} is not a file or folder (yet); its backups fail until it is\n`);
+  return kind;
 }
 
 /** One line for a known failure, with its code for scripts and searches; a stack only for a bug. */

@@ -7,6 +7,7 @@ import type { BackupVersion } from '../backup/version.ts';
 import type { Bus } from '../bus/bus.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { IdSource } from '../ids/ids.ts';
+import { copyProgressPublisher } from './copy-progress.ts';
 import { errorFromShape } from './error-from-shape.ts';
 import { RunHistory } from './run-history.ts';
 
@@ -32,6 +33,7 @@ type JobActor = ActorRefFrom<typeof backupJobMachine>;
 export class BackupScheduler {
   readonly #bus: Bus;
   readonly #clock: Clock;
+  readonly #progressClock: Pick<Clock, 'now'>;
   readonly #ids: IdSource;
   readonly #service: BackupService;
   readonly #retry: RetryPolicy;
@@ -43,9 +45,11 @@ export class BackupScheduler {
   /** Each job's last run and next due time, for `status`. */
   readonly history = new RunHistory();
 
-  constructor(deps: { bus: Bus; clock: Clock; ids: IdSource; service: BackupService; retry: RetryPolicy }) {
+  /** `progressClock` times `backup.progress` events: the real clock, also when `clock` is a recording's (see copy-progress.ts). */
+  constructor(deps: { bus: Bus; clock: Clock; progressClock: Pick<Clock, 'now'>; ids: IdSource; service: BackupService; retry: RetryPolicy }) {
     this.#bus = deps.bus;
     this.#clock = deps.clock;
+    this.#progressClock = deps.progressClock;
     this.#ids = deps.ids;
     this.#service = deps.service;
     this.#retry = deps.retry;
@@ -69,7 +73,10 @@ export class BackupScheduler {
     if (!job || this.#actors.has(jobId)) return;
     const newest = this.#service.newestVersion(jobId);
     const initialDelayMs = newest ? Math.max(0, newest.createdAt + job.intervalMs - this.#clock.now()) : 0;
-    const copy = fromPromise<RunOutcome, CopyInput>(({ input, signal }) => this.#track(input.jobId, this.#service.run(input.jobId, signal)));
+    const copy = fromPromise<RunOutcome, CopyInput>(({ input, signal }) => {
+      const onProgress = copyProgressPublisher({ bus: this.#bus, clock: this.#progressClock, jobId: input.jobId, runId: input.runId });
+      return this.#track(input.jobId, this.#service.run(input.jobId, signal, onProgress));
+    });
     const actor = createActor(backupJobMachine.provide({ actors: { copy } }), {
       clock: this.#clock,
       input: { jobId, intervalMs: job.intervalMs, initialDelayMs, retry: this.#retry },

@@ -90,6 +90,13 @@ export interface HostOptions {
    */
   readonly verifyIntervalMs?: number;
   /**
+   * Read every new copy back after its fsync and check its SHA-256 before it
+   * is registered. Off by default: the hash is taken from the very buffers
+   * that are written, the read-back mostly re-reads the page cache just
+   * filled, and the scrub (`verifyIntervalMs`) re-hashes every version anyway.
+   */
+  readonly verifyCopies?: boolean;
+  /**
    * Record every step of the run to this file (NDJSON; secrets replaced by
    * placeholders) for `safekeep replay`. Default: no recording.
    */
@@ -158,6 +165,7 @@ export function resolveHostOptions(options: HostOptions): ResolvedHostOptions {
     },
     shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
     verifyIntervalMs: options.verifyIntervalMs ?? DEFAULT_VERIFY_INTERVAL_MS,
+    verifyCopies: options.verifyCopies ?? false,
     record: options.record ?? false,
   };
 }

@@ -276,7 +276,17 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const storeClient = new StoreClient(bus, core.ids);
     started.unshift(() => storeClient.dispose());
 
-    const service = new BackupService({ catalog: new BackupCatalog(storeClient), bus, clock: core.clock, ids: core.ids, backupDir: options.backupDir, files: core.files, calendar: options.retentionTimeZone === 'utc' ? utcCalendar : localCalendar });
+    const service = new BackupService({
+      catalog: new BackupCatalog(storeClient),
+      bus,
+      clock: core.clock,
+      ids: core.ids,
+      backupDir: options.backupDir,
+      files: core.files,
+      verifyCopies: options.verifyCopies,
+      calendar: options.retentionTimeZone === 'utc' ? utcCalendar : localCalendar,
+      ownFolders: [options.dataDir],
+    });
     const report = await service.load();
     const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs().filter((job) => job.removedAt === undefined);
 
@@ -296,7 +306,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
         : {}),
     });
 
-    const scheduler = new BackupScheduler({ bus, clock: core.clock, ids: core.ids, service, retry: options.retry });
+    const scheduler = new BackupScheduler({ bus, clock: core.clock, progressClock: clock, ids: core.ids, service, retry: options.retry });
     const stopScheduler = () => scheduler.stop();
     started.unshift(stopScheduler);
     const verifier = new VersionVerifier({ service, files: core.files, bus, clock: core.clock });

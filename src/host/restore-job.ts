@@ -49,7 +49,8 @@ export async function restoreJob(deps: RestoreDeps, job: BackupJob, versionRef: 
 
   const previous = replace ? await keepCurrentSource(deps, job) : null;
   const request = { versionPath: checked.path, sha256: checked.sha256, size: checked.size, target: lookup.real, tempId: ids.next('restore'), replace };
-  if (versionKind(checked) === 'directory') await restoreDirectory(request);
+  // A snapshot is rebuilt beside the target and swapped in whole (see restoreDirectory); its bytes are checked against its manifest as they are copied.
+  if (versionKind(checked) === 'directory') await restoreDirectory(checked, lookup.real, { tempId: request.tempId });
   else if (!previous || !sameBytes(previous, checked)) await files.restoreFile(request);
   return { jobId: job.id, version: checked, target: lookup.real, previous: previous && !sameBytes(previous, checked) ? previous : null };
 }

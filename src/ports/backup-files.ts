@@ -2,6 +2,8 @@ import type { CopyVersionRequest, CopyVersionResult } from '../backup/copy-versi
 import type { HashedFile } from '../backup/file-hash.ts';
 import type { PathLookup } from '../backup/path-lookup.ts';
 import type { RestoreFileRequest } from '../backup/restore-file.ts';
+import type { CheckedSnapshot } from '../backup/snapshot-check.ts';
+import type { SnapshotRequest, SnapshotResult } from '../backup/snapshot-directory.ts';
 import type { VersionFileFingerprint } from '../backup/version.ts';
 
 /**
@@ -11,7 +13,17 @@ import type { VersionFileFingerprint } from '../backup/version.ts';
  */
 export interface BackupFiles {
   copyVersion(request: CopyVersionRequest): Promise<CopyVersionResult>;
+  /** Takes a snapshot of a source folder (a directory job's run). */
+  snapshotDirectory(request: SnapshotRequest): Promise<SnapshotResult>;
+  /** Verifies a snapshot: its manifest against the catalogued SHA-256, its tree against the manifest. */
+  checkSnapshot(
+    snapshotPath: string,
+    expectedSha256: string,
+    options?: { readonly signal?: AbortSignal; readonly verifiedBefore?: { readonly path: string; readonly sha256: string } },
+  ): Promise<CheckedSnapshot>;
+  /** Removes temp files and temp snapshot folders of runs a crash interrupted. */
   removeLeftoverTempFiles(directory: string): Promise<number>;
+  /** Deletes a version once the catalog no longer lists it: its file, or its snapshot folder and manifest. */
   removeVersionFile(filePath: string): Promise<void>;
   versionFileIntact(filePath: string, size: number): Promise<boolean>;
   /** Non-temp names in a job's folder, sorted; none when it does not exist. */
@@ -29,6 +41,8 @@ export interface BackupFiles {
 /** The names of the port's operations, for a recorder to wrap. */
 export const BACKUP_FILES_OPS = [
   'copyVersion',
+  'snapshotDirectory',
+  'checkSnapshot',
   'removeLeftoverTempFiles',
   'removeVersionFile',
   'versionFileIntact',

@@ -19,6 +19,7 @@ export function recordingHeader(options: ResolvedHostOptions): RecordingHeader {
       shutdownGraceMs: options.shutdownGraceMs,
       book: options.book,
       verifyIntervalMs: options.verifyIntervalMs,
+      ...(options.verifyCopies ? { verifyCopies: true } : {}),
     },
   };
 }

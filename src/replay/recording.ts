@@ -31,6 +31,8 @@ export interface RecordedHostOptions {
   readonly book: unknown;
   /** Absent in recordings made before the scrub existed (the default applies). */
   readonly verifyIntervalMs?: number;
+  /** Present (true) only when the recorded host read its copies back. */
+  readonly verifyCopies?: boolean;
 }
 
 /** The last line of a recording whose host stopped normally: a replay then also checks that nothing follows. */
@@ -66,8 +68,10 @@ export type StepContent = RecordedStep extends infer S ? (S extends RecordedStep
 
 /**
  * Events that come from the edges (sockets, the store, the reply channel, an
- * embedding app): a replay feeds them in. Every other event is the host's own
- * and must come out of the replay unchanged.
+ * embedding app), or that tell how fast the disk went (a copy's progress,
+ * published from inside a file-system call that a replay answers from the
+ * log): a replay feeds them in. Every other event is the host's own and must
+ * come out of the replay unchanged.
  */
 export const INPUT_EVENTS: ReadonlySet<BusEventName> = new Set<BusEventName>([
   'connection.opened',
@@ -79,6 +83,7 @@ export const INPUT_EVENTS: ReadonlySet<BusEventName> = new Set<BusEventName>([
   'reply.forward.failed',
   'store.result',
   'store.damaged',
+  'backup.progress',
   'host.stopping',
 ]);
 

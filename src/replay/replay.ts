@@ -96,6 +96,7 @@ class ReplaySession {
         requestTimeouts: header.host.requestTimeouts,
         shutdownGraceMs: header.host.shutdownGraceMs,
         ...(header.host.verifyIntervalMs !== undefined ? { verifyIntervalMs: header.host.verifyIntervalMs } : {}),
+        ...(header.host.verifyCopies ? { verifyCopies: true } : {}),
         book: header.host.book as BookOptions,
         socket: false,
         clock: this.#clock,

@@ -1,6 +1,8 @@
 import type { CopyVersionResult } from '../backup/copy-version.ts';
 import type { HashedFile } from '../backup/file-hash.ts';
 import type { PathLookup } from '../backup/path-lookup.ts';
+import type { CheckedSnapshot } from '../backup/snapshot-check.ts';
+import type { SnapshotResult } from '../backup/snapshot-directory.ts';
 import type { VersionFileFingerprint } from '../backup/version.ts';
 import type { ErrorShape } from '../errors/safekeep-error.ts';
 import { errorFromShape } from '../host/error-from-shape.ts';
@@ -21,6 +23,14 @@ export class ScriptedFiles implements BackupFiles {
   readonly #pending = new Map<number, PendingCall>();
 
   copyVersion(): Promise<CopyVersionResult> {
+    return this.#call();
+  }
+
+  snapshotDirectory(): Promise<SnapshotResult> {
+    return this.#call();
+  }
+
+  checkSnapshot(): Promise<CheckedSnapshot> {
     return this.#call();
   }
 

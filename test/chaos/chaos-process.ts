@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkVersionRecord, type VersionCheck } from '../../src/backup/version-check.ts';
 import { localBackupFiles } from '../../src/backup/local-backup-files.ts';
+import { manifestPathOf } from '../../src/backup/snapshot-manifest.ts';
 import { TEMP_FILE_PREFIX } from '../../src/backup/version-name.ts';
 import { MAIN, TSX } from '../helpers/safekeep-process.ts';
 
@@ -129,7 +130,8 @@ export async function auditJobFolder(dataDir: string, jobDir: string): Promise<F
     if (check.damaged && !markedDamaged && check.reason !== 'record-damaged') partialRegistered.push(key);
   }
   const names = await readdir(jobDir).catch(() => [] as string[]);
-  const listed = new Set(checks.map((check) => check.path).filter((p): p is string => p !== null));
+  // A snapshot is its folder and the manifest beside it.
+  const listed = new Set(checks.flatMap((check) => (check.path === null ? [] : [check.path, manifestPathOf(check.path)])));
   return {
     checks,
     partialRegistered,

@@ -22,7 +22,8 @@ interface Step {
 
 const STEPS: readonly Step[] = [
   { name: 'openat of the temp copy', syscalls: 'open,openat', paths: (p) => [p.temp], newVersionKept: false },
-  { name: 'first write to the temp copy', syscalls: 'write,pwrite64,writev,pwritev', paths: (p) => [p.temp], newVersionKept: false },
+  // The kernel's copy (copy_file_range, or sendfile where libuv falls back to it) is the write to the temp copy.
+  { name: 'first write to the temp copy', syscalls: 'write,pwrite64,writev,pwritev,copy_file_range,sendfile', paths: (p) => [p.temp], newVersionKept: false },
   { name: 'fsync of the temp copy', syscalls: 'fsync,fdatasync', paths: (p) => [p.temp], newVersionKept: false },
   { name: 'rename into place', syscalls: 'rename,renameat,renameat2', paths: (p) => [p.temp], newVersionKept: false },
   { name: 'fsync of the job folder', syscalls: 'fsync,fdatasync', paths: (p) => [p.jobDir], newVersionKept: true },

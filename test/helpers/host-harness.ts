@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
-import { startHost, type Host } from '../../src/host/host.ts';
+import { startHost, type Host, type HostInternals } from '../../src/host/host.ts';
 import type { HostOptions } from '../../src/host/host-options.ts';
 import { sequentialIds } from '../../src/ids/ids.ts';
 import { seededRandom } from '../../src/random/random.ts';
@@ -9,9 +9,9 @@ import type { BusEventName, BusEvents } from '../../src/bus/events.ts';
 
 export const START = Date.parse('2026-11-24T09:00:00.000Z');
 
-/** A host on a virtual clock with deterministic ids and no socket, unless asked for one. */
-export async function startTestHost(dataDir: string, options: Partial<HostOptions> = {}, clock = new VirtualClock(START)) {
-  const host = await startHost({ dataDir, socket: false, clock, ids: sequentialIds(), random: seededRandom('test host'), retry: { baseMs: 1_000, maxMs: 60_000 }, ...options });
+/** A host on a virtual clock with deterministic ids and no socket, unless asked for one; `internals` for stand-in file work. */
+export async function startTestHost(dataDir: string, options: Partial<HostOptions> = {}, clock = new VirtualClock(START), internals: HostInternals = {}) {
+  const host = await startHost({ dataDir, socket: false, clock, ids: sequentialIds(), random: seededRandom('test host'), retry: { baseMs: 1_000, maxMs: 60_000 }, ...options }, internals);
   return { host, clock };
 }
 

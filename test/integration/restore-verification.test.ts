@@ -1,16 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { localBackupFiles } from '../../src/backup/local-backup-files.ts';
-import { restoreDirectory } from '../../src/backup/restore-directory.ts';
 import type { VersionFileFingerprint } from '../../src/backup/version.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
 import { startHost } from '../../src/host/host.ts';
 import { sequentialIds } from '../../src/ids/ids.ts';
-import { RestoreNotSupportedError, VersionDamagedError } from '../../src/index.ts';
+import { VersionDamagedError } from '../../src/index.ts';
 import { seededRandom } from '../../src/random/random.ts';
-import { START, collect, writeSource } from '../helpers/host-harness.ts';
+import { START, collect, startTestHost, writeSource } from '../helpers/host-harness.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 describe('restore verifies the version by its bytes, not only its fingerprint', () => {
@@ -47,10 +46,24 @@ describe('restore verifies the version by its bytes, not only its fingerprint', 
     await host.stop();
   });
 
-  it('refuses a directory snapshot cleanly, in the one place its restore will be wired', async () => {
-    await assert.rejects(
-      restoreDirectory({ versionPath: '/nowhere', sha256: '00', size: 0, target: '/nowhere-else', tempId: 't', replace: false }),
-      RestoreNotSupportedError,
-    );
+  it('restores a directory snapshot over the source folder, keeping the current tree first, and undoes it', async () => {
+    const root = await tempDir('restore-dir');
+    const folder = path.join(root, 'photos');
+    await mkdir(folder);
+    await writeFile(path.join(folder, 'a.txt'), 'one');
+    const { host } = await startTestHost(path.join(root, 'data'), { jobs: [{ sourcePath: folder, intervalMs: 60_000 }] });
+    const first = await host.request('backup.run', {});
+    assert.equal(first.version.kind, 'directory');
+    await writeFile(path.join(folder, 'a.txt'), 'two');
+    await writeFile(path.join(folder, 'b.txt'), 'new');
+
+    const restored = await host.request('backup.restore', { version: first.version.seq });
+    assert.deepEqual((await readdir(folder)).sort(), ['a.txt']);
+    assert.equal(await readFile(path.join(folder, 'a.txt'), 'utf8'), 'one');
+    assert.ok(restored.previous, 'the tree as it was is kept first');
+    await host.request('backup.restore', { version: restored.previous.id });
+    assert.deepEqual((await readdir(folder)).sort(), ['a.txt', 'b.txt']);
+    assert.equal(await readFile(path.join(folder, 'a.txt'), 'utf8'), 'two');
+    await host.stop();
   });
 });

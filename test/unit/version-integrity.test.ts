@@ -39,7 +39,7 @@ describe('version file names read back', () => {
 
 describe('checkVersionRecord (what an offline check needs)', () => {
   const version = { id: 'n@1', jobId: 'n', seq: 1, path: '/b/n/1', size: 3, sha256: 'a'.repeat(64), createdAt: 0, source: { size: 3, mtimeNs: '0', ctimeNs: '0', ino: '1', dev: '1' } };
-  const files = (result: HashedFile) => ({ hashFile: async () => result });
+  const files = (result: HashedFile) => ({ hashFile: async () => result, checkSnapshot: () => Promise.reject(new Error('a file version is not a snapshot')) });
   const hashed = (sha256: string): HashedFile => ({ kind: 'hashed', size: 3, sha256, fingerprint: version.source, stable: true });
 
   it('is intact when the record passes its digest and the file hashes as recorded', async () => {
