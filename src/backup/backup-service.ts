@@ -11,7 +11,7 @@ import type { RunOutcome } from './run-outcome.ts';
 import { jobIdFor, type BackupJob, type BackupJobSpec } from './job.ts';
 import { fileMatches, probePathOf, probeSizeOf, sameFingerprint, type BackupVersion, type DamageReason, type VersionFileFingerprint } from './version.ts';
 import { versionFileName } from './version-name.ts';
-import { KeyedLock } from '../book/keyed-lock.ts';
+import { KeyedLock } from '../concurrency/keyed-lock.ts';
 import { UnknownJobError } from './errors.ts';
 import { forgetReportOf, type ForgetReport } from './forget-report.ts';
 import { decideRetention, samePolicy, type RetentionPolicy } from './retention.ts';

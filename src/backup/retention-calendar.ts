@@ -30,6 +30,33 @@ export const utcCalendar: Calendar = (at) => {
 };
 
 /**
+ * A named IANA time zone (`Europe/Berlin`), read through Intl: what a
+ * recording stores in place of `local`, so a replay on a machine in another
+ * zone buckets versions as the recorded host did. Throws a RangeError for a
+ * name Intl does not know.
+ */
+export function zonedCalendar(timeZone: string): Calendar {
+  const format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric' });
+  return (at) => {
+    const fields: Record<string, number> = {};
+    for (const part of format.formatToParts(at)) if (part.type !== 'literal') fields[part.type] = Number(part.value);
+    return { year: fields['year'] as number, month: fields['month'] as number, day: fields['day'] as number, hour: fields['hour'] as number };
+  };
+}
+
+/** This machine's time zone by name (what `local` means here), or `UTC` when the platform names none. */
+export function localTimeZoneName(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** The calendar for a `retentionTimeZone` setting: `local`, `utc`, or an IANA name. */
+export function calendarFor(timeZone: string): Calendar {
+  if (timeZone === 'local') return localCalendar;
+  if (timeZone === 'utc') return utcCalendar;
+  return zonedCalendar(timeZone);
+}
+
+/**
  * The ISO 8601 week of a calendar date: weeks start on Monday and week 1 is
  * the one with the year's first Thursday, so 2027-01-01 (a Friday) is in
  * week 53 of 2026.

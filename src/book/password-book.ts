@@ -17,7 +17,7 @@ import {
 } from './errors.ts';
 import { BookInbox } from './book-inbox.ts';
 import { DeviceTokens } from './device-tokens.ts';
-import { KeyedLock } from './keyed-lock.ts';
+import { KeyedLock } from '../concurrency/keyed-lock.ts';
 import type { LoginAttempt, LoginThrottle } from './login-throttle.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { KEY_BYTES } from './sealed-box.ts';

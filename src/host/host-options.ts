@@ -103,10 +103,11 @@ export interface HostOptions {
   readonly record?: string | false;
   /**
    * Which clock face retention's hours, days, weeks, months and years are read
-   * on: `local` (this machine's time zone, as restic does) or `utc` (the same
-   * on every machine). Default `local`.
+   * on: `local` (this machine's time zone, as restic does), `utc` (the same
+   * on every machine), or an IANA name such as `Europe/Berlin`. Default `local`.
+   * A recording stores the zone `local` stood for, so its replay agrees.
    */
-  readonly retentionTimeZone?: 'local' | 'utc';
+  readonly retentionTimeZone?: 'local' | 'utc' | (string & {});
 }
 
 export type ResolvedHostOptions = Required<Omit<HostOptions, 'jobs' | 'socket' | 'retry' | 'requestTimeouts' | 'book'>> & {

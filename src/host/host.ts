@@ -7,7 +7,7 @@ import { BackupCatalog } from '../backup/catalog.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
 import type { JobState, LastRun, ServiceStatus } from '../backup/job-report.ts';
 import { localBackupFiles } from '../backup/local-backup-files.ts';
-import { localCalendar, utcCalendar } from '../backup/retention-calendar.ts';
+import { calendarFor } from '../backup/retention-calendar.ts';
 import { VersionVerifier } from '../backup/version-verifier.ts';
 import type { BackupVersion } from '../backup/version.ts';
 import { openPasswordBook } from '../book/open-password-book.ts';
@@ -284,7 +284,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       backupDir: options.backupDir,
       files: core.files,
       verifyCopies: options.verifyCopies,
-      calendar: options.retentionTimeZone === 'utc' ? utcCalendar : localCalendar,
+      calendar: calendarFor(options.retentionTimeZone),
       ownFolders: [options.dataDir],
     });
     const report = await service.load();

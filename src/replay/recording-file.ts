@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { SafekeepError } from '../errors/safekeep-error.ts';
+import { localTimeZoneName } from '../backup/retention-calendar.ts';
 import type { ResolvedHostOptions } from '../host/host-options.ts';
 import { RECORDING_FORMAT, type RecordingEnd, type RecordingHeader } from './recording.ts';
 import type { StepSink } from './recorder.ts';
@@ -20,6 +21,8 @@ export function recordingHeader(options: ResolvedHostOptions): RecordingHeader {
       book: options.book,
       verifyIntervalMs: options.verifyIntervalMs,
       ...(options.verifyCopies ? { verifyCopies: true } : {}),
+      // By name, never `local`: a replay elsewhere must read times on the recorded host's clock face.
+      retentionTimeZone: options.retentionTimeZone === 'local' ? localTimeZoneName() : options.retentionTimeZone,
     },
   };
 }

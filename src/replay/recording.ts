@@ -33,6 +33,8 @@ export interface RecordedHostOptions {
   readonly verifyIntervalMs?: number;
   /** Present (true) only when the recorded host read its copies back. */
   readonly verifyCopies?: boolean;
+  /** The zone retention read times in (`utc` or an IANA name); absent in recordings made before it was stored (`local` applies). */
+  readonly retentionTimeZone?: string;
 }
 
 /** The last line of a recording whose host stopped normally: a replay then also checks that nothing follows. */

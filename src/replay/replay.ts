@@ -97,6 +97,7 @@ class ReplaySession {
         shutdownGraceMs: header.host.shutdownGraceMs,
         ...(header.host.verifyIntervalMs !== undefined ? { verifyIntervalMs: header.host.verifyIntervalMs } : {}),
         ...(header.host.verifyCopies ? { verifyCopies: true } : {}),
+        ...(header.host.retentionTimeZone !== undefined ? { retentionTimeZone: header.host.retentionTimeZone } : {}),
         book: header.host.book as BookOptions,
         socket: false,
         clock: this.#clock,
