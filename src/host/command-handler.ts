@@ -4,7 +4,7 @@ import { NoBackupJobError, UnknownJobError } from '../backup/errors.ts';
 import type { BackupJob } from '../backup/job.ts';
 import type { VersionVerifier } from '../backup/version-verifier.ts';
 import type { PasswordBook } from '../book/password-book.ts';
-import { KeyedLock } from '../book/keyed-lock.ts';
+import { KeyedLock } from '../concurrency/keyed-lock.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { IdSource } from '../ids/ids.ts';
 import type { BackupFiles } from '../ports/backup-files.ts';
