@@ -46,7 +46,7 @@ const source = path.join(workDir, 'todo.md');
 const auditFile = path.join(workDir, 'audit.ndjson');
 await writeFile(source, '- write the example\n');
 
-const host = await startHost({ dataDir: path.join(workDir, 'data'), socket: false, adapters: [new AuditLogAdapter(auditFile)] });
+const host = await startHost({ dataDir: path.join(workDir, 'data'), socket: false, allowedPaths: [workDir], adapters: [new AuditLogAdapter(auditFile)] });
 const job = await host.addJob({ sourcePath: source, intervalMs: 60 * 60_000 });
 await host.runBackup(job.id);
 await writeFile(source, '- write the example\n- run it\n');

@@ -13,7 +13,8 @@ const workDir = await mkdtemp(path.join(tmpdir(), 'safekeep-example-'));
 const notes = path.join(workDir, 'notes.txt');
 await writeFile(notes, 'first draft\n');
 
-const host = await startHost({ dataDir: path.join(workDir, 'data'), socket: false });
+// Requests (addJob among them) may name paths only under allowedPaths.
+const host = await startHost({ dataDir: path.join(workDir, 'data'), socket: false, allowedPaths: [workDir] });
 const job = await host.addJob({ sourcePath: notes, intervalMs: 24 * 60 * 60_000 });
 
 // `where$` is typed from the event map: `event` is a BackupCompleted, and a misspelt name would not compile.

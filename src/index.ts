@@ -16,7 +16,8 @@ export type { JobStatus } from './host/host.ts';
 export type { HostOptions, SocketOptions } from './host/host-options.ts';
 export type { CompletedRun } from './host/backup-scheduler.ts';
 export type { HostAdapter } from './ports/host-adapter.ts';
-export type { ForgetParams, HostRequests, HostRequestName, HostRequestParams, HostRequestResult, JobRef, RequestOptions } from './host/host-requests.ts';
+export type { ForgetParams, HostRequests, HostRequestName, HostRequestParams, HostRequestResult, JobAddition, JobRef, RequestOptions, VersionRef } from './host/host-requests.ts';
+export type { JobKind, JobRemoval, JobReport, JobState, LastRun, RestoreReport, ServiceStatus, VersionListing } from './backup/job-report.ts';
 export type { Command, CommandResult, CommandResults } from './protocol/commands.ts';
 
 // The bus and its events
@@ -30,6 +31,8 @@ export type {
   BackupJobsLoaded,
   BackupJobState,
   BackupPruned,
+  BackupRestored,
+  BackupJobRemoved,
   BackupScheduled,
   BackupVerified,
   BackupVersionDamaged,
@@ -122,7 +125,7 @@ export type { IdSource } from './ids/ids.ts';
 export { SafekeepError } from './errors/safekeep-error.ts';
 export type { ErrorShape } from './errors/safekeep-error.ts';
 export { errorFromShape } from './host/error-from-shape.ts';
-export { HostStoppedError, InternalError } from './host/errors.ts';
+export { HostStoppedError, InternalError, PathNotAllowedError } from './host/errors.ts';
 export {
   CopyAbortedError,
   DestinationFullError,
@@ -134,8 +137,12 @@ export {
   SourceNotAFileError,
   SourceNotFoundError,
   SourceUnreadableError,
+  TargetExistsError,
+  TargetFolderMissingError,
   UnknownJobError,
+  UnknownVersionError,
   VerificationFailedError,
+  VersionDamagedError,
 } from './backup/errors.ts';
 export { DataDirLockedError, DataDirNotWritableError, InvalidStoreCommandError, StoreCorruptError, StoreUnavailableError, StoreWriteFailedError } from './store/errors.ts';
 export {

@@ -150,6 +150,14 @@ export class ConsoleReporter implements HostAdapter {
         const list = damaged > 0 ? `: ${damagedVersionIds.join(', ')}` : '';
         return `verify (${trigger === 'schedule' ? 'scheduled' : 'requested'}): ${checked} version${checked === 1 ? '' : 's'} checked, ${damaged} damaged${list}`;
       }
+      case 'backup.restored': {
+        const { jobId, version, target, previous } = event.payload;
+        return `[${jobId}] restored ${version.id} to ${target}${previous ? `; what was there is kept as ${previous.id}` : ''}`;
+      }
+      case 'backup.job.removed': {
+        const { jobId, forgotten, kept } = event.payload;
+        return `[${jobId}] removed; ${forgotten.length > 0 ? `forgot ${forgotten.length} version${forgotten.length === 1 ? '' : 's'}` : `${kept} version${kept === 1 ? '' : 's'} kept`}`;
+      }
       case 'backup.paused':
         return `[${event.payload.jobId}] paused`;
       case 'backup.resumed':

@@ -103,7 +103,9 @@ export class BackupService {
       const directory = this.#destinationOf(job.id);
       leftoversRemoved += await this.#deps.files.removeLeftoverTempFiles(directory);
       if (contents.unreadableShards.length > 0) continue;
-      const settled = await settleOrphans({ job, directory, registeredPaths, lastSeq: this.#ledger.lastSeq(job.id), files: this.#deps.files });
+      // A removed job adopts nothing: its versions may have been forgotten, and an orphan must not bring one back.
+      const lastSeq = job.removedAt === undefined ? this.#ledger.lastSeq(job.id) : Number.POSITIVE_INFINITY;
+      const settled = await settleOrphans({ job, directory, registeredPaths, lastSeq, files: this.#deps.files });
       orphansRemoved.push(...settled.removed);
       if (settled.adopted) {
         await this.#register(settled.adopted);
@@ -143,21 +145,60 @@ export class BackupService {
     // Absent rather than empty, so jobs without any keep the records they always had.
     const excludes = spec.excludes && spec.excludes.length > 0 ? { excludes: [...spec.excludes] } : {};
     const sameExcludes = JSON.stringify(existing?.excludes ?? []) === JSON.stringify(spec.excludes ?? []);
-    if (existing && existing.intervalMs === spec.intervalMs && samePolicy(existing.retention, retention) && sameExcludes) return existing;
-    const job: BackupJob = existing
-      ? { ...withoutExcludes(existing), intervalMs: spec.intervalMs, retention, ...excludes }
-      : {
-          id: jobIdFor(sourcePath, new Set([...this.#jobs.keys(), ...this.#damagedJobIds])),
-          sourcePath,
-          intervalMs: spec.intervalMs,
-          retention,
-          createdAt: this.#deps.clock.now(),
-          ...excludes,
-        };
+    if (existing && existing.intervalMs === spec.intervalMs && samePolicy(existing.retention, retention) && sameExcludes && existing.removedAt === undefined) return existing;
+    let job: BackupJob;
+    if (existing) {
+      // Named again, a removed job is active again.
+      const { removedAt: _removedAt, ...active } = withoutExcludes(existing);
+      job = { ...active, intervalMs: spec.intervalMs, retention, ...excludes };
+    } else {
+      job = {
+        id: jobIdFor(sourcePath, new Set([...this.#jobs.keys(), ...this.#damagedJobIds])),
+        sourcePath,
+        intervalMs: spec.intervalMs,
+        retention,
+        createdAt: this.#deps.clock.now(),
+        ...excludes,
+      };
+    }
     await this.#deps.catalog.saveJob(job);
     this.#jobs.set(job.id, job);
     this.#ledger.addJob(job.id);
     return job;
+  }
+
+  /** Marks a job removed, durably: a start without sources no longer schedules it. */
+  async markRemoved(jobId: string): Promise<BackupJob | undefined> {
+    const job = this.#jobs.get(jobId);
+    if (!job || job.removedAt !== undefined) return job;
+    const removed: BackupJob = { ...job, removedAt: this.#deps.clock.now() };
+    await this.#deps.catalog.saveJob(removed);
+    this.#jobs.set(jobId, removed);
+    return removed;
+  }
+
+  /**
+   * Forgets a job and every version it has (quarantined ones too): the
+   * versions leave the catalog first (durably), then their files are deleted,
+   * then the job's record, so a crash part-way leaves orphan files (removed at
+   * the next start), never a record without its file. Returns the version ids.
+   */
+  async forgetJob(jobId: string): Promise<string[]> {
+    const versions = this.#ledger.recordsOf(jobId);
+    for (const version of versions) {
+      await this.#deps.catalog.deleteVersion(version.id);
+      this.#ledger.forget(version);
+    }
+    for (const version of versions) await this.#deps.files.removeVersionFile(version.path);
+    await this.#deps.catalog.deleteJob(jobId);
+    this.#jobs.delete(jobId);
+    this.#ledger.dropJob(jobId);
+    return versions.map((version) => version.id);
+  }
+
+  /** Every trusted version record of a job, offered or not (quarantined, missing), oldest first. */
+  catalogedVersions(jobId: string): readonly BackupVersion[] {
+    return this.#ledger.recordsOf(jobId);
   }
 
   /** A job's registered, intact versions, oldest first. */
@@ -180,21 +221,31 @@ export class BackupService {
     const list = [...this.#ledger.offered(jobId)];
     for (let index = list.length - 1; index >= 0; index--) {
       const version = list[index] as BackupVersion;
-      const current = await this.#deps.files.statVersionFile(probePathOf(version));
-      if (fileMatches(version, current)) return version;
-      if (!this.#ledger.isOffered(version)) continue;
-      this.#ledger.withdraw(version);
-      void this.#deps.bus.emit('backup.version.mismatch', {
-        jobId,
-        versionId: version.id,
-        path: version.path,
-        expected: version.file ?? { size: version.size },
-        actual: current,
-        at: this.#deps.clock.now(),
-      });
-      this.#onMismatch?.(version);
+      if (await this.#stillMatches(version)) return version;
     }
     return null;
+  }
+
+  /** Whether one version is offered and its file still matches its fingerprint (checked as `revertable` checks each). */
+  async servable(version: BackupVersion): Promise<boolean> {
+    return this.#ledger.isOffered(version) && (await this.#stillMatches(version));
+  }
+
+  async #stillMatches(version: BackupVersion): Promise<boolean> {
+    const current = await this.#deps.files.statVersionFile(probePathOf(version));
+    if (fileMatches(version, current)) return true;
+    if (!this.#ledger.isOffered(version)) return false;
+    this.#ledger.withdraw(version);
+    void this.#deps.bus.emit('backup.version.mismatch', {
+      jobId: version.jobId,
+      versionId: version.id,
+      path: version.path,
+      expected: version.file ?? { size: version.size },
+      actual: current,
+      at: this.#deps.clock.now(),
+    });
+    this.#onMismatch?.(version);
+    return false;
   }
 
   /** Called with each version `revertable` withdrew; the host sends it to verification. */

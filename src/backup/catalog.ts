@@ -68,6 +68,10 @@ export class BackupCatalog {
   deleteVersion(versionId: string): Promise<void> {
     return this.#store.delete(VERSIONS, versionId);
   }
+
+  deleteJob(jobId: string): Promise<void> {
+    return this.#store.delete(JOBS, jobId);
+  }
 }
 
 /** Records written before digests existed (`unchecked`) are accepted as they are. */

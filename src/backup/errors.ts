@@ -50,6 +50,26 @@ export class NoBackupJobError extends SafekeepError {
   readonly code = 'NO_BACKUP_JOB';
 }
 
+/** A request named a version its job does not have (by its number or its id). */
+export class UnknownVersionError extends SafekeepError {
+  readonly code = 'UNKNOWN_VERSION';
+}
+
+/** The version asked for is quarantined (its file is not what was registered): it is never served or restored. */
+export class VersionDamagedError extends SafekeepError {
+  readonly code = 'VERSION_DAMAGED';
+}
+
+/** A restore to a path other than the job's source found something already there: nothing not backed up is overwritten. */
+export class TargetExistsError extends SafekeepError {
+  readonly code = 'TARGET_EXISTS';
+}
+
+/** A restore's target is in a folder that does not exist (or is not a folder). */
+export class TargetFolderMissingError extends SafekeepError {
+  readonly code = 'TARGET_FOLDER_MISSING';
+}
+
 /** A retention policy (a `--keep-*` flag, a `policy` or `retention` field) is not whole numbers from 1 up for known rules. */
 export class InvalidRetentionPolicyError extends SafekeepError {
   readonly code = 'INVALID_RETENTION_POLICY';

@@ -1,5 +1,6 @@
 import type { ErrorShape } from '../errors/safekeep-error.ts';
 import type { BackupJob } from './job.ts';
+import type { JobRemoval, RestoreReport } from './job-report.ts';
 import type { BackupVersion, DamageReason, VersionFileFingerprint } from './version.ts';
 
 /** Payloads of the `backup.*` bus events. Times are on the host's clock. */
@@ -46,6 +47,16 @@ export interface BackupVersionMismatch {
   readonly expected: VersionFileFingerprint | { readonly size: number };
   /** What the file is now; null when it is gone. */
   readonly actual: VersionFileFingerprint | null;
+  readonly at: number;
+}
+
+/** A version was put back (`restore`); `previous` holds what the target held before, to undo it. */
+export interface BackupRestored extends RestoreReport {
+  readonly at: number;
+}
+
+/** A job was removed (`remove`): no longer scheduled, now or after a restart; `forgotten` lists the versions deleted with it. */
+export interface BackupJobRemoved extends JobRemoval {
   readonly at: number;
 }
 

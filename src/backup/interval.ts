@@ -10,6 +10,9 @@ export const MAX_INTERVAL_MS = 365 * UNIT_MS.d;
  */
 export const MIN_INTERVAL_MS = UNIT_MS.s;
 
+/** A job's interval when none is given (`--interval`, `add PATH`): an hour. */
+export const DEFAULT_INTERVAL_MS = UNIT_MS.h;
+
 /**
  * Parses a length of time: a bare number is seconds (as the original program
  * asked for), or a number with a unit: `500ms`, `30s`, `5m`, `1.5h`, `1d`.

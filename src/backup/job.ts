@@ -10,6 +10,12 @@ export interface BackupJob {
   /** Which versions to keep after each new one; empty keeps them all. Records from before policies held `keep: N`, read as `{ last: N }`. */
   readonly retention: RetentionPolicy;
   readonly createdAt: number;
+  /**
+   * Set when the job was removed (`remove`): it is not scheduled again on a
+   * start without sources; its versions stay listable and revertable. Naming
+   * its source again (`--source`, `add`) clears it.
+   */
+  readonly removedAt?: number;
   /** A directory job's `--exclude` globs, relative to the source root; absent when there are none. */
   readonly excludes?: readonly string[];
 }

@@ -1,6 +1,8 @@
 import type { BackupFiles } from '../ports/backup-files.ts';
 import { copyVersion } from './copy-version.ts';
 import { hashFile, statVersionFile } from './file-hash.ts';
+import { lookUpPath } from './path-lookup.ts';
+import { restoreFile } from './restore-file.ts';
 import { checkSnapshot } from './snapshot-check.ts';
 import { snapshotDirectory } from './snapshot-directory.ts';
 import { listVersionFiles, removeLeftoverTempFiles, removeVersionFile, versionFileIntact } from './version-files.ts';
@@ -16,4 +18,6 @@ export const localBackupFiles: BackupFiles = {
   listVersionFiles,
   hashFile,
   statVersionFile,
+  lookUpPath,
+  restoreFile,
 };

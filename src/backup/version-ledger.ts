@@ -91,6 +91,17 @@ export class VersionLedger {
     return this.#records.get(versionId);
   }
 
+  /** Every trusted record of one job (offered or not: quarantined, missing, withdrawn), oldest first. */
+  recordsOf(jobId: string): BackupVersion[] {
+    return [...this.#records.values()].filter((version) => version.jobId === jobId).sort(bySeq);
+  }
+
+  /** Forgets a job that left the catalog; its sequence stays noted, so a job given the same id later never reuses a file name. */
+  dropJob(jobId: string): void {
+    for (const version of this.recordsOf(jobId)) this.forget(version);
+    this.#offered.delete(jobId);
+  }
+
   /** Every trusted record, by job and then oldest first; and the records that failed their digest. */
   catalogued(): { readonly versions: readonly BackupVersion[]; readonly damagedRecords: readonly DamagedRecord[] } {
     const versions = [...this.#records.values()].sort((a, b) => (a.jobId === b.jobId ? a.seq - b.seq : a.jobId < b.jobId ? -1 : 1));

@@ -2,10 +2,12 @@ import type {
   BackupCompleted,
   BackupCopyStarted,
   BackupFailed,
+  BackupJobRemoved,
   BackupJobsLoaded,
   BackupJobState,
   BackupProgress,
   BackupPruned,
+  BackupRestored,
   BackupScheduled,
   BackupVerified,
   BackupVersionDamaged,
@@ -73,6 +75,8 @@ export interface BusEvents {
   'backup.version.damaged': BackupVersionDamaged;
   'backup.version.mismatch': BackupVersionMismatch;
   'backup.verified': BackupVerified;
+  'backup.restored': BackupRestored;
+  'backup.job.removed': BackupJobRemoved;
 
   'store.command': StoreCommand;
   'store.result': StoreResult;

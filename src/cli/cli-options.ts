@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatInterval, parseDuration, parseInterval } from '../backup/interval.ts';
+import { DEFAULT_INTERVAL_MS, formatInterval, parseDuration, parseInterval } from '../backup/interval.ts';
 import { RETENTION_FLAGS, retentionFromFlags } from '../backup/retention-policy.ts';
 import type { RetentionPolicy } from '../backup/retention.ts';
 import { excludeProblem } from '../backup/snapshot-excludes.ts';
@@ -18,7 +18,7 @@ import {
   MIN_MAX_UNREAD_REPLY_BYTES,
 } from '../host/host-options.ts';
 
-export const DEFAULT_INTERVAL_MS = 60 * 60_000;
+export { DEFAULT_INTERVAL_MS };
 
 /** What the command line asked for, checked. */
 export interface CliConfig {
@@ -27,6 +27,8 @@ export interface CliConfig {
   readonly dataDir: string;
   readonly backupDir: string | undefined;
   readonly sources: readonly string[];
+  /** Directories under which requests may name paths (`--allow`, repeatable). */
+  readonly allowedPaths: readonly string[];
   /** `--exclude` globs, for the folders among `sources`. */
   readonly excludes: readonly string[];
   /** Undefined when --interval was not given (the default applies, or the prompt asks). */
@@ -79,6 +81,12 @@ Options:
                           cache/ (folders only), **/tmp.
   --interval TIME         How often to back up: seconds (60) or 30s, 5m, 1h, 1d;
                           from 1s to a year. Default ${formatInterval(DEFAULT_INTERVAL_MS)}.
+  --allow DIR             Let requests name paths under DIR (repeatable): the
+                          source of \`add\`, the target of \`restore\`. Paths are
+                          checked where they really lead (.. and symlinks
+                          followed), never into the data or backup directory.
+                          Default: none (a restore to a job's own source is
+                          always allowed).
   --keep-last N           Keep the newest N versions of each source (--keep N
                           is the same).
   --keep-hourly N         Keep the newest version of each of the N newest hours
@@ -136,6 +144,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       allowPositionals: false,
       options: {
         source: { type: 'string', multiple: true },
+        allow: { type: 'string', multiple: true },
         exclude: { type: 'string', multiple: true },
         interval: { type: 'string' },
         keep: { type: 'string' },
@@ -193,6 +202,8 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
   }
   const sources = values.source ?? [];
   if (sources.some((source) => source.trim() === '')) return { kind: 'error', message: '--source needs a file path' };
+  const allowed = values.allow ?? [];
+  if (allowed.some((directory) => directory.trim() === '')) return { kind: 'error', message: '--allow needs a directory' };
   const excludes = values.exclude ?? [];
   const excludeProblems = excludes.map(excludeProblem).filter((problem) => problem !== null);
   if (excludeProblems[0]) return { kind: 'error', message: excludeProblems[0] };
@@ -205,6 +216,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       dataDir: path.resolve(cwd, values['data-dir'] ?? 'safekeep-data'),
       backupDir: values['backup-dir'] === undefined ? undefined : path.resolve(cwd, values['backup-dir']),
       sources: sources.map((source) => path.resolve(cwd, source)),
+      allowedPaths: allowed.map((directory) => path.resolve(cwd, directory)),
       excludes,
       intervalMs: interval,
       retention,

@@ -44,6 +44,7 @@ async function main(): Promise<number> {
       dataDir: config.dataDir,
       ...(config.backupDir ? { backupDir: config.backupDir } : {}),
       ...(config.sources.length > 0 ? { jobs: config.sources.map((sourcePath) => jobSpec(config, sourcePath, folders.has(sourcePath))) } : {}),
+      allowedPaths: config.allowedPaths,
       socket: {
         host: config.host,
         port: config.port,
@@ -70,7 +71,8 @@ async function main(): Promise<number> {
 
   if (host.jobs().every((job) => job.state === 'inactive') && process.stdin.isTTY) {
     const asked = await askForJob(process.stdin, process.stdout, invocationDir(), config.intervalMs);
-    if (asked) await host.addJob({ ...asked, retention: config.retention });
+    // The operator typed it at the terminal: configuration, like --source, so not held to --allow.
+    if (asked) await host.addConfiguredJob({ ...asked, retention: config.retention });
   }
   process.stdout.write(`${startupLine(host.address, host.jobs(), host.options.backupDir)}\n`);
   return await new Promise<number>(() => {

@@ -9,6 +9,7 @@ import type { Clock } from '../clock/clock.ts';
 import type { IdSource } from '../ids/ids.ts';
 import { copyProgressPublisher } from './copy-progress.ts';
 import { errorFromShape } from './error-from-shape.ts';
+import { RunHistory } from './run-history.ts';
 
 export interface CompletedRun {
   readonly kind: 'copied' | 'unchanged';
@@ -16,6 +17,7 @@ export interface CompletedRun {
 }
 
 interface Waiter {
+  readonly jobId: string;
   resolve(run: CompletedRun): void;
   reject(error: Error): void;
 }
@@ -38,6 +40,10 @@ export class BackupScheduler {
   readonly #actors = new Map<string, JobActor>();
   readonly #waiters = new Map<string, Waiter>();
   readonly #runsInFlight = new Set<Promise<RunOutcome>>();
+  /** The run each job has in flight, so removing a job can wait for it. */
+  readonly #runOf = new Map<string, Promise<RunOutcome>>();
+  /** Each job's last run and next due time, for `status`. */
+  readonly history = new RunHistory();
 
   /** `progressClock` times `backup.progress` events: the real clock, also when `clock` is a recording's (see copy-progress.ts). */
   constructor(deps: { bus: Bus; clock: Clock; progressClock: Pick<Clock, 'now'>; ids: IdSource; service: BackupService; retry: RetryPolicy }) {
@@ -69,7 +75,7 @@ export class BackupScheduler {
     const initialDelayMs = newest ? Math.max(0, newest.createdAt + job.intervalMs - this.#clock.now()) : 0;
     const copy = fromPromise<RunOutcome, CopyInput>(({ input, signal }) => {
       const onProgress = copyProgressPublisher({ bus: this.#bus, clock: this.#progressClock, jobId: input.jobId, runId: input.runId });
-      return this.#track(this.#service.run(input.jobId, signal, onProgress));
+      return this.#track(input.jobId, this.#service.run(input.jobId, signal, onProgress));
     });
     const actor = createActor(backupJobMachine.provide({ actors: { copy } }), {
       clock: this.#clock,
@@ -87,7 +93,7 @@ export class BackupScheduler {
     if (!actor) return Promise.reject(new Error(`Job '${jobId}' is not active`));
     const requestId = this.#ids.next('run');
     return new Promise<CompletedRun>((resolve, reject) => {
-      this.#waiters.set(requestId, { resolve, reject });
+      this.#waiters.set(requestId, { jobId, resolve, reject });
       actor.send({ type: 'RUN_NOW', requestId });
     });
   }
@@ -98,6 +104,25 @@ export class BackupScheduler {
 
   resume(jobId: string): void {
     this.#actors.get(jobId)?.send({ type: 'RESUME' });
+  }
+
+  /**
+   * Stops scheduling a job for good in this run: a copy it is running is
+   * abandoned (its temp file removed) and waited for, and requests waiting on
+   * it are answered COPY_ABORTED. Resolves once nothing of the job runs.
+   */
+  async remove(jobId: string): Promise<void> {
+    const actor = this.#actors.get(jobId);
+    if (!actor) return;
+    this.#actors.delete(jobId);
+    actor.stop();
+    this.history.unscheduled(jobId);
+    for (const [requestId, waiter] of [...this.#waiters]) {
+      if (waiter.jobId !== jobId) continue;
+      this.#waiters.delete(requestId);
+      waiter.reject(new CopyAbortedError('The job was removed; the backup was abandoned'));
+    }
+    await this.#runOf.get(jobId);
   }
 
   /** Whether any job is copying now (the scrub waits for it). */
@@ -120,9 +145,13 @@ export class BackupScheduler {
     await Promise.all(this.#runsInFlight);
   }
 
-  #track(run: Promise<RunOutcome>): Promise<RunOutcome> {
+  #track(jobId: string, run: Promise<RunOutcome>): Promise<RunOutcome> {
     this.#runsInFlight.add(run);
-    void run.finally(() => this.#runsInFlight.delete(run));
+    this.#runOf.set(jobId, run);
+    void run.finally(() => {
+      this.#runsInFlight.delete(run);
+      if (this.#runOf.get(jobId) === run) this.#runOf.delete(jobId);
+    });
     return run;
   }
 
@@ -130,12 +159,15 @@ export class BackupScheduler {
     const at = this.#clock.now();
     switch (emitted.type) {
       case 'scheduled':
+        this.history.scheduled(emitted.jobId, at + emitted.delayMs);
         void this.#bus.emit('backup.scheduled', { jobId: emitted.jobId, dueAt: at + emitted.delayMs, attempt: emitted.attempt });
         return;
       case 'copy.started':
+        this.history.copyStarted(emitted.jobId, at);
         void this.#bus.emit('backup.copy.started', { jobId: emitted.jobId, runId: emitted.runId, at });
         return;
       case 'completed':
+        this.history.completed(emitted.jobId, at, emitted.kind, emitted.version);
         for (const id of emitted.requestIds) this.#settle(id, (waiter) => waiter.resolve({ kind: emitted.kind, version: emitted.version }));
         void this.#bus.emit('backup.completed', {
           jobId: emitted.jobId,
@@ -147,6 +179,7 @@ export class BackupScheduler {
         });
         return;
       case 'failed':
+        this.history.failed(emitted.jobId, at, emitted.error);
         for (const id of emitted.requestIds) this.#settle(id, (waiter) => waiter.reject(errorFromShape(emitted.error)));
         void this.#bus.emit('backup.failed', {
           jobId: emitted.jobId,
@@ -158,6 +191,7 @@ export class BackupScheduler {
         });
         return;
       case 'paused':
+        this.history.unscheduled(emitted.jobId);
         void this.#bus.emit('backup.paused', { jobId: emitted.jobId });
         return;
       case 'resumed':

@@ -4,6 +4,8 @@ import { checkedRetentionPolicy, policyOfKeep } from '../backup/retention-policy
 import { parseBookRequest } from '../book/book-messages.ts';
 import { InvalidFieldError } from '../book/errors.ts';
 import { isJsonObject } from '../json/is-json-object.ts';
+import { BACKUP_MESSAGES } from '../protocol/backup-messages.ts';
+import { checkedFlag, checkedJobRef, checkedVersionRef, optionalPath, requiredJobRef } from '../protocol/backup-fields.ts';
 import type { Command } from '../protocol/commands.ts';
 import { forgetCommandOf } from '../protocol/forget-command.ts';
 import { InvalidRequestError } from '../protocol/errors.ts';
@@ -18,16 +20,29 @@ export function checkCommand(command: unknown): Command {
   if (!isJsonObject(command)) throw new InvalidRequestError('A request must be an object');
   switch (command['kind']) {
     case 'backup.run':
-    case 'backup.revert':
+    case 'backup.versions':
     case 'job.pause':
     case 'job.resume':
       return { kind: command['kind'], job: checkedJobRef(command['job']) };
+    case 'backup.revert': {
+      const version = checkedVersionRef(command['version']);
+      return { kind: 'backup.revert', job: checkedJobRef(command['job']), ...(version === undefined ? {} : { version }) };
+    }
+    case 'backup.restore': {
+      const version = checkedVersionRef(command['version']);
+      const target = optionalPath('target', command['target']);
+      return { kind: 'backup.restore', job: checkedJobRef(command['job']), ...(version === undefined ? {} : { version }), ...(target === undefined ? {} : { target }) };
+    }
     case 'backup.verify':
       return { kind: 'backup.verify' };
+    case 'backup.status':
+      return { kind: 'backup.status' };
     case 'backup.forget':
       return forgetCommandOf(command);
     case 'job.add':
-      return { kind: 'job.add', spec: checkedJobSpec(command['spec']) };
+      return { kind: 'job.add', spec: checkedJobSpec(command['spec']), ...(command['configured'] === true ? { configured: true as const } : {}) };
+    case 'job.remove':
+      return { kind: 'job.remove', job: requiredJobRef(command['job']), forget: checkedFlag('forget', command['forget']) };
     case 'book':
       if (!isJsonObject(command['request'])) throw new InvalidRequestError('A book request must be an object with a type');
       return { kind: 'book', request: parseBookRequest(command['request']) };
@@ -36,14 +51,16 @@ export function checkCommand(command: unknown): Command {
   }
 }
 
-function checkedJobRef(job: unknown): string | null {
-  if (job === null || job === undefined) return null;
-  if (typeof job !== 'string' || job.length === 0) throw new InvalidFieldError("'job' must be a job id or a source path");
-  return job;
-}
-
 function checkedJobSpec(spec: unknown): BackupJobSpec {
-  if (!isJsonObject(spec)) throw new InvalidFieldError('A job needs { sourcePath, intervalMs, retention? }');
+  if (!isJsonObject(spec)) throw new InvalidFieldError('A job needs { sourcePath, intervalMs, retention? } or { source, interval? }');
+  // The socket's shape, as `add` and the `job.add` message take it.
+  if (Object.hasOwn(spec, 'source')) {
+    const message = BACKUP_MESSAGES['job.add'];
+    const unknown = Object.keys(spec).find((key) => !message.fields.includes(key));
+    if (unknown !== undefined) throw new InvalidFieldError(`'job.add' has no field '${unknown.slice(0, 64)}'`);
+    const command = message.toCommand(spec);
+    return (command as Extract<Command, { kind: 'job.add' }>).spec;
+  }
   const { sourcePath, intervalMs, keep, retention } = spec;
   if (typeof sourcePath !== 'string' || sourcePath.trim() === '') throw new InvalidFieldError("'sourcePath' must be a file path");
   if (typeof intervalMs !== 'number' || !Number.isInteger(intervalMs) || intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_INTERVAL_MS) {

@@ -4,18 +4,44 @@ import { NoBackupJobError, UnknownJobError } from '../backup/errors.ts';
 import type { BackupJob } from '../backup/job.ts';
 import type { VersionVerifier } from '../backup/version-verifier.ts';
 import type { PasswordBook } from '../book/password-book.ts';
+import { KeyedLock } from '../concurrency/keyed-lock.ts';
+import type { Clock } from '../clock/clock.ts';
+import type { IdSource } from '../ids/ids.ts';
+import type { BackupFiles } from '../ports/backup-files.ts';
 import type { Command, CommandContext, CommandHandler, CommandResults } from '../protocol/commands.ts';
+import type { Bus } from '../bus/bus.ts';
 import type { BackupScheduler } from './backup-scheduler.ts';
+import { findVersion } from './find-version.ts';
+import { serviceStatus, versionListing, type ServiceFacts } from './job-status.ts';
+import type { PathPolicy } from './path-policy.ts';
+import { removeJob } from './remove-job.ts';
+import { restoreJob } from './restore-job.ts';
+
+export interface CommandHandlerDeps {
+  readonly service: BackupService;
+  readonly scheduler: BackupScheduler;
+  readonly verifier: VersionVerifier;
+  readonly book: PasswordBook;
+  readonly policy: PathPolicy;
+  readonly files: BackupFiles;
+  readonly ids: IdSource;
+  readonly clock: Clock;
+  readonly facts: ServiceFacts;
+  readonly bus: Bus;
+}
 
 /**
  * Carries out commands: backup commands against the backup service (without a
  * job name, on the default job: the first active one, else the first saved),
  * `verify` with the version verifier, book commands against the password book.
+ * Paths a request names go through the path policy.
  */
-export function createCommandHandler(service: BackupService, scheduler: BackupScheduler, verifier: VersionVerifier, book: PasswordBook): CommandHandler {
+export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
+  const { service, scheduler, verifier, book, policy } = deps;
   const defaultJob = (): BackupJob | undefined => {
     const [firstActive] = scheduler.activeJobIds();
-    return (firstActive ? service.job(firstActive) : undefined) ?? service.jobs()[0];
+    const saved = service.jobs();
+    return (firstActive ? service.job(firstActive) : undefined) ?? saved.find((job) => job.removedAt === undefined) ?? saved[0];
   };
 
   const resolveJob = (ref: string | null): BackupJob | undefined => {
@@ -25,15 +51,22 @@ export function createCommandHandler(service: BackupService, scheduler: BackupSc
     return job;
   };
 
-  const activeJob = (ref: string | null): BackupJob => {
+  const someJob = (ref: string | null): BackupJob => {
     const job = resolveJob(ref);
     if (!job) throw new NoBackupJobError('No backup job is configured; start safekeep with --source PATH');
+    return job;
+  };
+
+  const activeJob = (ref: string | null): BackupJob => {
+    const job = someJob(ref);
     if (!scheduler.isActive(job.id)) throw new UnknownJobError(`The backup job '${job.id}' is not active in this run`);
     return job;
   };
 
   /** The requested verification pass running now, which later requests join. */
   let requestedPass: Promise<VerifyReport> | null = null;
+  /** Restores and removals of one job, one at a time: a restore's keep-then-write must not interleave with another's. */
+  const jobLock = new KeyedLock();
 
   const handlers: { [K in Command['kind']]: (command: Extract<Command, { kind: K }>, context: CommandContext) => Promise<CommandResults[K]> } = {
     async 'backup.run'(command) {
@@ -42,6 +75,9 @@ export function createCommandHandler(service: BackupService, scheduler: BackupSc
       return { kind: 'backup.run', outcome: run.kind, version: run.version };
     },
     async 'backup.revert'(command) {
+      if (command.version !== undefined) {
+        return { kind: 'backup.revert', version: await findVersion(service, someJob(command.job), command.version) };
+      }
       const job = resolveJob(command.job);
       return { kind: 'backup.revert', version: job ? await service.revertable(job.id) : null };
     },
@@ -50,13 +86,28 @@ export function createCommandHandler(service: BackupService, scheduler: BackupSc
       requestedPass ??= verifier.verifyAll({ trigger: 'request' }).finally(() => (requestedPass = null));
       return { kind: 'backup.verify', report: await requestedPass };
     },
+    async 'backup.status'() {
+      return { kind: 'backup.status', status: serviceStatus(service, scheduler, deps.facts, deps.clock.now()) };
+    },
+    async 'backup.versions'(command) {
+      const job = someJob(command.job);
+      return { kind: 'backup.versions', jobId: job.id, versions: versionListing(service.catalogedVersions(job.id)) };
+    },
+    async 'backup.restore'(command) {
+      const job = someJob(command.job);
+      const restore = await jobLock.run(job.id, () => restoreJob(deps, job, command.version, command.target));
+      void deps.bus.emit('backup.restored', { ...restore, at: deps.clock.now() });
+      return { kind: 'backup.restore', restore };
+    },
     async 'backup.forget'(command) {
       const job = resolveJob(command.job) as BackupJob;
       const report = await service.forget(job.id, { ...(command.policy ? { policy: command.policy } : {}), dryRun: command.dryRun });
       return { kind: 'backup.forget', report };
     },
     async 'job.add'(command) {
-      const job = await service.upsertJob(command.spec);
+      // Only the configuration names paths freely; a request's must lead where --allow says.
+      const sourcePath = command.configured ? command.spec.sourcePath : (await policy.check(command.spec.sourcePath)).real;
+      const job = await service.upsertJob({ ...command.spec, sourcePath });
       scheduler.start(job.id);
       return { kind: 'job.add', job };
     },
@@ -69,6 +120,12 @@ export function createCommandHandler(service: BackupService, scheduler: BackupSc
       const job = activeJob(command.job);
       scheduler.resume(job.id);
       return { kind: 'job.resume', jobId: job.id };
+    },
+    async 'job.remove'(command) {
+      const job = someJob(command.job);
+      const removal = await jobLock.run(job.id, () => removeJob(service, scheduler, job, command.forget));
+      void deps.bus.emit('backup.job.removed', { ...removal, at: deps.clock.now() });
+      return { kind: 'job.remove', removal };
     },
     async 'connection.exit'() {
       return { kind: 'connection.exit' };

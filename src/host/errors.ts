@@ -14,3 +14,12 @@ export class InternalError extends SafekeepError {
     this.code = options?.code ?? 'INTERNAL';
   }
 }
+
+/**
+ * A request named a path outside every directory the configuration allows
+ * (`--allow`, HostOptions `allowedPaths`), inside the data or backup
+ * directory, or one that leaves them through `..` or a symlink.
+ */
+export class PathNotAllowedError extends SafekeepError {
+  readonly code = 'PATH_NOT_ALLOWED';
+}

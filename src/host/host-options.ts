@@ -50,8 +50,17 @@ export interface HostOptions {
   readonly dataDir: string;
   /** Where versions go: `<backupDir>/<job id>/`. Default `<dataDir>/backups`. */
   readonly backupDir?: string;
-  /** Files to back up. Omitted: every job saved in the catalog resumes. */
+  /** Files to back up. Omitted: every job saved in the catalog resumes (except removed ones). */
   readonly jobs?: readonly BackupJobSpec[];
+  /**
+   * The directories under which requests (a socket client's, `host.request`'s)
+   * may name paths: `add`'s source, `restore`'s target. Each path is checked
+   * where it really leads (`..` and symlinks followed), and never into the data
+   * or backup directory. Default none: no request may name a path (a job's
+   * restore to its own source is always allowed; `jobs` are allowed by being
+   * configured). CLI: `--allow DIR`, repeatable.
+   */
+  readonly allowedPaths?: readonly string[];
   /** The TCP socket; `false` runs without one (embedding). Default: on, 127.0.0.1:12345. */
   readonly socket?: SocketOptions | false;
   /** Where to print what happens (backup outcomes…); default: nowhere. */
@@ -127,6 +136,7 @@ export function resolveHostOptions(options: HostOptions): ResolvedHostOptions {
     dataDir,
     backupDir: path.resolve(options.backupDir ?? path.join(dataDir, 'backups')),
     jobs: options.jobs,
+    allowedPaths: (options.allowedPaths ?? []).map((directory) => path.resolve(directory)),
     retentionTimeZone: options.retentionTimeZone ?? 'local',
     socket:
       options.socket === false

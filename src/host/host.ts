@@ -5,6 +5,7 @@ import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
 import { BackupService } from '../backup/backup-service.ts';
 import { BackupCatalog } from '../backup/catalog.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
+import type { JobState, LastRun, ServiceStatus } from '../backup/job-report.ts';
 import { localBackupFiles } from '../backup/local-backup-files.ts';
 import { calendarFor } from '../backup/retention-calendar.ts';
 import { VersionVerifier } from '../backup/version-verifier.ts';
@@ -20,6 +21,7 @@ import { BACKUP_FILES_OPS, type BackupFiles } from '../ports/backup-files.ts';
 import type { HostAdapter } from '../ports/host-adapter.ts';
 import { RequestTimeoutError } from '../protocol/errors.ts';
 import { jsonDialect } from '../protocol/json-dialect.ts';
+import type { Command } from '../protocol/commands.ts';
 import type { RequestSettled } from '../protocol/messages.ts';
 import { textDialect } from '../protocol/text-dialect.ts';
 import type { PortGate } from '../replay/port-gate.ts';
@@ -28,21 +30,28 @@ import { openRecordingFile, recordingHeader } from '../replay/recording-file.ts'
 import { SecretPlaceholders } from '../replay/secret-placeholders.ts';
 import { StoreClient } from '../store/store-client.ts';
 import { BackupScheduler, type CompletedRun } from './backup-scheduler.ts';
+import { packageVersion } from '../cli/package-version.ts';
 import { createCommandHandler } from './command-handler.ts';
 import { errorFromShape } from './error-from-shape.ts';
 import { HostStoppedError } from './errors.ts';
 import { resolveHostOptions, type HostOptions, type ResolvedHostOptions } from './host-options.ts';
 import { commandFor, resultOf, type HostRequestName, type HostRequestParams, type HostRequestResult, type RequestOptions } from './host-requests.ts';
 import { InProcessRequests } from './in-process-requests.ts';
+import { orderedJobs } from './job-status.ts';
+import { PathPolicy } from './path-policy.ts';
 import { RequestRouter } from './request-router.ts';
 import { VerifyScheduler } from './verify-scheduler.ts';
 
 /** A job as the host reports it. */
 export interface JobStatus extends BackupJob {
-  /** `scheduled`, `copying`, `paused`…, or `inactive` for a saved job not scheduled in this run. */
-  readonly state: string;
+  /** `scheduled`, `copying`, `paused`, `failed` (waiting to retry), `removed`, or `inactive` for a saved job not scheduled in this run. */
+  readonly state: JobState;
   readonly newest: BackupVersion | null;
+  /** Versions offered for revert. */
   readonly versions: number;
+  readonly lastRun: LastRun | null;
+  /** When its next scheduled run is due, or null. */
+  readonly nextRunAt: number | null;
 }
 
 /**
@@ -102,10 +111,15 @@ export class Host {
    * const { count } = await host.request('users.count', {}, { timeoutMs: 2_000 });
    */
   request<K extends HostRequestName>(name: K, params: HostRequestParams<K>, options: RequestOptions = {}): Promise<HostRequestResult<K>> {
+    return this.#submit(commandFor(name, params), name, options);
+  }
+
+  #submit<K extends HostRequestName>(command: Command, name: K, options: RequestOptions): Promise<HostRequestResult<K>> {
     if (this.#stopping) return Promise.reject(new HostStoppedError(`The host is stopping; '${name}' was not sent`));
     const { ids, requestTimeouts } = this.options;
     const requestId = ids.next('req');
-    const long = name === 'backup.run' || name === 'backup.verify';
+    // A restore keeps the source as a version first: a backup's time limit.
+    const long = name === 'backup.run' || name === 'backup.verify' || name === 'backup.restore';
     const timeoutMs = options.timeoutMs ?? (long ? requestTimeouts.backupMs : requestTimeouts.defaultMs);
     return new Promise<HostRequestResult<K>>((resolve, reject) => {
       const timer = this.clock.setTimeout(
@@ -120,7 +134,7 @@ export class Host {
         else reject(errorFromShape(settled.error));
       };
       this.#waiting.set(requestId, settle);
-      void this.bus.emit('request.submitted', { requestId, command: commandFor(name, params), clientAddress: options.clientAddress ?? 'in-process' });
+      void this.bus.emit('request.submitted', { requestId, command, clientAddress: options.clientAddress ?? 'in-process' });
     });
   }
 
@@ -131,20 +145,39 @@ export class Host {
 
   /** Every known job, active ones first in their order (the first is the default job). */
   jobs(): JobStatus[] {
-    const active = this.#scheduler.activeJobIds();
-    const all = this.#service.jobs();
-    const ordered = [...active.map((id) => all.find((job) => job.id === id) as BackupJob), ...all.filter((job) => !active.includes(job.id))];
-    return ordered.map((job) => ({
+    const history = this.#scheduler.history;
+    return orderedJobs(this.#service, this.#scheduler).map((job) => ({
       ...job,
-      state: this.#scheduler.stateOf(job.id) ?? 'inactive',
+      state: history.stateOf(job.id, this.#scheduler.stateOf(job.id), job.removedAt !== undefined),
       newest: this.#service.newestVersion(job.id),
       versions: this.#service.versions(job.id).length,
+      lastRun: history.lastRun(job.id),
+      nextRunAt: this.#scheduler.isActive(job.id) ? history.nextRunAt(job.id) : null,
     }));
   }
 
-  /** Adds a job for a file (or updates its interval and retention) and starts scheduling it. Short for `request('job.add')`. */
+  /** Every job's state, last and next run and versions, and safekeep's version and uptime. Short for `request('backup.status')`. */
+  async status(): Promise<ServiceStatus> {
+    return this.request('backup.status', {});
+  }
+
+  /**
+   * Adds a job for a file (or updates its interval and retention) and starts
+   * scheduling it. Short for `request('job.add')`: the source must lead inside
+   * one of `allowedPaths`.
+   */
   async addJob(spec: BackupJobSpec): Promise<BackupJob> {
     return (await this.request('job.add', spec)).job;
+  }
+
+  /**
+   * Adds a job as configuration does (`--source`, `jobs`): its source is not
+   * checked against `allowedPaths`. For the operator's own tools (the CLI's
+   * prompt for a first file), never for paths a client sent.
+   */
+  async addConfiguredJob(spec: BackupJobSpec): Promise<BackupJob> {
+    const settled = await this.#submit({ kind: 'job.add', spec, configured: true }, 'job.add', {});
+    return (settled as { job: BackupJob }).job;
   }
 
   /** Runs a backup of a job (default: the default job) now; resolves once it is durable. Short for `request('backup.run')`. */
@@ -255,7 +288,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       ownFolders: [options.dataDir],
     });
     const report = await service.load();
-    const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs();
+    const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs().filter((job) => job.removedAt === undefined);
 
     const book = await openPasswordBook({
       store: storeClient,
@@ -281,7 +314,9 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     service.onMismatch = (version) => void verifier.verifyOne(version).catch(() => undefined);
     const scrub = new VerifyScheduler({ clock: core.clock, verifier, intervalMs: options.verifyIntervalMs, busy: () => scheduler.isCopying() });
     started.unshift(() => scrub.stop());
-    const handler = createCommandHandler(service, scheduler, verifier, book);
+    const policy = new PathPolicy({ allowed: options.allowedPaths, forbidden: [options.dataDir, options.backupDir], files: core.files });
+    const facts = { version: await packageVersion(), startedAt: core.clock.now() };
+    const handler = createCommandHandler({ service, scheduler, verifier, book, policy, files: core.files, ids: core.ids, clock: core.clock, facts, bus });
     const router = new RequestRouter({
       bus,
       clock: core.clock,

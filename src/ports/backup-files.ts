@@ -1,5 +1,7 @@
 import type { CopyVersionRequest, CopyVersionResult } from '../backup/copy-version.ts';
 import type { HashedFile } from '../backup/file-hash.ts';
+import type { PathLookup } from '../backup/path-lookup.ts';
+import type { RestoreFileRequest } from '../backup/restore-file.ts';
 import type { CheckedSnapshot } from '../backup/snapshot-check.ts';
 import type { SnapshotRequest, SnapshotResult } from '../backup/snapshot-directory.ts';
 import type { VersionFileFingerprint } from '../backup/version.ts';
@@ -30,6 +32,10 @@ export interface BackupFiles {
   hashFile(filePath: string, options?: { readonly signal?: AbortSignal }): Promise<HashedFile>;
   /** One `stat`: the file's size, mtime and inode, or null when there is no regular file. */
   statVersionFile(filePath: string): Promise<VersionFileFingerprint | null>;
+  /** Where a path a request named really leads (`..` and symlinks resolved), and whether something is there. */
+  lookUpPath(requested: string): Promise<PathLookup>;
+  /** Puts a version's bytes at a path atomically, checked against its SHA-256 before and after the write. */
+  restoreFile(request: RestoreFileRequest): Promise<void>;
 }
 
 /** The names of the port's operations, for a recorder to wrap. */
@@ -43,4 +49,6 @@ export const BACKUP_FILES_OPS = [
   'listVersionFiles',
   'hashFile',
   'statVersionFile',
+  'lookUpPath',
+  'restoreFile',
 ] as const satisfies readonly (keyof BackupFiles)[];

@@ -14,6 +14,7 @@ export function recordingHeader(options: ResolvedHostOptions): RecordingHeader {
       dataDir: options.dataDir,
       backupDir: options.backupDir,
       jobs: options.jobs ?? null,
+      allowedPaths: options.allowedPaths,
       retry: options.retry,
       requestTimeouts: options.requestTimeouts,
       shutdownGraceMs: options.shutdownGraceMs,

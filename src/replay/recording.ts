@@ -23,6 +23,8 @@ export interface RecordedHostOptions {
   readonly dataDir: string;
   readonly backupDir: string;
   readonly jobs: readonly { readonly sourcePath: string; readonly intervalMs: number; readonly keep?: number | null; readonly retention?: RetentionPolicy }[] | null;
+  /** `allowedPaths` (recordings made before it existed have none: nothing allowed). */
+  readonly allowedPaths?: readonly string[];
   readonly retry: { readonly baseMs: number; readonly maxMs: number };
   readonly requestTimeouts: { readonly defaultMs: number; readonly backupMs: number };
   readonly shutdownGraceMs: number;

@@ -91,6 +91,7 @@ class ReplaySession {
         dataDir: header.host.dataDir,
         backupDir: header.host.backupDir,
         ...(header.host.jobs ? { jobs: header.host.jobs } : {}),
+        ...(header.host.allowedPaths ? { allowedPaths: header.host.allowedPaths } : {}),
         retry: header.host.retry,
         requestTimeouts: header.host.requestTimeouts,
         shutdownGraceMs: header.host.shutdownGraceMs,

@@ -1,5 +1,6 @@
 import type { CopyVersionResult } from '../backup/copy-version.ts';
 import type { HashedFile } from '../backup/file-hash.ts';
+import type { PathLookup } from '../backup/path-lookup.ts';
 import type { CheckedSnapshot } from '../backup/snapshot-check.ts';
 import type { SnapshotResult } from '../backup/snapshot-directory.ts';
 import type { VersionFileFingerprint } from '../backup/version.ts';
@@ -54,6 +55,14 @@ export class ScriptedFiles implements BackupFiles {
   }
 
   statVersionFile(): Promise<VersionFileFingerprint | null> {
+    return this.#call();
+  }
+
+  lookUpPath(): Promise<PathLookup> {
+    return this.#call();
+  }
+
+  restoreFile(): Promise<void> {
     return this.#call();
   }
 

@@ -19,7 +19,7 @@ async function hostWithVersions(count: number, stepMs: number, policy: Retention
   const root = await tempDir('retention');
   const dataDir = path.join(root, 'data');
   const source = await writeSource(root, 'notes.txt', 'v1');
-  const { host, clock } = await startTestHost(dataDir, { jobs: [{ sourcePath: source, intervalMs: MAX_INTERVAL_MS, retention: policy }], retentionTimeZone: 'utc' });
+  const { host, clock } = await startTestHost(dataDir, { jobs: [{ sourcePath: source, intervalMs: MAX_INTERVAL_MS, retention: policy }], retentionTimeZone: 'utc', allowedPaths: [root] });
   const completed = collect(host, 'backup.completed');
   clock.advance(0);
   await completed.next();

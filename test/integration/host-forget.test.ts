@@ -13,7 +13,7 @@ const HOUR = 3_600_000;
 async function hostWithFourVersions(retention = {}) {
   const root = await tempDir('host-forget');
   const source = await writeSource(root, 'notes.txt', 'v1');
-  const { host, clock } = await startTestHost(path.join(root, 'data'), { jobs: [{ sourcePath: source, intervalMs: MAX_INTERVAL_MS, retention }], retentionTimeZone: 'utc' });
+  const { host, clock } = await startTestHost(path.join(root, 'data'), { jobs: [{ sourcePath: source, intervalMs: MAX_INTERVAL_MS, retention }], retentionTimeZone: 'utc', allowedPaths: [root] });
   const completed = collect(host, 'backup.completed');
   clock.advance(0);
   await completed.next();
@@ -79,7 +79,7 @@ describe("host.request('job.add') with a retention policy", () => {
   it('takes retention, or keep as shorthand for last, and refuses a bad policy or both at once', async () => {
     const root = await tempDir('host-forget');
     const source = await writeSource(root, 'notes.txt', 'x');
-    const { host } = await startTestHost(path.join(root, 'data'));
+    const { host } = await startTestHost(path.join(root, 'data'), { allowedPaths: [root] });
     assert.deepEqual((await host.request('job.add', { sourcePath: source, intervalMs: HOUR, retention: { daily: 7, weekly: 4 } })).job.retention, { daily: 7, weekly: 4 });
     assert.deepEqual((await host.request('job.add', { sourcePath: source, intervalMs: HOUR, keep: 3 })).job.retention, { last: 3 });
     assert.deepEqual((await host.request('job.add', { sourcePath: source, intervalMs: HOUR })).job.retention, {});

@@ -105,7 +105,7 @@ describe('host.request: jobs', () => {
   it('adds a job, pauses and resumes it, all through the bus', async () => {
     const root = await tempDir('requests');
     const source = await writeSource(root, 'todo.md', '- one\n');
-    const { host, clock } = await startTestHost(path.join(root, 'data'));
+    const { host, clock } = await startTestHost(path.join(root, 'data'), { allowedPaths: [root] });
     const submitted = collect(host, 'request.submitted');
     const { job } = await host.request('job.add', { sourcePath: source, intervalMs: HOUR, keep: 3 });
     assert.deepEqual((await submitted.next()).command, { kind: 'job.add', spec: { sourcePath: source, intervalMs: HOUR, keep: 3 } });

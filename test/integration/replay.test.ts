@@ -19,7 +19,7 @@ async function recordSession(): Promise<{ file: string; text: string }> {
   const root = await tempDir('record');
   const file = path.join(root, 'run.ndjson');
   const source = await writeSource(root, 'notes.txt', 'one\n');
-  const { host, clock } = await startTestHost(path.join(root, 'data'), { jobs: [{ sourcePath: source, intervalMs: MINUTE }], record: file });
+  const { host, clock } = await startTestHost(path.join(root, 'data'), { jobs: [{ sourcePath: source, intervalMs: MINUTE }], record: file, allowedPaths: [root] });
   clock.advance(0);
   await host.request('backup.run', {});
   await host.request('user.register', { username: 'ann', masterPassword: new Secret('correct horse battery') });

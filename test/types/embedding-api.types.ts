@@ -7,6 +7,16 @@ import type { Observable } from 'rxjs';
 import {
   Secret,
   replayRecording,
+  type JobRemoval,
+  type JobState,
+  type LastRun,
+  type PathNotAllowedError,
+  type RestoreReport,
+  type ServiceStatus,
+  type TargetExistsError,
+  type UnknownVersionError,
+  type VersionDamagedError,
+  type VersionListing,
   type BackupCompleted,
   type BackupVersionDamaged,
   type Bus,
@@ -113,4 +123,42 @@ export async function verifyRequest(): Promise<void> {
   // @ts-expect-error: a damage event's reason is one of the DamageReason words
   bus.where$('backup.version.damaged', (event) => event.reason === 'bitrot');
   bus.where$('backup.verified', (event) => event.trigger === 'schedule');
+}
+
+export async function backupOperations(): Promise<void> {
+  const status: ServiceStatus = await host.request('backup.status', {});
+  const state: JobState = status.jobs[0]?.state ?? 'inactive';
+  const lastRun: LastRun | null = status.jobs[0]?.lastRun ?? null;
+  void [state, lastRun, (await host.status()).uptimeMs];
+  // @ts-expect-error: status takes no job
+  await host.request('backup.status', { job: 'notes.json' });
+
+  const { versions } = await host.request('backup.versions', { job: 'notes.json' });
+  const listing: VersionListing | undefined = versions[0];
+  const reason: string | undefined = listing?.damaged?.reason;
+  void reason;
+
+  const { version } = await host.request('backup.revert', { job: 'notes.json', version: 3 });
+  await host.request('backup.revert', { job: 'notes.json', version: 'notes.json@3' });
+  void version?.path;
+  // @ts-expect-error: a version is a number or an id, not an object
+  await host.request('backup.revert', { version: { seq: 3 } });
+
+  const restored: RestoreReport = await host.request('backup.restore', { job: 'notes.json', version: 2, target: '/home/ann/old-notes.json' });
+  const previousId: string | undefined = restored.previous?.id;
+  void previousId;
+  // @ts-expect-error: a target is a path
+  await host.request('backup.restore', { target: 42 });
+
+  await host.request('job.add', { source: '/home/ann/todo.md', interval: '5m' });
+  await host.request('job.add', { source: '/home/ann/todo.md', interval: 300 });
+  const removal: JobRemoval = await host.request('job.remove', { job: 'todo.md', forget: true });
+  void removal.forgotten.length;
+  // @ts-expect-error: remove needs the job named
+  await host.request('job.remove', {});
+  // @ts-expect-error: forget is a boolean
+  await host.request('job.remove', { job: 'todo.md', forget: 'yes' });
+
+  const error: PathNotAllowedError | UnknownVersionError | VersionDamagedError | TargetExistsError | null = null;
+  void error;
 }

@@ -1,0 +1,60 @@
+import type { BackupService } from '../backup/backup-service.ts';
+import type { BackupJob } from '../backup/job.ts';
+import { versionKind, type JobReport, type ServiceStatus, type VersionListing } from '../backup/job-report.ts';
+import type { BackupVersion } from '../backup/version.ts';
+import type { BackupScheduler } from './backup-scheduler.ts';
+
+/** What `status` says about the service itself. */
+export interface ServiceFacts {
+  readonly version: string;
+  readonly startedAt: number;
+}
+
+/** Every known job, active ones first in the order they were started (the first is the default job), then the rest, oldest first. */
+export function orderedJobs(service: BackupService, scheduler: BackupScheduler): BackupJob[] {
+  const active = scheduler.activeJobIds();
+  const all = service.jobs();
+  return [...active.map((id) => all.find((job) => job.id === id) as BackupJob), ...all.filter((job) => !active.includes(job.id))];
+}
+
+/** The answer to `status`, read from memory (no disk): the scheduler's run history and the catalog as the service holds it. */
+export function serviceStatus(service: BackupService, scheduler: BackupScheduler, facts: ServiceFacts, now: number): ServiceStatus {
+  return {
+    version: facts.version,
+    startedAt: facts.startedAt,
+    uptimeMs: now - facts.startedAt,
+    jobs: orderedJobs(service, scheduler).map((job) => jobReport(job, service, scheduler)),
+  };
+}
+
+export function jobReport(job: BackupJob, service: BackupService, scheduler: BackupScheduler): JobReport {
+  const versions = service.catalogedVersions(job.id);
+  const newest = versions.at(-1);
+  return {
+    id: job.id,
+    source: job.sourcePath,
+    kind: newest ? versionKind(newest) : 'file',
+    intervalMs: job.intervalMs,
+    state: scheduler.history.stateOf(job.id, scheduler.stateOf(job.id), job.removedAt !== undefined),
+    lastRun: scheduler.history.lastRun(job.id),
+    nextRunAt: scheduler.isActive(job.id) ? scheduler.history.nextRunAt(job.id) : null,
+    versions: versions.length,
+    totalBytes: versions.reduce((sum, version) => sum + version.size, 0),
+    damagedVersions: versions.filter((version) => version.damaged).length,
+  };
+}
+
+/** A job's versions for `versions`: newest first, quarantined ones too, flagged. */
+export function versionListing(versions: readonly BackupVersion[]): VersionListing[] {
+  return [...versions]
+    .sort((a, b) => b.seq - a.seq)
+    .map((version) => ({
+      id: version.id,
+      seq: version.seq,
+      createdAt: version.createdAt,
+      size: version.size,
+      sha256: version.sha256,
+      kind: versionKind(version),
+      damaged: version.damaged ? { reason: version.damaged.reason, at: version.damaged.at } : null,
+    }));
+}
