@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { statSync, type BigIntStats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { systemErrorCode } from '../errors/safekeep-error.ts';
 import { CopyAbortedError } from './errors.ts';
@@ -64,16 +64,21 @@ export async function hashFile(filePath: string, options: { readonly signal?: Ab
  * Taken synchronously on purpose: it is a few microseconds on the backup
  * folder's own disk, while a trip through the thread pool costs 0.2 ms here
  * (and more under load), which was most of an unchanged run and of `revert`.
+ * The answer still comes on a later turn of the event loop, as an asynchronous
+ * call's would, so recordings and their replays see the same order of steps.
  * The source's `stat` stays asynchronous: a source may sit on a slow or hung
  * mount, and that must not stall everyone else's requests.
  */
 export async function statVersionFile(filePath: string): Promise<VersionFileFingerprint | null> {
+  let stats: BigIntStats | undefined;
   try {
-    const stats = statSync(filePath, { bigint: true });
-    return stats.isFile() ? versionFileFingerprint(fingerprintOf(stats)) : null;
+    stats = statSync(filePath, { bigint: true });
   } catch {
-    return null;
+    stats = undefined;
   }
+  // Answered on a later turn, as an asynchronous stat would be: a recording sees the result arrive as its own input.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return stats?.isFile() ? versionFileFingerprint(fingerprintOf(stats)) : null;
 }
 
 /** The part of a full fingerprint that a version file's record keeps. */
