@@ -5,6 +5,7 @@ import { systemErrorCode } from '../errors/safekeep-error.ts';
 import { fsyncDirectory } from '../fs/fsync-directory.ts';
 import { removeTree } from '../fs/remove-tree.ts';
 import { DestinationNotWritableError, SnapshotDamagedError } from './errors.ts';
+import { boundedTargetName } from './restore-temp-name.ts';
 import { destinationError } from './snapshot-errors.ts';
 import { decodeManifest, manifestPathOf, type FileEntry, type SnapshotManifest } from './snapshot-manifest.ts';
 import type { BackupVersion } from './version.ts';
@@ -14,7 +15,7 @@ const RESTORE_MARK = '.safekeep-restore-';
 
 /** The temp folders a restore of `target` uses: the new tree while it is built, and the old one while it is swapped out. */
 export function restoreTempPaths(target: string, tempId: string): { readonly incoming: string; readonly outgoing: string } {
-  const stem = `.${path.basename(target)}${RESTORE_MARK}`;
+  const stem = tempStemOf(target);
   return { incoming: path.join(path.dirname(target), `${stem}new-${tempId}`), outgoing: path.join(path.dirname(target), `${stem}old-${tempId}`) };
 }
 
@@ -71,7 +72,7 @@ export async function restoreDirectory(
  */
 export async function recoverDirectoryRestore(target: string): Promise<string[]> {
   const parent = path.dirname(target);
-  const stem = `.${path.basename(target)}${RESTORE_MARK}`;
+  const stem = tempStemOf(target);
   const names = await readdir(parent).catch(() => [] as string[]);
   const done: string[] = [];
   for (const name of names.filter((entry) => entry.startsWith(`${stem}new-`))) {
@@ -90,6 +91,10 @@ export async function recoverDirectoryRestore(target: string): Promise<string[]>
   }
   if (done.length > 0) await fsyncDirectory(parent);
   return done;
+}
+
+function tempStemOf(target: string): string {
+  return `.${boundedTargetName(path.basename(target))}${RESTORE_MARK}`;
 }
 
 async function readVerifiedManifest(snapshotPath: string, sha256: string): Promise<SnapshotManifest> {

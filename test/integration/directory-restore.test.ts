@@ -8,6 +8,7 @@ import { snapshotDirectory, type SnapshotResult } from '../../src/backup/snapsho
 import { checkSnapshot } from '../../src/backup/snapshot-check.ts';
 import { recoverDirectoryRestore, restoreDirectory, restoreTempPaths } from '../../src/backup/restore-directory.ts';
 import { SnapshotDamagedError } from '../../src/backup/errors.ts';
+import { restoreFile } from '../../src/backup/restore-file.ts';
 import { manifestPathOf } from '../../src/backup/snapshot-manifest.ts';
 import { flipByte } from '../helpers/flip-byte.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -153,5 +154,41 @@ describe('recoverDirectoryRestore (the next start after a crash mid-restore)', (
     assert.deepEqual((await readdir(root)).sort(), ['backups', 'site']);
     assert.equal(await readFile(path.join(target, 'index.html'), 'utf8'), '<h1>v1</h1>');
     assert.deepEqual(await recoverDirectoryRestore(target), [], 'nothing left to do');
+  });
+});
+
+describe('restore temp names beside a target whose name is near 255 bytes', () => {
+  const longName = `${'é'.repeat(100)}${'n'.repeat(50)}`; // 250 bytes: the temp name must not grow it past 255
+
+  it('restores a tree to such a target, and the next start still finds its temp folders', async () => {
+    const { root, version } = await snapshotOf('long-name');
+    const target = path.join(root, longName);
+    assert.equal(Buffer.byteLength(path.basename(target)), 250);
+    await restoreDirectory(version, target, { tempId: 'restore_V1StGXR8_Z5jdHi6B-myT' });
+    assert.equal(await readFile(path.join(target, 'index.html'), 'utf8'), '<h1>v1</h1>');
+
+    const { incoming, outgoing } = restoreTempPaths(target, 'restore_V1StGXR8_Z5jdHi6B-myT');
+    assert.ok(Buffer.byteLength(path.basename(incoming)) <= 255 && Buffer.byteLength(path.basename(outgoing)) <= 255);
+    await mkdir(incoming);
+    await rename(target, outgoing);
+    assert.equal((await recoverDirectoryRestore(target)).length, 2);
+    assert.equal(await readFile(path.join(target, 'index.html'), 'utf8'), '<h1>v1</h1>');
+    assert.deepEqual((await readdir(root)).sort(), ['backups', 'site', longName].sort());
+  });
+
+  it('keeps two long names that differ only at the end apart', () => {
+    const a = restoreTempPaths(`/x/${'a'.repeat(200)}1`, 't').incoming;
+    const b = restoreTempPaths(`/x/${'a'.repeat(200)}2`, 't').incoming;
+    assert.notEqual(a, b);
+  });
+
+  it('restores a single file to such a target', async () => {
+    const root = await tempDir('long-file');
+    const versionPath = path.join(root, 'v1');
+    await writeFile(versionPath, 'hello');
+    const target = path.join(root, longName);
+    await restoreFile({ versionPath, sha256: createHash('sha256').update('hello').digest('hex'), size: 5, target, tempId: 'restore_V1StGXR8_Z5jdHi6B-myT', replace: false });
+    assert.equal(await readFile(target, 'utf8'), 'hello');
+    assert.deepEqual((await readdir(root)).sort(), ['v1', longName].sort());
   });
 });
