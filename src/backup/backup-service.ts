@@ -18,6 +18,8 @@ import { decideRetention, samePolicy, type RetentionPolicy } from './retention.t
 import { localCalendar, type Calendar } from './retention-calendar.ts';
 import { policyOfKeep } from './retention-policy.ts';
 import { asDirectorySource, IS_A_DIRECTORY, takeSnapshot } from './snapshot-run.ts';
+import { restoreTargetsToSettle, settleInterruptedRestores } from './interrupted-restores.ts';
+import type { RestoreDirectoryRequest, RestoredDirectory } from './restore-directory.ts';
 
 export interface BackupServiceDeps {
   readonly catalog: BackupCatalog;
@@ -60,6 +62,8 @@ export interface LoadReport {
    * taken for an orphan: its record may be in one of them.
    */
   readonly catalogUnreadable: readonly string[];
+  /** What settling directory restores a crash cut short did, one line each (see `settleInterruptedRestores`). */
+  readonly restoresSettled: readonly string[];
 }
 
 /**
@@ -95,6 +99,7 @@ export class BackupService {
       if (await this.#deps.files.versionFileIntact(probePathOf(version), probeSizeOf(version))) this.#ledger.offer(version);
       else missing.push(version);
     }
+    const restoresSettled = await this.#settleInterruptedRestores();
     let leftoversRemoved = 0;
     const orphansAdopted: BackupVersion[] = [];
     const orphansRemoved: string[] = [];
@@ -120,7 +125,39 @@ export class BackupService {
       orphansAdopted,
       orphansRemoved,
       catalogUnreadable: contents.unreadableShards,
+      restoresSettled,
     };
+  }
+
+  async #settleInterruptedRestores(): Promise<string[]> {
+    const isDirectoryJob = (job: BackupJob) => this.#ledger.recordsOf(job.id).some((version) => version.kind === 'directory');
+    const done = await settleInterruptedRestores(restoreTargetsToSettle([...this.#jobs.values()], isDirectoryJob), this.#deps.files);
+    for (const job of this.#jobs.values()) if (job.restoringTo !== undefined) await this.#setRestoringTo(job.id, undefined);
+    return done;
+  }
+
+  /**
+   * Puts a directory version of a job back at `request.target`, the target
+   * recorded on the job (durably) first, so that if a crash cuts the restore
+   * short the next start settles that target whole.
+   */
+  async restoreDirectory(jobId: string, request: RestoreDirectoryRequest): Promise<RestoredDirectory> {
+    await this.#setRestoringTo(jobId, request.target);
+    try {
+      return await this.#deps.files.restoreDirectory(request);
+    } finally {
+      // Left set if this fails: the next start then only looks at a target that needs nothing.
+      await this.#setRestoringTo(jobId, undefined).catch(() => undefined);
+    }
+  }
+
+  async #setRestoringTo(jobId: string, target: string | undefined): Promise<void> {
+    const job = this.#jobs.get(jobId);
+    if (!job || job.restoringTo === target) return;
+    const { restoringTo: _restoringTo, ...rest } = job;
+    const updated: BackupJob = target === undefined ? rest : { ...rest, restoringTo: target };
+    await this.#deps.catalog.saveJob(updated);
+    this.#jobs.set(jobId, updated);
   }
 
   /** All known jobs, oldest first. */

@@ -19,6 +19,15 @@ export function restoreTempPaths(target: string, tempId: string): { readonly inc
   return { incoming: path.join(path.dirname(target), `${stem}new-${tempId}`), outgoing: path.join(path.dirname(target), `${stem}old-${tempId}`) };
 }
 
+/** A directory restore, as the `BackupFiles` port takes it (plain data, so a recording can log it). */
+export interface RestoreDirectoryRequest {
+  readonly version: Pick<BackupVersion, 'path' | 'sha256' | 'kind'>;
+  /** Absolute, already resolved (see `lookUpPath`). */
+  readonly target: string;
+  /** Unique id for the temp folders, from the host's id source. */
+  readonly tempId: string;
+}
+
 export interface RestoredDirectory {
   readonly path: string;
   readonly fileCount: number;
@@ -35,10 +44,10 @@ export interface RestoredDirectory {
  * removed. Copies, not links: changing a restored file must never change a
  * backup.
  *
- * A crash part-way leaves the target as it was or as restored, plus temp
- * folders; `recoverDirectoryRestore(target)` settles them, and is meant to be
- * called at start for every folder a restore may target (not wired yet: the
- * restore operation that calls this function is built separately).
+ * A crash part-way leaves the target as it was or as restored, or missing
+ * with the old tree set aside, plus temp folders; `recoverDirectoryRestore(target)`
+ * settles them. The host calls it at start for every directory job's source
+ * and every target a restore recorded before it began (see `BackupService.load`).
  *
  * @example
  * await restoreDirectory(version, '/home/me/photos', { tempId: 'r1' });

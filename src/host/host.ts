@@ -354,6 +354,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       orphansAdopted: report.orphansAdopted.map((version) => version.id),
       orphansRemoved: report.orphansRemoved,
       ...(report.catalogUnreadable.length > 0 ? { catalogUnreadable: report.catalogUnreadable } : {}),
+      ...(report.restoresSettled.length > 0 ? { restoresSettled: report.restoresSettled } : {}),
     });
     for (const job of activeJobs) scheduler.start(job.id);
     scrub.start();

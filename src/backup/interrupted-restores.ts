@@ -1,0 +1,29 @@
+import type { BackupFiles } from '../ports/backup-files.ts';
+import type { BackupJob } from './job.ts';
+
+/**
+ * The folders a directory restore cut short by a crash may have left in a
+ * mix: every directory job's source (where restores go by default), and any
+ * other target a job recorded before its restore began.
+ */
+export function restoreTargetsToSettle(jobs: readonly BackupJob[], isDirectoryJob: (job: BackupJob) => boolean): string[] {
+  const targets = new Set<string>();
+  for (const job of jobs) {
+    if (isDirectoryJob(job)) targets.add(job.sourcePath);
+    if (job.restoringTo !== undefined) targets.add(job.restoringTo);
+  }
+  return [...targets];
+}
+
+/**
+ * Settles each target (see `recoverDirectoryRestore`): it ends up holding the
+ * old tree or the restored one whole, with no temp folders beside it. Returns
+ * what was done, one line each, naming the target.
+ */
+export async function settleInterruptedRestores(targets: readonly string[], files: BackupFiles): Promise<string[]> {
+  const done: string[] = [];
+  for (const target of targets) {
+    for (const line of await files.recoverDirectoryRestore(target)) done.push(`${target}: ${line}`);
+  }
+  return done;
+}
