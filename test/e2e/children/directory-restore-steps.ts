@@ -5,7 +5,7 @@
 // Restore ids are predictable (`restore-1`), so strace can be told the exact temp folders to kill at.
 // usage: directory-restore-steps DATA_DIR SOURCE ACTION [ARGS…]
 import path from 'node:path';
-import { startHost } from '../../../src/host/host.ts';
+import { startHost } from '../../../src/host/start-host.ts';
 import { randomIds } from '../../../src/ids/ids.ts';
 
 const [dataDir, source, action, ...rest] = process.argv.slice(2);
