@@ -1,3 +1,4 @@
+import { systemErrorCode } from '../errors/safekeep-error.ts';
 import type { BackupFiles } from '../ports/backup-files.ts';
 import type { BackupJob } from './job.ts';
 
@@ -18,12 +19,18 @@ export function restoreTargetsToSettle(jobs: readonly BackupJob[], isDirectoryJo
 /**
  * Settles each target (see `recoverDirectoryRestore`): it ends up holding the
  * old tree or the restored one whole, with no temp folders beside it. Returns
- * what was done, one line each, naming the target.
+ * what was done, one line each, naming the target. A target that cannot be
+ * settled (a folder it may not write) is reported, not thrown: one user's
+ * folder must not keep the service from starting.
  */
 export async function settleInterruptedRestores(targets: readonly string[], files: BackupFiles): Promise<string[]> {
   const done: string[] = [];
   for (const target of targets) {
-    for (const line of await files.recoverDirectoryRestore(target)) done.push(`${target}: ${line}`);
+    try {
+      for (const line of await files.recoverDirectoryRestore(target)) done.push(`${target}: ${line}`);
+    } catch (error) {
+      done.push(`${target}: could not be settled (${systemErrorCode(error) ?? String(error)}); it is tried again at the next start`);
+    }
   }
   return done;
 }

@@ -12,6 +12,11 @@ import { restoreFile } from '../../src/backup/restore-file.ts';
 import { manifestPathOf } from '../../src/backup/snapshot-manifest.ts';
 import { flipByte } from '../helpers/flip-byte.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { startTestHost } from '../helpers/host-harness.ts';
+import { localBackupFiles } from '../../src/backup/local-backup-files.ts';
+import { Bus } from '../../src/bus/bus.ts';
+import type { BusEvents } from '../../src/bus/events.ts';
+import type { BackupFiles } from '../../src/ports/backup-files.ts';
 import { writeModeFile, writeTree } from '../helpers/source-tree.ts';
 
 type Copied = Extract<SnapshotResult, { kind: 'copied' }>;
@@ -190,5 +195,27 @@ describe('restore temp names beside a target whose name is near 255 bytes', () =
     await restoreFile({ versionPath, sha256: createHash('sha256').update('hello').digest('hex'), size: 5, target, tempId: 'restore_V1StGXR8_Z5jdHi6B-myT', replace: false });
     assert.equal(await readFile(target, 'utf8'), 'hello');
     assert.deepEqual((await readdir(root)).sort(), ['v1', longName].sort());
+  });
+});
+
+describe('settling interrupted directory restores at start', () => {
+  it('reports a target it cannot settle and starts anyway, so one unwritable folder does not keep the service down', async () => {
+    const root = await tempDir('settle-fails');
+    const source = await writeTree(path.join(root, 'docs'), { 'a.md': 'a' });
+    const dataDir = path.join(root, 'data');
+    const first = await startTestHost(dataDir, { jobs: [{ sourcePath: source, intervalMs: 60_000 }] });
+    first.clock.advance(0);
+    assert.equal((await first.host.request('backup.run', {})).version.kind, 'directory');
+    await first.host.stop();
+
+    const bus = new Bus();
+    const loaded = new Promise<BusEvents['backup.jobs.loaded']>((resolve) => bus.on('backup.jobs.loaded', resolve));
+    const denied: BackupFiles = {
+      ...localBackupFiles,
+      recoverDirectoryRestore: () => Promise.reject(Object.assign(new Error('permission denied'), { code: 'EACCES' })),
+    };
+    const { host } = await startTestHost(dataDir, { jobs: [{ sourcePath: source, intervalMs: 60_000 }] }, undefined, { bus, files: denied });
+    assert.deepEqual((await loaded).restoresSettled, [`${source}: could not be settled (EACCES); it is tried again at the next start`]);
+    await host.stop();
   });
 });
