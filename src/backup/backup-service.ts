@@ -112,8 +112,9 @@ export class BackupService {
 
   async #settleInterruptedRestores(): Promise<string[]> {
     const isDirectoryJob = (job: BackupJob) => this.#ledger.recordsOf(job.id).some((version) => version.kind === 'directory');
-    const done = await settleInterruptedRestores(restoreTargetsToSettle([...this.#jobs.values()], isDirectoryJob), this.#deps.files);
-    for (const job of this.#jobs.values()) if (job.restoringTo !== undefined) await this.#setRestoringTo(job.id, undefined);
+    const { done, unsettled } = await settleInterruptedRestores(restoreTargetsToSettle([...this.#jobs.values()], isDirectoryJob), this.#deps.files);
+    // A target left unsettled stays recorded, so the next start tries it again.
+    for (const job of this.#jobs.values()) if (job.restoringTo !== undefined && !unsettled.has(job.restoringTo)) await this.#setRestoringTo(job.id, undefined);
     return done;
   }
 
