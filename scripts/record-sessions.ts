@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VirtualClock } from '../src/clock/virtual-clock.ts';
-import { startHost } from '../src/host/host.ts';
+import { startHost } from '../src/host/start-host.ts';
 import { sequentialIds } from '../src/ids/ids.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { JsonClient } from '../test/helpers/json-client.ts';

@@ -11,7 +11,8 @@
  */
 
 // The host
-export { startHost, Host } from './host/host.ts';
+export { Host } from './host/host.ts';
+export { startHost } from './host/start-host.ts';
 export type { JobStatus } from './host/host.ts';
 export type { HostOptions, SocketOptions } from './host/host-options.ts';
 export type { CompletedRun } from './host/backup-scheduler.ts';

@@ -110,11 +110,12 @@ export class ConsoleReporter implements HostAdapter {
         return error ? `[${jobId}] ${removed}, then pruning stopped (${error.code}): ${error.message}` : `[${jobId}] ${removed}`;
       }
       case 'backup.jobs.loaded': {
-        const { leftoversRemoved, missingVersionIds, damagedJobIds, damagedVersionIds, orphansAdopted, orphansRemoved, catalogUnreadable = [] } = event.payload;
+        const { leftoversRemoved, missingVersionIds, damagedJobIds, damagedVersionIds, orphansAdopted, orphansRemoved, catalogUnreadable = [], restoresSettled = [] } = event.payload;
         const notes = [
           catalogUnreadable.length > 0
             ? `UNREADABLE ${catalogUnreadable.join(', ')}: the jobs and versions in them are unknown, so no uncatalogued file is removed or adopted until they are restored (safekeep check lists them)`
             : '',
+          restoresSettled.length > 0 ? `settled ${restoresSettled.length === 1 ? 'a restore' : 'restores'} a crash cut short: ${restoresSettled.join(', ')}` : '',
           leftoversRemoved > 0 ? `removed ${leftoversRemoved} partial cop${leftoversRemoved === 1 ? 'y' : 'ies'} left by an interrupted run` : '',
           missingVersionIds.length > 0 ? `versions missing on disk, not offered for revert: ${missingVersionIds.join(', ')}` : '',
           damagedJobIds.length > 0 ? `job records failing their checksum, not scheduled: ${damagedJobIds.join(', ')}` : '',

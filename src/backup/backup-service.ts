@@ -7,17 +7,24 @@ import type { BackupFiles } from '../ports/backup-files.ts';
 import type { BackupCatalog, DamagedRecord } from './catalog.ts';
 import { settleOrphans } from './orphans.ts';
 import { VersionLedger } from './version-ledger.ts';
+import { VersionTrust } from './version-trust.ts';
+import type { LoadReport } from './load-report.ts';
 import type { RunOutcome } from './run-outcome.ts';
 import { jobIdFor, type BackupJob, type BackupJobSpec } from './job.ts';
-import { fileMatches, probePathOf, probeSizeOf, sameFingerprint, type BackupVersion, type DamageReason, type VersionFileFingerprint } from './version.ts';
+import { probePathOf, probeSizeOf, sameFingerprint, type BackupVersion, type DamageReason, type VersionFileFingerprint } from './version.ts';
 import { versionFileName } from './version-name.ts';
-import { KeyedLock } from '../concurrency/keyed-lock.ts';
 import { UnknownJobError } from './errors.ts';
-import { forgetReportOf, type ForgetReport } from './forget-report.ts';
-import { decideRetention, samePolicy, type RetentionPolicy } from './retention.ts';
+import type { ForgetReport } from './forget-report.ts';
+import { samePolicy } from './retention.ts';
+import { RetentionPass, type ForgetOptions } from './retention-pass.ts';
+
+export type { LoadReport } from './load-report.ts';
+export type { ForgetOptions } from './retention-pass.ts';
 import { localCalendar, type Calendar } from './retention-calendar.ts';
 import { policyOfKeep } from './retention-policy.ts';
 import { asDirectorySource, IS_A_DIRECTORY, takeSnapshot } from './snapshot-run.ts';
+import { restoreTargetsToSettle, settleInterruptedRestores } from './interrupted-restores.ts';
+import type { RestoreDirectoryRequest, RestoredDirectory } from './restore-directory.ts';
 
 export interface BackupServiceDeps {
   readonly catalog: BackupCatalog;
@@ -36,31 +43,7 @@ export interface BackupServiceDeps {
   readonly calendar?: Calendar;
 }
 
-export interface ForgetOptions {
-  /** Applied instead of the job's own policy (which is left as it is). */
-  readonly policy?: RetentionPolicy;
-  /** Only say what would be removed. */
-  readonly dryRun?: boolean;
-}
 
-export interface LoadReport {
-  /** Registered versions whose files are gone or changed size; they are not offered for revert. */
-  readonly missing: readonly BackupVersion[];
-  /** Temp files of copies a crash interrupted, now removed. */
-  readonly leftoversRemoved: number;
-  /** Catalog records that failed their digest (jobs are not scheduled, versions not offered). */
-  readonly damagedJobs: readonly DamagedRecord[];
-  readonly damagedVersions: readonly DamagedRecord[];
-  /** Uncatalogued copies proved to be an interrupted registration, now registered. */
-  readonly orphansAdopted: readonly BackupVersion[];
-  /** Uncatalogued version files deleted. */
-  readonly orphansRemoved: readonly string[];
-  /**
-   * Catalog shards that could not be read. While there are any, no file is
-   * taken for an orphan: its record may be in one of them.
-   */
-  readonly catalogUnreadable: readonly string[];
-}
 
 /**
  * The backup domain: the jobs and their registered versions as the catalog
@@ -73,11 +56,13 @@ export class BackupService {
   readonly #ledger = new VersionLedger();
   /** Job ids whose records failed their digest: a new job must not take (and overwrite) one. */
   readonly #damagedJobIds = new Set<string>();
-  /** One retention pass per job at a time: a prune after a run and a `forget` must not both delete the same version. */
-  readonly #retentionLock = new KeyedLock();
+  readonly #retention: RetentionPass;
+  readonly #trust: VersionTrust;
 
   constructor(deps: BackupServiceDeps) {
     this.#deps = deps;
+    this.#trust = new VersionTrust({ ...deps, ledger: this.#ledger });
+    this.#retention = new RetentionPass({ ...deps, calendar: deps.calendar ?? localCalendar, ledger: this.#ledger });
   }
 
   async load(): Promise<LoadReport> {
@@ -95,6 +80,7 @@ export class BackupService {
       if (await this.#deps.files.versionFileIntact(probePathOf(version), probeSizeOf(version))) this.#ledger.offer(version);
       else missing.push(version);
     }
+    const restoresSettled = await this.#settleInterruptedRestores();
     let leftoversRemoved = 0;
     const orphansAdopted: BackupVersion[] = [];
     const orphansRemoved: string[] = [];
@@ -120,7 +106,40 @@ export class BackupService {
       orphansAdopted,
       orphansRemoved,
       catalogUnreadable: contents.unreadableShards,
+      restoresSettled,
     };
+  }
+
+  async #settleInterruptedRestores(): Promise<string[]> {
+    const isDirectoryJob = (job: BackupJob) => this.#ledger.recordsOf(job.id).some((version) => version.kind === 'directory');
+    const { done, unsettled } = await settleInterruptedRestores(restoreTargetsToSettle([...this.#jobs.values()], isDirectoryJob), this.#deps.files);
+    // A target left unsettled stays recorded, so the next start tries it again.
+    for (const job of this.#jobs.values()) if (job.restoringTo !== undefined && !unsettled.has(job.restoringTo)) await this.#setRestoringTo(job.id, undefined);
+    return done;
+  }
+
+  /**
+   * Puts a directory version of a job back at `request.target`, the target
+   * recorded on the job (durably) first, so that if a crash cuts the restore
+   * short the next start settles that target whole.
+   */
+  async restoreDirectory(jobId: string, request: RestoreDirectoryRequest): Promise<RestoredDirectory> {
+    await this.#setRestoringTo(jobId, request.target);
+    try {
+      return await this.#deps.files.restoreDirectory(request);
+    } finally {
+      // Left set if this fails: the next start then only looks at a target that needs nothing.
+      await this.#setRestoringTo(jobId, undefined).catch(() => undefined);
+    }
+  }
+
+  async #setRestoringTo(jobId: string, target: string | undefined): Promise<void> {
+    const job = this.#jobs.get(jobId);
+    if (!job || job.restoringTo === target) return;
+    const { restoringTo: _restoringTo, ...rest } = job;
+    const updated: BackupJob = target === undefined ? rest : { ...rest, restoringTo: target };
+    await this.#deps.catalog.saveJob(updated);
+    this.#jobs.set(jobId, updated);
   }
 
   /** All known jobs, oldest first. */
@@ -212,48 +231,21 @@ export class BackupService {
 
   /**
    * The newest version whose file still matches the fingerprint recorded when
-   * it was registered (one `stat` each). A version that does not is reported,
-   * withdrawn and sent to verification, which offers it again if its bytes
-   * are intact and quarantines it if not.
+   * it was registered (see `VersionTrust.revertable`).
    */
-  async revertable(jobId: string): Promise<BackupVersion | null> {
-    // A copy of the list: versions may be withdrawn from it while this awaits.
-    const list = [...this.#ledger.offered(jobId)];
-    for (let index = list.length - 1; index >= 0; index--) {
-      const version = list[index] as BackupVersion;
-      if (await this.#stillMatches(version)) return version;
-    }
-    return null;
+  revertable(jobId: string): Promise<BackupVersion | null> {
+    return this.#trust.revertable(jobId);
   }
 
   /** Whether one version is offered and its file still matches its fingerprint (checked as `revertable` checks each). */
-  async servable(version: BackupVersion): Promise<boolean> {
-    return this.#ledger.isOffered(version) && (await this.#stillMatches(version));
-  }
-
-  async #stillMatches(version: BackupVersion): Promise<boolean> {
-    const current = await this.#deps.files.statVersionFile(probePathOf(version));
-    if (fileMatches(version, current)) return true;
-    if (!this.#ledger.isOffered(version)) return false;
-    this.#ledger.withdraw(version);
-    void this.#deps.bus.emit('backup.version.mismatch', {
-      jobId: version.jobId,
-      versionId: version.id,
-      path: version.path,
-      expected: version.file ?? { size: version.size },
-      actual: current,
-      at: this.#deps.clock.now(),
-    });
-    this.#onMismatch?.(version);
-    return false;
+  servable(version: BackupVersion): Promise<boolean> {
+    return this.#trust.servable(version);
   }
 
   /** Called with each version `revertable` withdrew; the host sends it to verification. */
   set onMismatch(handler: ((version: BackupVersion) => void) | undefined) {
-    this.#onMismatch = handler;
+    this.#trust.onMismatch = handler;
   }
-
-  #onMismatch: ((version: BackupVersion) => void) | undefined;
 
   /** Every trusted version record (offered or not), by job and then oldest first; and the records that failed their digest. */
   catalogued(): { readonly versions: readonly BackupVersion[]; readonly damagedRecords: readonly DamagedRecord[] } {
@@ -265,51 +257,14 @@ export class BackupService {
     return this.#ledger.record(versionId);
   }
 
-  /**
-   * Quarantines a version: durably marked damaged in the catalog, withdrawn
-   * from `revert`, reported. If it was the newest, the next run no longer
-   * compares the source with it, so an unchanged source is copied again.
-   * Returns false when it was already marked.
-   */
-  async markDamaged(version: BackupVersion, reason: DamageReason, actualSha256: string | null): Promise<boolean> {
-    const current = this.#ledger.record(version.id);
-    if (!current || current.damaged) return false;
-    const marked: BackupVersion = { ...current, damaged: { at: this.#deps.clock.now(), reason } };
-    // Withdrawn before the save: a damaged file must not be served while the mark is being written.
-    this.#ledger.withdraw(marked);
-    this.#ledger.update(marked);
-    let error;
-    try {
-      await this.#deps.catalog.saveVersion(marked);
-    } catch (failure) {
-      error = toErrorShape(failure);
-    }
-    void this.#deps.bus.emit('backup.version.damaged', {
-      jobId: marked.jobId,
-      versionId: marked.id,
-      path: marked.path,
-      reason,
-      expectedSha256: marked.sha256,
-      actualSha256,
-      at: this.#deps.clock.now(),
-      ...(error ? { error } : {}),
-    });
-    return true;
+  /** Quarantines a version (see `VersionTrust.markDamaged`); false when it was already marked. */
+  markDamaged(version: BackupVersion, reason: DamageReason, actualSha256: string | null): Promise<boolean> {
+    return this.#trust.markDamaged(version, reason, actualSha256);
   }
 
-  /**
-   * Offers a version again whose bytes verification found intact: its mark
-   * (if any) is cleared and the file's current fingerprint recorded, durably
-   * first, so `revert` trusts it again.
-   */
-  async markIntact(version: BackupVersion, file: VersionFileFingerprint): Promise<void> {
-    const current = this.#ledger.record(version.id);
-    if (!current) return;
-    const { damaged: _damaged, ...rest } = current;
-    const restored: BackupVersion = { ...rest, file };
-    const changed = current.damaged !== undefined || current.file === undefined || !fileMatches(current, file);
-    if (changed) await this.#deps.catalog.saveVersion(restored);
-    this.#ledger.offer(changed ? restored : current);
+  /** Offers a version again whose bytes verification found intact (see `VersionTrust.markIntact`). */
+  markIntact(version: BackupVersion, file: VersionFileFingerprint): Promise<void> {
+    return this.#trust.markIntact(version, file);
   }
 
   /**
@@ -387,7 +342,7 @@ export class BackupService {
   async forget(jobId: string, options: ForgetOptions = {}): Promise<ForgetReport> {
     const job = this.#jobs.get(jobId);
     if (!job) throw new UnknownJobError(`There is no backup job '${jobId}'`);
-    return this.#retentionLock.run(jobId, () => this.#applyRetention(job, options.policy ?? job.retention, options.dryRun ?? false));
+    return this.#retention.apply(job, options.policy ?? job.retention, options.dryRun ?? false);
   }
 
   /**
@@ -396,29 +351,7 @@ export class BackupService {
    * nothing. A failure is reported on the bus; the next version tries again.
    */
   async #prune(job: BackupJob): Promise<void> {
-    await this.#retentionLock.run(job.id, () => this.#applyRetention(job, this.#jobs.get(job.id)?.retention ?? job.retention, false)).catch(() => undefined);
-  }
-
-  async #applyRetention(job: BackupJob, policy: RetentionPolicy, dryRun: boolean): Promise<ForgetReport> {
-    // Offered versions and quarantined ones; a version withdrawn while it awaits verification is neither counted nor removed.
-    const candidates = [...this.#ledger.offered(job.id), ...this.#ledger.catalogued().versions.filter((version) => version.jobId === job.id && version.damaged)];
-    const decision = decideRetention(candidates, policy, this.#deps.calendar ?? localCalendar);
-    const planned = forgetReportOf(job.id, policy, decision, dryRun);
-    if (dryRun || decision.remove.length === 0) return planned;
-    const removed: string[] = [];
-    try {
-      for (const { version } of decision.remove) {
-        await this.#deps.catalog.deleteVersion(version.id);
-        this.#ledger.forget(version);
-        removed.push(version.id);
-        await this.#deps.files.removeVersionFile(version.path);
-      }
-    } catch (error) {
-      void this.#deps.bus.emit('backup.pruned', { jobId: job.id, versionIds: removed, error: toErrorShape(error) });
-      throw error;
-    }
-    void this.#deps.bus.emit('backup.pruned', { jobId: job.id, versionIds: removed });
-    return planned;
+    await this.#retention.apply(job, this.#jobs.get(job.id)?.retention ?? job.retention, false).catch(() => undefined);
   }
 
   /** Registers a new version; if that fails, it is not a version: no unlisted copy is left behind. */

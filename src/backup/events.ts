@@ -23,6 +23,8 @@ export interface BackupJobsLoaded {
   readonly orphansRemoved: readonly string[];
   /** Catalog shards that could not be read (present only when there are any): no file was taken for an orphan meanwhile. */
   readonly catalogUnreadable?: readonly string[];
+  /** What settling directory restores a crash cut short did, one line each naming the target (present only when it did something). */
+  readonly restoresSettled?: readonly string[];
 }
 
 /** A version was found not to be what was registered: it is quarantined (marked in the catalog, never offered again). */

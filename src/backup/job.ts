@@ -18,6 +18,13 @@ export interface BackupJob {
   readonly removedAt?: number;
   /** A directory job's `--exclude` globs, relative to the source root; absent when there are none. */
   readonly excludes?: readonly string[];
+  /**
+   * Where a directory restore of this job's versions is under way: written
+   * (durably) before the restore touches the disk and cleared after, so the
+   * next start can settle a target a crash left mid-swap even when it is not
+   * the job's source. Absent otherwise.
+   */
+  readonly restoringTo?: string;
 }
 
 /** What a user says about a job: the rest is derived. */

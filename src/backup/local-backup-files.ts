@@ -2,6 +2,7 @@ import type { BackupFiles } from '../ports/backup-files.ts';
 import { copyVersion } from './copy-version.ts';
 import { hashFile, statVersionFile } from './file-hash.ts';
 import { lookUpPath } from './path-lookup.ts';
+import { recoverDirectoryRestore, restoreDirectory } from './restore-directory.ts';
 import { restoreFile } from './restore-file.ts';
 import { checkSnapshot } from './snapshot-check.ts';
 import { snapshotDirectory } from './snapshot-directory.ts';
@@ -20,4 +21,6 @@ export const localBackupFiles: BackupFiles = {
   statVersionFile,
   lookUpPath,
   restoreFile,
+  restoreDirectory: (request) => restoreDirectory(request.version, request.target, { tempId: request.tempId }),
+  recoverDirectoryRestore,
 };

@@ -5,6 +5,7 @@ import { systemErrorCode } from '../errors/safekeep-error.ts';
 import { fsyncDirectory } from '../fs/fsync-directory.ts';
 import { removeTree } from '../fs/remove-tree.ts';
 import { DestinationNotWritableError, SnapshotDamagedError } from './errors.ts';
+import { boundedTargetName } from './restore-temp-name.ts';
 import { destinationError } from './snapshot-errors.ts';
 import { decodeManifest, manifestPathOf, type FileEntry, type SnapshotManifest } from './snapshot-manifest.ts';
 import type { BackupVersion } from './version.ts';
@@ -14,8 +15,17 @@ const RESTORE_MARK = '.safekeep-restore-';
 
 /** The temp folders a restore of `target` uses: the new tree while it is built, and the old one while it is swapped out. */
 export function restoreTempPaths(target: string, tempId: string): { readonly incoming: string; readonly outgoing: string } {
-  const stem = `.${path.basename(target)}${RESTORE_MARK}`;
+  const stem = tempStemOf(target);
   return { incoming: path.join(path.dirname(target), `${stem}new-${tempId}`), outgoing: path.join(path.dirname(target), `${stem}old-${tempId}`) };
+}
+
+/** A directory restore, as the `BackupFiles` port takes it (plain data, so a recording can log it). */
+export interface RestoreDirectoryRequest {
+  readonly version: Pick<BackupVersion, 'path' | 'sha256' | 'kind'>;
+  /** Absolute, already resolved (see `lookUpPath`). */
+  readonly target: string;
+  /** Unique id for the temp folders, from the host's id source. */
+  readonly tempId: string;
 }
 
 export interface RestoredDirectory {
@@ -34,10 +44,10 @@ export interface RestoredDirectory {
  * removed. Copies, not links: changing a restored file must never change a
  * backup.
  *
- * A crash part-way leaves the target as it was or as restored, plus temp
- * folders; `recoverDirectoryRestore(target)` settles them, and is meant to be
- * called at start for every folder a restore may target (not wired yet: the
- * restore operation that calls this function is built separately).
+ * A crash part-way leaves the target as it was or as restored, or missing
+ * with the old tree set aside, plus temp folders; `recoverDirectoryRestore(target)`
+ * settles them. The host calls it at start for every directory job's source
+ * and every target a restore recorded before it began (see `BackupService.load`).
  *
  * @example
  * await restoreDirectory(version, '/home/me/photos', { tempId: 'r1' });
@@ -71,7 +81,7 @@ export async function restoreDirectory(
  */
 export async function recoverDirectoryRestore(target: string): Promise<string[]> {
   const parent = path.dirname(target);
-  const stem = `.${path.basename(target)}${RESTORE_MARK}`;
+  const stem = tempStemOf(target);
   const names = await readdir(parent).catch(() => [] as string[]);
   const done: string[] = [];
   for (const name of names.filter((entry) => entry.startsWith(`${stem}new-`))) {
@@ -90,6 +100,10 @@ export async function recoverDirectoryRestore(target: string): Promise<string[]>
   }
   if (done.length > 0) await fsyncDirectory(parent);
   return done;
+}
+
+function tempStemOf(target: string): string {
+  return `.${boundedTargetName(path.basename(target))}${RESTORE_MARK}`;
 }
 
 async function readVerifiedManifest(snapshotPath: string, sha256: string): Promise<SnapshotManifest> {

@@ -5,6 +5,7 @@ import { systemErrorCode } from '../errors/safekeep-error.ts';
 import { fsyncDirectory } from '../fs/fsync-directory.ts';
 import { DestinationFullError, DestinationNotWritableError, TargetExistsError, TargetFolderMissingError, VerificationFailedError } from './errors.ts';
 import { hashFile } from './file-hash.ts';
+import { boundedTargetName } from './restore-temp-name.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
 /** Temp files of restores end with this (they sit in the user's folder, so the name says whose they are). */
@@ -36,7 +37,7 @@ export interface RestoreFileRequest {
  */
 export async function restoreFile(request: RestoreFileRequest): Promise<void> {
   const folder = path.dirname(request.target);
-  const tempPath = path.join(folder, `.${path.basename(request.target)}.${request.tempId}${RESTORE_TEMP_SUFFIX}`);
+  const tempPath = path.join(folder, `.${boundedTargetName(path.basename(request.target))}.${request.tempId}${RESTORE_TEMP_SUFFIX}`);
   try {
     const mode = request.replace ? await stat(request.target).then((stats) => stats.mode & 0o7777, () => 0o600) : 0o600;
     const copied = await copyToTemp(request.versionPath, tempPath, mode);

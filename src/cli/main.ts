@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { stat } from 'node:fs/promises';
 import { SafekeepError, systemErrorCode } from '../errors/safekeep-error.ts';
-import { startHost, type Host } from '../host/host.ts';
+import type { Host } from '../host/host.ts';
+import { startHost } from '../host/start-host.ts';
 import type { BackupJobSpec } from '../backup/job.ts';
 import { askForJob } from './ask-for-job.ts';
 import { checkCommand } from './check-data-dir.ts';

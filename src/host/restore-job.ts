@@ -3,7 +3,6 @@ import type { BackupService } from '../backup/backup-service.ts';
 import { SourceNotFoundError, TargetExistsError, TargetFolderMissingError, UnknownVersionError, VersionDamagedError } from '../backup/errors.ts';
 import type { BackupJob } from '../backup/job.ts';
 import { versionKind, type RestoreReport } from '../backup/job-report.ts';
-import { restoreDirectory } from '../backup/restore-directory.ts';
 import type { BackupVersion } from '../backup/version.ts';
 import type { VersionVerifier } from '../backup/version-verifier.ts';
 import type { IdSource } from '../ids/ids.ts';
@@ -50,7 +49,7 @@ export async function restoreJob(deps: RestoreDeps, job: BackupJob, versionRef: 
   const previous = replace ? await keepCurrentSource(deps, job) : null;
   const request = { versionPath: checked.path, sha256: checked.sha256, size: checked.size, target: lookup.real, tempId: ids.next('restore'), replace };
   // A snapshot is rebuilt beside the target and swapped in whole (see restoreDirectory); its bytes are checked against its manifest as they are copied.
-  if (versionKind(checked) === 'directory') await restoreDirectory(checked, lookup.real, { tempId: request.tempId });
+  if (versionKind(checked) === 'directory') await service.restoreDirectory(job.id, { version: { path: checked.path, sha256: checked.sha256, kind: 'directory' }, target: lookup.real, tempId: request.tempId });
   else if (!previous || !sameBytes(previous, checked)) await files.restoreFile(request);
   return { jobId: job.id, version: checked, target: lookup.real, previous: previous && !sameBytes(previous, checked) ? previous : null };
 }

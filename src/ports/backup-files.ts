@@ -1,6 +1,7 @@
 import type { CopyVersionRequest, CopyVersionResult } from '../backup/copy-version.ts';
 import type { HashedFile } from '../backup/file-hash.ts';
 import type { PathLookup } from '../backup/path-lookup.ts';
+import type { RestoreDirectoryRequest, RestoredDirectory } from '../backup/restore-directory.ts';
 import type { RestoreFileRequest } from '../backup/restore-file.ts';
 import type { CheckedSnapshot } from '../backup/snapshot-check.ts';
 import type { SnapshotRequest, SnapshotResult } from '../backup/snapshot-directory.ts';
@@ -36,6 +37,10 @@ export interface BackupFiles {
   lookUpPath(requested: string): Promise<PathLookup>;
   /** Puts a version's bytes at a path atomically, checked against its SHA-256 before and after the write. */
   restoreFile(request: RestoreFileRequest): Promise<void>;
+  /** Rebuilds a directory version beside a target, checked against its manifest, and swaps it in whole. */
+  restoreDirectory(request: RestoreDirectoryRequest): Promise<RestoredDirectory>;
+  /** Settles the temp folders a directory restore of `target` left when it was cut short; one line per thing done. */
+  recoverDirectoryRestore(target: string): Promise<string[]>;
 }
 
 /** The names of the port's operations, for a recorder to wrap. */
@@ -51,4 +56,6 @@ export const BACKUP_FILES_OPS = [
   'statVersionFile',
   'lookUpPath',
   'restoreFile',
+  'restoreDirectory',
+  'recoverDirectoryRestore',
 ] as const satisfies readonly (keyof BackupFiles)[];

@@ -1,7 +1,8 @@
 import { Bus } from '../bus/bus.ts';
 import type { HostStarted } from '../bus/events.ts';
 import type { BookOptions } from '../book/book-options.ts';
-import { startHost, type Host } from '../host/host.ts';
+import type { Host } from '../host/host.ts';
+import { startHost } from '../host/start-host.ts';
 import type { IdSource } from '../ids/ids.ts';
 import { seededRandom } from '../random/random.ts';
 import { readRecording, type Recording } from './read-recording.ts';

@@ -1,6 +1,7 @@
 import type { CopyVersionResult } from '../backup/copy-version.ts';
 import type { HashedFile } from '../backup/file-hash.ts';
 import type { PathLookup } from '../backup/path-lookup.ts';
+import type { RestoredDirectory } from '../backup/restore-directory.ts';
 import type { CheckedSnapshot } from '../backup/snapshot-check.ts';
 import type { SnapshotResult } from '../backup/snapshot-directory.ts';
 import type { VersionFileFingerprint } from '../backup/version.ts';
@@ -63,6 +64,14 @@ export class ScriptedFiles implements BackupFiles {
   }
 
   restoreFile(): Promise<void> {
+    return this.#call();
+  }
+
+  restoreDirectory(): Promise<RestoredDirectory> {
+    return this.#call();
+  }
+
+  recoverDirectoryRestore(): Promise<string[]> {
     return this.#call();
   }
 

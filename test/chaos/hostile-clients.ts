@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { startHost, type Host } from '../../src/host/host.ts';
+import type { Host } from '../../src/host/host.ts';
+import { startHost } from '../../src/host/start-host.ts';
 import type { SocketOptions } from '../../src/host/host-options.ts';
 import { wireBytes } from '../helpers/wire-arbitraries.ts';
 

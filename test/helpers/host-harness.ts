@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
-import { startHost, type Host, type HostInternals } from '../../src/host/host.ts';
+import type { Host } from '../../src/host/host.ts';
+import { startHost, type HostInternals } from '../../src/host/start-host.ts';
 import type { HostOptions } from '../../src/host/host-options.ts';
 import { sequentialIds } from '../../src/ids/ids.ts';
 import { seededRandom } from '../../src/random/random.ts';

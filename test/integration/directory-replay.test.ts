@@ -32,4 +32,26 @@ describe('record and replay of a directory job', () => {
     assert.equal(result.divergence, null, JSON.stringify(result.divergence, null, 2));
     assert.equal(result.complete, true);
   });
+
+  it('replays a directory restore (an older snapshot put back over the source, then undone) identically, touching no disk', async () => {
+    const root = await tempDir('record-dir-restore');
+    const file = path.join(root, 'run.ndjson');
+    const source = await writeTree(path.join(root, 'docs'), { 'a.md': 'a', 'b/c.md': 'c' });
+    const { host, clock } = await startTestHost(path.join(root, 'data'), { jobs: [{ sourcePath: source, intervalMs: MINUTE }], record: file });
+    clock.advance(0);
+    const first = (await host.request('backup.run', {})).version;
+    await writeFile(path.join(source, 'a.md'), 'a2');
+    assert.equal((await host.request('backup.run', {})).outcome, 'copied');
+    const restored = await host.request('backup.restore', { version: first.id });
+    assert.equal(await readFile(path.join(source, 'a.md'), 'utf8'), 'a');
+    await host.request('backup.restore', { version: restored.previous?.id ?? '' });
+    assert.equal(await readFile(path.join(source, 'a.md'), 'utf8'), 'a2');
+    await host.stop();
+
+    const text = await readFile(file, 'utf8');
+    assert.match(text, /"op":"restoreDirectory"/);
+    const result = await replayRecording(text);
+    assert.equal(result.divergence, null, JSON.stringify(result.divergence, null, 2));
+    assert.equal(result.complete, true);
+  });
 });

@@ -8,9 +8,15 @@ import { snapshotDirectory, type SnapshotResult } from '../../src/backup/snapsho
 import { checkSnapshot } from '../../src/backup/snapshot-check.ts';
 import { recoverDirectoryRestore, restoreDirectory, restoreTempPaths } from '../../src/backup/restore-directory.ts';
 import { SnapshotDamagedError } from '../../src/backup/errors.ts';
+import { restoreFile } from '../../src/backup/restore-file.ts';
 import { manifestPathOf } from '../../src/backup/snapshot-manifest.ts';
 import { flipByte } from '../helpers/flip-byte.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { startTestHost } from '../helpers/host-harness.ts';
+import { localBackupFiles } from '../../src/backup/local-backup-files.ts';
+import { Bus } from '../../src/bus/bus.ts';
+import type { BusEvents } from '../../src/bus/events.ts';
+import type { BackupFiles } from '../../src/ports/backup-files.ts';
 import { writeModeFile, writeTree } from '../helpers/source-tree.ts';
 
 type Copied = Extract<SnapshotResult, { kind: 'copied' }>;
@@ -153,5 +159,63 @@ describe('recoverDirectoryRestore (the next start after a crash mid-restore)', (
     assert.deepEqual((await readdir(root)).sort(), ['backups', 'site']);
     assert.equal(await readFile(path.join(target, 'index.html'), 'utf8'), '<h1>v1</h1>');
     assert.deepEqual(await recoverDirectoryRestore(target), [], 'nothing left to do');
+  });
+});
+
+describe('restore temp names beside a target whose name is near 255 bytes', () => {
+  const longName = `${'é'.repeat(100)}${'n'.repeat(50)}`; // 250 bytes: the temp name must not grow it past 255
+
+  it('restores a tree to such a target, and the next start still finds its temp folders', async () => {
+    const { root, version } = await snapshotOf('long-name');
+    const target = path.join(root, longName);
+    assert.equal(Buffer.byteLength(path.basename(target)), 250);
+    await restoreDirectory(version, target, { tempId: 'restore_V1StGXR8_Z5jdHi6B-myT' });
+    assert.equal(await readFile(path.join(target, 'index.html'), 'utf8'), '<h1>v1</h1>');
+
+    const { incoming, outgoing } = restoreTempPaths(target, 'restore_V1StGXR8_Z5jdHi6B-myT');
+    assert.ok(Buffer.byteLength(path.basename(incoming)) <= 255 && Buffer.byteLength(path.basename(outgoing)) <= 255);
+    await mkdir(incoming);
+    await rename(target, outgoing);
+    assert.equal((await recoverDirectoryRestore(target)).length, 2);
+    assert.equal(await readFile(path.join(target, 'index.html'), 'utf8'), '<h1>v1</h1>');
+    assert.deepEqual((await readdir(root)).sort(), ['backups', 'site', longName].sort());
+  });
+
+  it('keeps two long names that differ only at the end apart', () => {
+    const a = restoreTempPaths(`/x/${'a'.repeat(200)}1`, 't').incoming;
+    const b = restoreTempPaths(`/x/${'a'.repeat(200)}2`, 't').incoming;
+    assert.notEqual(a, b);
+  });
+
+  it('restores a single file to such a target', async () => {
+    const root = await tempDir('long-file');
+    const versionPath = path.join(root, 'v1');
+    await writeFile(versionPath, 'hello');
+    const target = path.join(root, longName);
+    await restoreFile({ versionPath, sha256: createHash('sha256').update('hello').digest('hex'), size: 5, target, tempId: 'restore_V1StGXR8_Z5jdHi6B-myT', replace: false });
+    assert.equal(await readFile(target, 'utf8'), 'hello');
+    assert.deepEqual((await readdir(root)).sort(), ['v1', longName].sort());
+  });
+});
+
+describe('settling interrupted directory restores at start', () => {
+  it('reports a target it cannot settle and starts anyway, so one unwritable folder does not keep the service down', async () => {
+    const root = await tempDir('settle-fails');
+    const source = await writeTree(path.join(root, 'docs'), { 'a.md': 'a' });
+    const dataDir = path.join(root, 'data');
+    const first = await startTestHost(dataDir, { jobs: [{ sourcePath: source, intervalMs: 60_000 }] });
+    first.clock.advance(0);
+    assert.equal((await first.host.request('backup.run', {})).version.kind, 'directory');
+    await first.host.stop();
+
+    const bus = new Bus();
+    const loaded = new Promise<BusEvents['backup.jobs.loaded']>((resolve) => bus.on('backup.jobs.loaded', resolve));
+    const denied: BackupFiles = {
+      ...localBackupFiles,
+      recoverDirectoryRestore: () => Promise.reject(Object.assign(new Error('permission denied'), { code: 'EACCES' })),
+    };
+    const { host } = await startTestHost(dataDir, { jobs: [{ sourcePath: source, intervalMs: 60_000 }] }, undefined, { bus, files: denied });
+    assert.deepEqual((await loaded).restoresSettled, [`${source}: could not be settled (EACCES); it is tried again at the next start`]);
+    await host.stop();
   });
 });

@@ -4,7 +4,7 @@ import { readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { localBackupFiles } from '../../src/backup/local-backup-files.ts';
 import { CopyAbortedError } from '../../src/backup/errors.ts';
-import { startHost } from '../../src/host/host.ts';
+import { startHost } from '../../src/host/start-host.ts';
 import { sequentialIds } from '../../src/ids/ids.ts';
 import { seededRandom } from '../../src/random/random.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';

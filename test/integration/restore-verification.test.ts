@@ -5,7 +5,7 @@ import path from 'node:path';
 import { localBackupFiles } from '../../src/backup/local-backup-files.ts';
 import type { VersionFileFingerprint } from '../../src/backup/version.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
-import { startHost } from '../../src/host/host.ts';
+import { startHost } from '../../src/host/start-host.ts';
 import { sequentialIds } from '../../src/ids/ids.ts';
 import { VersionDamagedError } from '../../src/index.ts';
 import { seededRandom } from '../../src/random/random.ts';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Bus } from '../../src/bus/bus.ts';
 import type { BusEvents } from '../../src/bus/events.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
-import { startHost } from '../../src/host/host.ts';
+import { startHost } from '../../src/host/start-host.ts';
 import { sequentialIds } from '../../src/ids/ids.ts';
 import { seededRandom } from '../../src/random/random.ts';
 import { Secret } from '../../src/secret/secret.ts';

@@ -2,7 +2,7 @@
 // (`chaos-1`…) and of store writes (`w-chaos-1`…) are predictable, so strace can be told the exact
 // temp files to kill at (-P PATH).
 // usage: safekeep-child DATA_DIR SOURCE INTERVAL_MS
-import { startHost } from '../../../src/host/host.ts';
+import { startHost } from '../../../src/host/start-host.ts';
 import { randomIds } from '../../../src/ids/ids.ts';
 
 const [dataDir, source, interval] = process.argv.slice(2);

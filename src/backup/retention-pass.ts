@@ -1,0 +1,71 @@
+import type { Bus } from '../bus/bus.ts';
+import { KeyedLock } from '../concurrency/keyed-lock.ts';
+import { toErrorShape } from '../errors/safekeep-error.ts';
+import type { BackupFiles } from '../ports/backup-files.ts';
+import type { BackupCatalog } from './catalog.ts';
+import { forgetReportOf, type ForgetReport } from './forget-report.ts';
+import type { BackupJob } from './job.ts';
+import { decideRetention, type RetentionPolicy } from './retention.ts';
+import type { Calendar } from './retention-calendar.ts';
+import type { VersionLedger } from './version-ledger.ts';
+
+export interface ForgetOptions {
+  /** Applied instead of the job's own policy (which is left as it is). */
+  readonly policy?: RetentionPolicy;
+  /** Only say what would be removed. */
+  readonly dryRun?: boolean;
+}
+
+export interface RetentionPassDeps {
+  readonly catalog: BackupCatalog;
+  readonly files: BackupFiles;
+  readonly bus: Bus;
+  readonly calendar: Calendar;
+  readonly ledger: VersionLedger;
+}
+
+/**
+ * Retention applied to a job's versions: after each new version (the job's
+ * policy) and on `forget`. One pass per job at a time: a prune after a run and
+ * a `forget` must not both delete the same version.
+ */
+export class RetentionPass {
+  readonly #deps: RetentionPassDeps;
+  readonly #lock = new KeyedLock();
+
+  constructor(deps: RetentionPassDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Applies `policy` to the job's versions and reports what it kept, and why,
+   * and what it removed (nothing with `dryRun`). Each removed version leaves
+   * the catalog (durably) before its file is deleted. Rejects if that fails
+   * part-way; `backup.pruned` says how far it got.
+   */
+  apply(job: BackupJob, policy: RetentionPolicy, dryRun: boolean): Promise<ForgetReport> {
+    return this.#lock.run(job.id, () => this.#apply(job, policy, dryRun));
+  }
+
+  async #apply(job: BackupJob, policy: RetentionPolicy, dryRun: boolean): Promise<ForgetReport> {
+    // Offered versions and quarantined ones; a version withdrawn while it awaits verification is neither counted nor removed.
+    const candidates = [...this.#deps.ledger.offered(job.id), ...this.#deps.ledger.catalogued().versions.filter((version) => version.jobId === job.id && version.damaged)];
+    const decision = decideRetention(candidates, policy, this.#deps.calendar);
+    const planned = forgetReportOf(job.id, policy, decision, dryRun);
+    if (dryRun || decision.remove.length === 0) return planned;
+    const removed: string[] = [];
+    try {
+      for (const { version } of decision.remove) {
+        await this.#deps.catalog.deleteVersion(version.id);
+        this.#deps.ledger.forget(version);
+        removed.push(version.id);
+        await this.#deps.files.removeVersionFile(version.path);
+      }
+    } catch (error) {
+      void this.#deps.bus.emit('backup.pruned', { jobId: job.id, versionIds: removed, error: toErrorShape(error) });
+      throw error;
+    }
+    void this.#deps.bus.emit('backup.pruned', { jobId: job.id, versionIds: removed });
+    return planned;
+  }
+}

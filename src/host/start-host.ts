@@ -1,0 +1,185 @@
+import { ConsoleReporter } from '../../adapters/console/console-reporter.ts';
+import { ReplyChannelAdapter } from '../../adapters/reply-channel/reply-channel-adapter.ts';
+import { SocketAdapter } from '../../adapters/socket/socket-adapter.ts';
+import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
+import { BackupService } from '../backup/backup-service.ts';
+import { BackupCatalog } from '../backup/catalog.ts';
+import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
+import { localBackupFiles } from '../backup/local-backup-files.ts';
+import { calendarFor } from '../backup/retention-calendar.ts';
+import { VersionVerifier } from '../backup/version-verifier.ts';
+import { openPasswordBook } from '../book/open-password-book.ts';
+import type { PasswordHasher } from '../book/password-hasher.ts';
+import { loadServiceKey } from '../book/service-key.ts';
+import { Bus } from '../bus/bus.ts';
+import type { HostStarted } from '../bus/events.ts';
+import { BACKUP_FILES_OPS, type BackupFiles } from '../ports/backup-files.ts';
+import type { HostAdapter } from '../ports/host-adapter.ts';
+import { jsonDialect } from '../protocol/json-dialect.ts';
+import { textDialect } from '../protocol/text-dialect.ts';
+import type { PortGate } from '../replay/port-gate.ts';
+import { Recorder } from '../replay/recorder.ts';
+import { openRecordingFile, recordingHeader } from '../replay/recording-file.ts';
+import { SecretPlaceholders } from '../replay/secret-placeholders.ts';
+import { StoreClient } from '../store/store-client.ts';
+import { BackupScheduler } from './backup-scheduler.ts';
+import { packageVersion } from '../cli/package-version.ts';
+import { createCommandHandler } from './command-handler.ts';
+import { resolveHostOptions, type HostOptions } from './host-options.ts';
+import { InProcessRequests } from './in-process-requests.ts';
+import { PathPolicy } from './path-policy.ts';
+import { RequestRouter } from './request-router.ts';
+import { VerifyScheduler } from './verify-scheduler.ts';
+import { Host } from './host.ts';
+
+const HASHER_OPS = ['hash', 'verify', 'verifyDecoy', 'prepareDecoy', 'deriveKey'] as const;
+
+/**
+ * @internal How the replay harness runs a host: on its own bus, with its
+ * recorder, and with stand-ins for the edges it answers from a recording.
+ */
+export interface HostInternals {
+  readonly bus?: Bus;
+  readonly recorder?: Recorder;
+  /** False: no store adapter; the store's results come from elsewhere. */
+  readonly startStore?: boolean;
+  readonly files?: BackupFiles;
+  readonly loadServiceKey?: () => Promise<Buffer>;
+  /** Holds each hash's result until the replay releases it. */
+  readonly hasherGate?: PortGate;
+  /** What `host.started` says about the socket, when there is none to ask. */
+  readonly listening?: HostStarted['listening'];
+}
+
+/** Starts a host: takes the data directory, loads the catalog, opens the socket, schedules the jobs. */
+export async function startHost(hostOptions: HostOptions, internals: HostInternals = {}): Promise<Host> {
+  const options = resolveHostOptions(hostOptions);
+  const bus = internals.bus ?? new Bus();
+  // Undo list: whatever started is stopped, in reverse, if a later step fails.
+  const started: (() => Promise<void> | void)[] = [];
+  const startAdapter = async (adapter: HostAdapter) => {
+    await adapter.start(bus);
+    started.unshift(() => adapter.stop());
+  };
+
+  try {
+    const recording = !internals.recorder && options.record ? await openRecordingFile(options.record, recordingHeader(options)) : null;
+    if (recording) started.unshift(() => recording.close());
+    const recorder =
+      internals.recorder ?? (recording ? new Recorder({ sink: recording.sink, clock: options.clock, placeholders: new SecretPlaceholders(), startedAt: recording.header.startedAt }) : null);
+    const detach = recorder?.attach(bus);
+    // A replay keeps its recorder to the end: edge inputs recorded during the stop (connections closing) must still be fed and checked.
+    if (detach && !internals.recorder) started.unshift(detach);
+    // The edges (adapters) keep the real clock and ids; the core gets the recorded ones, so a replay can hand them back.
+    const { clock, ids } = options;
+    const files = internals.files ?? localBackupFiles;
+    const core = recorder
+      ? { clock: recorder.clock(), ids: recorder.ids(ids), files: recorder.port('files', files, BACKUP_FILES_OPS) }
+      : { clock, ids, files };
+
+    if (options.console) {
+      await startAdapter(new ConsoleReporter({ out: options.console.out, clock, verbose: options.console.verbose ?? false }));
+    }
+    if (internals.startStore !== false) await startAdapter(new LowdbStore({ dataDir: options.dataDir, ids }));
+    const storeClient = new StoreClient(bus, core.ids);
+    started.unshift(() => storeClient.dispose());
+
+    const service = new BackupService({
+      catalog: new BackupCatalog(storeClient),
+      bus,
+      clock: core.clock,
+      ids: core.ids,
+      backupDir: options.backupDir,
+      files: core.files,
+      verifyCopies: options.verifyCopies,
+      calendar: calendarFor(options.retentionTimeZone),
+      ownFolders: [options.dataDir],
+    });
+    const report = await service.load();
+    const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs().filter((job) => job.removedAt === undefined);
+
+    const book = await openPasswordBook({
+      store: storeClient,
+      dataDir: options.dataDir,
+      clock: core.clock,
+      ids: core.ids,
+      random: options.random,
+      options: options.book,
+      loadServiceKey:
+        internals.loadServiceKey ??
+        (() => loadServiceKey(options.dataDir, options.random, { onNote: (note) => void bus.emit('host.repaired', { subject: 'service-key', note }) })),
+      // Hashes finish on the thread pool in no fixed order: recorded, that order becomes an input too.
+      ...(recorder
+        ? { wrapHasher: (hasher: PasswordHasher) => recorder.port('hasher', internals.hasherGate?.wrap(hasher, HASHER_OPS) ?? hasher, HASHER_OPS, { secret: true }) }
+        : {}),
+    });
+
+    const scheduler = new BackupScheduler({ bus, clock: core.clock, progressClock: clock, ids: core.ids, service, retry: options.retry });
+    const stopScheduler = () => scheduler.stop();
+    started.unshift(stopScheduler);
+    const verifier = new VersionVerifier({ service, files: core.files, bus, clock: core.clock });
+    // A version revert found changed is looked at in full at once: offered again if intact, quarantined if not.
+    service.onMismatch = (version) => void verifier.verifyOne(version).catch(() => undefined);
+    const scrub = new VerifyScheduler({ clock: core.clock, verifier, intervalMs: options.verifyIntervalMs, busy: () => scheduler.isCopying() });
+    started.unshift(() => scrub.stop());
+    const policy = new PathPolicy({ allowed: options.allowedPaths, forbidden: [options.dataDir, options.backupDir], files: core.files });
+    const facts = { version: await packageVersion(), startedAt: core.clock.now() };
+    const handler = createCommandHandler({ service, scheduler, verifier, book, policy, files: core.files, ids: core.ids, clock: core.clock, facts, bus });
+    const router = new RequestRouter({
+      bus,
+      clock: core.clock,
+      handler,
+      codecs: { text: textDialect, json: jsonDialect },
+      timeouts: options.requestTimeouts,
+    });
+    router.start();
+    const inProcess = new InProcessRequests({ bus, clock: core.clock, handler });
+    inProcess.start();
+    // One grace for the whole stop: the socket drains first, and in-process callers get what is left of it, not a second one.
+    let stopAskedAt: number | null = null;
+    bus.on('host.stopping', () => {
+      stopAskedAt ??= core.clock.now();
+    });
+    const graceLeft = () => Math.max(0, options.shutdownGraceMs - (core.clock.now() - (stopAskedAt ?? core.clock.now())));
+    started.unshift(() => inProcess.stop(graceLeft()));
+    // Stopped after the socket: connections being drained still get their replies through it.
+    started.unshift(() => router.stop());
+    if (options.replyTo) await startAdapter(new ReplyChannelAdapter({ ...options.replyTo, clock }));
+    let socket: SocketAdapter | null = null;
+    if (options.socket) {
+      socket = new SocketAdapter({ ...options.socket, ids, clock, shutdownGraceMs: options.shutdownGraceMs });
+      await startAdapter(socket);
+    }
+    for (const adapter of options.adapters) await startAdapter(adapter);
+
+    await bus.emit('backup.jobs.loaded', {
+      jobs: service.jobs(),
+      activeJobIds: activeJobs.map((job) => job.id),
+      missingVersionIds: report.missing.map((version) => version.id),
+      leftoversRemoved: report.leftoversRemoved,
+      damagedJobIds: report.damagedJobs.map((record) => record.key),
+      damagedVersionIds: report.damagedVersions.map((record) => record.key),
+      orphansAdopted: report.orphansAdopted.map((version) => version.id),
+      orphansRemoved: report.orphansRemoved,
+      ...(report.catalogUnreadable.length > 0 ? { catalogUnreadable: report.catalogUnreadable } : {}),
+      ...(report.restoresSettled.length > 0 ? { restoresSettled: report.restoresSettled } : {}),
+    });
+    for (const job of activeJobs) scheduler.start(job.id);
+    scrub.start();
+    await bus.emit('host.started', { listening: internals.listening !== undefined ? internals.listening : (socket?.address() ?? null) });
+
+    // A normal stop undoes the start in reverse, except that the scheduler goes first: its abandoned
+    // copies then answer the clients waiting on them while the socket is still there to carry the replies.
+    const stopSteps = [() => scheduler.stop(), ...started.filter((step) => step !== stopScheduler)];
+    return new Host({ bus, options, service, book, scheduler, socket, stopSteps });
+  } catch (error) {
+    for (const stop of started) await Promise.resolve(stop()).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function upsertAll(service: BackupService, specs: readonly BackupJobSpec[]): Promise<BackupJob[]> {
+  const jobs: BackupJob[] = [];
+  for (const spec of specs) jobs.push(await service.upsertJob(spec));
+  return jobs;
+}
