@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmod, lstat, mkdir, open, readdir, readFile, rename, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { systemErrorCode } from '../errors/safekeep-error.ts';
+import { copyAndHash } from '../fs/copy-and-hash.ts';
 import { fsyncDirectory } from '../fs/fsync-directory.ts';
 import { removeTree } from '../fs/remove-tree.ts';
 import { DestinationNotWritableError, RestoreWouldDeleteError, SnapshotDamagedError, TargetExistsError } from './errors.ts';
@@ -116,11 +117,11 @@ function tempStemOf(target: string): string {
 
 async function readVerifiedManifest(snapshotPath: string, sha256: string): Promise<SnapshotManifest> {
   const bytes = await readFile(manifestPathOf(snapshotPath)).catch((error: unknown) => {
-    throw new SnapshotDamagedError(`The manifest of ${snapshotPath} cannot be read: ${systemErrorCode(error) ?? String(error)}`, { cause: error });
+    throw new SnapshotDamagedError(`The manifest of snapshot ${path.basename(snapshotPath)} cannot be read: ${systemErrorCode(error) ?? String(error)}`, { cause: error });
   });
   const actual = createHash('sha256').update(bytes).digest('hex');
   const manifest = actual === sha256 ? decodeManifest(bytes) : null;
-  if (!manifest) throw new SnapshotDamagedError(`The manifest of ${snapshotPath} is not the one registered (SHA-256 ${actual}, not ${sha256})`);
+  if (!manifest) throw new SnapshotDamagedError(`The manifest of snapshot ${path.basename(snapshotPath)} is not the one registered (SHA-256 ${actual}, not ${sha256})`);
   return manifest;
 }
 
@@ -155,18 +156,7 @@ async function restoreFile(from: string, to: string, entry: FileEntry, buffer: B
   try {
     const target = await open(to, 'wx', 0o600);
     try {
-      const hash = createHash('sha256');
-      let size = 0;
-      for (;;) {
-        const { bytesRead } = await source.read(buffer, 0, buffer.length, size);
-        if (bytesRead === 0) break;
-        const chunk = buffer.subarray(0, bytesRead);
-        hash.update(chunk);
-        let written = 0;
-        while (written < bytesRead) written += (await target.write(chunk, written, bytesRead - written, size + written)).bytesWritten;
-        size += bytesRead;
-      }
-      const sha256 = hash.digest('hex');
+      const { size, sha256 } = await copyAndHash(source, target, buffer);
       if (size !== entry.size || sha256 !== entry.sha256) {
         throw new SnapshotDamagedError(`${entry.path} in the snapshot reads as ${size} bytes with SHA-256 ${sha256}, not as registered`);
       }
