@@ -22,7 +22,7 @@ export type { LoadReport } from './load-report.ts';
 export type { ForgetOptions } from './retention-pass.ts';
 import { localCalendar, type Calendar } from './retention-calendar.ts';
 import { policyOfKeep } from './retention-policy.ts';
-import { asDirectorySource, IS_A_DIRECTORY, takeSnapshot } from './snapshot-run.ts';
+import { asDirectorySource, IS_A_DIRECTORY, ownFoldersWithin, takeSnapshot } from './snapshot-run.ts';
 import { restoreTargetsToSettle, settleInterruptedRestores } from './interrupted-restores.ts';
 import type { RestoreDirectoryRequest, RestoredDirectory } from './restore-directory.ts';
 
@@ -123,10 +123,14 @@ export class BackupService {
    * recorded on the job (durably) first, so that if a crash cuts the restore
    * short the next start settles that target whole.
    */
-  async restoreDirectory(jobId: string, request: RestoreDirectoryRequest): Promise<RestoredDirectory> {
+  async restoreDirectory(jobId: string, request: Omit<RestoreDirectoryRequest, 'leftOut'>): Promise<RestoredDirectory> {
+    const job = this.#jobs.get(jobId);
+    if (!job) throw new UnknownJobError(`There is no backup job '${jobId}'`);
+    // Replacing the tree whole would delete what the snapshots leave out: the restore is refused while the target holds any.
+    const leftOut = { excludes: job.excludes ?? [], ownFolders: ownFoldersWithin(request.target, this.#ownFolders()) };
     await this.#setRestoringTo(jobId, request.target);
     try {
-      return await this.#deps.files.restoreDirectory(request);
+      return await this.#deps.files.restoreDirectory(request.replace ? { ...request, leftOut } : request);
     } finally {
       // Left set if this fails: the next start then only looks at a target that needs nothing.
       await this.#setRestoringTo(jobId, undefined).catch(() => undefined);
@@ -297,7 +301,7 @@ export class BackupService {
       }).catch(asDirectorySource);
 
       if (result === IS_A_DIRECTORY) {
-        const snapshot = await takeSnapshot({ files, job, newest, seq, startedAt, tempId, destinationDir: this.#destinationOf(jobId), ownFolders: [this.#deps.backupDir, ...(this.#deps.ownFolders ?? [])], signal });
+        const snapshot = await takeSnapshot({ files, job, newest, seq, startedAt, tempId, destinationDir: this.#destinationOf(jobId), ownFolders: this.#ownFolders(), signal });
         if (snapshot.kind === 'unchanged') return { ok: true, kind: 'unchanged', version: snapshot.version, durationMs: durationMs() };
         await this.#registerOrRemove(snapshot.version);
         await this.#prune(job);
@@ -345,6 +349,11 @@ export class BackupService {
     return this.#retention.apply(job, options.policy ?? job.retention, options.dryRun ?? false);
   }
 
+  /** Keeps a version from retention (prunes and `forget`) until the returned release is called: a restore pins what it copies. */
+  pin(versionId: string): () => void {
+    return this.#retention.pin(versionId);
+  }
+
   /**
    * The job's policy after a new version is registered, so the newest good
    * version (that one) is never among those removed, and a failed run removes
@@ -368,6 +377,10 @@ export class BackupService {
   async #register(version: BackupVersion): Promise<void> {
     await this.#deps.catalog.saveVersion(version);
     this.#ledger.offer(version);
+  }
+
+  #ownFolders(): string[] {
+    return [this.#deps.backupDir, ...(this.#deps.ownFolders ?? [])];
   }
 
   #destinationOf(jobId: string): string {

@@ -79,3 +79,8 @@ export class InvalidRetentionPolicyError extends SafekeepError {
 export class SnapshotDamagedError extends SafekeepError {
   readonly code = 'SNAPSHOT_DAMAGED';
 }
+
+/** A directory restore over its source would delete what no snapshot holds (excluded, skipped, or safekeep's own folders): it is refused, nothing changed. */
+export class RestoreWouldDeleteError extends SafekeepError {
+  readonly code = 'RESTORE_WOULD_DELETE';
+}

@@ -21,6 +21,6 @@ export const localBackupFiles: BackupFiles = {
   statVersionFile,
   lookUpPath,
   restoreFile,
-  restoreDirectory: (request) => restoreDirectory(request.version, request.target, { tempId: request.tempId }),
+  restoreDirectory: (request) => restoreDirectory(request.version, request.target, { tempId: request.tempId, replace: request.replace, ...(request.leftOut ? { leftOut: request.leftOut } : {}) }),
   recoverDirectoryRestore,
 };

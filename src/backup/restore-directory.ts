@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import { chmod, lstat, mkdir, open, readdir, readFile, rename, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { systemErrorCode } from '../errors/safekeep-error.ts';
+import { copyAndHash } from '../fs/copy-and-hash.ts';
 import { fsyncDirectory } from '../fs/fsync-directory.ts';
 import { removeTree } from '../fs/remove-tree.ts';
-import { DestinationNotWritableError, SnapshotDamagedError } from './errors.ts';
+import { DestinationNotWritableError, RestoreWouldDeleteError, SnapshotDamagedError, TargetExistsError } from './errors.ts';
 import { boundedTargetName } from './restore-temp-name.ts';
 import { destinationError } from './snapshot-errors.ts';
 import { decodeManifest, manifestPathOf, type FileEntry, type SnapshotManifest } from './snapshot-manifest.ts';
+import { countUnsnapshottedEntries, type SnapshotLeavesOut } from './unsnapshotted-entries.ts';
 import type { BackupVersion } from './version.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -26,6 +28,10 @@ export interface RestoreDirectoryRequest {
   readonly target: string;
   /** Unique id for the temp folders, from the host's id source. */
   readonly tempId: string;
+  /** True: replace what is at `target` (the job's own source, already kept as a version). False: `target` must not exist, and nothing there is ever renamed aside or removed. */
+  readonly replace: boolean;
+  /** With `replace`: what the job's snapshots leave out of the target; while it holds any of that, the restore is refused (the swap would delete it). */
+  readonly leftOut?: SnapshotLeavesOut;
 }
 
 export interface RestoredDirectory {
@@ -55,10 +61,12 @@ export interface RestoredDirectory {
 export async function restoreDirectory(
   version: Pick<BackupVersion, 'path' | 'sha256' | 'kind'>,
   target: string,
-  options: { readonly tempId: string },
+  options: { readonly tempId: string; readonly replace?: boolean; readonly leftOut?: SnapshotLeavesOut },
 ): Promise<RestoredDirectory> {
-  if (version.kind !== 'directory') throw new SnapshotDamagedError(`${version.path} is not a snapshot`);
+  if (version.kind !== 'directory') throw new SnapshotDamagedError('The version is not a snapshot');
   const manifest = await readVerifiedManifest(version.path, version.sha256);
+  const replace = options.replace ?? true;
+  if (replace && options.leftOut) await refuseToDeleteUnsnapshotted(target, options.leftOut);
   const { incoming, outgoing } = restoreTempPaths(target, options.tempId);
   try {
     await mkdir(incoming, { mode: 0o700 });
@@ -67,7 +75,8 @@ export async function restoreDirectory(
     await removeTree(incoming).catch(() => undefined);
     throw destinationError(error, path.dirname(target));
   }
-  await swapIn(incoming, outgoing, target);
+  if (replace) await swapIn(incoming, outgoing, target);
+  else await moveInWithoutReplacing(incoming, target);
   const files = manifest.entries.filter((entry): entry is FileEntry => entry.type === 'file');
   return { path: target, fileCount: files.length, size: files.reduce((sum, entry) => sum + entry.size, 0) };
 }
@@ -108,11 +117,11 @@ function tempStemOf(target: string): string {
 
 async function readVerifiedManifest(snapshotPath: string, sha256: string): Promise<SnapshotManifest> {
   const bytes = await readFile(manifestPathOf(snapshotPath)).catch((error: unknown) => {
-    throw new SnapshotDamagedError(`The manifest of ${snapshotPath} cannot be read: ${systemErrorCode(error) ?? String(error)}`, { cause: error });
+    throw new SnapshotDamagedError(`The manifest of snapshot ${path.basename(snapshotPath)} cannot be read: ${systemErrorCode(error) ?? String(error)}`, { cause: error });
   });
   const actual = createHash('sha256').update(bytes).digest('hex');
   const manifest = actual === sha256 ? decodeManifest(bytes) : null;
-  if (!manifest) throw new SnapshotDamagedError(`The manifest of ${snapshotPath} is not the one registered (SHA-256 ${actual}, not ${sha256})`);
+  if (!manifest) throw new SnapshotDamagedError(`The manifest of snapshot ${path.basename(snapshotPath)} is not the one registered (SHA-256 ${actual}, not ${sha256})`);
   return manifest;
 }
 
@@ -147,18 +156,7 @@ async function restoreFile(from: string, to: string, entry: FileEntry, buffer: B
   try {
     const target = await open(to, 'wx', 0o600);
     try {
-      const hash = createHash('sha256');
-      let size = 0;
-      for (;;) {
-        const { bytesRead } = await source.read(buffer, 0, buffer.length, size);
-        if (bytesRead === 0) break;
-        const chunk = buffer.subarray(0, bytesRead);
-        hash.update(chunk);
-        let written = 0;
-        while (written < bytesRead) written += (await target.write(chunk, written, bytesRead - written, size + written)).bytesWritten;
-        size += bytesRead;
-      }
-      const sha256 = hash.digest('hex');
+      const { size, sha256 } = await copyAndHash(source, target, buffer);
       if (size !== entry.size || sha256 !== entry.sha256) {
         throw new SnapshotDamagedError(`${entry.path} in the snapshot reads as ${size} bytes with SHA-256 ${sha256}, not as registered`);
       }
@@ -188,6 +186,36 @@ async function swapIn(incoming: string, outgoing: string, target: string): Promi
     throw destinationError(error, parent);
   }
   await removeTree(outgoing);
+  await fsyncDirectory(parent);
+}
+
+/** The whole tree is swapped, so anything in it that no snapshot holds would be deleted, with no version to bring it back. */
+async function refuseToDeleteUnsnapshotted(target: string, leftOut: SnapshotLeavesOut): Promise<void> {
+  if (!(await exists(target))) return;
+  const count = await countUnsnapshottedEntries(target, leftOut);
+  if (count === 0) return;
+  throw new RestoreWouldDeleteError(
+    `The source holds ${count} ${count === 1 ? 'entry' : 'entries'} no snapshot holds (excluded, a socket, fifo or device, or safekeep's own folder); restoring over it would delete ${count === 1 ? 'it' : 'them'}, so nothing was restored. Restore to another path instead`,
+  );
+}
+
+/**
+ * A restore to a new path: the built tree is renamed onto the target, which
+ * fails if something appeared there meanwhile (a folder with anything in it,
+ * or a file); that is then left untouched and the built tree removed.
+ */
+async function moveInWithoutReplacing(incoming: string, target: string): Promise<void> {
+  const parent = path.dirname(target);
+  try {
+    await rename(incoming, target);
+  } catch (error) {
+    await removeTree(incoming).catch(() => undefined);
+    const code = systemErrorCode(error);
+    if (code === 'EEXIST' || code === 'ENOTEMPTY' || code === 'ENOTDIR' || code === 'EISDIR') {
+      throw new TargetExistsError('Something appeared at the restore target meanwhile; nothing was overwritten', { cause: error });
+    }
+    throw destinationError(error, parent);
+  }
   await fsyncDirectory(parent);
 }
 

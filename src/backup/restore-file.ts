@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
 import { chmod, link, open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { systemErrorCode } from '../errors/safekeep-error.ts';
+import { copyAndHash } from '../fs/copy-and-hash.ts';
 import { fsyncDirectory } from '../fs/fsync-directory.ts';
 import { DestinationFullError, DestinationNotWritableError, TargetExistsError, TargetFolderMissingError, VerificationFailedError } from './errors.ts';
 import { hashFile } from './file-hash.ts';
 import { boundedTargetName } from './restore-temp-name.ts';
 
-const CHUNK_BYTES = 1024 * 1024;
 /** Temp files of restores end with this (they sit in the user's folder, so the name says whose they are). */
 export const RESTORE_TEMP_SUFFIX = '.safekeep-restore';
 
@@ -74,19 +73,9 @@ async function copyToTemp(versionPath: string, tempPath: string, mode: number): 
   try {
     const temp = await open(tempPath, 'wx', mode);
     try {
-      const hash = createHash('sha256');
-      const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-      let size = 0;
-      for (;;) {
-        const { bytesRead } = await source.read(buffer, 0, CHUNK_BYTES, size);
-        if (bytesRead === 0) break;
-        const chunk = buffer.subarray(0, bytesRead);
-        hash.update(chunk);
-        await temp.write(chunk, 0, bytesRead, size);
-        size += bytesRead;
-      }
+      const copied = await copyAndHash(source, temp);
       await temp.sync();
-      return { size, sha256: hash.digest('hex') };
+      return copied;
     } finally {
       await temp.close();
     }

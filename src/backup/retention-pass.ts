@@ -5,8 +5,9 @@ import type { BackupFiles } from '../ports/backup-files.ts';
 import type { BackupCatalog } from './catalog.ts';
 import { forgetReportOf, type ForgetReport } from './forget-report.ts';
 import type { BackupJob } from './job.ts';
-import { decideRetention, type RetentionPolicy } from './retention.ts';
+import { decideRetention, type RetentionDecision, type RetentionPolicy } from './retention.ts';
 import type { Calendar } from './retention-calendar.ts';
+import type { BackupVersion } from './version.ts';
 import type { VersionLedger } from './version-ledger.ts';
 
 export interface ForgetOptions {
@@ -27,11 +28,14 @@ export interface RetentionPassDeps {
 /**
  * Retention applied to a job's versions: after each new version (the job's
  * policy) and on `forget`. One pass per job at a time: a prune after a run and
- * a `forget` must not both delete the same version.
+ * a `forget` must not both delete the same version. A pinned version (one a
+ * restore is copying) is never removed: it is kept, as `in-use`.
  */
 export class RetentionPass {
   readonly #deps: RetentionPassDeps;
   readonly #lock = new KeyedLock();
+  /** Version id → how many holders pinned it. */
+  readonly #pins = new Map<string, number>();
 
   constructor(deps: RetentionPassDeps) {
     this.#deps = deps;
@@ -43,6 +47,19 @@ export class RetentionPass {
    * the catalog (durably) before its file is deleted. Rejects if that fails
    * part-way; `backup.pruned` says how far it got.
    */
+  /** Keeps a version from every pass until the returned release is called (once per pin). */
+  pin(versionId: string): () => void {
+    this.#pins.set(versionId, (this.#pins.get(versionId) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#pins.get(versionId) ?? 1) - 1;
+      if (left > 0) this.#pins.set(versionId, left);
+      else this.#pins.delete(versionId);
+    };
+  }
+
   apply(job: BackupJob, policy: RetentionPolicy, dryRun: boolean): Promise<ForgetReport> {
     return this.#lock.run(job.id, () => this.#apply(job, policy, dryRun));
   }
@@ -50,7 +67,7 @@ export class RetentionPass {
   async #apply(job: BackupJob, policy: RetentionPolicy, dryRun: boolean): Promise<ForgetReport> {
     // Offered versions and quarantined ones; a version withdrawn while it awaits verification is neither counted nor removed.
     const candidates = [...this.#deps.ledger.offered(job.id), ...this.#deps.ledger.catalogued().versions.filter((version) => version.jobId === job.id && version.damaged)];
-    const decision = decideRetention(candidates, policy, this.#deps.calendar);
+    const decision = this.#sparingPinned(decideRetention(candidates, policy, this.#deps.calendar));
     const planned = forgetReportOf(job.id, policy, decision, dryRun);
     if (dryRun || decision.remove.length === 0) return planned;
     const removed: string[] = [];
@@ -67,5 +84,14 @@ export class RetentionPass {
     }
     void this.#deps.bus.emit('backup.pruned', { jobId: job.id, versionIds: removed });
     return planned;
+  }
+
+  /** The decision with every pinned version moved from removed to kept (newest first, as kept ones are listed). */
+  #sparingPinned(decision: RetentionDecision<BackupVersion>): RetentionDecision<BackupVersion> {
+    const spared = decision.remove.filter(({ version }) => this.#pins.has(version.id));
+    if (spared.length === 0) return decision;
+    const keep = [...decision.keep, ...spared.map(({ version }) => ({ version, reasons: [{ rule: 'in-use' as const }] }))];
+    keep.sort((a, b) => b.version.seq - a.version.seq);
+    return { keep, remove: decision.remove.filter(({ version }) => !this.#pins.has(version.id)) };
   }
 }

@@ -16,8 +16,8 @@ export type RetentionRule = (typeof RETENTION_RULES)[number];
  */
 export type RetentionPolicy = { readonly [R in RetentionRule]?: number };
 
-/** Why a version is kept: the rule, and the period it is the newest good version of (`last`: its rank, 1 for the newest). */
-export type KeepReason = { readonly rule: RetentionRule; readonly period: string } | { readonly rule: 'no-policy' };
+/** Why a version is kept: the rule, and the period it is the newest good version of (`last`: its rank, 1 for the newest); `in-use`: a restore is copying it. */
+export type KeepReason = { readonly rule: RetentionRule; readonly period: string } | { readonly rule: 'no-policy' } | { readonly rule: 'in-use' };
 
 /** Why a version goes: no rule keeps it, or it is damaged (quarantined) and so not a backup at all. */
 export type RemoveReason = 'not-kept' | 'damaged';

@@ -35,14 +35,14 @@ export async function takeSnapshot(input: {
 }): Promise<{ readonly kind: 'unchanged'; readonly version: BackupVersion } | { readonly kind: 'copied'; readonly version: BackupVersion }> {
   const { job, newest, seq } = input;
   const previous = newest?.kind === 'directory' ? newest : null;
-  const ownFolders = input.ownFolders.map((folder) => path.relative(job.sourcePath, folder)).filter((relative) => relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative));
+  const ownFolders = ownFoldersWithin(job.sourcePath, input.ownFolders);
   const result = await input.files.snapshotDirectory({
     sourcePath: job.sourcePath,
     destinationDir: input.destinationDir,
     snapshotName: versionFileName(job.sourcePath, input.startedAt, seq),
     tempId: input.tempId,
     excludes: job.excludes ?? [],
-    ...(ownFolders.length > 0 ? { ownFolders: ownFolders.map((relative) => relative.split(path.sep).join('/')) } : {}),
+    ...(ownFolders.length > 0 ? { ownFolders } : {}),
     previous: previous ? { path: previous.path, sha256: previous.sha256 } : null,
     ...(input.signal ? { signal: input.signal } : {}),
   });
@@ -67,4 +67,12 @@ export async function takeSnapshot(input: {
       file: result.file,
     },
   };
+}
+
+/** Those of safekeep's own folders that lie inside `root`, relative to it and `/`-separated, as a snapshot request names them. */
+export function ownFoldersWithin(root: string, folders: readonly string[]): string[] {
+  return folders
+    .map((folder) => path.relative(root, folder))
+    .filter((relative) => relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative))
+    .map((relative) => relative.split(path.sep).join('/'));
 }

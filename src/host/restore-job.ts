@@ -31,9 +31,19 @@ export interface RestoreDeps {
  * restoring that version; a source identical to the version is left as it is.
  */
 export async function restoreJob(deps: RestoreDeps, job: BackupJob, versionRef: string | undefined, target: string | undefined): Promise<RestoreReport> {
-  const { service, verifier, files, ids } = deps;
+  const { service } = deps;
   const version = versionRef === undefined ? await newestGood(service, job) : await findVersion(service, job, versionRef);
+  // Pinned until it is copied: the keep-current run's prune, or a `forget`, must not remove the version being restored.
+  const release = service.pin(version.id);
+  try {
+    return await restorePinned(deps, job, version, target);
+  } finally {
+    release();
+  }
+}
 
+async function restorePinned(deps: RestoreDeps, job: BackupJob, version: BackupVersion, target: string | undefined): Promise<RestoreReport> {
+  const { service, verifier, files, ids } = deps;
   const toSource = target === undefined || path.resolve(target) === job.sourcePath;
   const lookup = await (toSource ? files.lookUpPath(job.sourcePath) : deps.policy.check(target as string));
   const replace = toSource || lookup.real === (await files.lookUpPath(job.sourcePath)).real;
@@ -49,7 +59,7 @@ export async function restoreJob(deps: RestoreDeps, job: BackupJob, versionRef: 
   const previous = replace ? await keepCurrentSource(deps, job) : null;
   const request = { versionPath: checked.path, sha256: checked.sha256, size: checked.size, target: lookup.real, tempId: ids.next('restore'), replace };
   // A snapshot is rebuilt beside the target and swapped in whole (see restoreDirectory); its bytes are checked against its manifest as they are copied.
-  if (versionKind(checked) === 'directory') await service.restoreDirectory(job.id, { version: { path: checked.path, sha256: checked.sha256, kind: 'directory' }, target: lookup.real, tempId: request.tempId });
+  if (versionKind(checked) === 'directory') await service.restoreDirectory(job.id, { version: { path: checked.path, sha256: checked.sha256, kind: 'directory' }, target: lookup.real, tempId: request.tempId, replace });
   else if (!previous || !sameBytes(previous, checked)) await files.restoreFile(request);
   return { jobId: job.id, version: checked, target: lookup.real, previous: previous && !sameBytes(previous, checked) ? previous : null };
 }

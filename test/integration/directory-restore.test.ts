@@ -113,7 +113,13 @@ describe('restoreDirectory', () => {
     await assert.rejects(restoreDirectory(version, source, { tempId: 'r3' }), SnapshotDamagedError);
     assert.equal(await readFile(path.join(source, 'index.html'), 'utf8'), 'current work');
     assert.deepEqual((await readdir(root)).sort(), ['backups', 'site']);
-    await assert.rejects(restoreDirectory({ ...version, sha256: '0'.repeat(64) }, source, { tempId: 'r4' }), SnapshotDamagedError);
+    await assert.rejects(restoreDirectory({ ...version, sha256: '0'.repeat(64) }, source, { tempId: 'r4' }), (error: unknown) => {
+      assert.ok(error instanceof SnapshotDamagedError);
+      // Clients see this message: it names the snapshot, never the backup folder.
+      assert.match(error.message, /snapshot site\.1 is not the one registered/);
+      assert.ok(!error.message.includes(root), error.message);
+      return true;
+    });
   });
 });
 
