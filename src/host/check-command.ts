@@ -1,11 +1,11 @@
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../backup/interval.ts';
-import type { BackupJobSpec } from '../backup/job.ts';
+import type { JobChanges } from '../backup/job-changes.ts';
 import { checkedRetentionPolicy, policyOfKeep } from '../backup/retention-policy.ts';
 import { parseBookRequest } from '../book/book-messages.ts';
 import { InvalidFieldError } from '../book/errors.ts';
 import { isJsonObject } from '../json/is-json-object.ts';
 import { BACKUP_MESSAGES } from '../protocol/backup-messages.ts';
-import { checkedFlag, checkedJobRef, checkedVersionRef, optionalPath, requiredJobRef } from '../protocol/backup-fields.ts';
+import { checkedFlag, checkedJobRef, checkedPath, checkedVersionRef, optionalPath, requiredJobRef } from '../protocol/backup-fields.ts';
 import type { Command } from '../protocol/commands.ts';
 import { forgetCommandOf } from '../protocol/forget-command.ts';
 import { InvalidRequestError } from '../protocol/errors.ts';
@@ -40,7 +40,8 @@ export function checkCommand(command: unknown): Command {
     case 'backup.forget':
       return forgetCommandOf(command);
     case 'job.add':
-      return { kind: 'job.add', spec: checkedJobSpec(command['spec']), ...(command['configured'] === true ? { configured: true as const } : {}) };
+      // Any `configured` in the data is ignored: a request is always confined (see Host.addConfiguredJob).
+      return { kind: 'job.add', spec: checkedJobSpec(command['spec']) };
     case 'job.remove':
       return { kind: 'job.remove', job: requiredJobRef(command['job']), forget: checkedFlag('forget', command['forget']) };
     case 'book':
@@ -51,7 +52,7 @@ export function checkCommand(command: unknown): Command {
   }
 }
 
-function checkedJobSpec(spec: unknown): BackupJobSpec {
+function checkedJobSpec(spec: unknown): JobChanges {
   if (!isJsonObject(spec)) throw new InvalidFieldError('A job needs { sourcePath, intervalMs, retention? } or { source, interval? }');
   // The socket's shape, as `add` and the `job.add` message take it.
   if (Object.hasOwn(spec, 'source')) {
@@ -61,8 +62,8 @@ function checkedJobSpec(spec: unknown): BackupJobSpec {
     const command = message.toCommand(spec);
     return (command as Extract<Command, { kind: 'job.add' }>).spec;
   }
-  const { sourcePath, intervalMs, keep, retention } = spec;
-  if (typeof sourcePath !== 'string' || sourcePath.trim() === '') throw new InvalidFieldError("'sourcePath' must be a file path");
+  const { intervalMs, keep, retention } = spec;
+  const sourcePath = checkedPath('sourcePath', spec['sourcePath']);
   if (typeof intervalMs !== 'number' || !Number.isInteger(intervalMs) || intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_INTERVAL_MS) {
     throw new InvalidFieldError(`'intervalMs' must be a whole number of milliseconds from ${MIN_INTERVAL_MS} (a second) to ${MAX_INTERVAL_MS} (a year)`);
   }
@@ -70,5 +71,7 @@ function checkedJobSpec(spec: unknown): BackupJobSpec {
     throw new InvalidFieldError("'keep' must be a whole number of at least 1, or null to keep every version");
   }
   if (keep !== undefined && keep !== null && retention !== undefined) throw new InvalidFieldError("Give 'retention' or its shorthand 'keep', not both");
+  // Neither given: the job keeps the policy it has (a new one keeps every version).
+  if (retention === undefined && (keep === undefined || keep === null)) return { sourcePath, intervalMs, ...(keep === null ? { retention: policyOfKeep(null) } : {}) };
   return { sourcePath, intervalMs, retention: retention === undefined ? policyOfKeep(keep) : checkedRetentionPolicy(retention, 'retention') };
 }

@@ -1,6 +1,7 @@
 import type { BackupService } from '../backup/backup-service.ts';
 import type { VerifyReport } from '../backup/version-check.ts';
-import { NoBackupJobError, UnknownJobError } from '../backup/errors.ts';
+import { NoBackupJobError, SourceNotFoundError, UnknownJobError } from '../backup/errors.ts';
+import { specWithChanges } from '../backup/job-changes.ts';
 import type { BackupJob } from '../backup/job.ts';
 import type { VersionVerifier } from '../backup/version-verifier.ts';
 import type { PasswordBook } from '../book/password-book.ts';
@@ -13,7 +14,7 @@ import type { Bus } from '../bus/bus.ts';
 import type { BackupScheduler } from './backup-scheduler.ts';
 import { findVersion } from './find-version.ts';
 import { serviceStatus, versionListing, type ServiceFacts } from './job-status.ts';
-import type { PathPolicy } from './path-policy.ts';
+import { echoPath, type PathPolicy } from './path-policy.ts';
 import { removeJob } from './remove-job.ts';
 import { restoreJob } from './restore-job.ts';
 
@@ -105,9 +106,13 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
       return { kind: 'backup.forget', report };
     },
     async 'job.add'(command) {
-      // Only the configuration names paths freely; a request's must lead where --allow says.
-      const sourcePath = command.configured ? command.spec.sourcePath : (await policy.check(command.spec.sourcePath)).real;
-      const job = await service.upsertJob({ ...command.spec, sourcePath });
+      // Only the configuration names paths freely (Host.addConfiguredJob); a request's must lead where --allow says.
+      const requested = command.spec.sourcePath;
+      const lookup = await policy.check(requested);
+      // A job for nothing would fail on every run; say so now, quoting only what the client sent.
+      if (!lookup.exists) throw new SourceNotFoundError(`'${echoPath(requested)}' does not exist`);
+      const existing = service.jobs().find((job) => job.sourcePath === lookup.real);
+      const job = await service.upsertJob(specWithChanges({ ...command.spec, sourcePath: lookup.real }, existing));
       scheduler.start(job.id);
       return { kind: 'job.add', job };
     },

@@ -19,10 +19,15 @@ export interface VersionRef extends JobRef {
   readonly version?: string | number;
 }
 
-/** A job as the socket's `add` takes it: a source and an interval in seconds (60) or with a unit ('5m'); default an hour. */
+/**
+ * A job as the socket's `add` takes it: an existing absolute source, an interval in seconds (60) or
+ * with a unit ('5m'), and a folder's exclude globs. For a new job, left out: hourly, nothing excluded;
+ * for an existing one, what is left out stays as it is.
+ */
 export interface JobAddition {
   readonly source: string;
   readonly interval?: string | number;
+  readonly excludes?: readonly string[];
 }
 
 /** Which job to apply a retention policy to (required: forgetting never falls to a default job), the policy instead of the job's own, and whether only to report. */

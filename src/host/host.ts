@@ -150,8 +150,11 @@ export class Host {
    * prompt for a first file), never for paths a client sent.
    */
   async addConfiguredJob(spec: BackupJobSpec): Promise<BackupJob> {
-    const settled = await this.#submit({ kind: 'job.add', spec, configured: true }, 'job.add', {});
-    return (settled as { job: BackupJob }).job;
+    // Straight to the service, not through the bus: anything that can emit `request.submitted` could claim a flag in the data.
+    if (this.#stopping) throw new HostStoppedError("The host is stopping; 'job.add' was not sent");
+    const job = await this.#service.upsertJob(spec);
+    this.#scheduler.start(job.id);
+    return job;
   }
 
   /** Runs a backup of a job (default: the default job) now; resolves once it is durable. Short for `request('backup.run')`. */

@@ -27,7 +27,7 @@ export class PathPolicy {
 
   /** Where `requested` leads, or PATH_NOT_ALLOWED; the message quotes only what the client sent. */
   async check(requested: string): Promise<PathLookup> {
-    const refused = (why: string) => new PathNotAllowedError(`'${echo(requested)}' ${why}`);
+    const refused = (why: string) => new PathNotAllowedError(`'${echoPath(requested)}' ${why}`);
     if (this.#allowed.length === 0) throw refused('is not allowed: no directory is open to requests (start safekeep with --allow DIR)');
     const lookup = await this.#files.lookUpPath(requested);
     // The roots are looked up each time: one may be a link, or be created after the start.
@@ -50,6 +50,7 @@ export function isInside(candidate: string, root: string): boolean {
   return candidate.startsWith(prefix);
 }
 
-function echo(text: string): string {
+/** A requested path as an error may quote it: cut short, so a huge one is not echoed whole. */
+export function echoPath(text: string): string {
   return text.length > MAX_ECHO_CHARS ? `${text.slice(0, MAX_ECHO_CHARS)}…` : text;
 }

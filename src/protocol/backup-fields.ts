@@ -1,8 +1,12 @@
-import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS, parseInterval } from '../backup/interval.ts';
+import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, parseInterval } from '../backup/interval.ts';
+import path from 'node:path';
 import { InvalidFieldError } from '../book/errors.ts';
+import { excludeProblem } from '../backup/snapshot-excludes.ts';
 
 /** Longest job reference or path a request may carry (Linux's PATH_MAX). */
 export const MAX_PATH_CHARS = 4096;
+/** Most exclude globs one request may give. */
+const MAX_EXCLUDES = 1000;
 /** Longest sequence number written out: past 2^53 a number is no longer exact. */
 const SEQ = '[1-9]\\d{0,14}';
 const VERSION_REF = new RegExp(`^(?:${SEQ}|[^\\s@]+@${SEQ})$`);
@@ -34,9 +38,14 @@ export function checkedVersionRef(value: unknown): string | undefined {
   return text;
 }
 
-/** A file path; relative ones are taken from the service's working directory. */
+/**
+ * An absolute file path. A relative one is refused: the service's working
+ * directory (the package folder under `npm start`) means nothing to a client.
+ */
 export function checkedPath(field: string, value: unknown): string {
-  return checkedText(field, value, 'a file path');
+  const text = checkedText(field, value, 'a file path');
+  if (!path.isAbsolute(text)) throw new InvalidFieldError(`'${field}' must be an absolute path`);
+  return text;
 }
 
 /** An optional path: left out (or null), the request's default applies. */
@@ -44,14 +53,28 @@ export function optionalPath(field: string, value: unknown): string | undefined 
   return value === undefined || value === null ? undefined : checkedPath(field, value);
 }
 
-/** An interval: seconds (60, or '60') or a time with a unit ('30s', '5m', '1h'); left out, an hour. */
-export function checkedInterval(value: unknown): number {
-  if (value === undefined || value === null) return DEFAULT_INTERVAL_MS;
+/**
+ * An interval: seconds (60, or '60') or a time with a unit ('30s', '5m', '1h'),
+ * or undefined when left out (a new job then runs hourly, an existing one keeps its own).
+ */
+export function optionalInterval(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
   const ms = typeof value === 'number' && Number.isFinite(value) ? parseInterval(String(value)) : typeof value === 'string' && value.length <= 32 ? parseInterval(value) : undefined;
   if (ms === undefined) {
     throw new InvalidFieldError(`'interval' must be seconds (60) or a time such as 30s, 5m or 1h, from ${MIN_INTERVAL_MS / 1000}s to ${MAX_INTERVAL_MS / 86_400_000}d`);
   }
   return ms;
+}
+
+/** A directory job's exclude globs: an array of strings, each a glob `--exclude` would take; undefined when left out. */
+export function optionalExcludes(value: unknown): readonly string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.length > MAX_EXCLUDES || !value.every((glob) => typeof glob === 'string' && glob.length <= MAX_PATH_CHARS)) {
+    throw new InvalidFieldError(`'excludes' must be an array of at most ${MAX_EXCLUDES} globs (strings), such as ["*.log", "cache/"]`);
+  }
+  const problem = (value as string[]).map(excludeProblem).find((found) => found !== null);
+  if (problem) throw new InvalidFieldError(`'excludes' holds a bad glob: ${problem.replace(/^--exclude /, '').slice(0, 300)}`);
+  return [...(value as string[])];
 }
 
 export function checkedFlag(field: string, value: unknown): boolean {

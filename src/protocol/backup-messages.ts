@@ -1,5 +1,5 @@
 import { InvalidFieldError } from '../book/errors.ts';
-import { checkedFlag, checkedInterval, checkedJobRef, checkedPath, checkedVersionRef, optionalPath, requiredJobRef } from './backup-fields.ts';
+import { checkedFlag, checkedJobRef, checkedPath, optionalExcludes, optionalInterval, checkedVersionRef, optionalPath, requiredJobRef } from './backup-fields.ts';
 import type { Command, CommandResult } from './commands.ts';
 import { forgetCommandOf } from './forget-command.ts';
 
@@ -52,9 +52,17 @@ export const BACKUP_MESSAGES = {
     toCommand: (): Command => ({ kind: 'backup.verify' }),
   },
   'job.add': {
-    summary: 'Add a job for `source` (inside an --allow directory) every `interval` (seconds, or 30s, 5m, 1h; default 1h), or change its interval; it is scheduled at once.',
-    fields: ['source', 'interval'] as readonly string[],
-    toCommand: (body: Body): Command => ({ kind: 'job.add', spec: { sourcePath: checkedPath('source', body['source']), intervalMs: checkedInterval(body['interval']) } }),
+    summary:
+      'Add a job for `source` (an existing absolute path inside an --allow directory) every `interval` (seconds, or 30s, 5m, 1h; default 1h), leaving out `excludes` (globs, for a folder); for an existing job, change only the fields given. It is scheduled at once.',
+    fields: ['source', 'interval', 'excludes'] as readonly string[],
+    toCommand: (body: Body): Command => {
+      const intervalMs = optionalInterval(body['interval']);
+      const excludes = optionalExcludes(body['excludes']);
+      return {
+        kind: 'job.add',
+        spec: { sourcePath: checkedPath('source', body['source']), ...(intervalMs === undefined ? {} : { intervalMs }), ...(excludes === undefined ? {} : { excludes }) },
+      };
+    },
   },
   'job.pause': {
     summary: "Pause a job's schedule (a running copy finishes).",

@@ -1,5 +1,6 @@
 import type { ForgetReport } from '../backup/forget-report.ts';
-import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
+import type { BackupJob } from '../backup/job.ts';
+import type { JobChanges } from '../backup/job-changes.ts';
 import type { JobRemoval, RestoreReport, ServiceStatus, VersionListing } from '../backup/job-report.ts';
 import type { RetentionPolicy } from '../backup/retention.ts';
 import type { BackupVersion } from '../backup/version.ts';
@@ -26,11 +27,12 @@ export type Command =
   /** Apply a retention policy to a job now (`policy` null: the job's own); `dryRun` only reports. */
   | { readonly kind: 'backup.forget'; readonly job: string; readonly policy: RetentionPolicy | null; readonly dryRun: boolean }
   /**
-   * Add a job for a file (or change its interval and retention) and schedule
-   * it. Its source must lie where the configuration allows, unless
-   * `configured` (set only by the operator's own tools, never by a dialect).
+   * Add a job for a file or folder (or change the settings the request names)
+   * and schedule it. Its source must exist and lie where the configuration
+   * allows: no command skips that check (the operator's own tools use
+   * `Host.addConfiguredJob`, which is no command).
    */
-  | { readonly kind: 'job.add'; readonly spec: BackupJobSpec; readonly configured?: true }
+  | { readonly kind: 'job.add'; readonly spec: JobChanges }
   /** Pause a job's schedule (`job` null: the default job). */
   | { readonly kind: 'job.pause'; readonly job: string | null }
   /** Resume a paused job's schedule. */

@@ -1,5 +1,5 @@
-import { parseInterval } from '../backup/interval.ts';
-import { checkedInterval, checkedJobRef, checkedPath, checkedVersionRef, requiredJobRef } from './backup-fields.ts';
+import { InvalidFieldError } from '../book/errors.ts';
+import { checkedJobRef, checkedPath, checkedVersionRef, optionalInterval, requiredJobRef } from './backup-fields.ts';
 import type { Command } from './commands.ts';
 import { forgetFromWords } from './forget-words.ts';
 
@@ -16,7 +16,9 @@ import { forgetFromWords } from './forget-words.ts';
  *   forget JOB [--keep-… N] [--dry-run]   (see `forget-words.ts`)
  *
  * A malformed field (a version that is not a number or id, an interval out
- * of range) throws INVALID_FIELD, with what it must be.
+ * of range, a relative path) throws INVALID_FIELD, with what it must be, and
+ * so does a known word without the argument it needs (`remove`, `restore`,
+ * `forget` without a job; `add` without a path).
  */
 export function textCommand(line: string): Command | null {
   const text = line.trim();
@@ -42,13 +44,17 @@ export function textCommand(line: string): Command | null {
     case 'resume':
       return args.length <= 1 ? { kind: verb.toLowerCase() === 'pause' ? 'job.pause' : 'job.resume', job: checkedJobRef(arg(0)) } : null;
     case 'remove':
+      if (args.length === 0) throw missing('remove JOB [forget]', 'a job');
       if (args.length === 1) return { kind: 'job.remove', job: requiredJobRef(arg(0)), forget: false };
       return args.length === 2 && arg(1)?.toLowerCase() === 'forget' ? { kind: 'job.remove', job: requiredJobRef(arg(0)), forget: true } : null;
     case 'restore':
-      return args.length === 0 ? null : restoreCommand(text, args);
+      if (args.length === 0) throw missing('restore JOB [VERSION|newest [TARGET]]', 'a job');
+      return restoreCommand(text, args);
     case 'add':
-      return args.length === 0 ? null : addCommand(text);
+      if (args.length === 0) throw missing('add PATH [INTERVAL]', 'a path');
+      return addCommand(text);
     case 'forget':
+      if (args.length === 0) throw missing('forget JOB [--keep-last N …] [--dry-run]', 'a job');
       return forgetFromWords(args);
     default:
       return null;
@@ -65,13 +71,28 @@ function restoreCommand(text: string, args: readonly string[]): Command | null {
   return { kind: 'backup.restore', job, ...(version === undefined ? {} : { version }), ...(target === undefined ? {} : { target }) };
 }
 
-/** `add PATH… [INTERVAL]`: a last word that reads as an interval is one; the path is everything before it. */
+/**
+ * `add PATH… [INTERVAL]`: a last word in an interval's form (digits, maybe a
+ * unit: `90`, `5m`, `10y`) is the interval, and one out of range is refused
+ * rather than read as part of the path (`/x/todo.md 10y` is no file anyone
+ * meant); the path is everything before it. Left out, an existing job keeps
+ * its interval.
+ */
 function addCommand(text: string): Command {
   const rest = restOfLine(text, 1);
   const lastWord = /\s(\S+)$/.exec(rest);
-  const interval = lastWord?.[1] !== undefined && parseInterval(lastWord[1]) !== undefined ? lastWord[1] : undefined;
+  const interval = lastWord?.[1] !== undefined && INTERVAL_FORM.test(lastWord[1]) ? lastWord[1] : undefined;
   const sourcePath = interval === undefined ? rest : rest.slice(0, rest.length - (lastWord?.[0].length ?? 0)).trimEnd();
-  return { kind: 'job.add', spec: { sourcePath: checkedPath('source', sourcePath), intervalMs: checkedInterval(interval) } };
+  const intervalMs = optionalInterval(interval);
+  return { kind: 'job.add', spec: { sourcePath: checkedPath('source', sourcePath), ...(intervalMs === undefined ? {} : { intervalMs }) } };
+}
+
+/** A word in an interval's form, in range or not: digits (a decimal point allowed) and at most a two-letter unit. */
+const INTERVAL_FORM = /^\d+(?:\.\d+)?[a-z]{0,2}$/i;
+
+/** A known word without an argument it needs: say which, and the word's form. */
+function missing(form: string, what: string): InvalidFieldError {
+  return new InvalidFieldError(`'${form.split(' ')[0]}' needs ${what}: ${form}`);
 }
 
 /**

@@ -75,7 +75,7 @@ describe('forget over the text dialect', () => {
     const { host, port } = await servedHostWithFiveVersions();
     const client = await TestClient.connect(port);
     const cases: [string, string | RegExp][] = [
-      ['forget', "Invalid request command 'forget' sent."],
+      ['forget', "Error (INVALID_FIELD): 'forget' needs a job: forget JOB [--keep-last N …] [--dry-run]"],
       ['forget --keep-last 2', "Invalid request command 'forget --keep-last 2' sent."],
       ['forget notes.txt --keep-bogus 2', "Invalid request command 'forget notes.txt --keep-bogus 2' sent."],
       ['forget notes.txt another.txt', "Invalid request command 'forget notes.txt another.txt' sent."],

@@ -82,7 +82,9 @@ describe("host.request('job.add') with a retention policy", () => {
     const { host } = await startTestHost(path.join(root, 'data'), { allowedPaths: [root] });
     assert.deepEqual((await host.request('job.add', { sourcePath: source, intervalMs: HOUR, retention: { daily: 7, weekly: 4 } })).job.retention, { daily: 7, weekly: 4 });
     assert.deepEqual((await host.request('job.add', { sourcePath: source, intervalMs: HOUR, keep: 3 })).job.retention, { last: 3 });
-    assert.deepEqual((await host.request('job.add', { sourcePath: source, intervalMs: HOUR })).job.retention, {});
+    // Left out, the policy stays as it is; `keep: null` says to keep every version.
+    assert.deepEqual((await host.request('job.add', { sourcePath: source, intervalMs: HOUR })).job.retention, { last: 3 });
+    assert.deepEqual((await host.request('job.add', { sourcePath: source, intervalMs: HOUR, keep: null })).job.retention, {});
     const send = (params: unknown) => (host.request as (name: string, params: unknown) => Promise<unknown>)('job.add', params);
     await assert.rejects(send({ sourcePath: source, intervalMs: HOUR, retention: { daily: 0 } }), InvalidRetentionPolicyError);
     await assert.rejects(send({ sourcePath: source, intervalMs: HOUR, retention: { last: 2 }, keep: 2 }), InvalidFieldError);

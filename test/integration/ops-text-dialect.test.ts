@@ -83,7 +83,7 @@ describe('every backup operation over the text dialect, against a real server', 
     const todo = path.join(ops.allowed, 'todo list.md');
     await writeFile(todo, '- one\n');
     assert.deepEqual(await ops.text(`add ${todo} 5m`), [`Added todo-list.md: ${todo} every 5m.`]);
-    assert.deepEqual(await ops.text(`add ${todo}`), [`Added todo-list.md: ${todo} every 1h.`], 'added again: its interval changes');
+    assert.deepEqual(await ops.text(`add ${todo}`), [`Added todo-list.md: ${todo} every 5m.`], 'added again without an interval: it keeps its own');
     assert.deepEqual(await ops.text('backup todo-list.md'), ['Backup completed']);
     assert.deepEqual(await ops.text('pause todo-list.md'), ['Paused todo-list.md.']);
     assert.match((await ops.text('status'))[2] as string, /^todo-list\.md: .*; paused; /);

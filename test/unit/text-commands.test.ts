@@ -18,16 +18,17 @@ describe('the text grammar of the backup operations', () => {
     assert.deepEqual(textCommand('restore notes.json'), { kind: 'backup.restore', job: 'notes.json' });
     assert.deepEqual(textCommand('restore notes.json newest'), { kind: 'backup.restore', job: 'notes.json' });
     assert.deepEqual(textCommand('restore notes.json 3 /home/ann/old  notes.json '), { kind: 'backup.restore', job: 'notes.json', version: '3', target: '/home/ann/old  notes.json' });
-    assert.deepEqual(textCommand('add /home/ann/my notes.txt'), { kind: 'job.add', spec: { sourcePath: '/home/ann/my notes.txt', intervalMs: 3_600_000 } });
+    assert.deepEqual(textCommand('add /home/ann/my notes.txt'), { kind: 'job.add', spec: { sourcePath: '/home/ann/my notes.txt' } }, 'no interval: an update keeps its own');
     assert.deepEqual(textCommand('add /home/ann/my notes.txt 90'), { kind: 'job.add', spec: { sourcePath: '/home/ann/my notes.txt', intervalMs: 90_000 } });
     assert.deepEqual(textCommand('add /home/ann/notes.txt 5m'), { kind: 'job.add', spec: { sourcePath: '/home/ann/notes.txt', intervalMs: 300_000 } });
-    assert.deepEqual(textCommand('add 5m'), { kind: 'job.add', spec: { sourcePath: '5m', intervalMs: 3_600_000 } }, 'one word is always the path');
+    assert.throws(() => textCommand('add 5m'), /'source' must be an absolute path/, 'one word is always the path');
   });
 
   it('is no request for a wrong number of words or a word not in its form', () => {
-    for (const line of ['status x', 'versions a b', 'remove', 'remove a b', 'restore', 'restore a b', 'add', 'pause a b', 'revert a b c']) {
+    for (const line of ['status x', 'versions a b', 'remove a b', 'restore a b', 'pause a b', 'revert a b c']) {
       assert.equal(textCommand(line), null, line);
     }
+    for (const line of ['remove', 'restore', 'add', 'forget']) assert.throws(() => textCommand(line), /needs a/, `${line} names what it misses`);
   });
 });
 
