@@ -1,7 +1,7 @@
 import { systemErrorCode } from '../errors/safekeep-error.ts';
 import { DestinationFullError, DestinationNotWritableError, SourceNotAFileError, SourceNotFoundError, SourceUnreadableError } from './errors.ts';
 
-/** An OS error met on the source side of a copy, as the SOURCE_* error a client understands; anything else unchanged. */
+/** An OS error met on the source side of a copy (a file version or a snapshot's file), as the SOURCE_* error a client understands; anything else unchanged. */
 export function translateSourceError(error: unknown, sourcePath: string): unknown {
   switch (systemErrorCode(error)) {
     case 'ENOENT':
@@ -19,7 +19,7 @@ export function translateSourceError(error: unknown, sourcePath: string): unknow
   }
 }
 
-/** An OS error met on the destination side of a copy, as DESTINATION_FULL or DESTINATION_NOT_WRITABLE; anything else unchanged. */
+/** An OS error met on the destination side of a copy or snapshot, as DESTINATION_FULL or DESTINATION_NOT_WRITABLE; anything else unchanged. */
 export function translateDestinationError(error: unknown, directory: string): unknown {
   switch (systemErrorCode(error)) {
     case 'ENOSPC':

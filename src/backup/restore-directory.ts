@@ -7,7 +7,7 @@ import { fsyncDirectory } from '../fs/fsync-directory.ts';
 import { removeTree } from '../fs/remove-tree.ts';
 import { DestinationNotWritableError, RestoreWouldDeleteError, SnapshotDamagedError, TargetExistsError } from './errors.ts';
 import { boundedTargetName } from './restore-temp-name.ts';
-import { destinationError } from './snapshot-errors.ts';
+import { translateDestinationError as destinationError } from './copy-errors.ts';
 import { decodeManifest, manifestPathOf, type FileEntry, type SnapshotManifest } from './snapshot-manifest.ts';
 import { countUnsnapshottedEntries, type SnapshotLeavesOut } from './unsnapshotted-entries.ts';
 import type { BackupVersion } from './version.ts';

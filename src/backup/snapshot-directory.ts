@@ -9,7 +9,7 @@ import { removeTree } from '../fs/remove-tree.ts';
 import { CopyAbortedError, DestinationNotWritableError, SourceNotAFileError, SourceNotFoundError } from './errors.ts';
 import { statVersionFile } from './file-hash.ts';
 import { copySnapshotFile, entryFingerprint, type AfterReadHook } from './snapshot-file-copy.ts';
-import { destinationError, sourceError } from './snapshot-errors.ts';
+import { translateDestinationError as destinationError, translateSourceError as sourceError } from './copy-errors.ts';
 import { excludeMatcher } from './snapshot-excludes.ts';
 import { decodeManifest, encodeManifest, manifestPathOf, type FileEntry, type ManifestEntry, type SnapshotManifest } from './snapshot-manifest.ts';
 import { walkSource, type SourceEntry, type SourceTree } from './snapshot-source.ts';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { CopyAbortedError, SourceChangedDuringCopyError } from './errors.ts';
-import { destinationError, sourceError } from './snapshot-errors.ts';
+import { translateDestinationError as destinationError, translateSourceError as sourceError } from './copy-errors.ts';
 import type { EntryFingerprint } from './snapshot-manifest.ts';
 
 /** How often a file that changes while it is read is read again before the run gives up on it. */
