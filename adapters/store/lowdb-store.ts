@@ -8,6 +8,7 @@ import type { HostAdapter } from '../../src/ports/host-adapter.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
 import { DataDirNotWritableError, InvalidStoreCommandError } from '../../src/store/errors.ts';
 import type { StoreCommand, StoreResult } from '../../src/store/messages.ts';
+import { groupKey } from '../../src/store/group-key.ts';
 import { ShardedCollection } from './sharded-collection.ts';
 import { acquireDataDirLock, type DataDirLock, type DataDirLockOptions } from './data-dir-lock.ts';
 import { DURABLE_TEMP_SUFFIX } from '../../src/fs/write-file-durably.ts';
@@ -74,6 +75,15 @@ export class LowdbStore implements HostAdapter {
 
   async #answer(command: StoreCommand): Promise<StoreResult> {
     try {
+      if (command.op === 'batch') {
+        // Interim: one write after another, not yet all-or-nothing (the write-ahead log makes it so).
+        for (const write of command.writes) {
+          const target = await this.#collection(write.collection);
+          if (write.op === 'put') await target.put(checkedKey(write.key), write.value);
+          else await target.delete(checkedKey(write.key));
+        }
+        return { commandId: command.commandId, ok: true };
+      }
       const collection = await this.#collection(command.collection);
       switch (command.op) {
         case 'put':
@@ -85,9 +95,9 @@ export class LowdbStore implements HostAdapter {
         case 'get':
           return { commandId: command.commandId, ok: true, value: await collection.get(checkedKey(command.key)) };
         case 'list':
-          return withDamaged(collection, { commandId: command.commandId, ok: true, value: await collection.list() });
+          return withDamaged(collection, { commandId: command.commandId, ok: true, value: inGroup(await collection.list(), command.group) });
         case 'keys':
-          return withDamaged(collection, { commandId: command.commandId, ok: true, value: await collection.keys() });
+          return withDamaged(collection, { commandId: command.commandId, ok: true, value: (await collection.keys()).filter((key) => isInGroup(key, command.group)) });
         case 'count':
           return withDamaged(collection, { commandId: command.commandId, ok: true, value: await collection.count() });
       }
@@ -138,4 +148,10 @@ function checkedKey(key: string): string {
     throw new InvalidStoreCommandError('A store key must be a string of 1 to 1024 characters');
   }
   return key;
+}
+
+const isInGroup = (key: string, group: string | undefined): boolean => group === undefined || key.startsWith(groupKey(group, ''));
+
+function inGroup(documents: Record<string, unknown>, group: string | undefined): Record<string, unknown> {
+  return group === undefined ? documents : Object.fromEntries(Object.entries(documents).filter(([key]) => isInGroup(key, group)));
 }

@@ -10,11 +10,20 @@ import type { ErrorShape } from '../errors/safekeep-error.ts';
 export type StoreCommand =
   | { readonly commandId: string; readonly op: 'put'; readonly collection: string; readonly key: string; readonly value: unknown }
   | { readonly commandId: string; readonly op: 'delete'; readonly collection: string; readonly key: string }
+  /** Several writes, to any collections, that become durable together or not at all. */
+  | { readonly commandId: string; readonly op: 'batch'; readonly writes: readonly StoreWrite[] }
   | { readonly commandId: string; readonly op: 'get'; readonly collection: string; readonly key: string }
-  | { readonly commandId: string; readonly op: 'list'; readonly collection: string }
-  /** Every key of a collection, without reading documents out. */
-  | { readonly commandId: string; readonly op: 'keys'; readonly collection: string }
+  /** Every document of a collection, or with `group` only those whose key is `groupKey(group, …)` (group-key.ts). */
+  | { readonly commandId: string; readonly op: 'list'; readonly collection: string; readonly group?: string }
+  /** Every key of a collection (or of one group), without reading documents out. */
+  | { readonly commandId: string; readonly op: 'keys'; readonly collection: string; readonly group?: string }
   | { readonly commandId: string; readonly op: 'count'; readonly collection: string };
+
+/** One write of a `batch`. */
+export type StoreWrite =
+  | { readonly op: 'put'; readonly collection: string; readonly key: string; readonly value: unknown }
+  | { readonly op: 'delete'; readonly collection: string; readonly key: string };
+
 
 export type StoreOp = StoreCommand['op'];
 

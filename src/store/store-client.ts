@@ -3,7 +3,7 @@ import type { Bus } from '../bus/bus.ts';
 import { SafekeepError, type ErrorShape } from '../errors/safekeep-error.ts';
 import type { IdSource } from '../ids/ids.ts';
 import { StoreUnavailableError } from './errors.ts';
-import type { StoreCommand, StoreResult } from './messages.ts';
+import type { StoreCommand, StoreResult, StoreWrite } from './messages.ts';
 
 /** The store answered a command with an error; `code` is the store's own (STORE_WRITE_FAILED, …). */
 export class StoreCommandFailedError extends SafekeepError {
@@ -47,12 +47,18 @@ export class StoreClient {
     await this.#send({ op: 'delete', collection, key });
   }
 
+  /** Every write durable together, or none of them: resolves only when all are durable. */
+  async batch(writes: readonly StoreWrite[]): Promise<void> {
+    await this.#send({ op: 'batch', writes });
+  }
+
   async get<T>(collection: string, key: string): Promise<T | undefined> {
     return (await this.#send({ op: 'get', collection, key })) as T | undefined;
   }
 
-  async list<T>(collection: string): Promise<Record<string, T>> {
-    return ((await this.#send({ op: 'list', collection })) ?? {}) as Record<string, T>;
+  /** With `group`, only that group's documents (see `groupKey`), still under their whole keys. */
+  async list<T>(collection: string, options: { group?: string } = {}): Promise<Record<string, T>> {
+    return ((await this.#send({ op: 'list', collection, ...groupOf(options) })) ?? {}) as Record<string, T>;
   }
 
   /**
@@ -65,8 +71,8 @@ export class StoreClient {
     return { documents: (result.value ?? {}) as Record<string, T>, damagedShards: result.damagedShards ?? [] };
   }
 
-  async keys(collection: string): Promise<string[]> {
-    return ((await this.#send({ op: 'keys', collection })) ?? []) as string[];
+  async keys(collection: string, options: { group?: string } = {}): Promise<string[]> {
+    return ((await this.#send({ op: 'keys', collection, ...groupOf(options) })) ?? []) as string[];
   }
 
   async count(collection: string): Promise<number> {
@@ -101,3 +107,5 @@ export class StoreClient {
     else pending.reject(new StoreCommandFailedError(result.error));
   }
 }
+
+const groupOf = (options: { group?: string }) => (options.group === undefined ? {} : { group: options.group });
