@@ -9,6 +9,7 @@ import { Bus } from '../src/bus/bus.ts';
 import { sequentialIds } from '../src/ids/ids.ts';
 import { cryptoRandom } from '../src/random/random.ts';
 import { StoreClient } from '../src/store/store-client.ts';
+import { cachedRecords } from './cached-records.ts';
 
 /** Every bench user's master password: each still gets its own salt, hash and data key. */
 export const BENCH_MASTER_PASSWORD = 'bench master password';
@@ -45,14 +46,8 @@ export const benchUsername = (index: number): string => `user${String(index).pad
  */
 export async function buildScaleStore(dataDir: string, options: { users: number; loginUsers: number; now: number }): Promise<ScaleStore> {
   const credentialsStarted = performance.now();
-  const hasher = new PasswordHasher({ params: OWASP_ARGON2ID, random: cryptoRandom, maxConcurrent: 2 });
-  const credentials = new UserCredentials(hasher, cryptoRandom);
   const loginUsers = Array.from({ length: Math.min(options.loginUsers, options.users) }, (_, index) => benchUsername(index));
-  const loginRecords: UserRecord[] = [];
-  // Two at a time, the book's own default: each is two Argon2id passes on the thread pool.
-  for (let index = 0; index < loginUsers.length; index += 2) {
-    loginRecords.push(...(await Promise.all(loginUsers.slice(index, index + 2).map((username) => realUser(credentials, username, options.now)))));
-  }
+  const loginRecords = await cachedRecords(loginUsers.length, () => realUsers(loginUsers, options.now));
   const credentialsMs = performance.now() - credentialsStarted;
   const template = loginRecords[0] as UserRecord;
 
@@ -84,6 +79,17 @@ export async function buildScaleStore(dataDir: string, options: { users: number;
     buildMs: performance.now() - started,
     credentialsMs,
   };
+}
+
+/** Users with real credentials, two at a time (the book's own default): each is two Argon2id passes on the thread pool. */
+async function realUsers(usernames: readonly string[], now: number): Promise<UserRecord[]> {
+  const hasher = new PasswordHasher({ params: OWASP_ARGON2ID, random: cryptoRandom, maxConcurrent: 2 });
+  const credentials = new UserCredentials(hasher, cryptoRandom);
+  const records: UserRecord[] = [];
+  for (let index = 0; index < usernames.length; index += 2) {
+    records.push(...(await Promise.all(usernames.slice(index, index + 2).map((username) => realUser(credentials, username, now)))));
+  }
+  return records;
 }
 
 /** A user as registration and `entry.add` would have left it: real credentials, entries sealed under its own data key. */
