@@ -1,4 +1,4 @@
-import { pythonJsonDumps } from './python-json.ts';
+import { pythonJsonDumps, pythonJsonString } from './python-json.ts';
 import { ReplyChunks } from './reply-chunks.ts';
 
 /** About how much text one chunk holds: the size of one read on the client's side, and of Node's socket reads. */
@@ -25,7 +25,7 @@ export function pythonJsonDumpsInChunks(
     const empty = pythonJsonDumps({ ...head, [listKey]: [] });
     let chunk = empty.slice(0, -2);
     for (let index = 0; index < items.length; index++) {
-      chunk += index === 0 ? pythonJsonDumps(items[index]) : `, ${pythonJsonDumps(items[index])}`;
+      chunk += index === 0 ? itemText(items[index]) : `, ${itemText(items[index])}`;
       if (chunk.length >= chunkChars) {
         yield chunk;
         chunk = '';
@@ -33,4 +33,17 @@ export function pythonJsonDumpsInChunks(
     }
     yield `${chunk}]}${tail}`;
   });
+}
+
+/**
+ * One item of the list. A `{ username }` (every item of `check_users`) is
+ * written directly, the same bytes several times faster than the general
+ * walk over its fields; anything else goes the general way.
+ */
+function itemText(item: unknown): string {
+  if (typeof item === 'object' && item !== null && !Array.isArray(item)) {
+    const username = (item as { username?: unknown }).username;
+    if (typeof username === 'string' && Object.keys(item).length === 1) return `{"username": ${pythonJsonString(username)}}`;
+  }
+  return pythonJsonDumps(item);
 }

@@ -25,6 +25,12 @@ describe('check_users rendered in chunks', () => {
     }
   });
 
+  it('is byte-identical for items that are not a lone string username', () => {
+    const items = [{ username: 'ann', admin: true }, { username: 5 }, { name: 'zoë' }, 'bare', null, [1, 'é'], { username: 'bo' }];
+    const chunks = [...pythonJsonDumpsInChunks({ message: 'return_check_users' }, 'users', items, '\n', 8)];
+    assert.equal(chunks.join(''), seedReply(items));
+  });
+
   it('is byte-identical for an empty list', () => {
     assert.equal(wholeReplyText(checkUsersReply([])), '{"message": "return_check_users", "users": []}\n');
     assert.equal(wholeReplyText(checkUsersReply([])), seedReply([]));
