@@ -4,7 +4,7 @@ import type { Command, CommandResult } from '../src/protocol/commands.ts';
 import type { DialectCodec, ParseOutcome } from '../src/protocol/dialect.ts';
 import { RequestTimeoutError } from '../src/protocol/errors.ts';
 import type { ReplyReady, RequestReceived } from '../src/protocol/messages.ts';
-import type { Secret } from '../src/secret/secret.ts';
+import type { ReplyText } from '../src/protocol/reply-chunks.ts';
 
 /**
  * The request flow of one connection. Every request goes
@@ -98,7 +98,7 @@ const dispatchedFor = (context: RequestFlowContext, request: RequestReceived): D
   return { request, command, deadline: request.receivedAt + limit };
 };
 
-const reply = (context: RequestFlowContext, request: RequestReceived, text: string | Secret, close = false): ReplyReady => ({
+const reply = (context: RequestFlowContext, request: RequestReceived, text: ReplyText, close = false): ReplyReady => ({
   connectionId: context.connectionId,
   requestId: request.requestId,
   text,
@@ -112,7 +112,7 @@ const invalidReply = (context: RequestFlowContext, request: RequestReceived): Re
 };
 
 /** The reply to the dispatched request, rendered by `render`. */
-const replyToCurrent = (context: RequestFlowContext, render: (request: RequestReceived) => string | Secret): ReplyReady => {
+const replyToCurrent = (context: RequestFlowContext, render: (request: RequestReceived) => ReplyText): ReplyReady => {
   const { request } = context.current as Dispatched;
   return reply(context, request, render(request));
 };

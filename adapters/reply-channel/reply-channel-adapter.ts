@@ -5,7 +5,7 @@ import type { Clock } from '../../src/clock/clock.ts';
 import { systemErrorCode } from '../../src/errors/safekeep-error.ts';
 import type { HostAdapter } from '../../src/ports/host-adapter.ts';
 import type { ReplyReady } from '../../src/protocol/messages.ts';
-import { revealed } from '../../src/secret/secret.ts';
+import { wholeReplyText } from '../../src/protocol/reply-chunks.ts';
 
 export interface ReplyChannelOptions {
   readonly host: string;
@@ -60,8 +60,9 @@ export class ReplyChannelAdapter implements HostAdapter {
   async #deliver(bus: Bus, reply: ReplyReady): Promise<void> {
     const { clock, firstDelayMs, maxDelayMs, giveUpAfterMs } = this.#options;
     const startedAt = clock.now();
-    // The seed wrote the bare JSON object, without the line end our own connections get.
-    const text = revealed(reply.text).replace(/\n$/, '');
+    // The seed wrote the bare JSON object, without the line end our own connections get. One reply per
+    // connection, ended at once: a long one (check_users) is joined here rather than streamed.
+    const text = wholeReplyText(reply.text).replace(/\n$/, '');
     let delay = firstDelayMs;
     for (let attempt = 1; ; attempt++) {
       const failure = await this.#attempt(text);

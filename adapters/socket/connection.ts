@@ -4,6 +4,7 @@ import type { Clock } from '../../src/clock/clock.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
 import { decodeJsonRequest } from '../../src/protocol/json-request.ts';
 import type { ConnectionCloseReason, Dialect, ReplyReady, TransportProblem } from '../../src/protocol/messages.ts';
+import { ReplyChunks } from '../../src/protocol/reply-chunks.ts';
 import { revealed } from '../../src/secret/secret.ts';
 import { ClockTimer } from './clock-timer.ts';
 import type { EvictionRank } from './eviction.ts';
@@ -41,6 +42,12 @@ export interface ConnectionOptions {
   readonly maxUnansweredRequests: number;
   /** Replies a client has not read: above an eighth of this its requests wait; past it the connection is cut off. */
   readonly maxUnreadReplyBytes: number;
+}
+
+/** A reply made ready but not yet wholly written; a streamed one keeps its place in its chunks. */
+interface Outgoing {
+  readonly reply: ReplyReady;
+  chunks: Iterator<string> | null;
 }
 
 /** A framed request waiting for its turn on the bus. */
@@ -81,8 +88,21 @@ export class Connection {
   #ended = false;
   #paused = false;
   #pumpScheduled = false;
-  /** The client has more unread reply bytes than the high-water mark: none of its requests go on the bus until it reads. */
+  /**
+   * The client has more unread reply bytes than the high-water mark, or a
+   * streamed reply waits for it to read: none of its requests go on the bus
+   * until it reads.
+   */
   #repliesUnread = false;
+  /**
+   * Replies not yet wholly written, in request order. Whole replies go
+   * straight out, but a streamed one is written a chunk at a time, each when
+   * the socket has taken the last (`'drain'`), and the replies after it wait
+   * here behind it.
+   */
+  readonly #outbox: Outgoing[] = [];
+  /** We have decided to end our side, but a streamed reply is still being written: end once it is. */
+  #endWhenWritten = false;
   #closeReason: ConnectionCloseReason | null = null;
   /** The last complete request or reply, on the clock: idleness counts from here, not from the last byte. */
   #lastActivity: number;
@@ -110,7 +130,7 @@ export class Connection {
       this.#accept(this.#framer?.dialect === 'text' ? this.#framer.framer.flush() : []);
       this.#pump();
     });
-    this.#lingerTimer = new ClockTimer(deps.clock, () => this.#socket.destroy());
+    this.#lingerTimer = new ClockTimer(deps.clock, () => this.#lingerUp());
     this.#refusalTimer = new ClockTimer(deps.clock, () => this.#refuse('text'));
 
     void this.#bus.emit('connection.opened', {
@@ -129,6 +149,8 @@ export class Connection {
     this.closed = new Promise((resolve) => {
       socket.on('close', () => {
         for (const timer of [this.#idleTimer, this.#deadlineTimer, this.#quietTimer, this.#lingerTimer, this.#refusalTimer]) timer.stop();
+        // The client went before a streamed reply (and any behind it) was written out.
+        for (const { reply } of this.#outbox.splice(0)) void this.#bus.emit('reply.sent', { connectionId: id, requestId: reply.requestId, delivered: false });
         const reason = this.#closeReason ?? this.#endReason;
         void this.#bus.emit('connection.closed', { connectionId: id, reason });
         resolve(reason);
@@ -138,12 +160,50 @@ export class Connection {
     else this.#refusalTimer.start(REFUSAL_WAIT_MS);
   }
 
-  /** Writes a reply the request flow produced for this connection. */
+  /** Writes a reply the request flow produced for this connection, after any streamed reply still being written. */
   deliver(reply: ReplyReady): void {
     this.#queue.answered();
-    const writable = !this.#socket.destroyed && this.#socket.writable;
-    const text = revealed(reply.text);
-    if (writable && text !== '') this.#socket.write(text);
+    this.#outbox.push({ reply, chunks: null });
+    if (this.#outbox.length === 1) this.#writeOutbox();
+  }
+
+  /**
+   * Writes out what the outbox holds, in order, until a streamed reply's
+   * chunk is more than the socket will buffer: then it waits for `'drain'`,
+   * with the connection held as for unread replies, so a client that does not
+   * read costs a chunk of memory, not the whole reply.
+   */
+  #writeOutbox(): void {
+    while (this.#outbox.length > 0) {
+      const outgoing = this.#outbox[0] as Outgoing;
+      const { reply } = outgoing;
+      const writable = !this.#socket.destroyed && this.#socket.writable;
+      if (writable && reply.text instanceof ReplyChunks) {
+        outgoing.chunks ??= reply.text[Symbol.iterator]();
+        if (!this.#writeChunks(outgoing.chunks)) {
+          this.#repliesUnread = true;
+          return;
+        }
+      } else if (writable && !(reply.text instanceof ReplyChunks)) {
+        const text = revealed(reply.text);
+        if (text !== '') this.#socket.write(text);
+      }
+      this.#outbox.shift();
+      this.#written(reply, writable);
+    }
+    if (this.#endWhenWritten) this.#endNow();
+  }
+
+  /** Writes chunks until there are none left (true) or the socket asks us to wait for `'drain'` (false). */
+  #writeChunks(chunks: Iterator<string>): boolean {
+    for (let next = chunks.next(); !next.done; next = chunks.next()) {
+      if (!this.#socket.write(next.value)) return false;
+    }
+    return true;
+  }
+
+  /** A reply is out (or could not be): tell the bus, then see to the connection's limits and its queue. */
+  #written(reply: ReplyReady, writable: boolean): void {
     void this.#bus.emit('reply.sent', { connectionId: this.id, requestId: reply.requestId, delivered: writable });
     if (reply.close) {
       this.#close('exit');
@@ -358,7 +418,14 @@ export class Connection {
   }
 
   #drained(): void {
-    if (!this.#repliesUnread) return;
+    if (this.#outbox.length > 0) {
+      // A client reading a long reply is not idle, nor lingering.
+      this.#lastActivity = this.#clock.now();
+      this.#writeOutbox();
+      if (this.#outbox.length > 0) return;
+    }
+    // Replies that waited behind a streamed one may have refilled the buffers.
+    if (!this.#repliesUnread || this.#socket.writableLength > this.#options.maxUnreadReplyBytes * REPLY_HIGH_WATER_SHARE) return;
     this.#repliesUnread = false;
     this.#pump();
   }
@@ -379,8 +446,21 @@ export class Connection {
     // Keep reading (and dropping) so the client's FIN is seen and the socket closes as soon as it can.
     if (this.#paused) this.#socket.resume();
     this.#paused = false;
-    // end() flushes what is written, then sends FIN; a client that never reads or never closes cannot hold us for long.
-    this.#socket.end();
     this.#lingerTimer.start(LINGER_AFTER_END_MS);
+    if (this.#outbox.length > 0) this.#endWhenWritten = true;
+    else this.#endNow();
+  }
+
+  /** end() flushes what is written, then sends FIN; a client that never reads or never closes cannot hold us for long (the linger). */
+  #endNow(): void {
+    this.#endWhenWritten = false;
+    this.#socket.end();
+  }
+
+  /** Past the linger: gone, unless the client is still reading a streamed reply, which gets the linger again from its last read. */
+  #lingerUp(): void {
+    const left = this.#lastActivity + LINGER_AFTER_END_MS - this.#clock.now();
+    if (this.#outbox.length > 0 && left > 0) this.#lingerTimer.start(left);
+    else this.#socket.destroy();
   }
 }

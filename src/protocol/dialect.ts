@@ -1,7 +1,7 @@
-import type { Secret } from '../secret/secret.ts';
 import type { ErrorShape } from '../errors/safekeep-error.ts';
 import type { Command, CommandResult } from './commands.ts';
 import type { RequestReceived } from './messages.ts';
+import type { ReplyText } from './reply-chunks.ts';
 
 export type ParseOutcome = { readonly ok: true; readonly command: Command } | { readonly ok: false; readonly error: ErrorShape };
 
@@ -11,8 +11,8 @@ export type ParseOutcome = { readonly ok: true; readonly command: Command } | { 
  */
 export interface DialectCodec {
   parse(request: RequestReceived): ParseOutcome;
-  /** A Secret when the reply carries one (a session token, a stored password). */
-  renderResult(request: RequestReceived, result: CommandResult): string | Secret;
+  /** A Secret when the reply carries one (a session token, a stored password); chunks when it is too large to build whole. */
+  renderResult(request: RequestReceived, result: CommandResult): ReplyText;
   renderError(request: RequestReceived, error: ErrorShape): string;
   /** True for requests whose replies also go out over the seed's reply channel. */
   isSeedMessage?(request: RequestReceived): boolean;

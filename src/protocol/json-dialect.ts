@@ -10,6 +10,8 @@ import { edgeProblemError } from './edge-problems.ts';
 import { InvalidEncodingError, RequestTooLongError } from './errors.ts';
 import type { JsonRequestReceived, RequestReceived } from './messages.ts';
 import { pythonJsonDumps } from './python-json.ts';
+import { pythonJsonDumpsInChunks } from './python-json-chunks.ts';
+import type { ReplyText } from './reply-chunks.ts';
 
 /** The seed's reply to anything it did not understand, to the byte. */
 const SEED_INVALID = { message: 'Invalid message!' } as const;
@@ -69,7 +71,7 @@ export const jsonDialect: DialectCodec = {
     }
   },
 
-  renderResult(request, result: CommandResult): string | Secret {
+  renderResult(request, result: CommandResult): ReplyText {
     const backup = backupReply(result);
     const extension = bodyOf(request);
     if (backup && extension !== null && isExtension(extension)) return line(JSON.stringify({ ...echoedId(extension), type: backup.type, ok: true, result: backup.result }));
@@ -82,7 +84,8 @@ export const jsonDialect: DialectCodec = {
         case 'users.count':
           return line(pythonJsonDumps({ message: 'return_number_of_users', number_of_users: (result.result as { count: number }).count }));
         case 'users.list':
-          return line(pythonJsonDumps({ message: 'return_check_users', users: (result.result as { users: unknown }).users }));
+          // Megabytes at 100,000 users: rendered as the socket takes it, never whole.
+          return pythonJsonDumpsInChunks({ message: 'return_check_users' }, 'users', (result.result as { users: readonly unknown[] }).users, '\n');
         default:
           return line(pythonJsonDumps(SEED_INVALID));
       }

@@ -1,5 +1,5 @@
 import type { ErrorShape } from '../errors/safekeep-error.ts';
-import type { Secret } from '../secret/secret.ts';
+import type { ReplyText } from './reply-chunks.ts';
 import type { Command, CommandResult } from './commands.ts';
 
 /**
@@ -75,8 +75,8 @@ export type RequestReceived = TextRequestReceived | JsonRequestReceived;
 export interface ReplyReady {
   readonly connectionId: string;
   readonly requestId: string;
-  /** Exactly the text to write, line end included when the dialect wants one; a Secret when it holds one. */
-  readonly text: string | Secret;
+  /** Exactly the text to write, line end included when the dialect wants one; a Secret when it holds one; chunks, written as the client reads, when it is large. */
+  readonly text: ReplyText;
   /** End the connection once this reply is written. */
   readonly close: boolean;
   /** A reply to a password-book seed message: also delivered over the `--reply-to` channel when there is one. */

@@ -9,7 +9,7 @@
  */
 export function pythonJsonDumps(value: unknown): string {
   if (value === null || value === undefined) return 'null';
-  if (typeof value === 'string') return asciiOnly(JSON.stringify(value));
+  if (typeof value === 'string') return pythonJsonString(value);
   if (typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(pythonJsonDumps).join(', ')}]`;
   if (typeof value === 'object') {
@@ -17,6 +17,11 @@ export function pythonJsonDumps(value: unknown): string {
     return `{${fields.map(([key, field]) => `${asciiOnly(JSON.stringify(key))}: ${pythonJsonDumps(field)}`).join(', ')}}`;
   }
   throw new TypeError(`Cannot write a ${typeof value} as JSON`);
+}
+
+/** One string as Python's `json.dumps` writes it: JSON-escaped, and every character past ASCII as `\uXXXX`. */
+export function pythonJsonString(text: string): string {
+  return asciiOnly(JSON.stringify(text));
 }
 
 function asciiOnly(json: string): string {

@@ -123,9 +123,11 @@ class ReplaySession {
     while (!this.#divergence && this.#next < steps.length) {
       const index = this.#next;
       const { step, line } = steps[index] as Recording['steps'][number];
-      if (isInput(step) && !isReplySent(step)) {
+      if (isInput(step)) {
         // Let the host finish reacting to what came before, as it had in the recorded run.
         await new Promise((resolve) => setImmediate(resolve));
+        // A reply.sent is usually fed by the reply stand-in, inside its reply.ready; one still next here was a
+        // streamed reply's, which the socket wrote out later (after 'drain'): fed here like any other input.
         if (this.#divergence || this.#next !== index) continue;
         this.#feedTogether();
       }
@@ -258,7 +260,7 @@ class ReplaySession {
   }
 }
 
-/** A socket's `reply.sent`: fed by the reply stand-in when its `reply.ready` comes, not by the replay loop. */
+/** A socket's `reply.sent`: fed by the reply stand-in when its `reply.ready` comes (by the replay loop only when a streamed reply's came later). */
 function isReplySent(step: RecordedStep): boolean {
   return step.kind === 'event' && step.name === 'reply.sent';
 }

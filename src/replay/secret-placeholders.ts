@@ -3,6 +3,7 @@ import { FIELD_RULES, SECRET_FIELDS } from '../book/book-messages.ts';
 import { SECRET_MATERIAL_FIELDS } from '../book/book-records.ts';
 import { MIN_MASTER_PASSWORD_LENGTH } from '../book/password-book.ts';
 import { isJsonObject } from '../json/is-json-object.ts';
+import { ReplyChunks, wholeReplyText } from '../protocol/reply-chunks.ts';
 import { Secret, SecretJsonText } from '../secret/secret.ts';
 
 
@@ -75,6 +76,8 @@ export class SecretPlaceholders {
     if (value instanceof SecretJsonText) {
       return { $secretText: value.pieces, secrets: value.secrets.map((secret) => this.sanitize(secret) as SecretPlaceholder) } satisfies SecretTextPlaceholder;
     }
+    // A streamed reply is recorded whole, as the text the client received: a recording is a test tool, and the same text replays the same.
+    if (value instanceof ReplyChunks) return wholeReplyText(value);
     if (value instanceof Secret) return { $secret: this.#numberOf(value.reveal(), value), atLeast: lengthBand(value.length) } satisfies SecretPlaceholder;
     // A secret-named field holding a plain string (an adapter that did not seal it) is still a secret.
     if (field !== undefined && SECRET_FIELDS.has(field) && typeof value === 'string') return this.sanitize(new Secret(value));

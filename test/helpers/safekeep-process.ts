@@ -19,8 +19,9 @@ export class SafekeepProcess {
   stderr = '';
   readonly #waiters: (() => void)[] = [];
 
-  constructor(args: readonly string[], cwd: string) {
-    this.child = spawn(process.execPath, [...SAFEKEEP_ARGV, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `nodeFlags` go to node itself, before the script (a bench's `--cpu-prof`, which NODE_OPTIONS does not take). */
+  constructor(args: readonly string[], cwd: string, nodeFlags: readonly string[] = []) {
+    this.child = spawn(process.execPath, [...nodeFlags, ...SAFEKEEP_ARGV, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.#append('stdout', text));
     this.child.stderr?.setEncoding('utf8').on('data', (text: string) => this.#append('stderr', text));
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => {

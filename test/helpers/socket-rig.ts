@@ -11,12 +11,17 @@ import { jsonDialect } from '../../src/protocol/json-dialect.ts';
 import { textDialect } from '../../src/protocol/text-dialect.ts';
 import { START } from './host-harness.ts';
 
-/** What the rig's handler answers: `revert` finds no backup (or one whose path is `revertPathBytes` long), a book request counts no users, `exit` exits. */
-function resultFor(command: Command, revertPathBytes: number): CommandResult {
+/**
+ * What the rig's handler answers: `revert` finds no backup (or one whose path
+ * is `revertPathBytes` long), `check_users` lists `users` when there are some,
+ * any other book request counts no users, `exit` exits.
+ */
+function resultFor(command: Command, revertPathBytes: number, users: { username: string }[] | undefined): CommandResult {
   switch (command.kind) {
     case 'connection.exit':
       return { kind: 'connection.exit' };
     case 'book':
+      if (users && command.request.type === 'users.list') return { kind: 'book', type: 'users.list', result: { users } };
       return { kind: 'book', type: 'users.count', result: { count: 0 } };
     default:
       return { kind: 'backup.revert', version: revertPathBytes > 0 ? ({ path: `/${'p'.repeat(revertPathBytes - 1)}` } as BackupVersion) : null };
@@ -29,7 +34,10 @@ function resultFor(command: Command, revertPathBytes: number): CommandResult {
  * releases it, so requests stay in flight for as long as a test needs. On a
  * virtual clock, with the host's default limits unless `socket` says otherwise.
  */
-export async function startSocketRig(socket: Partial<SocketAdapterOptions> = {}, { hold = false, revertPathBytes = 0 } = {}) {
+export async function startSocketRig(
+  socket: Partial<SocketAdapterOptions> = {},
+  { hold = false, revertPathBytes = 0, users }: { hold?: boolean; revertPathBytes?: number; users?: { username: string }[] } = {},
+) {
   const bus = new Bus();
   const clock = new VirtualClock(START);
   const ids = sequentialIds();
@@ -37,7 +45,7 @@ export async function startSocketRig(socket: Partial<SocketAdapterOptions> = {},
   let holding = hold;
   const handler = ((command: Command) =>
     new Promise<CommandResult>((resolve) => {
-      const answer = () => resolve(resultFor(command, revertPathBytes));
+      const answer = () => resolve(resultFor(command, revertPathBytes, users));
       if (holding) held.push(answer);
       else answer();
     })) as CommandHandler;

@@ -5,7 +5,8 @@ import { jsonDialect } from '../../src/protocol/json-dialect.ts';
 import { decodeJsonRequest } from '../../src/protocol/json-request.ts';
 import type { JsonRequestReceived, TransportProblem } from '../../src/protocol/messages.ts';
 import type { CommandResult } from '../../src/protocol/commands.ts';
-import { Secret, revealed } from '../../src/secret/secret.ts';
+import { Secret } from '../../src/secret/secret.ts';
+import { wholeReplyText } from '../../src/protocol/reply-chunks.ts';
 import { pythonJsonDumps } from '../../src/protocol/python-json.ts';
 
 function received(text: string): JsonRequestReceived {
@@ -42,7 +43,7 @@ describe('JSON dialect: seed messages', () => {
   });
 
   it('replies exactly as the seed did, in Python json.dumps form', () => {
-    const render = (text: string, result: CommandResult) => revealed(jsonDialect.renderResult(received(text), result));
+    const render = (text: string, result: CommandResult) => wholeReplyText(jsonDialect.renderResult(received(text), result));
     assert.equal(render('{"message": "save_password", "password": "x"}', { kind: 'book', type: 'pending.add', result: { filedIn: 'inbox', pendingId: 'p1' } }), '{"message": "Password saved!"}\n');
     assert.equal(render('{"message": "number_of_users"}', { kind: 'book', type: 'users.count', result: { count: 3 } }), '{"message": "return_number_of_users", "number_of_users": 3}\n');
     assert.equal(

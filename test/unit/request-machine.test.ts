@@ -5,19 +5,19 @@ import { requestMachine, type DispatchParams } from '../../machines/request.mach
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
 import { textDialect } from '../../src/protocol/text-dialect.ts';
 import type { Framing, ReplyReady, RequestReceived } from '../../src/protocol/messages.ts';
-import { revealed } from '../../src/secret/secret.ts';
+import { wholeReplyText } from '../../src/protocol/reply-chunks.ts';
 import { ticker } from '../../src/host/ticker.ts';
 
 function startFlow() {
   const clock = new VirtualClock(0);
   const dispatched: DispatchParams[] = [];
-  // Text-dialect replies never hold a Secret; revealed() just gives the string back.
+  // Text-dialect replies never hold a Secret nor chunks; wholeReplyText() just gives the string back.
   const replies: (Omit<ReplyReady, 'text'> & { text: string })[] = [];
   const machine = requestMachine.provide({
     actors: { ticker: ticker(clock) },
     actions: {
       dispatch: (_, params) => dispatched.push(params),
-      deliver: (_, reply) => replies.push({ ...reply, text: revealed(reply.text) }),
+      deliver: (_, reply) => replies.push({ ...reply, text: wholeReplyText(reply.text) }),
     },
   });
   const actor = createActor(machine, {

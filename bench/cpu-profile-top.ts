@@ -1,0 +1,53 @@
+import { readFile } from 'node:fs/promises';
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+}
+
+interface CpuProfile {
+  readonly nodes: readonly ProfileNode[];
+  /** Microseconds on the machine's monotonic clock (what `process.hrtime` reads). */
+  readonly startTime: number;
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+/** One function's self time in a V8 CPU profile. */
+export interface SelfTime {
+  readonly name: string;
+  readonly ms: number;
+  readonly share: number;
+}
+
+/**
+ * The functions with the most self time in a `.cpuprofile` (`node
+ * --cpu-prof`): each sample's time goes to the function on top of the stack,
+ * summed over every node of the same function and place. With `window`
+ * (monotonic microseconds, `process.hrtime.bigint() / 1000n`), only the
+ * samples taken inside it: the phases measured, not the start-up.
+ */
+export async function topSelfTimes(file: string, count: number, window?: { fromUs: number; toUs: number }): Promise<SelfTime[]> {
+  const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
+  const nameOf = new Map<number, string>();
+  for (const { id, callFrame } of profile.nodes) {
+    const where = callFrame.url ? ` ${callFrame.url.replace(/^.*\/(?=[^/]+\/[^/]+$)/, '')}:${callFrame.lineNumber + 1}` : '';
+    nameOf.set(id, `${callFrame.functionName || '(anonymous)'}${where}`);
+  }
+  const micros = new Map<string, number>();
+  let total = 0;
+  let at = profile.startTime;
+  profile.samples.forEach((node, index) => {
+    const delta = profile.timeDeltas[index] ?? 0;
+    at += delta;
+    if (window && (at < window.fromUs || at > window.toUs)) return;
+    const name = nameOf.get(node) ?? '?';
+    micros.set(name, (micros.get(name) ?? 0) + delta);
+    total += delta;
+  });
+  return [...micros]
+    .filter(([name]) => name !== '(idle)' && name !== '(program)')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, us]) => ({ name, ms: us / 1_000, share: us / total }));
+}

@@ -1,0 +1,113 @@
+import { LowdbStore } from '../adapters/store/lowdb-store.ts';
+import { withCredentialsDigest } from '../src/book/book-digests.ts';
+import { sealEntry } from '../src/book/book-entries.ts';
+import { BookRecords, type EntryRecord, type UserRecord } from '../src/book/book-records.ts';
+import { OWASP_ARGON2ID, PasswordHasher } from '../src/book/password-hasher.ts';
+import { KEY_BYTES } from '../src/book/sealed-box.ts';
+import { UserCredentials } from '../src/book/user-credentials.ts';
+import { Bus } from '../src/bus/bus.ts';
+import { sequentialIds } from '../src/ids/ids.ts';
+import { cryptoRandom } from '../src/random/random.ts';
+import { StoreClient } from '../src/store/store-client.ts';
+import { cachedRecords } from './cached-records.ts';
+
+/** Every bench user's master password: each still gets its own salt, hash and data key. */
+export const BENCH_MASTER_PASSWORD = 'bench master password';
+
+/** Entries in each user's book. */
+const ENTRIES_PER_USER = 3;
+
+/** Puts in flight at once while filling: large groups, so the store's flushes carry many documents each. */
+const PUT_GROUP = 10_000;
+
+export interface ScaleStore {
+  /** Sorted, as `check_users` lists them. */
+  readonly usernames: readonly string[];
+  /** Users with real credentials, who can log in with BENCH_MASTER_PASSWORD. */
+  readonly loginUsers: readonly string[];
+  /** The JSON size of one sealed entry record, what an `entry.add` adds to the store. */
+  readonly entryRecordBytes: number;
+  readonly buildMs: number;
+  readonly credentialsMs: number;
+}
+
+export const benchUsername = (index: number): string => `user${String(index).padStart(6, '0')}`;
+
+/**
+ * Fills `dataDir` with `users` password-book users of a few entries each,
+ * through the store contract (`LowdbStore` and `StoreClient` in this process,
+ * puts in large concurrent groups), as the book itself would have written
+ * them: not through registrations, whose Argon2id hashes would take hours.
+ *
+ * The first `loginUsers` are made with the book's own code (UserCredentials at
+ * the cheapest Argon2id the book accepts, sealEntry), so they log in for real.
+ * The rest share the first one's hash and wrapped key under their own
+ * username and credentials digest: they are counted and listed, never opened.
+ */
+export async function buildScaleStore(dataDir: string, options: { users: number; loginUsers: number; now: number }): Promise<ScaleStore> {
+  const credentialsStarted = performance.now();
+  const loginUsers = Array.from({ length: Math.min(options.loginUsers, options.users) }, (_, index) => benchUsername(index));
+  const loginRecords = await cachedRecords(loginUsers.length, () => realUsers(loginUsers, options.now));
+  const credentialsMs = performance.now() - credentialsStarted;
+  const template = loginRecords[0] as UserRecord;
+
+  const started = performance.now();
+  const bus = new Bus();
+  const ids = sequentialIds();
+  const store = new LowdbStore({ dataDir, ids });
+  await store.start(bus);
+  const client = new StoreClient(bus, ids);
+  const records = new BookRecords(client);
+  try {
+    for (let from = 0; from < options.users; from += PUT_GROUP) {
+      const to = Math.min(options.users, from + PUT_GROUP);
+      const group: Promise<void>[] = [];
+      for (let index = from; index < to; index++) {
+        group.push(records.saveUser(loginRecords[index] ?? fillerUser(template, benchUsername(index))));
+      }
+      await Promise.all(group);
+    }
+  } finally {
+    client.dispose();
+    await store.stop();
+  }
+  const entry = Object.values(template.entries)[0] as EntryRecord;
+  return {
+    usernames: Array.from({ length: options.users }, (_, index) => benchUsername(index)),
+    loginUsers,
+    entryRecordBytes: JSON.stringify({ entry_1: entry }).length,
+    buildMs: performance.now() - started,
+    credentialsMs,
+  };
+}
+
+/** Users with real credentials, two at a time (the book's own default): each is two Argon2id passes on the thread pool. */
+async function realUsers(usernames: readonly string[], now: number): Promise<UserRecord[]> {
+  const hasher = new PasswordHasher({ params: OWASP_ARGON2ID, random: cryptoRandom, maxConcurrent: 2 });
+  const credentials = new UserCredentials(hasher, cryptoRandom);
+  const records: UserRecord[] = [];
+  for (let index = 0; index < usernames.length; index += 2) {
+    records.push(...(await Promise.all(usernames.slice(index, index + 2).map((username) => realUser(credentials, username, now)))));
+  }
+  return records;
+}
+
+/** A user as registration and `entry.add` would have left it: real credentials, entries sealed under its own data key. */
+async function realUser(credentials: UserCredentials, username: string, now: number): Promise<UserRecord> {
+  const dataKey = cryptoRandom.bytes(KEY_BYTES);
+  try {
+    const entries: Record<string, EntryRecord> = {};
+    for (let n = 1; n <= ENTRIES_PER_USER; n++) {
+      const entryId = `entry_${n}`;
+      entries[entryId] = sealEntry(dataKey, username, entryId, { name: `site ${n}`, password: `generated password ${n} of ${username}` }, { createdAt: now, updatedAt: now }, cryptoRandom);
+    }
+    return { format: 'safekeep.book.user', version: 1, createdAt: now, ...(await credentials.fresh(username, BENCH_MASTER_PASSWORD, dataKey)), entries };
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+/** The template's credentials and entries under another name, with that name's credentials digest, so the offline check finds it whole. */
+function fillerUser(template: UserRecord, username: string): UserRecord {
+  return withCredentialsDigest({ ...template, username });
+}
