@@ -76,6 +76,9 @@ export class LowdbStore implements HostAdapter {
     return this.#log?.flushes ?? 0;
   }
 
+  /** Shard files read so far (at start, on demand, by checkpoints), for tests and benches. */
+  shardReads = 0;
+
   /** Checkpoints finished so far, for tests and benches. */
   get checkpoints(): number {
     return this.#checkpointer?.completed ?? 0;
@@ -229,6 +232,7 @@ export class LowdbStore implements HostAdapter {
         cache: this.#cache,
         defaultShardCount: this.#options.shardsPerCollection ?? DEFAULT_SHARDS_PER_COLLECTION,
         onDamaged: (damage) => void bus?.emit('store.damaged', damage),
+        onShardRead: () => void this.shardReads++,
       });
       this.#collections.set(name, collection);
     }

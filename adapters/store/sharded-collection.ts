@@ -20,6 +20,8 @@ export interface CollectionContext {
   readonly defaultShardCount: number;
   /** Told once about each shard that cannot be read; whole-collection reads go on without it. */
   readonly onDamaged: (damage: StoreDamaged) => void;
+  /** Told of every shard file read (tests and benches count them). */
+  readonly onShardRead?: () => void;
 }
 
 /**
@@ -91,7 +93,7 @@ export class ShardedCollection {
     for (const shard of toRead) {
       const fingerprint = await shardFingerprint(this.#shardPath(shard));
       try {
-        const read = await readShard(this.#shardPath(shard), this.#label(shard), this.#context.ids);
+        const read = await this.#readShardFile(shard);
         for (const key of Object.keys(read?.documents ?? {})) entries.push([key, shard]);
         if (fingerprint) this.#fingerprints.set(shard, fingerprint);
       } catch (error) {
@@ -280,7 +282,7 @@ export class ShardedCollection {
 
   async #readShard(shard: number): Promise<{ documents: Record<string, unknown>; generation: number }> {
     try {
-      return await this.#context.cache.read(this.#cacheId(shard), () => readShard(this.#shardPath(shard), this.#label(shard), this.#context.ids), emptyDocuments);
+      return await this.#context.cache.read(this.#cacheId(shard), () => this.#readShardFile(shard), emptyDocuments);
     } catch (error) {
       if (error instanceof StoreCorruptError) {
         this.#damaged.set(shard, error);
@@ -288,6 +290,11 @@ export class ShardedCollection {
       }
       throw error;
     }
+  }
+
+  #readShardFile(shard: number): ReturnType<typeof readShard> {
+    this.#context.onShardRead?.();
+    return readShard(this.#shardPath(shard), this.#label(shard), this.#context.ids);
   }
 
   /** Shard numbers with a file, and those the index names (a file since removed must be looked at too). */
