@@ -29,8 +29,8 @@ export interface ReplayedLog {
   readonly nextSeq: number;
 }
 
-/** Lines replayed between yields, so a long log does not hold the event loop. */
-const LINES_PER_TURN = 2_000;
+/** Bytes of records replayed between yields, so a long log does not hold the event loop. */
+const BYTES_PER_TURN = 512 * 1024;
 
 /**
  * Reads every record of the log in order and hands each to `apply`.
@@ -48,10 +48,14 @@ export async function replayLog(logDir: string, apply: (record: LogRecord) => vo
   for (const [position, name] of segments.entries()) {
     const newest = position === segments.length - 1;
     const filePath = path.join(logDir, name);
+    // A segment is named after the seq its first record gets: an empty newest one still says where seqs go on,
+    // so the next segment's name sorts after it.
+    nextSeq = Math.max(nextSeq, Number(SEGMENT_FILE.exec(name)?.[1] ?? 0));
     const bytes = await readFile(filePath);
     let start = 0;
     let line = 0;
     let goodEnd = 0;
+    let sinceYield = 0;
     while (start < bytes.length) {
       line++;
       const end = bytes.indexOf(0x0a, start);
@@ -63,9 +67,13 @@ export async function replayLog(logDir: string, apply: (record: LogRecord) => vo
       }
       apply(record);
       nextSeq = record.seq + 1;
+      sinceYield += end + 1 - start;
       start = end + 1;
       goodEnd = start;
-      if (line % LINES_PER_TURN === 0) await yieldToEventLoop();
+      if (sinceYield >= BYTES_PER_TURN) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
     }
     if (newest) {
       lastSegmentBytes = goodEnd;

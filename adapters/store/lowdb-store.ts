@@ -165,23 +165,27 @@ export class LowdbStore implements HostAdapter {
         case 'batch':
           await this.#write(checkedWrites(command.writes));
           return { commandId: command.commandId, ok: true };
-      }
-      const collection = this.#collection(command.collection);
-      switch (command.op) {
         case 'get': {
+          const collection = this.#collection(command.collection);
           const key = checkedKey(command.key);
           await this.#pending.get(pendingKey(command.collection, key));
           return { commandId: command.commandId, ok: true, value: await collection.get(key) };
         }
-        case 'list':
+        case 'list': {
+          const collection = this.#collection(command.collection);
           await this.#pending.get(command.collection);
           return withDamaged(collection, { commandId: command.commandId, ok: true, value: await collection.list(checkedGroup(command.group)) });
-        case 'keys':
+        }
+        case 'keys': {
+          const collection = this.#collection(command.collection);
           await this.#pending.get(command.collection);
           return withDamaged(collection, { commandId: command.commandId, ok: true, value: collection.keys(checkedGroup(command.group)) });
-        case 'count':
+        }
+        case 'count': {
+          const collection = this.#collection(command.collection);
           await this.#pending.get(command.collection);
           return withDamaged(collection, { commandId: command.commandId, ok: true, value: collection.count() });
+        }
         default:
           throw new InvalidStoreCommandError(`'${String((command as { op?: unknown }).op)}' is not a store operation`);
       }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { Low } from 'lowdb';
 import { systemErrorCode } from '../../src/errors/safekeep-error.ts';
@@ -22,7 +22,7 @@ export const shardFileName = (index: number): string => `shard-${shardHex(index)
 
 /** The shard a key lives in: its SHA-256 picks it, so keys spread evenly and never move while the count stays. */
 export function shardOfKey(key: string, shardCount: number): number {
-  return createHash('sha256').update(key).digest().readUInt32BE(0) % shardCount;
+  return hash('sha256', key, 'buffer').readUInt32BE(0) % shardCount;
 }
 
 export const emptyDocuments = (): ShardDocuments => Object.create(null) as ShardDocuments;

@@ -108,7 +108,7 @@ export class ShardedCollection {
 
   /** Replays one write of the log (or applies one just made durable): the overlay and the index follow it. */
   apply(write: StoreWrite, seq: number, copy: boolean): void {
-    const shard = shardOfKey(write.key, this.#shardCount);
+    const shard = this.#index.shardOf(write.key) ?? shardOfKey(write.key, this.#shardCount);
     if (write.op === 'put') {
       this.#overlay.put(write.key, copy ? structuredClone(write.value) : write.value, seq, shard);
       this.#index.add(write.key, shard);

@@ -8,6 +8,8 @@ import { JsonClient } from '../helpers/json-client.ts';
 import type { HostOptions } from '../../src/host/host-options.ts';
 import { resolveBookOptions } from '../../src/book/book-options.ts';
 import { BOOK_MESSAGES } from '../../src/book/book-messages.ts';
+import { inspectStore } from '../../adapters/store/inspect-store.ts';
+import { sequentialIds } from '../../src/ids/ids.ts';
 
 const MINUTE = 60_000;
 const ANN = { username: 'ann', masterPassword: 'correct horse battery' };
@@ -32,14 +34,10 @@ async function registerAndLogin(client: JsonClient, user = ANN): Promise<string>
   return (await client.ok({ type: 'session.login', ...user })).token as string;
 }
 
-/** A user's stored record, read straight from the store's shard files. */
+/** A user's stored record, read straight from the store's files (its shards and its write-ahead log), as `safekeep check` reads them. */
 async function storedUser(dataDir: string, username: string): Promise<Record<string, any>> {
-  const dir = path.join(dataDir, 'store', 'book.users');
-  for (const name of await readdir(dir)) {
-    if (!name.startsWith('shard-')) continue;
-    const documents = JSON.parse(await readFile(path.join(dir, name), 'utf8')).documents;
-    if (documents[username]) return documents[username];
-  }
+  const documents = (await inspectStore(dataDir, sequentialIds())).collections.get('book.users') as Record<string, any> | undefined;
+  if (documents?.[username]) return documents[username];
   throw new Error(`no stored user ${username}`);
 }
 

@@ -112,6 +112,26 @@ describe('the store log', () => {
     await close();
   });
 
+  it('goes on numbering records after a clean stop, so a later segment sorts after every older one', async () => {
+    const dataDir = await tempDir('store-log');
+    const first = await openStore(dataDir);
+    for (let i = 0; i < 10; i++) await first.client.put('things', `k${i}`, i);
+    await first.close();
+    // The stop checkpointed: one empty segment, named after the next seq.
+    const [empty] = await segments(dataDir);
+    assert.equal(empty, '0000000000000011.log');
+    await writeAndLeaveInLog(dataDir, async (client) => client.put('things', 'k0', 'newer'));
+    const [line] = (await readFile(await newestSegment(dataDir), 'utf8')).split('\n');
+    assert.equal(JSON.parse((line as string).slice(9)).seq, 11);
+    const again = await openStore(dataDir, { checkpointLogBytes: 1 });
+    await again.client.put('things', 'k1', 'newer');
+    await again.close();
+    const last = await openStore(dataDir);
+    assert.equal(await last.client.get('things', 'k0'), 'newer');
+    assert.equal(await last.client.get('things', 'k1'), 'newer');
+    await last.close();
+  });
+
   it('refuses to start, coded and naming segment and line, when a record before the last is damaged', async () => {
     const dataDir = await tempDir('store-log');
     await writeAndLeaveInLog(dataDir, async (client) => {
