@@ -8,8 +8,7 @@ import { localBackupFiles } from '../../src/backup/local-backup-files.ts';
 import { manifestPathOf } from '../../src/backup/snapshot-manifest.ts';
 import { TEMP_FILE_PREFIX } from '../../src/backup/version-name.ts';
 import { MAIN, TSX } from '../helpers/safekeep-process.ts';
-import { inspectStore } from '../../adapters/store/inspect-store.ts';
-import { randomIds } from '../../src/ids/ids.ts';
+import { storedCollection } from '../helpers/stored-collection.ts';
 
 /**
  * The built CLI when it is newer than every source file (`npm test` builds
@@ -102,7 +101,7 @@ export class ChaosProcess {
 
 /** The catalog's version records as they are on disk, by key (the shards and the store's log, read as `safekeep check` reads them). */
 export async function catalogVersions(dataDir: string): Promise<Record<string, unknown>> {
-  return { ...(await inspectStore(dataDir, randomIds)).collections.get('backup.versions') };
+  return storedCollection(dataDir, 'backup.versions');
 }
 
 /** What a job folder holds against what the catalog says. */
