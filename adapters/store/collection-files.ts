@@ -64,7 +64,7 @@ export interface IndexFile {
 }
 
 /** The index, or null when it is missing or not usable (then it is rebuilt from the shards: never an error). */
-export async function readIndexFile(dir: string): Promise<IndexFile | null> {
+export async function readIndexFile(dir: string, shardCount: number): Promise<IndexFile | null> {
   let parsed: Partial<IndexFile>;
   try {
     parsed = JSON.parse(await readFile(path.join(dir, INDEX_FILE), 'utf8')) as Partial<IndexFile>;
@@ -78,8 +78,19 @@ export async function readIndexFile(dir: string): Promise<IndexFile | null> {
     Array.isArray(parsed.keys) &&
     Array.isArray(parsed.shards) &&
     parsed.keys.length === parsed.shards.length &&
-    parsed.keys.every((key, position) => typeof key === 'string' && (position === 0 || (parsed.keys?.[position - 1] as string) < key));
+    strictlySorted(parsed.keys) &&
+    parsed.shards.every((shard) => Number.isInteger(shard) && shard >= 0 && shard < shardCount);
   return usable ? (parsed as IndexFile) : null;
+}
+
+/** Sorted strings without duplicates: what the key index takes as is, without sorting again. */
+function strictlySorted(keys: readonly unknown[]): boolean {
+  let previous: string | null = null;
+  for (const key of keys) {
+    if (typeof key !== 'string' || (previous !== null && !(previous < key))) return false;
+    previous = key;
+  }
+  return true;
 }
 
 export async function writeIndexFile(dir: string, index: Omit<IndexFile, 'format' | 'version'>, ids: IdSource): Promise<void> {

@@ -137,7 +137,8 @@ export class LowdbStore implements HostAdapter {
     });
     // A first start on the old layout: the key indexes it had to build are written now, so the next start reads no shard.
     for (const collection of this.#collections.values()) await collection.writeIndex();
-    if (this.#log.activeBytes >= this.#checkpointLogBytes()) this.#checkpointer.request();
+    // Segments left by a checkpoint that was cut short, or a long log: fold them in now, in the background.
+    if (replayed.segments.length > 1 || this.#log.activeBytes >= this.#checkpointLogBytes()) this.#checkpointer.request();
   }
 
   #apply(record: LogRecord): void {

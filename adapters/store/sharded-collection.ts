@@ -72,7 +72,7 @@ export class ShardedCollection {
     if (manifest === null) return;
     this.#shardCount = manifest.shards;
     this.#created = Promise.resolve();
-    const indexFile = manifest.version === CURRENT_MANIFEST_VERSION && options.trustIndex ? await readIndexFile(this.#dir) : null;
+    const indexFile = manifest.version === CURRENT_MANIFEST_VERSION && options.trustIndex ? await readIndexFile(this.#dir, this.#shardCount) : null;
     const toRead: number[] = [];
     const shards = await this.#shardsOnDisk(indexFile ? Object.keys(indexFile.fingerprints) : []);
     const fingerprints = await Promise.all(shards.map((shard) => shardFingerprint(this.#shardPath(shard))));

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Bus } from '../../src/bus/bus.ts';
@@ -214,6 +214,28 @@ describe('the store log', () => {
     assert.deepEqual(await second.client.get('users', 'u042'), { i: 42 });
     assert.equal(second.store.shardReads, 1);
     await second.close();
+  });
+
+  it('rebuilds a missing or damaged key index from the shard files, once', async () => {
+    const dataDir = await tempDir('store-log');
+    const first = await openStore(dataDir);
+    for (let i = 0; i < 30; i++) await first.client.put('users', `u${i}`, i);
+    await first.close();
+    const indexPath = path.join(dataDir, 'store', 'users', 'index.json');
+    for (const damage of ['{"format":"safekeep.index","keys":', JSON.stringify({ format: 'safekeep.index', version: 1, fingerprints: {}, keys: ['b', 'a'], shards: [0, 0] }), null]) {
+      if (damage === null) await rm(indexPath);
+      else await writeFile(indexPath, damage);
+      const again = await openStore(dataDir);
+      const shardFiles = (await readdir(path.join(dataDir, 'store', 'users'))).filter((name) => name.startsWith('shard-'));
+      assert.equal(again.store.shardReads, shardFiles.length);
+      assert.equal(await again.client.count('users'), 30);
+      assert.equal(await again.client.get('users', 'u7'), 7);
+      await again.close();
+      const rebuilt = await openStore(dataDir);
+      assert.equal(await rebuilt.client.count('users'), 30);
+      assert.equal(rebuilt.store.shardReads, 0);
+      await rebuilt.close();
+    }
   });
 
   it('checkpoints in the background once the log passes its size, and starts from the checkpoint and the rest of the log', async () => {
