@@ -48,7 +48,7 @@ export async function inspectStore(dataDir: string, ids: IdSource): Promise<Stor
   for (const name of names.sort()) await collectionNamed(name).load({ trustIndex: false });
   try {
     await replayLog(path.join(storeDir, LOG_DIR_NAME), (record) => {
-      for (const write of record.writes) collectionNamed(write.collection).apply(write, record.seq, false);
+      for (const write of record.writes) collectionNamed(write.collection).apply(write, record.seq);
     }, { repair: false });
   } catch (error) {
     if (!(error instanceof StoreCorruptError)) throw error;

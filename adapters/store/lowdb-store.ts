@@ -142,7 +142,7 @@ export class LowdbStore implements HostAdapter {
   }
 
   #apply(record: LogRecord): void {
-    for (const write of record.writes) this.#collectionNamed(write.collection).apply(write, record.seq, false);
+    for (const write of record.writes) this.#collectionNamed(write.collection).apply(write, record.seq);
   }
 
   #onDurable(records: readonly LogRecord[]): void {

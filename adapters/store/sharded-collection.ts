@@ -1,6 +1,4 @@
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { systemErrorCode } from '../../src/errors/safekeep-error.ts';
 import { fsyncDirectory } from '../../src/fs/fsync-directory.ts';
 import { makeDirectory } from '../../src/fs/make-directory.ts';
@@ -9,9 +7,10 @@ import { StoreCorruptError, StoreWriteFailedError } from '../../src/store/errors
 import type { StoreDamaged, StoreWrite } from '../../src/store/messages.ts';
 import { CURRENT_MANIFEST_VERSION, readIndexFile, readManifest, writeIndexFile, writeManifest } from './collection-files.ts';
 import { KeyIndex } from './key-index.ts';
+import { loadKeys } from './load-keys.ts';
 import { DocumentOverlay } from './document-overlay.ts';
 import type { ShardCache } from './shard-cache.ts';
-import { emptyDocuments, readShard, SHARD_FILE, sameFingerprint, shardFileName, shardFingerprint, shardHex, shardOfKey, writeShard, type ShardFingerprint } from './shard-file.ts';
+import { emptyDocuments, readShard, shardFileName, shardFingerprint, shardHex, shardOfKey, writeShard, type ShardFingerprint } from './shard-file.ts';
 
 export interface CollectionContext {
   readonly ids: IdSource;
@@ -72,45 +71,25 @@ export class ShardedCollection {
     if (manifest === null) return;
     this.#shardCount = manifest.shards;
     this.#created = Promise.resolve();
-    const indexFile = manifest.version === CURRENT_MANIFEST_VERSION && options.trustIndex ? await readIndexFile(this.#dir, this.#shardCount) : null;
-    const toRead: number[] = [];
-    const shards = await this.#shardsOnDisk(indexFile ? Object.keys(indexFile.fingerprints) : []);
-    const fingerprints = await Promise.all(shards.map((shard) => shardFingerprint(this.#shardPath(shard))));
-    shards.forEach((shard, position) => {
-      const fingerprint = fingerprints[position] ?? null;
-      if (indexFile && sameFingerprint(indexFile.fingerprints[shardHex(shard)], fingerprint)) {
-        if (fingerprint) this.#fingerprints.set(shard, fingerprint);
-      } else toRead.push(shard);
+    const loaded = await loadKeys({
+      dir: this.#dir,
+      shardCount: this.#shardCount,
+      indexFile: manifest.version === CURRENT_MANIFEST_VERSION && options.trustIndex ? await readIndexFile(this.#dir, this.#shardCount) : null,
+      shardPath: (shard) => this.#shardPath(shard),
+      readShardFile: (shard) => this.#readShardFile(shard),
     });
-    const reread = new Set(toRead);
-    const entries: [string, number][] = [];
-    if (toRead.length > 0) {
-      indexFile?.keys.forEach((key, position) => {
-        const shard = indexFile.shards[position] as number;
-        if (!reread.has(shard)) entries.push([key, shard]);
-      });
-    }
-    for (const shard of toRead) {
-      const fingerprint = await shardFingerprint(this.#shardPath(shard));
-      try {
-        const read = await this.#readShardFile(shard);
-        for (const key of Object.keys(read?.documents ?? {})) entries.push([key, shard]);
-        if (fingerprint) this.#fingerprints.set(shard, fingerprint);
-      } catch (error) {
-        if (!(error instanceof StoreCorruptError)) throw error;
-        this.#damaged.set(shard, error);
-      }
-      await yieldToEventLoop();
-    }
-    this.#index = indexFile && toRead.length === 0 ? new KeyIndex(indexFile.keys, indexFile.shards) : KeyIndex.fromUnsorted(entries);
-    this.#indexStale = indexFile === null || toRead.length > 0;
+    this.#index = loaded.index;
+    for (const [shard, fingerprint] of loaded.fingerprints) this.#fingerprints.set(shard, fingerprint);
+    for (const [shard, error] of loaded.damaged) this.#damaged.set(shard, error);
+    this.#indexStale = loaded.stale;
   }
 
   /** Replays one write of the log (or applies one just made durable): the overlay and the index follow it. */
-  apply(write: StoreWrite, seq: number, copy: boolean): void {
+  apply(write: StoreWrite, seq: number): void {
     const shard = this.#index.shardOf(write.key) ?? shardOfKey(write.key, this.#shardCount);
     if (write.op === 'put') {
-      this.#overlay.put(write.key, copy ? structuredClone(write.value) : write.value, seq, shard);
+      // The value was parsed from the log's JSON (or the line just logged): no one else holds it.
+      this.#overlay.put(write.key, write.value, seq, shard);
       this.#index.add(write.key, shard);
     } else {
       // Recorded even for a key the index does not know: the shard file may still hold it (an index written after the delete).
@@ -295,22 +274,6 @@ export class ShardedCollection {
   #readShardFile(shard: number): ReturnType<typeof readShard> {
     this.#context.onShardRead?.();
     return readShard(this.#shardPath(shard), this.#label(shard), this.#context.ids);
-  }
-
-  /** Shard numbers with a file, and those the index names (a file since removed must be looked at too). */
-  async #shardsOnDisk(alsoHex: readonly string[]): Promise<number[]> {
-    let names: string[] = [];
-    try {
-      names = await readdir(this.#dir);
-    } catch (error) {
-      if (systemErrorCode(error) !== 'ENOENT') throw error;
-    }
-    const shards = new Set(alsoHex.map((hex) => Number.parseInt(hex, 16)).filter((shard) => shard < this.#shardCount));
-    for (const name of names) {
-      const match = SHARD_FILE.exec(name);
-      if (match?.[1] !== undefined) shards.add(Number.parseInt(match[1], 16));
-    }
-    return [...shards].sort((a, b) => a - b);
   }
 
   #reportAllDamaged(): void {
