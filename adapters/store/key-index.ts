@@ -1,35 +1,34 @@
 import { GROUP_SEPARATOR } from '../../src/store/group-key.ts';
 
+/** Up to this many changes are spliced into the sorted keys one by one; more are merged in one pass. */
+const SPLICE_AT_MOST = 32;
+
 /**
  * Every key of a collection, held in memory, with the shard it lives in: so
  * `count` is O(1), `keys` is a copy of a sorted array (by UTF-16 code unit,
  * as `Array.prototype.sort` orders), and a group's keys (`groupKey(group, …)`)
  * cost the group's size.
  *
- * Keys added or removed since the last `keys` wait beside the sorted array and
- * are merged in on the next one: O(n + k log k) once, rather than an O(n)
- * splice per insert, which made replaying or filling 100,000 keys quadratic.
+ * The keys sit in a sorted array (with their shards beside them) that the
+ * index file gives as is, so a start builds no map of 100,000 keys: a lookup
+ * is a binary search. Keys added or removed since the last `keys` wait beside
+ * it and are merged in on the next one, rather than an O(n) splice per
+ * insert, which made replaying or filling 100,000 keys quadratic.
  */
-/** Up to this many changes are spliced in one by one; more are merged in one pass. */
-const SPLICE_AT_MOST = 32;
-
 export class KeyIndex {
-  readonly #shardOf = new Map<string, number>();
   #sorted: string[];
-  /** In the map, not yet in #sorted. */
-  readonly #added = new Set<string>();
-  /** Still in #sorted, no longer in the map. */
+  #shards: number[];
+  /** Not in #sorted yet, with their shards. */
+  readonly #added = new Map<string, number>();
+  /** Still in #sorted, but removed. */
   readonly #removed = new Set<string>();
-  readonly #groups = new Map<string, Set<string>>();
+  /** Built on the first group question, then kept up to date. */
+  #groups: Map<string, Set<string>> | null = null;
 
-  /** `keys` must be sorted, without duplicates; `shards[i]` is the shard of `keys[i]`. */
-  constructor(keys: readonly string[] = [], shards: readonly number[] = []) {
-    this.#sorted = [...keys];
-    for (let position = 0; position < keys.length; position++) {
-      const key = keys[position] as string;
-      this.#shardOf.set(key, shards[position] ?? 0);
-      if (key.includes(GROUP_SEPARATOR)) this.#addToGroup(key);
-    }
+  /** `keys` must be sorted, without duplicates; `shards[i]` is the shard of `keys[i]`. Both are taken, not copied. */
+  constructor(keys: string[] = [], shards: number[] = []) {
+    this.#sorted = keys;
+    this.#shards = shards;
   }
 
   /** An index of keys in any order. */
@@ -40,31 +39,34 @@ export class KeyIndex {
   }
 
   get size(): number {
-    return this.#shardOf.size;
+    return this.#sorted.length - this.#removed.size + this.#added.size;
   }
 
   has(key: string): boolean {
-    return this.#shardOf.has(key);
+    return this.shardOf(key) !== undefined;
   }
 
   shardOf(key: string): number | undefined {
-    return this.#shardOf.get(key);
+    const added = this.#added.get(key);
+    if (added !== undefined) return added;
+    if (this.#removed.has(key)) return undefined;
+    const position = this.#position(key);
+    return this.#sorted[position] === key ? this.#shards[position] : undefined;
   }
 
   add(key: string, shard: number): void {
-    if (this.#shardOf.has(key)) return;
-    this.#shardOf.set(key, shard);
+    if (this.has(key)) return;
     if (this.#removed.has(key)) this.#removed.delete(key);
-    else this.#added.add(key);
-    if (key.includes(GROUP_SEPARATOR)) this.#addToGroup(key);
+    else this.#added.set(key, shard);
+    if (this.#groups && key.includes(GROUP_SEPARATOR)) addToGroup(this.#groups, key);
   }
 
   remove(key: string): void {
-    if (!this.#shardOf.delete(key)) return;
     if (this.#added.has(key)) this.#added.delete(key);
-    else this.#removed.add(key);
+    else if (this.has(key)) this.#removed.add(key);
+    else return;
     const group = groupOf(key);
-    if (group === undefined) return;
+    if (group === undefined || !this.#groups) return;
     const members = this.#groups.get(group);
     members?.delete(key);
     if (members?.size === 0) this.#groups.delete(group);
@@ -72,52 +74,70 @@ export class KeyIndex {
 
   /** Every key, sorted; the caller gets its own array. */
   keys(): string[] {
-    return [...this.#merged()];
+    this.#merge();
+    return [...this.#sorted];
   }
 
   /** The keys of `groupKey(group, …)`, sorted. */
   groupKeys(group: string): string[] {
     // A group name holding the separator itself cannot be told apart by the first separator: look at every key.
-    if (group.includes(GROUP_SEPARATOR)) return this.#merged().filter((key) => key.startsWith(`${group}${GROUP_SEPARATOR}`));
+    if (group.includes(GROUP_SEPARATOR)) return this.keys().filter((key) => key.startsWith(`${group}${GROUP_SEPARATOR}`));
+    if (!this.#groups) {
+      this.#groups = new Map();
+      for (const key of this.keys()) if (key.includes(GROUP_SEPARATOR)) addToGroup(this.#groups, key);
+    }
     return [...(this.#groups.get(group) ?? [])].sort();
   }
 
   /** The keys of one shard (a scan: for leaving out a damaged shard, not for ordinary requests). */
   keysOfShard(shard: number): string[] {
-    const keys: string[] = [];
-    for (const [key, of] of this.#shardOf) if (of === shard) keys.push(key);
-    return keys;
+    this.#merge();
+    return this.#sorted.filter((_, position) => this.#shards[position] === shard);
   }
 
   /** For `index.json`: the sorted keys and, in the same order, their shards. */
   toJSON(): { keys: string[]; shards: number[] } {
-    const keys = this.keys();
-    return { keys, shards: keys.map((key) => this.#shardOf.get(key) ?? 0) };
+    this.#merge();
+    return { keys: [...this.#sorted], shards: [...this.#shards] };
   }
 
-  #merged(): string[] {
-    if (this.#added.size === 0 && this.#removed.size === 0) return this.#sorted;
-    // A few changes (a registration between two `check_users`): a splice each, no pass over every key.
+  #merge(): void {
+    if (this.#added.size === 0 && this.#removed.size === 0) return;
     if (this.#added.size + this.#removed.size <= SPLICE_AT_MOST) {
-      for (const key of this.#removed) this.#sorted.splice(this.#position(key), 1);
-      for (const key of this.#added) this.#sorted.splice(this.#position(key), 0, key);
-      this.#added.clear();
-      this.#removed.clear();
-      return this.#sorted;
+      // A few changes (a registration between two `check_users`): a splice each, no pass over every key.
+      for (const key of this.#removed) {
+        const position = this.#position(key);
+        this.#sorted.splice(position, 1);
+        this.#shards.splice(position, 1);
+      }
+      for (const [key, shard] of this.#added) {
+        const position = this.#position(key);
+        this.#sorted.splice(position, 0, key);
+        this.#shards.splice(position, 0, shard);
+      }
+    } else {
+      const added = [...this.#added.keys()].sort();
+      const keys: string[] = [];
+      const shards: number[] = [];
+      let next = 0;
+      this.#sorted.forEach((key, position) => {
+        while (next < added.length && (added[next] as string) < key) {
+          keys.push(added[next] as string);
+          shards.push(this.#added.get(added[next++] as string) as number);
+        }
+        if (this.#removed.has(key)) return;
+        keys.push(key);
+        shards.push(this.#shards[position] as number);
+      });
+      for (; next < added.length; next++) {
+        keys.push(added[next] as string);
+        shards.push(this.#added.get(added[next] as string) as number);
+      }
+      this.#sorted = keys;
+      this.#shards = shards;
     }
-    const added = [...this.#added].sort();
-    const merged: string[] = [];
-    let a = 0;
-    for (const key of this.#sorted) {
-      if (this.#removed.has(key)) continue;
-      while (a < added.length && (added[a] as string) < key) merged.push(added[a++] as string);
-      merged.push(key);
-    }
-    while (a < added.length) merged.push(added[a++] as string);
-    this.#sorted = merged;
     this.#added.clear();
     this.#removed.clear();
-    return merged;
   }
 
   /** Where `key` is or would go in #sorted (binary search). */
@@ -131,13 +151,13 @@ export class KeyIndex {
     }
     return low;
   }
+}
 
-  #addToGroup(key: string): void {
-    const group = groupOf(key) as string;
-    let members = this.#groups.get(group);
-    if (!members) this.#groups.set(group, (members = new Set()));
-    members.add(key);
-  }
+function addToGroup(groups: Map<string, Set<string>>, key: string): void {
+  const group = groupOf(key) as string;
+  let members = groups.get(group);
+  if (!members) groups.set(group, (members = new Set()));
+  members.add(key);
 }
 
 function groupOf(key: string): string | undefined {

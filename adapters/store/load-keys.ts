@@ -44,7 +44,8 @@ export async function loadKeys(input: LoadKeysInput): Promise<LoadedKeys> {
       if (fingerprint) fingerprints.set(shard, fingerprint);
     } else toRead.push(shard);
   });
-  if (indexFile && toRead.length === 0) return { index: new KeyIndex(indexFile.keys, indexFile.shards), fingerprints, damaged, stale: false };
+  // The arrays just parsed from the file become the index's own: no copy of 100,000 keys.
+  if (indexFile && toRead.length === 0) return { index: new KeyIndex(indexFile.keys as string[], indexFile.shards as number[]), fingerprints, damaged, stale: false };
 
   const reread = new Set(toRead);
   const entries: [string, number][] = [];
