@@ -29,6 +29,9 @@ export class DurableJsonFile<T> implements Adapter<T> {
   #queued: { data: T; waiters: Waiter[] } | null = null;
   #flushing: Promise<void> | null = null;
   #lastDurableText: string | null = null;
+  /** The size of the text last read or written, for callers that account memory by it. */
+  lastReadBytes = 0;
+  lastWrittenBytes = 0;
 
   constructor(filePath: string, label: string, ids: IdSource, onFailure: (lastDurable: T | null) => void) {
     this.#filePath = filePath;
@@ -48,6 +51,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
     try {
       const data = JSON.parse(text) as T;
       this.#lastDurableText = text;
+      this.lastReadBytes = text.length;
       return data;
     } catch (error) {
       throw new StoreCorruptError(`${this.#label} is not valid JSON; it was left untouched`, { cause: error, detail: this.#filePath });
@@ -77,6 +81,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
       try {
         await writeFileDurably(this.#filePath, text, this.#ids.next('w'));
         this.#lastDurableText = text;
+        this.lastWrittenBytes = text.length;
         for (const waiter of batch.waiters) waiter.resolve();
       } catch (cause) {
         const error = new StoreWriteFailedError(`Could not write ${this.#label}: ${systemErrorCode(cause) ?? 'the write failed'}`, {

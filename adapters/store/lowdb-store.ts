@@ -1,17 +1,21 @@
 import { chmod, mkdir, readdir, unlink } from 'node:fs/promises';
-import { makeDirectory } from '../../src/fs/make-directory.ts';
 import path from 'node:path';
 import type { Subscription } from 'rxjs';
 import type { Bus } from '../../src/bus/bus.ts';
 import { SafekeepError, systemErrorCode, toErrorShape } from '../../src/errors/safekeep-error.ts';
-import type { HostAdapter } from '../../src/ports/host-adapter.ts';
-import type { IdSource } from '../../src/ids/ids.ts';
-import { DataDirNotWritableError, InvalidStoreCommandError } from '../../src/store/errors.ts';
-import type { StoreCommand, StoreResult } from '../../src/store/messages.ts';
-import { groupKey } from '../../src/store/group-key.ts';
-import { ShardedCollection } from './sharded-collection.ts';
-import { acquireDataDirLock, type DataDirLock, type DataDirLockOptions } from './data-dir-lock.ts';
+import { makeDirectory } from '../../src/fs/make-directory.ts';
 import { DURABLE_TEMP_SUFFIX } from '../../src/fs/write-file-durably.ts';
+import type { IdSource } from '../../src/ids/ids.ts';
+import type { HostAdapter } from '../../src/ports/host-adapter.ts';
+import { DataDirNotWritableError, InvalidStoreCommandError } from '../../src/store/errors.ts';
+import type { StoreCommand, StoreResult, StoreWrite } from '../../src/store/messages.ts';
+import { Checkpointer, type CheckpointStep } from './checkpointer.ts';
+import { acquireDataDirLock, type DataDirLock, type DataDirLockOptions } from './data-dir-lock.ts';
+import { writesJson, type LogRecord } from './log-record.ts';
+import { replayLog } from './log-replay.ts';
+import { DEFAULT_SHARD_CACHE_BYTES, ShardCache } from './shard-cache.ts';
+import { ShardedCollection } from './sharded-collection.ts';
+import { WriteAheadLog } from './write-ahead-log.ts';
 
 export interface LowdbStoreOptions {
   /** The data directory this process will own (created 0700 if missing). */
@@ -19,26 +23,44 @@ export interface LowdbStoreOptions {
   readonly ids: IdSource;
   /** Shards of a new collection; default 256. An existing collection keeps the count it was made with. */
   readonly shardsPerCollection?: number;
+  /** Log bytes after which a checkpoint folds the log into the shard files; default 16 MiB. */
+  readonly checkpointLogBytes?: number;
+  /** Parsed shard files kept in memory, counted by their text's size; default 32 MiB. */
+  readonly shardCacheBytes?: number;
   /** Tests only: awaited between the steps of taking the data directory lock. */
   readonly lockOptions?: DataDirLockOptions;
+  /** Tests only: awaited after each checkpoint step; a rejection stops that checkpoint there, as a kill would. */
+  readonly afterCheckpointStep?: (step: CheckpointStep) => Promise<void>;
+  /** Tests only: false leaves the log as a kill would (no checkpoint on stop). */
+  readonly checkpointOnStop?: boolean;
 }
 
 export const DEFAULT_SHARDS_PER_COLLECTION = 256;
+export const DEFAULT_CHECKPOINT_LOG_BYTES = 16 * 1024 * 1024;
+/** The log's folder under `store/`; no collection may take its name. */
+export const LOG_DIR_NAME = 'log';
 
 const COLLECTION_NAME = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/;
 const MAX_KEY_LENGTH = 1024;
 
 /**
- * The store adapter: lowdb files in `<dataDir>/store/<collection>/`, each
- * collection sharded by key (see ShardedCollection), written durably. It answers `store.command` events with `store.result`
- * events and is reached in no other way. It owns the data directory through a
- * lock file for as long as it runs.
+ * The store adapter. Every acknowledged write is one record of a write-ahead
+ * log (`<dataDir>/store/log/`), made durable with group commit; lowdb shard
+ * files in `<dataDir>/store/<collection>/` are its checkpoints, rewritten in
+ * the background; every key is held in memory. It answers `store.command`
+ * events with `store.result` events and is reached in no other way. It owns
+ * the data directory through a lock for as long as it runs.
  */
 export class LowdbStore implements HostAdapter {
   readonly name = 'store';
   readonly #options: LowdbStoreOptions;
   readonly #storeDir: string;
   readonly #collections = new Map<string, ShardedCollection>();
+  readonly #cache: ShardCache;
+  /** Writes not yet durable, so a read of what they touch waits for them: by collection, and by collection + key. */
+  readonly #pending = new Map<string, Promise<unknown>>();
+  #log: WriteAheadLog | null = null;
+  #checkpointer: Checkpointer | null = null;
   #lock: DataDirLock | null = null;
   #subscription: Subscription | null = null;
   #bus: Bus | null = null;
@@ -46,21 +68,38 @@ export class LowdbStore implements HostAdapter {
   constructor(options: LowdbStoreOptions) {
     this.#options = options;
     this.#storeDir = path.join(options.dataDir, 'store');
+    this.#cache = new ShardCache(options.shardCacheBytes ?? DEFAULT_SHARD_CACHE_BYTES);
+  }
+
+  /** Log flushes made so far (each one `write` and one `fdatasync`), for tests and benches. */
+  get logFlushes(): number {
+    return this.#log?.flushes ?? 0;
+  }
+
+  /** Shard files read so far (at start, on demand, by checkpoints), for tests and benches. */
+  shardReads = 0;
+
+  /** Checkpoints finished so far, for tests and benches. */
+  get checkpoints(): number {
+    return this.#checkpointer?.completed ?? 0;
   }
 
   async start(bus: Bus): Promise<void> {
+    this.#bus = bus;
     try {
       await makeDirectory(this.#options.dataDir, 0o700);
       this.#lock = await acquireDataDirLock(this.#options.dataDir, () => this.#options.ids.next('lock'), this.#options.lockOptions);
       await mkdir(this.#storeDir, { recursive: true, mode: 0o700 });
       await chmod(this.#storeDir, 0o700);
       await this.#removeLeftoverTempFiles();
+      await this.#recover();
     } catch (error) {
+      await this.#log?.close().catch(() => undefined);
+      this.#log = null;
       await this.#lock?.release();
       this.#lock = null;
       throw startError(this.#options.dataDir, error);
     }
-    this.#bus = bus;
     this.#subscription = bus.on$('store.command').subscribe((command) => {
       void this.#answer(command).then((result) => bus.emit('store.result', result));
     });
@@ -68,64 +107,150 @@ export class LowdbStore implements HostAdapter {
 
   async stop(): Promise<void> {
     this.#subscription?.unsubscribe();
-    await Promise.all([...this.#collections.values()].map((collection) => collection.settled()));
+    this.#subscription = null;
+    if (this.#log && this.#checkpointer) {
+      await this.#log.settled();
+      if (this.#options.checkpointOnStop ?? true) await this.#checkpointer.checkpointNow();
+      else await this.#checkpointer.idle();
+      await this.#log.close();
+    }
+    this.#log = null;
     await this.#lock?.release();
     this.#lock = null;
   }
 
+  /** Start = the collections' checkpoints and key indexes, then the log replayed over them. */
+  async #recover(): Promise<void> {
+    const logDir = path.join(this.#storeDir, LOG_DIR_NAME);
+    await makeDirectory(logDir, 0o700);
+    for (const entry of await readdir(this.#storeDir, { withFileTypes: true })) {
+      if (entry.isDirectory() && entry.name !== LOG_DIR_NAME && COLLECTION_NAME.test(entry.name)) await this.#collectionNamed(entry.name).load();
+    }
+    const replayed = await replayLog(logDir, (record) => this.#apply(record), { repair: true });
+    this.#log = await WriteAheadLog.open({ logDir, ...replayed, onDurable: (records) => this.#onDurable(records) });
+    this.#checkpointer = new Checkpointer({
+      log: this.#log,
+      collections: () => this.#collections.values(),
+      storeDir: this.#storeDir,
+      afterStep: this.#options.afterCheckpointStep,
+      onFailed: () => undefined,
+    });
+    // A first start on the old layout: the key indexes it had to build are written now, so the next start reads no shard.
+    for (const collection of this.#collections.values()) await collection.writeIndex();
+    // Segments left by a checkpoint that was cut short, or a long log: fold them in now, in the background.
+    if (replayed.segments.length > 1 || this.#log.activeBytes >= this.#checkpointLogBytes()) this.#checkpointer.request();
+  }
+
+  #apply(record: LogRecord): void {
+    for (const write of record.writes) this.#collectionNamed(write.collection).apply(write, record.seq);
+  }
+
+  #onDurable(records: readonly LogRecord[]): void {
+    for (const record of records) this.#apply(record);
+    if ((this.#log?.activeBytes ?? 0) >= this.#checkpointLogBytes()) this.#checkpointer?.request();
+  }
+
+  #checkpointLogBytes(): number {
+    return this.#options.checkpointLogBytes ?? DEFAULT_CHECKPOINT_LOG_BYTES;
+  }
+
   async #answer(command: StoreCommand): Promise<StoreResult> {
     try {
-      if (command.op === 'batch') {
-        // Interim: one write after another, not yet all-or-nothing (the write-ahead log makes it so).
-        for (const write of command.writes) {
-          const target = await this.#collection(write.collection);
-          if (write.op === 'put') await target.put(checkedKey(write.key), write.value);
-          else await target.delete(checkedKey(write.key));
-        }
-        return { commandId: command.commandId, ok: true };
-      }
-      const collection = await this.#collection(command.collection);
       switch (command.op) {
         case 'put':
-          await collection.put(checkedKey(command.key), command.value);
+          await this.#write([{ op: 'put', collection: command.collection, key: command.key, value: command.value }]);
           return { commandId: command.commandId, ok: true };
         case 'delete':
-          await collection.delete(checkedKey(command.key));
+          await this.#write([{ op: 'delete', collection: command.collection, key: command.key }]);
           return { commandId: command.commandId, ok: true };
-        case 'get':
-          return { commandId: command.commandId, ok: true, value: await collection.get(checkedKey(command.key)) };
-        case 'list':
-          return withDamaged(collection, { commandId: command.commandId, ok: true, value: inGroup(await collection.list(), command.group) });
-        case 'keys':
-          return withDamaged(collection, { commandId: command.commandId, ok: true, value: (await collection.keys()).filter((key) => isInGroup(key, command.group)) });
-        case 'count':
-          return withDamaged(collection, { commandId: command.commandId, ok: true, value: await collection.count() });
+        case 'batch':
+          await this.#write(checkedWrites(command.writes));
+          return { commandId: command.commandId, ok: true };
+        case 'get': {
+          const collection = this.#collection(command.collection);
+          const key = checkedKey(command.key);
+          await this.#pending.get(pendingKey(command.collection, key));
+          return { commandId: command.commandId, ok: true, value: await collection.get(key) };
+        }
+        case 'list': {
+          const collection = this.#collection(command.collection);
+          await this.#pending.get(command.collection);
+          return withDamaged(collection, { commandId: command.commandId, ok: true, value: await collection.list(checkedGroup(command.group)) });
+        }
+        case 'keys': {
+          const collection = this.#collection(command.collection);
+          await this.#pending.get(command.collection);
+          return withDamaged(collection, { commandId: command.commandId, ok: true, value: collection.keys(checkedGroup(command.group)) });
+        }
+        case 'count': {
+          const collection = this.#collection(command.collection);
+          await this.#pending.get(command.collection);
+          return withDamaged(collection, { commandId: command.commandId, ok: true, value: collection.count() });
+        }
+        default:
+          throw new InvalidStoreCommandError(`'${String((command as { op?: unknown }).op)}' is not a store operation`);
       }
     } catch (error) {
       return { commandId: command.commandId, ok: false, error: toErrorShape(error) };
     }
   }
 
-  async #collection(name: string): Promise<ShardedCollection> {
-    if (!COLLECTION_NAME.test(name)) throw new InvalidStoreCommandError(`'${name}' is not a valid collection name`);
+  /** One log record for all of `writes`: every one is checked first, so a batch is refused whole or kept whole. */
+  async #write(writes: readonly StoreWrite[]): Promise<void> {
+    const log = this.#log;
+    if (!log) throw new InvalidStoreCommandError('The store is not running');
+    const targets = writes.map((write) => {
+      const collection = this.#collection(write.collection);
+      collection.checkWritable(checkedKey(write.key));
+      return collection;
+    });
+    let json: string;
+    try {
+      json = writesJson(writes);
+    } catch (cause) {
+      throw new InvalidStoreCommandError('A stored value must be plain JSON data', { cause });
+    }
+    for (const collection of new Set(targets)) await collection.ensureCreated(this.#storeDir);
+    const durable = log.append(json);
+    const settled = durable.catch(() => undefined);
+    const names = [...new Set(writes.flatMap((write) => [write.collection, pendingKey(write.collection, write.key)]))];
+    for (const name of names) this.#pending.set(name, settled);
+    void settled.then(() => {
+      for (const name of names) if (this.#pending.get(name) === settled) this.#pending.delete(name);
+    });
+    await durable;
+  }
+
+  #collection(name: string): ShardedCollection {
+    if (typeof name !== 'string' || !COLLECTION_NAME.test(name) || name === LOG_DIR_NAME) {
+      throw new InvalidStoreCommandError(`'${String(name)}' is not a valid collection name`);
+    }
+    return this.#collectionNamed(name);
+  }
+
+  #collectionNamed(name: string): ShardedCollection {
     let collection = this.#collections.get(name);
     if (!collection) {
-      const shards = this.#options.shardsPerCollection ?? DEFAULT_SHARDS_PER_COLLECTION;
       const bus = this.#bus;
-      collection = new ShardedCollection(name, path.join(this.#storeDir, name), this.#options.ids, shards, (damage) => void bus?.emit('store.damaged', damage));
+      collection = new ShardedCollection(name, path.join(this.#storeDir, name), {
+        ids: this.#options.ids,
+        cache: this.#cache,
+        defaultShardCount: this.#options.shardsPerCollection ?? DEFAULT_SHARDS_PER_COLLECTION,
+        onDamaged: (damage) => void bus?.emit('store.damaged', damage),
+        onShardRead: () => void this.shardReads++,
+      });
       this.#collections.set(name, collection);
     }
-    await collection.loaded;
     return collection;
   }
 
   async #removeLeftoverTempFiles(): Promise<void> {
     const entries = await readdir(this.#storeDir, { recursive: true });
-    await Promise.all(
-      entries.filter((entry) => entry.endsWith(DURABLE_TEMP_SUFFIX)).map((entry) => unlink(path.join(this.#storeDir, entry))),
-    );
+    await Promise.all(entries.filter((entry) => entry.endsWith(DURABLE_TEMP_SUFFIX)).map((entry) => unlink(path.join(this.#storeDir, entry))));
   }
 }
+
+const pendingKey = (collection: string, key: string): string => `${collection}\u0000${key}`;
 
 /** An OS error while taking the data directory becomes one coded sentence; the OS error stays as its cause. */
 function startError(dataDir: string, error: unknown): unknown {
@@ -143,15 +268,24 @@ function withDamaged(collection: ShardedCollection, result: StoreResult & { ok: 
   return damaged.length > 0 ? { ...result, damagedShards: damaged } : result;
 }
 
-function checkedKey(key: string): string {
+function checkedKey(key: unknown): string {
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
     throw new InvalidStoreCommandError('A store key must be a string of 1 to 1024 characters');
   }
   return key;
 }
 
-const isInGroup = (key: string, group: string | undefined): boolean => group === undefined || key.startsWith(groupKey(group, ''));
+function checkedGroup(group: unknown): string | undefined {
+  if (group === undefined || (typeof group === 'string' && group.length > 0 && group.length <= MAX_KEY_LENGTH)) return group;
+  throw new InvalidStoreCommandError('A group must be a string of 1 to 1024 characters');
+}
 
-function inGroup(documents: Record<string, unknown>, group: string | undefined): Record<string, unknown> {
-  return group === undefined ? documents : Object.fromEntries(Object.entries(documents).filter(([key]) => isInGroup(key, group)));
+function checkedWrites(writes: unknown): StoreWrite[] {
+  if (!Array.isArray(writes)) throw new InvalidStoreCommandError('A batch must carry a list of writes');
+  return writes.map((write: Partial<StoreWrite> | null) => {
+    if (typeof write !== 'object' || write === null || (write.op !== 'put' && write.op !== 'delete')) {
+      throw new InvalidStoreCommandError("Each write of a batch must be a 'put' or a 'delete'");
+    }
+    return write as StoreWrite;
+  });
 }

@@ -1,4 +1,7 @@
+import { hash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { Low } from 'lowdb';
+import { systemErrorCode } from '../../src/errors/safekeep-error.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
 import { StoreCorruptError } from '../../src/store/errors.ts';
 import { DurableJsonFile } from './durable-json-file.ts';
@@ -10,69 +13,65 @@ interface ShardData {
   documents: Record<string, unknown>;
 }
 
-const emptyShard = (): ShardData => ({ format: 'safekeep.shard', version: 1, documents: Object.create(null) as Record<string, unknown> });
+export type ShardDocuments = Record<string, unknown>;
+
+export const SHARD_FILE = /^shard-([0-9a-f]{3})\.json$/;
+
+export const shardHex = (index: number): string => index.toString(16).padStart(3, '0');
+export const shardFileName = (index: number): string => `shard-${shardHex(index)}.json`;
+
+/** The shard a key lives in: its SHA-256 picks it, so keys spread evenly and never move while the count stays. */
+export function shardOfKey(key: string, shardCount: number): number {
+  return hash('sha256', key, 'buffer').readUInt32BE(0) % shardCount;
+}
+
+export const emptyDocuments = (): ShardDocuments => Object.create(null) as ShardDocuments;
 
 /**
- * One shard of a collection: a lowdb file of documents. Changes apply to
- * memory at once and resolve when durable; reads wait until earlier writes are
- * durable, so nothing is ever read that a crash could still undo.
+ * A shard file's documents and the size of its text (what the shard cache
+ * counts), or null when there is no file. `label` names the shard in messages
+ * a client may see (`book.users shard 0a3`); the path goes to the log only.
  */
-export class ShardFile {
-  readonly #db: Low<ShardData>;
-  readonly #file: DurableJsonFile<ShardData>;
-  readonly #filePath: string;
-  readonly #label: string;
-  readonly loaded: Promise<void>;
-
-  /** `label` names the shard in messages a client may see (`book.users shard 0a3`); the path goes to the log only. */
-  constructor(filePath: string, label: string, ids: IdSource) {
-    this.#filePath = filePath;
-    this.#label = label;
-    this.#file = new DurableJsonFile<ShardData>(filePath, label, ids, (lastDurable) => {
-      this.#db.data = lastDurable ? this.#validated(lastDurable) : emptyShard();
-    });
-    this.#db = new Low(this.#file, emptyShard());
-    this.loaded = this.#load();
+export async function readShard(filePath: string, label: string, ids: IdSource): Promise<{ documents: ShardDocuments; bytes: number } | null> {
+  const file = new DurableJsonFile<ShardData>(filePath, label, ids, () => undefined);
+  const data = await file.read();
+  if (data === null) return null;
+  const documents: unknown = data?.documents;
+  if (data?.format !== 'safekeep.shard' || typeof documents !== 'object' || documents === null || Array.isArray(documents)) {
+    throw new StoreCorruptError(`${label} is not a safekeep shard file; it was left untouched`, { detail: filePath });
   }
+  return { documents: Object.assign(emptyDocuments(), documents), bytes: file.lastReadBytes };
+}
 
-  put(key: string, value: unknown): Promise<void> {
-    this.#db.data.documents[key] = structuredClone(value);
-    return this.#db.write();
-  }
+/** Replaces the shard file with `documents` through lowdb, durably (temp, fsync, rename, fsync the folder); resolves with its text's size. */
+export async function writeShard(filePath: string, label: string, ids: IdSource, documents: ShardDocuments): Promise<number> {
+  const file = new DurableJsonFile<ShardData>(filePath, label, ids, () => undefined);
+  const db = new Low<ShardData>(file, { format: 'safekeep.shard', version: 1, documents });
+  await db.write();
+  return file.lastWrittenBytes;
+}
 
-  delete(key: string): Promise<void> {
-    if (!(key in this.#db.data.documents)) return this.#file.settled();
-    delete this.#db.data.documents[key];
-    return this.#db.write();
-  }
+/**
+ * What a shard file looked like when the key index was written: if it still
+ * looks so at start, the index's keys for it are right and the file need not
+ * be read. Any rewrite (rename: new inode, new times) or edit changes it.
+ */
+export interface ShardFingerprint {
+  readonly size: number;
+  readonly mtimeNs: string;
+  readonly ctimeNs: string;
+  readonly ino: string;
+}
 
-  async get(key: string): Promise<unknown> {
-    await this.#file.settled();
-    const value = this.#db.data.documents[key];
-    return value === undefined ? undefined : structuredClone(value);
-  }
-
-  /** The durable documents, not copied: callers copy what they hand out. */
-  async documents(): Promise<Readonly<Record<string, unknown>>> {
-    await this.#file.settled();
-    return this.#db.data.documents;
-  }
-
-  /** Resolves when every change made so far is durable (or has failed). */
-  settled(): Promise<void> {
-    return this.#file.settled();
-  }
-
-  async #load(): Promise<void> {
-    await this.#db.read();
-    this.#db.data = this.#validated(this.#db.data);
-  }
-
-  #validated(data: ShardData): ShardData {
-    const documents: unknown = data?.documents;
-    if (data?.format !== 'safekeep.shard' || typeof documents !== 'object' || documents === null || Array.isArray(documents)) {
-      throw new StoreCorruptError(`${this.#label} is not a safekeep shard file; it was left untouched`, { detail: this.#filePath });
-    }
-    return { ...data, documents: Object.assign(Object.create(null) as Record<string, unknown>, documents) };
+export async function shardFingerprint(filePath: string): Promise<ShardFingerprint | null> {
+  try {
+    const info = await stat(filePath, { bigint: true });
+    return { size: Number(info.size), mtimeNs: String(info.mtimeNs), ctimeNs: String(info.ctimeNs), ino: String(info.ino) };
+  } catch (error) {
+    if (systemErrorCode(error) === 'ENOENT') return null;
+    throw error;
   }
 }
+
+export const sameFingerprint = (a: ShardFingerprint | null | undefined, b: ShardFingerprint | null | undefined): boolean =>
+  a !== undefined && b !== undefined && (a === null || b === null ? a === b : a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino);

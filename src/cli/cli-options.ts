@@ -53,6 +53,8 @@ export interface CliConfig {
   readonly verifyIntervalMs: number;
   /** Read each new copy back before registering it (`--verify-copies`). */
   readonly verifyCopies: boolean;
+  /** `--checkpoint-bytes`: log bytes between store checkpoints, or undefined for the default. */
+  readonly checkpointLogBytes: number | undefined;
 }
 
 export type CliParse =
@@ -127,6 +129,9 @@ Options:
   --verify-copies         Read every new copy back and check its SHA-256 before
                           registering it (a second pass; off by default: the
                           hash is of the very bytes written).
+  --checkpoint-bytes N    Fold the store's write-ahead log into its files once
+                          it holds N bytes (default 16777216; small values are
+                          for tests that kill during checkpoints).
   --record FILE           Record every step of this run to FILE (NDJSON, secrets
                           replaced by placeholders) for \`safekeep replay FILE\`.
   --verbose               Also log schedules and connections.
@@ -165,6 +170,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
         record: { type: 'string' },
         'verify-interval': { type: 'string' },
         'verify-copies': { type: 'boolean' },
+        'checkpoint-bytes': { type: 'string' },
         verbose: { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -200,6 +206,11 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
   if (verifyIntervalMs === undefined) {
     return { kind: 'error', message: `--verify-interval '${verifyText}' is not a positive time such as 12h or 1d, or 0 / off` };
   }
+  const checkpointText = values['checkpoint-bytes'];
+  const checkpointLogBytes = checkpointText === undefined ? undefined : wholeNumber(checkpointText, 1, 1024 ** 4);
+  if (checkpointText !== undefined && checkpointLogBytes === undefined) {
+    return { kind: 'error', message: `--checkpoint-bytes '${checkpointText}' is not a whole number of bytes from 1 to 1 TiB` };
+  }
   const sources = values.source ?? [];
   if (sources.some((source) => source.trim() === '')) return { kind: 'error', message: '--source needs a file path' };
   const allowed = values.allow ?? [];
@@ -228,6 +239,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       record: values.record === undefined ? null : path.resolve(cwd, values.record),
       verifyIntervalMs,
       verifyCopies: values['verify-copies'] ?? false,
+      checkpointLogBytes,
     },
   };
 }

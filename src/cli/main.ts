@@ -63,6 +63,7 @@ async function main(): Promise<number> {
       ...(config.record ? { record: config.record } : {}),
       verifyIntervalMs: config.verifyIntervalMs,
       verifyCopies: config.verifyCopies,
+      ...(config.checkpointLogBytes ? { checkpointLogBytes: config.checkpointLogBytes } : {}),
     });
   } catch (error) {
     process.stderr.write(`safekeep: ${describeError(error)}\n`);

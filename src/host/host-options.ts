@@ -97,6 +97,12 @@ export interface HostOptions {
    */
   readonly verifyCopies?: boolean;
   /**
+   * Bytes of the store's write-ahead log after which a checkpoint folds it
+   * into the store's files in the background. Default 16 MiB; tiny values
+   * keep a checkpoint nearly always running (the crash suite uses that).
+   */
+  readonly checkpointLogBytes?: number;
+  /**
    * Record every step of the run to this file (NDJSON; secrets replaced by
    * placeholders) for `safekeep replay`. Default: no recording.
    */
@@ -110,7 +116,9 @@ export interface HostOptions {
   readonly retentionTimeZone?: 'local' | 'utc' | (string & {});
 }
 
-export type ResolvedHostOptions = Required<Omit<HostOptions, 'jobs' | 'socket' | 'retry' | 'requestTimeouts' | 'book'>> & {
+export type ResolvedHostOptions = Required<Omit<HostOptions, 'jobs' | 'socket' | 'retry' | 'requestTimeouts' | 'book' | 'checkpointLogBytes'>> & {
+  /** Undefined: the store's own default. */
+  readonly checkpointLogBytes: number | undefined;
   readonly book: ResolvedBookOptions;
   readonly jobs: readonly BackupJobSpec[] | undefined;
   readonly socket: Required<SocketOptions> | false;
@@ -167,6 +175,7 @@ export function resolveHostOptions(options: HostOptions): ResolvedHostOptions {
     shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
     verifyIntervalMs: options.verifyIntervalMs ?? DEFAULT_VERIFY_INTERVAL_MS,
     verifyCopies: options.verifyCopies ?? false,
+    checkpointLogBytes: options.checkpointLogBytes,
     record: options.record ?? false,
   };
 }

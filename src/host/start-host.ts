@@ -80,7 +80,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     if (options.console) {
       await startAdapter(new ConsoleReporter({ out: options.console.out, clock, verbose: options.console.verbose ?? false }));
     }
-    if (internals.startStore !== false) await startAdapter(new LowdbStore({ dataDir: options.dataDir, ids }));
+    if (internals.startStore !== false) await startAdapter(new LowdbStore({ dataDir: options.dataDir, ids, ...(options.checkpointLogBytes ? { checkpointLogBytes: options.checkpointLogBytes } : {}) }));
     const storeClient = new StoreClient(bus, core.ids);
     started.unshift(() => storeClient.dispose());
 

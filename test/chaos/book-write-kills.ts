@@ -8,6 +8,10 @@ export interface BookWriteKillsSize {
   readonly kills: number;
   readonly writes: number;
   readonly clients: number;
+  /** More command-line flags for the service (the checkpoint case makes its checkpoints constant). */
+  readonly serverArgs?: readonly string[];
+  /** Names the row; default 'kill -9 during book writes'. */
+  readonly experiment?: string;
 }
 
 const MASTER = 'correct horse battery staple';
@@ -21,7 +25,7 @@ const MASTER = 'correct horse battery staple';
 export async function runBookWriteKills(size: BookWriteKillsSize): Promise<ChaosRow> {
   const scratch = await scratchDir('book-writes');
   const port = await freePort();
-  const args = ['--port', String(port), '--data-dir', 'data'];
+  const args = ['--port', String(port), '--data-dir', 'data', ...(size.serverArgs ?? [])];
   const failures: string[] = [];
   let server = spawnSafekeep(args, scratch.path);
   let killing = false;
@@ -139,7 +143,7 @@ export async function runBookWriteKills(size: BookWriteKillsSize): Promise<Chaos
   if (exit.code !== 0) failures.push(`SIGTERM after the run: exit ${JSON.stringify(exit)}`);
   await scratch.dispose();
   return {
-    experiment: `kill -9 during book writes (${size.clients} clients)`,
+    experiment: `${size.experiment ?? 'kill -9 during book writes'} (${size.clients} clients)`,
     faultsInjected: kills,
     requestsSent,
     ackedWritesLost: lost,

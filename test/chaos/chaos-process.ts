@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkVersionRecord, type VersionCheck } from '../../src/backup/version-check.ts';
@@ -8,6 +8,7 @@ import { localBackupFiles } from '../../src/backup/local-backup-files.ts';
 import { manifestPathOf } from '../../src/backup/snapshot-manifest.ts';
 import { TEMP_FILE_PREFIX } from '../../src/backup/version-name.ts';
 import { MAIN, TSX } from '../helpers/safekeep-process.ts';
+import { storedCollection } from '../helpers/stored-collection.ts';
 
 /**
  * The built CLI when it is newer than every source file (`npm test` builds
@@ -98,14 +99,9 @@ export class ChaosProcess {
   }
 }
 
-/** The catalog's version records as they are on disk, by key (every shard read directly, as `safekeep check` would). */
+/** The catalog's version records as they are on disk, by key (the shards and the store's log, read as `safekeep check` reads them). */
 export async function catalogVersions(dataDir: string): Promise<Record<string, unknown>> {
-  const dir = path.join(dataDir, 'store', 'backup.versions');
-  const shards = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.startsWith('shard-'));
-  const documents = await Promise.all(
-    shards.map(async (name) => (JSON.parse(await readFile(path.join(dir, name), 'utf8')) as { documents: Record<string, unknown> }).documents),
-  );
-  return Object.assign({}, ...documents) as Record<string, unknown>;
+  return storedCollection(dataDir, 'backup.versions');
 }
 
 /** What a job folder holds against what the catalog says. */

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { runBackupIntegrityExperiments } from './backup-integrity.ts';
 import { runBookDamageExperiments } from './book-damage.ts';
 import { runBookWriteKills } from './book-write-kills.ts';
+import { runCheckpointKills } from './checkpoint-kills.ts';
 import { chaosTable, rowHolds, type ChaosRow } from './chaos-row.ts';
 import { runDirectoryKills } from './directory-kills.ts';
 import { runDiskFull } from './disk-full.ts';
@@ -50,6 +51,10 @@ const EXPERIMENTS: readonly Experiment[] = [
   {
     name: 'book writes under kill -9',
     run: (scale) => runBookWriteKills(scale === 'full' ? { kills: 100, writes: 10_000, clients: 4 } : { kills: 5, writes: 300, clients: 3 }),
+  },
+  {
+    name: 'book writes under kill -9 during store checkpoints',
+    run: (scale) => runCheckpointKills(scale === 'full' ? { kills: 100, writes: 10_000, clients: 4 } : { kills: 5, writes: 300, clients: 3 }),
   },
   { name: 'directory snapshots under kill -9', run: (scale) => runDirectoryKills({ kills: scale === 'full' ? 100 : 5, files: scale === 'full' ? 2_000 : 300 }) },
   { name: 'disk full', run: () => runDiskFull() },

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TEMP_FILE_PREFIX } from '../../src/backup/version-name.ts';
 import { checkAfterRestart } from './after-restart.ts';
@@ -15,7 +14,7 @@ interface Step {
    * The paths the call must touch (`strace -P`): by name or through a
    * descriptor. strace 6 matches a rename by its first (old) path only.
    */
-  readonly paths: (paths: { temp: string; jobDir: string; catalogShard: string }) => readonly string[];
+  readonly paths: (paths: { temp: string; jobDir: string; storeLog: string }) => readonly string[];
   /** Whether the new version is expected to survive (adopted at the restart) or to be gone. */
   readonly newVersionKept: boolean;
 }
@@ -27,13 +26,12 @@ const STEPS: readonly Step[] = [
   { name: 'fsync of the temp copy', syscalls: 'fsync,fdatasync', paths: (p) => [p.temp], newVersionKept: false },
   { name: 'rename into place', syscalls: 'rename,renameat,renameat2', paths: (p) => [p.temp], newVersionKept: false },
   { name: 'fsync of the job folder', syscalls: 'fsync,fdatasync', paths: (p) => [p.jobDir], newVersionKept: true },
-  {
-    name: 'catalog write (shard temp renamed over the shard)',
-    syscalls: 'rename,renameat,renameat2',
-    // The store's temp beside the shard is `<shard>.<write id>.safekeep-tmp`; the child numbers its write ids.
-    paths: (p) => Array.from({ length: 32 }, (_, n) => `${p.catalogShard}.w-chaos-${n + 1}.safekeep-tmp`),
-    newVersionKept: true,
-  },
+  // Catalog writes are appends to the store's write-ahead log, durable (and acknowledged) at their fdatasync. strace
+  // counts calls per thread, and libuv's pool threads take turns, so only a thread's first call can be aimed at: the
+  // run's first record (the job's state, before the copy). Killed at its write or its fdatasync, v1 must be intact
+  // and the run not yet copied.
+  { name: 'store log append (write)', syscalls: 'write,pwrite64,writev,pwritev', paths: (p) => [p.storeLog], newVersionKept: false },
+  { name: 'store log append (fdatasync)', syscalls: 'fsync,fdatasync', paths: (p) => [p.storeLog], newVersionKept: false },
 ];
 
 export function straceAvailable(): boolean {
@@ -81,10 +79,11 @@ async function killAt(dir: string, step: Step): Promise<ExperimentRow> {
   await first.stop();
   const v2 = await mutate(source);
 
-  // The first copy of a process gets the id chaos-1; key data.bin@2 lands in the shard its SHA-256 picks.
+  // The first copy of a process gets the id chaos-1; a stopped store leaves one (empty) log segment, the next one appends to it.
   const temp = path.join(jobDir, `${TEMP_FILE_PREFIX}chaos-1`);
-  const catalogShard = await shardFileOf(dataDir, 'backup.versions', 'data.bin@2');
-  const targets = step.paths({ temp, jobDir, catalogShard }).flatMap((target) => ['-P', target]);
+  const logDir = path.join(dataDir, 'store', 'log');
+  const storeLog = path.join(logDir, (await readdir(logDir)).sort().at(-1) ?? 'missing.log');
+  const targets = step.paths({ temp, jobDir, storeLog }).flatMap((target) => ['-P', target]);
   const traced = child(1_000, ['strace', '-f', '-qq', '-o', '/dev/null', ...targets, '-e', `trace=${step.syscalls}`, '-e', `inject=${step.syscalls}:signal=SIGKILL:when=1`]);
   const killed = await Promise.race([traced.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), 60_000).unref())]);
   if (killed === null || (killed.signal !== 'SIGKILL' && killed.code !== 137)) {
@@ -117,10 +116,3 @@ async function killAt(dir: string, step: Step): Promise<ExperimentRow> {
   return row;
 }
 
-/** The shard file a key of a collection lives in, as the store picks it (SHA-256 of the key, modulo the collection's shard count). */
-async function shardFileOf(dataDir: string, collection: string, key: string): Promise<string> {
-  const dir = path.join(dataDir, 'store', collection);
-  const manifest = JSON.parse(await readFile(path.join(dir, 'collection.json'), 'utf8')) as { shards: number };
-  const index = createHash('sha256').update(key).digest().readUInt32BE(0) % manifest.shards;
-  return path.join(dir, `shard-${index.toString(16).padStart(3, '0')}.json`);
-}

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runBookWriteKills } from '../chaos/book-write-kills.ts';
+import { runCheckpointKills } from '../chaos/checkpoint-kills.ts';
 import { rowHolds, type ChaosRow } from '../chaos/chaos-row.ts';
 import { runDiskFull } from '../chaos/disk-full.ts';
 import { runSigtermUnderLoad } from '../chaos/sigterm-under-load.ts';
@@ -14,6 +15,10 @@ function assertHolds(row: ChaosRow): void {
 describe('chaos: the whole service under faults (modest size; `npm run chaos -- --full` for the full one)', () => {
   it('loses no acknowledged book write to kill -9 during writes from several clients', async () => {
     assertHolds(await runBookWriteKills({ kills: 3, writes: 150, clients: 3 }));
+  });
+
+  it('loses no acknowledged book write to kill -9 while the store checkpoints all the time', async () => {
+    assertHolds(await runCheckpointKills({ kills: 3, writes: 150, clients: 3 }));
   });
 
   it('answers a full disk with coded errors, keeps serving, recovers when space returns, and loses nothing acknowledged', async (t) => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { storedCollection } from '../helpers/stored-collection.ts';
 import { TestClient } from '../helpers/test-client.ts';
 import { spawnSafekeep } from '../helpers/safekeep-process.ts';
 import { partialCopyAppears } from '../helpers/partial-copy.ts';
@@ -13,12 +14,9 @@ async function listOrEmpty(directory: string): Promise<string[]> {
   return readdir(directory).catch(() => []);
 }
 
-/** The catalog's versions as they are on disk: every shard file of the collection, read directly. */
+/** The catalog's versions as they are on disk (shards and the store's log, as `safekeep check` reads them). */
 async function registeredVersions(dataDir: string): Promise<Record<string, { path: string }>> {
-  const dir = path.join(dataDir, 'store', 'backup.versions');
-  const shards = (await readdir(dir)).filter((name) => name.startsWith('shard-'));
-  const documents = await Promise.all(shards.map(async (name) => JSON.parse(await readFile(path.join(dir, name), 'utf8')).documents));
-  return Object.assign({}, ...documents);
+  return storedCollection(dataDir, 'backup.versions') as Promise<Record<string, { path: string }>>;
 }
 
 describe('kill -9 during a large copy', () => {

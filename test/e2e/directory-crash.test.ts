@@ -4,6 +4,7 @@ import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { manifestPathOf } from '../../src/backup/snapshot-manifest.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { storedCollection } from '../helpers/stored-collection.ts';
 import { TestClient } from '../helpers/test-client.ts';
 import { spawnSafekeep } from '../helpers/safekeep-process.ts';
 import { partialCopyAppears } from '../helpers/partial-copy.ts';
@@ -11,12 +12,9 @@ import { writeTree } from '../helpers/source-tree.ts';
 
 const LARGE = 256 * 1024 * 1024;
 
-/** The catalog's versions as they are on disk: every shard file of the collection, read directly. */
+/** The catalog's versions as they are on disk (shards and the store's log, as `safekeep check` reads them). */
 async function registeredVersions(dataDir: string): Promise<Record<string, { path: string; kind?: string }>> {
-  const dir = path.join(dataDir, 'store', 'backup.versions');
-  const shards = (await readdir(dir)).filter((name) => name.startsWith('shard-'));
-  const documents = await Promise.all(shards.map(async (name) => JSON.parse(await readFile(path.join(dir, name), 'utf8')).documents));
-  return Object.assign({}, ...documents);
+  return storedCollection(dataDir, 'backup.versions') as Promise<Record<string, { path: string; kind?: string }>>;
 }
 
 describe('kill -9 during a directory snapshot', () => {

@@ -8,6 +8,7 @@ import { JsonClient } from '../helpers/json-client.ts';
 import type { HostOptions } from '../../src/host/host-options.ts';
 import { resolveBookOptions } from '../../src/book/book-options.ts';
 import { BOOK_MESSAGES } from '../../src/book/book-messages.ts';
+import { storedCollection } from '../helpers/stored-collection.ts';
 
 const MINUTE = 60_000;
 const ANN = { username: 'ann', masterPassword: 'correct horse battery' };
@@ -32,14 +33,10 @@ async function registerAndLogin(client: JsonClient, user = ANN): Promise<string>
   return (await client.ok({ type: 'session.login', ...user })).token as string;
 }
 
-/** A user's stored record, read straight from the store's shard files. */
+/** A user's stored record, read straight from the store's files (its shards and its write-ahead log). */
 async function storedUser(dataDir: string, username: string): Promise<Record<string, any>> {
-  const dir = path.join(dataDir, 'store', 'book.users');
-  for (const name of await readdir(dir)) {
-    if (!name.startsWith('shard-')) continue;
-    const documents = JSON.parse(await readFile(path.join(dir, name), 'utf8')).documents;
-    if (documents[username]) return documents[username];
-  }
+  const user = (await storedCollection<Record<string, any>>(dataDir, 'book.users'))[username];
+  if (user) return user;
   throw new Error(`no stored user ${username}`);
 }
 

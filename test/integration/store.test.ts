@@ -8,7 +8,8 @@ import { StoreClient } from '../../src/store/store-client.ts';
 import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
 import { DURABLE_TEMP_SUFFIX } from '../../src/fs/write-file-durably.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
-import { readOnlyDir } from '../helpers/restricted-dir.ts';
+import { tinyDir } from '../helpers/restricted-dir.ts';
+import { fill } from '../helpers/fill-disk.ts';
 
 /** An id source that counts how many durable flushes (one temp id each) were made. */
 function countingIds(): IdSource & { flushes(): number } {
@@ -59,13 +60,15 @@ describe('the lowdb store', () => {
     await second.close();
   });
 
-  it('has the write on disk by the time it acknowledges it', async () => {
+  it('has the write on disk, in the log, by the time it acknowledges it', async () => {
     const dataDir = await tempDir('store');
     const { client, close } = await openStore(dataDir);
     await client.put('things', 'a', { value: 42 });
-    const [shard] = await shardFiles(dataDir, 'things');
-    const onDisk = JSON.parse(await readFile(path.join(dataDir, 'store', 'things', shard as string), 'utf8'));
-    assert.deepEqual(onDisk.documents, { a: { value: 42 } });
+    const logDir = path.join(dataDir, 'store', 'log');
+    const [segment] = await readdir(logDir);
+    const lines = (await readFile(path.join(logDir, segment as string), 'utf8')).split('\n').filter(Boolean);
+    assert.equal(lines.length, 1);
+    assert.deepEqual(JSON.parse((lines[0] as string).slice(9)).writes, [{ op: 'put', collection: 'things', key: 'a', value: { value: 42 } }]);
     await close();
   });
 
@@ -115,7 +118,9 @@ describe('the lowdb store', () => {
     await assert.rejects(client.put('../escape', 'k', 1), { code: 'INVALID_STORE_COMMAND' });
     await assert.rejects(client.put('ok', '', 1), { code: 'INVALID_STORE_COMMAND' });
     await assert.rejects(client.put('ok', 'x'.repeat(1025), 1), { code: 'INVALID_STORE_COMMAND' });
-    assert.deepEqual(await readdir(path.join(dataDir, 'store')), []);
+    // 'log' is the write-ahead log's folder, so no collection may take that name.
+    await assert.rejects(client.put('log', 'k', 1), { code: 'INVALID_STORE_COMMAND' });
+    assert.deepEqual(await readdir(path.join(dataDir, 'store')), ['log']);
     await close();
   });
 
@@ -136,22 +141,28 @@ describe('the lowdb store', () => {
 
   it('rejects a write that cannot be made durable and forgets it', async (t) => {
     const root = await tempDir('store');
-    const dataDir = path.join(root, 'data');
-    const { client, close } = await openStore(dataDir);
-    await client.put('things', 'kept', 1);
-    const readOnly = await readOnlyDir(path.join(dataDir, 'store'));
-    if (!readOnly) return t.skip('cannot make a read-only directory here');
+    // The log's file is open for the store's whole life, so only a failing append can refuse a write: a full disk.
+    const dir = await tinyDir(path.join(root, 'data'), 256);
+    if (!dir) return t.skip('cannot mount a size-limited tmpfs here (not root, or mount refused): this test did not run');
     try {
-      const results = await Promise.allSettled([client.put('things', 'lost', 2), client.put('things', 'lost-too', 3)]);
+      const { client, close } = await openStore(dir.path);
+      await client.put('things', 'kept', 1);
+      await fill(dir.path);
+      const results = await Promise.allSettled([client.put('things', 'lost', 'x'.repeat(8192)), client.put('things', 'lost-too', 'y'.repeat(8192))]);
       assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
       assert.equal(results[0]?.status === 'rejected' && results[0].reason.code, 'STORE_WRITE_FAILED');
+      assert.deepEqual(await client.list('things'), { kept: 1 });
+      await writeFile(path.join(dir.path, 'filler'), '');
+      await client.put('things', 'after', 4);
+      assert.deepEqual(await client.list('things'), { kept: 1, after: 4 });
+      await close();
+      // Nothing of the refused writes reached the log: a restart does not bring them back.
+      const again = await openStore(dir.path);
+      assert.deepEqual(await again.client.list('things'), { kept: 1, after: 4 });
+      await again.close();
     } finally {
-      await readOnly.release();
+      await dir.release();
     }
-    assert.deepEqual(await client.list('things'), { kept: 1 });
-    await client.put('things', 'after', 4);
-    assert.deepEqual(await client.list('things'), { kept: 1, after: 4 });
-    await close();
   });
 
   it('removes temp files left by an interrupted write on start', async () => {
@@ -173,19 +184,22 @@ describe('the lowdb store', () => {
 });
 
 describe('the sharded collections', () => {
-  it('rewrites only the shard that holds the written key', async () => {
+  it('rewrites, at a checkpoint, only the shard that holds the written key', async () => {
     const dataDir = await tempDir('store');
-    const { client, close } = await openStore(dataDir, sequentialIds(), 16);
-    await Promise.all(Array.from({ length: 160 }, (_, i) => client.put('users', `user${i}`, { i })));
+    const first = await openStore(dataDir, sequentialIds(), 16);
+    await Promise.all(Array.from({ length: 160 }, (_, i) => first.client.put('users', `user${i}`, { i })));
+    // A stop checkpoints: every shard is written once.
+    await first.close();
     const dir = path.join(dataDir, 'store', 'users');
     const inodes = async () => new Map(await Promise.all((await shardFiles(dataDir, 'users')).map(async (name) => [name, (await stat(path.join(dir, name))).ino] as const)));
     const before = await inodes();
     assert.equal(before.size, 16);
-    await client.put('users', 'user7', { i: 7, changed: true });
+    const second = await openStore(dataDir, sequentialIds(), 16);
+    await second.client.put('users', 'user7', { i: 7, changed: true });
+    await second.close();
     const after = await inodes();
     const rewritten = [...after].filter(([name, ino]) => before.get(name) !== ino).map(([name]) => name);
     assert.equal(rewritten.length, 1);
-    await close();
   });
 
   it('counts and lists keys across all shards', async () => {

@@ -1,0 +1,101 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { ShardedCollection } from './sharded-collection.ts';
+import type { WriteAheadLog } from './write-ahead-log.ts';
+import { writesJson } from './log-record.ts';
+
+/** The steps of a checkpoint, in order; a kill after any of them must lose nothing (tests stop there). */
+export type CheckpointStep = 'rolled' | 'shard-written' | 'index-written' | 'carried-forward' | 'segments-deleted';
+
+export interface CheckpointerOptions {
+  readonly log: WriteAheadLog;
+  readonly collections: () => Iterable<ShardedCollection>;
+  readonly storeDir: string;
+  /** Tests only: awaited after each step; if it rejects, the checkpoint stops there, as if killed. */
+  readonly afterStep?: ((step: CheckpointStep) => Promise<void>) | undefined;
+  /** A checkpoint that failed (a full disk): the log keeps everything and the next one tries again. */
+  readonly onFailed: (error: unknown) => void;
+}
+
+/**
+ * Folds the log into the shard files in the background: start a new log
+ * segment; then, one shard at a time, write the shard as it is plus the
+ * changes the overlay holds for it; write each collection's key index; carry
+ * into the new segment what no shard could take (a damaged one); delete the
+ * old segments. Every record carries whole values, so replaying one whose
+ * effect a shard already holds changes nothing: a kill between any two steps
+ * leaves a directory that starts with every acknowledged write.
+ */
+export class Checkpointer {
+  readonly #options: CheckpointerOptions;
+  #running: Promise<void> | null = null;
+  #again = false;
+  /** Checkpoints finished, for tests. */
+  completed = 0;
+
+  constructor(options: CheckpointerOptions) {
+    this.#options = options;
+  }
+
+  get running(): boolean {
+    return this.#running !== null;
+  }
+
+  /** Starts a checkpoint in the background, or one more after the one running. */
+  request(): void {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#loop().finally(() => {
+      this.#running = null;
+    });
+  }
+
+  /** Waits for any checkpoint running, then makes one (on stop: a graceful stop leaves a short log). */
+  async checkpointNow(): Promise<void> {
+    while (this.#running) await this.#running;
+    this.#again = false;
+    await this.#run().catch((error: unknown) => this.#options.onFailed(error));
+  }
+
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    do {
+      this.#again = false;
+      try {
+        await this.#run();
+      } catch (error) {
+        this.#options.onFailed(error);
+        return;
+      }
+    } while (this.#again);
+  }
+
+  async #run(): Promise<void> {
+    const { log, storeDir } = this.#options;
+    const step = async (name: CheckpointStep) => this.#options.afterStep?.(name);
+    const older = await log.roll();
+    await step('rolled');
+    for (const collection of [...this.#options.collections()]) {
+      for (const shard of collection.dirtyShards()) {
+        await collection.checkpointShard(shard, storeDir);
+        await step('shard-written');
+        // JSON of a 1 MB shard is ~10 ms: one shard per turn keeps requests flowing.
+        await yieldToEventLoop();
+      }
+      await collection.writeIndex();
+      await step('index-written');
+    }
+    const stuck = [...this.#options.collections()].flatMap((collection) => collection.stuckWrites());
+    if (stuck.length > 0) {
+      await log.append(writesJson(stuck));
+      await step('carried-forward');
+    }
+    await log.deleteSegments(older);
+    await step('segments-deleted');
+    this.completed++;
+  }
+}
