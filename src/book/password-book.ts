@@ -3,11 +3,15 @@ import type { IdSource } from '../ids/ids.ts';
 import type { RandomSource } from '../random/random.ts';
 import { Secret } from '../secret/secret.ts';
 import type { BookMessageType, BookRequest, BookRequestOf, BookResults } from './book-messages.ts';
-import { credentialsDigestState, withCredentialsDigest } from './book-digests.ts';
-import { digestedEntries, findEntry, openEntries, sealEntry, type EntryRef, type OpenBook } from './book-entries.ts';
-import type { BookRecords, EntryRecord, UserRecord } from './book-records.ts';
+import { isJsonObject } from '../json/is-json-object.ts';
+import type { StoreWrite } from '../store/messages.ts';
+import { damagedEntryKey, openEntryDocument, sealEntry, type EntryRef, type OpenEntry, type StoredEntry } from './book-entries.ts';
+import { splitWholeBook } from './book-migration.ts';
+import { bookWrites, entryKey, isWholeBook, type BookRecords, type StoredUserRecord } from './book-records.ts';
+import { entryNameTag } from './entry-name-tag.ts';
 import {
   EntryExistsError,
+  EntryNotFoundError,
   LoginFailedError,
   LoginThrottledError,
   NoPendingPasswordError,
@@ -122,10 +126,9 @@ export class PasswordBook {
       try {
         await records.saveUser({
           format: 'safekeep.book.user',
-          version: 1,
+          version: 2,
           createdAt: clock.now(),
           ...(await this.#userCredentials.fresh(username, masterPassword.reveal(), dataKey)),
-          entries: {},
         });
       } finally {
         dataKey.fill(0);
@@ -149,6 +152,7 @@ export class PasswordBook {
     const valid = record ? await hasher.verify(record.passwordHash, password) : await hasher.verifyDecoy(password);
     if (!record || !valid) throw new LoginFailedError('Wrong username or master password');
     const dataKey = await this.#userCredentials.unwrap(record, password);
+    if (isWholeBook(record)) await this.#splitWholeBook(username, dataKey);
     if (hasher.needsRehash(record.passwordHash)) await this.#rehash(username, password, dataKey);
     attempt.refund();
     // A valid token is handed back as it is: the device keeps one identity, and its budget, for good.
@@ -163,8 +167,14 @@ export class PasswordBook {
     const attempt = this.#throttle({ kind: 'session', session: session.id });
     const { hasher, records, sessions } = this.#deps;
     await this.#locks.run(session.username, async () => {
-      const record = await this.#userOf(session);
+      let record = await this.#userOf(session);
       checkCredentials(session.username, record);
+      if (isWholeBook(record)) {
+        // Only a login makes a session, and it splits the book first; this is for a record put back from a backup meanwhile.
+        await records.write(splitWholeBook(session.dataKey, record));
+        record = await this.#userOf(session);
+        if (isWholeBook(record)) throw new SessionInvalidError('The session’s user record changed; log in again');
+      }
       if (!(await hasher.verify(record.passwordHash, request.masterPassword.reveal()))) {
         throw new LoginFailedError('Wrong master password');
       }
@@ -177,18 +187,25 @@ export class PasswordBook {
   }
 
   #addEntry(session: Session, name: string, password: string): Promise<BookResults['entry.add']> {
-    return this.#changeEntries(session, (entries, record) => {
-      if (entries.intact.some((entry) => entry.name === name)) throw new EntryExistsError(`The book already has an entry '${name}'`);
-      const now = this.#deps.clock.now();
-      // Ids are unique per process; a book outlives processes (and tests and replays count from 1), so check.
-      let entryId = this.#deps.ids.next('entry');
-      while (Object.hasOwn(record.entries, entryId)) entryId = this.#deps.ids.next('entry');
-      return { ...record.entries, [entryId]: this.#sealEntry(session, entryId, { name, password }, now, now) };
-    }).then(() => ({ name }));
+    return this.#locks.run(session.username, async () => {
+      await this.#deps.records.write(await this.#addWrites(session, name, password));
+      return { name };
+    });
+  }
+
+  /** The writes that add an entry (the caller holds the user's lock): one put, after one read of the name's place. */
+  async #addWrites(session: Session, name: string, password: string): Promise<StoreWrite[]> {
+    const place = await this.#entryAt(session, name);
+    if (place.found && 'intact' in place.found) throw new EntryExistsError(`The book already has an entry '${name}'`);
+    const now = this.#deps.clock.now();
+    const added = this.#sealEntry(session, this.#deps.ids.next('entry'), { name, password }, now, now);
+    return [...this.#moveAside(session, place.found), bookWrites.putEntry(added.key, added.document)];
   }
 
   async #listEntries(session: Session): Promise<BookResults['entry.list']> {
-    const { intact, damaged } = this.#openEntries(session, await this.#userOf(session));
+    const stored = await this.#openAll(session);
+    const intact = stored.flatMap((entry) => ('intact' in entry ? [entry.intact] : []));
+    const damaged = stored.flatMap((entry) => ('damaged' in entry ? [entry.damaged] : []));
     return {
       entries: intact
         .map(({ entryId, name, createdAt, updatedAt }) => ({ name, entryId, createdAt, updatedAt }))
@@ -198,28 +215,39 @@ export class PasswordBook {
   }
 
   async #getEntry(session: Session, name: string): Promise<BookResults['entry.get']> {
-    const entry = findEntry(this.#openEntries(session, await this.#userOf(session)), { name });
+    const entry = intactOrNotFound(name, (await this.#entryAt(session, name)).found);
     return { name: entry.name, password: new Secret(entry.password), createdAt: entry.createdAt, updatedAt: entry.updatedAt };
   }
 
   #renameEntry(session: Session, name: string, newName: string): Promise<BookResults['entry.rename']> {
-    return this.#changeEntries(session, (entries, record) => {
-      const entry = findEntry(entries, { name });
-      if (newName !== name && entries.intact.some((other) => other.name === newName)) {
-        throw new EntryExistsError(`The book already has an entry '${newName}'`);
-      }
-      const sealed = this.#sealEntry(session, entry.entryId, { name: newName, password: entry.password }, entry.createdAt, this.#deps.clock.now());
-      return { ...record.entries, [entry.entryId]: sealed };
-    }).then(() => ({ name: newName }));
+    return this.#locks.run(session.username, async () => {
+      const from = await this.#entryAt(session, name);
+      const entry = intactOrNotFound(name, from.found);
+      const to = newName === name ? from : await this.#entryAt(session, newName);
+      if (newName !== name && to.found && 'intact' in to.found) throw new EntryExistsError(`The book already has an entry '${newName}'`);
+      // Same entry id, same box binding: only the name (sealed with the password) and its tag change, in one batch.
+      const renamed = this.#sealEntry(session, entry.entryId, { name: newName, password: entry.password }, entry.createdAt, this.#deps.clock.now());
+      const writes = newName === name ? [] : [bookWrites.deleteEntry(from.key), ...this.#moveAside(session, to.found)];
+      await this.#deps.records.write([...writes, bookWrites.putEntry(renamed.key, renamed.document)]);
+      return { name: newName };
+    });
   }
 
   /** By name, or by id: a damaged entry has no name anyone can read, and deleting it is how its owner clears it. */
   #deleteEntry(session: Session, ref: EntryRef): Promise<BookResults['entry.delete']> {
-    return this.#changeEntries(session, (entries, record) => {
-      const { entryId } = findEntry(entries, ref);
-      const { [entryId]: _deleted, ...rest } = record.entries;
-      return rest;
-    }).then(() => ({}));
+    return this.#locks.run(session.username, async () => {
+      if ('name' in ref) {
+        const place = await this.#entryAt(session, ref.name);
+        intactOrNotFound(ref.name, place.found);
+        await this.#deps.records.write([bookWrites.deleteEntry(place.key)]);
+        return {};
+      }
+      // By id means reading the whole book (ids are not keys): a rare repair, not an everyday operation.
+      const stored = (await this.#openAll(session)).find((entry) => ('intact' in entry ? entry.intact : entry.damaged).entryId === ref.entryId);
+      if (!stored) throw new EntryNotFoundError(`The book has no entry with id '${ref.entryId}'`);
+      await this.#deps.records.write([bookWrites.deleteEntry(stored.key)]);
+      return {};
+    });
   }
 
   async #addPending(request: BookRequestOf<'pending.add'>): Promise<BookResults['pending.add']> {
@@ -256,9 +284,11 @@ export class PasswordBook {
       // The newest intact one by default; a damaged one only when named, to say plainly that it cannot be opened.
       const chosen = pendingId === undefined ? intact[0] : [...intact, ...damaged].find((record) => record.pendingId === pendingId);
       if (!chosen) throw new NoPendingPasswordError(pendingId === undefined ? 'No generated password is waiting' : `No generated password '${pendingId}' is waiting`);
-      await this.#addEntry(session, name, this.#inbox.open(chosen));
-      // Filed first, removed after: a crash in between leaves a copy in the inbox, never a lost password.
-      await this.#inbox.delete(chosen.pendingId);
+      const password = this.#inbox.open(chosen);
+      // Filed and removed in one batch: a crash leaves it in the inbox or in the book, never both, never neither.
+      await this.#locks.run(session.username, async () => {
+        await this.#deps.records.write([...(await this.#addWrites(session, name, password)), bookWrites.deletePending(chosen.pendingId)]);
+      });
       return { name };
     });
   }
@@ -280,40 +310,52 @@ export class PasswordBook {
     }
   }
 
-  async #userOf(session: Session): Promise<UserRecord> {
+  async #userOf(session: Session): Promise<StoredUserRecord> {
     const record = await this.#deps.records.user(session.username);
     if (!record) throw new SessionInvalidError('The session’s user no longer exists');
     return record;
   }
 
-  /** Reads the user's entries, lets `change` compute the new set, and writes it back, one change per user at a time. */
-  #changeEntries(
-    session: Session,
-    change: (entries: OpenBook, record: UserRecord) => Readonly<Record<string, EntryRecord>>,
-  ): Promise<void> {
-    return this.#locks.run(session.username, async () => {
-      const record = await this.#userOf(session);
-      const book = this.#openEntries(session, record);
-      const entries = digestedEntries(change(book, record), new Set(book.intact.map((entry) => entry.entryId)));
-      // Credentials from before digests get theirs now: this session's login just proved them.
-      const saved = { ...record, entries };
-      await this.#deps.records.saveUser(credentialsDigestState(record) === 'unchecked' ? withCredentialsDigest(saved) : saved);
-    });
+  /** What is stored in the place of `name` (its tag's key): one read, nothing else opened. */
+  async #entryAt(session: Session, name: string): Promise<{ key: string; found: StoredEntry | null }> {
+    const key = entryKey(session.username, entryNameTag(session.dataKey, name));
+    const stored = await this.#deps.records.entry(key);
+    return { key, found: stored === undefined ? null : openEntryDocument(session.dataKey, session.username, key, stored) };
   }
 
-  #openEntries(session: Session, record: UserRecord): OpenBook {
-    return openEntries(session.dataKey, session.username, record.entries);
+  async #openAll(session: Session): Promise<StoredEntry[]> {
+    return (await this.#deps.records.entries(session.username)).map(([key, stored]) => openEntryDocument(session.dataKey, session.username, key, stored));
   }
 
-  #sealEntry(session: Session, entryId: string, plain: { name: string; password: string }, createdAt: number, updatedAt: number): EntryRecord {
+  /**
+   * A damaged document in a place a name needs is kept, under its id, never
+   * overwritten: it stays listed as damaged until its owner deletes it.
+   */
+  #moveAside(session: Session, found: StoredEntry | null): StoreWrite[] {
+    if (!found || !('damaged' in found)) return [];
+    return [bookWrites.deleteEntry(found.key), bookWrites.putEntry(damagedEntryKey(session.username, found.damaged.entryId), { ...(isJsonObject(found.stored) ? found.stored : { stored: found.stored }), entryId: found.damaged.entryId })];
+  }
+
+  #sealEntry(session: Session, entryId: string, plain: { name: string; password: string }, createdAt: number, updatedAt: number) {
     return sealEntry(session.dataKey, session.username, entryId, plain, { createdAt, updatedAt }, this.#deps.random);
+  }
+
+  /**
+   * A version-1 user document is split at login, in one batch, under the
+   * user's lock; read again inside it, since another login may have split it.
+   */
+  async #splitWholeBook(username: string, dataKey: Buffer): Promise<void> {
+    await this.#locks.run(username, async () => {
+      const record = await this.#deps.records.user(username);
+      if (record && isWholeBook(record)) await this.#deps.records.write(splitWholeBook(dataKey, record));
+    });
   }
 
   /** After a login with weaker-than-current parameters: hash and wrap again at today's cost. */
   async #rehash(username: string, password: string, dataKey: Buffer): Promise<void> {
     await this.#locks.run(username, async () => {
       const record = await this.#deps.records.user(username);
-      if (!record) return;
+      if (!record || isWholeBook(record)) return;
       await this.#deps.records.saveUser({ ...record, ...(await this.#userCredentials.fresh(username, password, dataKey)) });
     });
   }
@@ -323,6 +365,13 @@ function checkStrength(masterPassword: Secret): void {
   if (masterPassword.length < MIN_MASTER_PASSWORD_LENGTH) {
     throw new WeakMasterPasswordError(`A master password needs at least ${MIN_MASTER_PASSWORD_LENGTH} characters`);
   }
+}
+
+/** The entry found under a name's tag, or ENTRY_NOT_FOUND (saying so when what is there is damaged). */
+function intactOrNotFound(name: string, found: StoredEntry | null): OpenEntry {
+  if (found && 'intact' in found) return found.intact;
+  const hint = found ? `; what is stored under that name is damaged (entry.list lists it by id '${found.damaged.entryId}')` : '';
+  throw new EntryNotFoundError(`The book has no entry '${name}'${hint}`);
 }
 
 function entryRef(request: BookRequestOf<'entry.delete'>): EntryRef {
