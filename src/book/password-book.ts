@@ -7,7 +7,7 @@ import { isJsonObject } from '../json/is-json-object.ts';
 import type { StoreWrite } from '../store/messages.ts';
 import { damagedEntryKey, openEntryDocument, sealEntry, type EntryRef, type OpenEntry, type StoredEntry } from './book-entries.ts';
 import { splitWholeBook } from './book-migration.ts';
-import { bookWrites, entryKey, isWholeBook, type BookRecords, type StoredUserRecord } from './book-records.ts';
+import { bookWrites, entryKey, isWholeBook, type BookRecords, type StoredUserRecord, type UserRecord } from './book-records.ts';
 import { entryNameTag } from './entry-name-tag.ts';
 import {
   EntryExistsError,
@@ -193,13 +193,20 @@ export class PasswordBook {
     });
   }
 
-  /** The writes that add an entry (the caller holds the user's lock): one put, after one read of the name's place. */
+  /**
+   * The writes that add an entry (the caller holds the user's lock), after two reads: the name's place, and
+   * the user record, whose count of entries ever added names the new one. An id from the process's id
+   * source would do in production, but tests and replays count those from 1 in every run, and a book
+   * outlives runs: a repeated id would make a delete by id ambiguous.
+   */
   async #addWrites(session: Session, name: string, password: string): Promise<StoreWrite[]> {
-    const place = await this.#entryAt(session, name);
+    const [record, place] = await Promise.all([this.#userOf(session), this.#entryAt(session, name)]);
     if (place.found && 'intact' in place.found) throw new EntryExistsError(`The book already has an entry '${name}'`);
+    if (isWholeBook(record)) throw new SessionInvalidError('The session’s user record changed; log in again');
+    const entriesAdded = entriesAddedTo(record) + 1;
     const now = this.#deps.clock.now();
-    const added = this.#sealEntry(session, this.#deps.ids.next('entry'), { name, password }, now, now);
-    return [...this.#moveAside(session, place.found), bookWrites.putEntry(added.key, added.document)];
+    const added = this.#sealEntry(session, `entry-${entriesAdded}`, { name, password }, now, now);
+    return [...this.#moveAside(session, place.found), bookWrites.putUser({ ...record, entriesAdded }), bookWrites.putEntry(added.key, added.document)];
   }
 
   async #listEntries(session: Session): Promise<BookResults['entry.list']> {
@@ -373,6 +380,9 @@ function intactOrNotFound(name: string, found: StoredEntry | null): OpenEntry {
   const hint = found ? `; what is stored under that name is damaged (entry.list lists it by id '${found.damaged.entryId}')` : '';
   throw new EntryNotFoundError(`The book has no entry '${name}'${hint}`);
 }
+
+/** A count that is not one (a damaged record) counts from the start: ids of a version-1 book (`entry_…`) never look like ours. */
+const entriesAddedTo = (record: UserRecord): number => (Number.isSafeInteger(record.entriesAdded) && (record.entriesAdded as number) > 0 ? (record.entriesAdded as number) : 0);
 
 function entryRef(request: BookRequestOf<'entry.delete'>): EntryRef {
   // The validator has checked that exactly one of the two is there (`oneOf` in its declaration).
