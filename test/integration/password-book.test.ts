@@ -32,15 +32,21 @@ async function registerAndLogin(client: JsonClient, user = ANN): Promise<string>
   return (await client.ok({ type: 'session.login', ...user })).token as string;
 }
 
+/** A collection's documents, read straight from the store's shard files (the service may be running). */
+async function storedLive(dataDir: string, collection: string): Promise<Record<string, any>> {
+  const dir = path.join(dataDir, 'store', collection);
+  const documents: Record<string, any> = {};
+  for (const name of await readdir(dir)) {
+    if (name.startsWith('shard-')) Object.assign(documents, JSON.parse(await readFile(path.join(dir, name), 'utf8')).documents);
+  }
+  return documents;
+}
+
 /** A user's stored record, read straight from the store's shard files. */
 async function storedUser(dataDir: string, username: string): Promise<Record<string, any>> {
-  const dir = path.join(dataDir, 'store', 'book.users');
-  for (const name of await readdir(dir)) {
-    if (!name.startsWith('shard-')) continue;
-    const documents = JSON.parse(await readFile(path.join(dir, name), 'utf8')).documents;
-    if (documents[username]) return documents[username];
-  }
-  throw new Error(`no stored user ${username}`);
+  const user = (await storedLive(dataDir, 'book.users'))[username];
+  if (!user) throw new Error(`no stored user ${username}`);
+  return user;
 }
 
 /** Lets `change` edit every stored user (across shards, as one map), then writes each shard back in place. */
@@ -158,12 +164,13 @@ describe('password book over the socket', () => {
     const other = (await client.ok({ type: 'session.login', ...ANN })).token;
     await client.ok({ type: 'entry.add', token, name: 'mail', password: 'kept' });
     const before = await storedUser(dataDir, 'ann');
+    const entriesBefore = await storedLive(dataDir, 'book.entries');
     const change = { type: 'user.change_password', token, masterPassword: ANN.masterPassword };
     assert.equal(await client.fails({ ...change, masterPassword: 'not the one at all', newMasterPassword: 'new and long enough' }), 'LOGIN_FAILED');
     assert.equal(await client.fails({ ...change, newMasterPassword: 'short' }), 'WEAK_MASTER_PASSWORD');
     assert.deepEqual(await client.ok({ ...change, newMasterPassword: 'new and long enough' }), {});
     const after = await storedUser(dataDir, 'ann');
-    assert.deepEqual(after.entries, before.entries);
+    assert.deepEqual(await storedLive(dataDir, 'book.entries'), entriesBefore);
     assert.notDeepEqual(after.wrappedKey, before.wrappedKey);
     assert.notEqual(after.passwordHash, before.passwordHash);
     assert.equal(await client.fails({ type: 'entry.list', token: other }), 'SESSION_INVALID');
@@ -213,11 +220,13 @@ describe('password book over the socket', () => {
       const { client, stop } = await bookHost(dataDir);
       await client.ok({ type: 'user.register', ...ANN });
       await client.call({ message: 'save_password', password: 'x' });
+      const token = (await client.ok({ type: 'session.login', ...ANN })).token;
+      await client.ok({ type: 'entry.add', token, name: 'mail', password: 'p' });
       await stop();
     } finally {
       process.umask(previous);
     }
-    for (const dir of ['keys', 'store/book.users', 'store/book.pending']) {
+    for (const dir of ['keys', 'store/book.users', 'store/book.entries', 'store/book.pending']) {
       assert.equal((await stat(path.join(dataDir, dir))).mode & 0o777, 0o700, dir);
       for (const name of await readdir(path.join(dataDir, dir))) {
         assert.equal((await stat(path.join(dataDir, dir, name))).mode & 0o777, 0o600, `${dir}/${name}`);
