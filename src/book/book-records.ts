@@ -94,6 +94,14 @@ export const SECRET_MATERIAL_FIELDS: ReadonlySet<string> = new Set([
   'pendingDigest',
 ] satisfies (keyof UserRecord | keyof EntryDocument | keyof EntryRecord | keyof PendingRecord | keyof UserRecord['keyDerivation'])[]);
 
+/**
+ * Collections whose keys hold secret material (an entry's key ends in its
+ * name's tag, made with the data key): a recording writes such a key as a
+ * placeholder, as it does the fields above, so a replay (whose data keys are
+ * stand-ins, and so its tags) numbers them alike.
+ */
+export const SECRET_KEYED_COLLECTIONS: ReadonlySet<string> = new Set([ENTRIES]);
+
 /** A generated password waiting for a user to file it, sealed under the service key. */
 export interface PendingRecord {
   readonly pendingId: string;

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { FIELD_RULES, SECRET_FIELDS } from '../book/book-messages.ts';
-import { SECRET_MATERIAL_FIELDS } from '../book/book-records.ts';
+import { SECRET_KEYED_COLLECTIONS, SECRET_MATERIAL_FIELDS } from '../book/book-records.ts';
 import { MIN_MASTER_PASSWORD_LENGTH } from '../book/password-book.ts';
 import { isJsonObject } from '../json/is-json-object.ts';
 import { Secret, SecretJsonText } from '../secret/secret.ts';
@@ -92,8 +92,10 @@ export class SecretPlaceholders {
     if (Array.isArray(value)) return value.map((item) => this.sanitize(item) ?? null);
     if (isJsonObject(value)) {
       const copy: Record<string, unknown> = {};
+      // A store command (or a batch's write) to a collection whose keys hold secret material.
+      const secretKey = typeof value['collection'] === 'string' && SECRET_KEYED_COLLECTIONS.has(value['collection']) && typeof value['key'] === 'string';
       for (const [key, item] of Object.entries(value)) {
-        const sanitized = this.sanitize(item, key);
+        const sanitized = secretKey && key === 'key' ? { $secret: this.#numberOf(JSON.stringify(item), item), material: true } : this.sanitize(item, key);
         if (sanitized !== undefined) copy[key] = sanitized;
       }
       return copy;
