@@ -102,6 +102,9 @@ export const SECRET_MATERIAL_FIELDS: ReadonlySet<string> = new Set([
  */
 export const SECRET_KEYED_COLLECTIONS: ReadonlySet<string> = new Set([ENTRIES]);
 
+/** An entry key as it comes back in a list, with no collection beside it: a group, then a name tag. */
+export const isTaggedEntryKey = (key: string): boolean => /\u0000[0-9a-f]{64}$/.test(key);
+
 /** A generated password waiting for a user to file it, sealed under the service key. */
 export interface PendingRecord {
   readonly pendingId: string;
