@@ -26,8 +26,7 @@ interface Book {
   readonly dataDir: string;
   /** Acknowledged entries: user → entry name → password. */
   readonly entries: Map<string, Map<string, string>>;
-  /** Each entry's name by its id (from `entry.list`), to know which name a damaged id had. */
-  /** `username/entryId` → entry name (entry ids are unique within a book, not across books). */
+  /** Each entry's name by `username/entryId` (from `entry.list`; ids are unique within a book only), to know which name a damaged id had. */
   readonly names: Map<string, string>;
   /** Acknowledged inbox passwords by their id. */
   readonly pending: Map<string, string>;
