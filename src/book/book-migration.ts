@@ -25,7 +25,7 @@ export function splitWholeBook(dataKey: Buffer, record: WholeBookRecord): StoreW
   const { entries, version: _version, ...credentials } = record;
   const { username } = record;
   const user: UserRecord = { ...credentials, version: 2 };
-  const writes: StoreWrite[] = [bookWrites.putUser(credentialsDigestState(user) === 'unchecked' ? withCredentialsDigest(user) : user)];
+  const writes: StoreWrite[] = [];
   const taken = new Set<string>();
   for (const [entryId, stored] of isJsonObject(entries) ? Object.entries(entries) : []) {
     const moved = isJsonObject(stored) ? openWholeBookEntry(dataKey, username, entryId, stored as unknown as EntryRecord) : null;
@@ -36,6 +36,9 @@ export function splitWholeBook(dataKey: Buffer, record: WholeBookRecord): StoreW
       writes.push(bookWrites.putEntry(damagedEntryKey(username, entryId), { ...(isJsonObject(stored) ? stored : { stored }), entryId }));
     }
   }
+  // The record last: a store that applied a batch one write at a time (the interim one) would, cut short, leave
+  // the version-1 record whole, to be split again at the next login, never a version-2 record short of entries.
+  writes.push(bookWrites.putUser(credentialsDigestState(user) === 'unchecked' ? withCredentialsDigest(user) : user));
   return writes;
 }
 

@@ -234,8 +234,10 @@ export class PasswordBook {
       if (newName !== name && to.found && 'intact' in to.found) throw new EntryExistsError(`The book already has an entry '${newName}'`);
       // Same entry id, same box binding: only the name (sealed with the password) and its tag change, in one batch.
       const renamed = this.#sealEntry(session, entry.entryId, { name: newName, password: entry.password }, entry.createdAt, this.#deps.clock.now());
-      const writes = newName === name ? [] : [bookWrites.deleteEntry(from.key), ...this.#moveAside(session, to.found)];
-      await this.#deps.records.write([...writes, bookWrites.putEntry(renamed.key, renamed.document)]);
+      // New place first, old place last: even a store that applied a batch one write at a time would, cut short, keep the entry.
+      const writes = newName === name ? [] : [...this.#moveAside(session, to.found)];
+      const freed = newName === name ? [] : [bookWrites.deleteEntry(from.key)];
+      await this.#deps.records.write([...writes, bookWrites.putEntry(renamed.key, renamed.document), ...freed]);
       return { name: newName };
     });
   }
@@ -336,11 +338,12 @@ export class PasswordBook {
 
   /**
    * A damaged document in a place a name needs is kept, under its id, never
-   * overwritten: it stays listed as damaged until its owner deletes it.
+   * lost: it stays listed as damaged until its owner deletes it. (The write
+   * that follows into that place replaces it there.)
    */
   #moveAside(session: Session, found: StoredEntry | null): StoreWrite[] {
     if (!found || !('damaged' in found)) return [];
-    return [bookWrites.deleteEntry(found.key), bookWrites.putEntry(damagedEntryKey(session.username, found.damaged.entryId), { ...(isJsonObject(found.stored) ? found.stored : { stored: found.stored }), entryId: found.damaged.entryId })];
+    return [bookWrites.putEntry(damagedEntryKey(session.username, found.damaged.entryId), { ...(isJsonObject(found.stored) ? found.stored : { stored: found.stored }), entryId: found.damaged.entryId })];
   }
 
   #sealEntry(session: Session, entryId: string, plain: { name: string; password: string }, createdAt: number, updatedAt: number) {

@@ -41,7 +41,7 @@ describe('one document per entry', () => {
     await host.stop('test');
   });
 
-  it('renames in one batch: the old place is freed and the new one written together', async () => {
+  it('renames in one batch: the new place written and the old one freed together', async () => {
     const { host, tokens } = await bookWith(['ann']);
     const token = tokens['ann']!;
     await host.request('entry.add', { token, name: 'old', password: new Secret('p') });
@@ -51,7 +51,7 @@ describe('one document per entry', () => {
     const writes = commands.seen.filter((command) => command.op !== 'get');
     assert.equal(writes.length, 1);
     assert.ok(writes[0]?.op === 'batch');
-    assert.deepEqual(writes[0].writes.map((write) => `${write.op} ${write.collection}`), ['delete book.entries', 'put book.entries']);
+    assert.deepEqual(writes[0].writes.map((write) => `${write.op} ${write.collection}`), ['put book.entries', 'delete book.entries']);
     await host.stop('test');
   });
 
