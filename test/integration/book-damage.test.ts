@@ -192,6 +192,25 @@ describe('a damaged user record is contained to its user', () => {
   });
 });
 
+describe('an entry document checked offline', () => {
+  it('finds one that is not an entry document, or not under its own key, without throwing', () => {
+    const tag = 'a'.repeat(64);
+    const key = groupKey('ann', tag);
+    for (const [where, document] of [
+      [key, null],
+      [key, 'text'],
+      [key, []],
+      [key, { entryId: 'entry-1' }],
+      [key, { entryId: 'entry-1', nameTag: 'b'.repeat(64), sealed: { iv: '', data: '' }, createdAt: 1, updatedAt: 1, entryDigest: 'x' }],
+      ['no group at all', { entryId: 'entry-1', nameTag: tag }],
+    ] as const) {
+      assert.equal(checkEntryDocument(where, document).damaged, true, JSON.stringify(document));
+    }
+    assert.deepEqual(checkEntryDocument(groupKey('ann', 'damaged-entry-7'), { stored: 'garbage', entryId: 'entry-7' }), { username: 'ann', entryId: 'entry-7', damaged: true });
+    assert.deepEqual(checkEntryDocument(groupKey('ann', tag), 42), { username: 'ann', entryId: tag, damaged: true });
+  });
+});
+
 describe('a damaged inbox record is contained to itself', () => {
   it('lists it apart, files the intact ones around it, and is found offline', async () => {
     const dataDir = await tempDir('damage');
