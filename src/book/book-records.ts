@@ -1,4 +1,5 @@
-import { groupKey } from '../store/group-key.ts';
+import { GROUP_SEPARATOR, groupKey } from '../store/group-key.ts';
+import { isEntryNameTag } from './entry-name-tag.ts';
 import type { StoreWrite } from '../store/messages.ts';
 import type { StoreClient } from '../store/store-client.ts';
 import type { SealedBox } from './sealed-box.ts';
@@ -103,7 +104,10 @@ export const SECRET_MATERIAL_FIELDS: ReadonlySet<string> = new Set([
 export const SECRET_KEYED_COLLECTIONS: ReadonlySet<string> = new Set([ENTRIES]);
 
 /** An entry key as it comes back in a list, with no collection beside it: a group, then a name tag. */
-export const isTaggedEntryKey = (key: string): boolean => /\u0000[0-9a-f]{64}$/.test(key);
+export const isTaggedEntryKey = (key: string): boolean => {
+  const at = key.indexOf(GROUP_SEPARATOR);
+  return at >= 0 && isEntryNameTag(key.slice(at + 1));
+};
 
 /** A generated password waiting for a user to file it, sealed under the service key. */
 export interface PendingRecord {
