@@ -6,6 +6,7 @@ import { JsonClient } from '../helpers/json-client.ts';
 import { entriesOf, flipBase64, makeWholeBook, rewriteStored, storedDocuments } from '../helpers/book-store-files.ts';
 import { checkBookDocument, checkEntryDocument, checkPendingDocument } from '../../src/book/book-check.ts';
 import { groupKey } from '../../src/store/group-key.ts';
+import { checkDataDir } from '../../src/cli/check-data-dir.ts';
 
 const DAY = 24 * 60 * 60_000;
 const ANN = { username: 'ann', masterPassword: 'correct horse battery' };
@@ -208,6 +209,17 @@ describe('an entry document checked offline', () => {
     }
     assert.deepEqual(checkEntryDocument(groupKey('ann', 'damaged-entry-7'), { stored: 'garbage', entryId: 'entry-7' }), { username: 'ann', entryId: 'entry-7', damaged: true });
     assert.deepEqual(checkEntryDocument(groupKey('ann', tag), 42), { username: 'ann', entryId: tag, damaged: true });
+  });
+});
+
+describe('entry documents whose user is gone', () => {
+  it('are reported by the offline check, by id and user', async () => {
+    const { dataDir } = await twoBooks();
+    assert.deepEqual((await checkDataDir(dataDir)).damage, []);
+    await rewriteStored(dataDir, 'book.users', (users) => delete users['bob']);
+    const report = await checkDataDir(dataDir);
+    assert.deepEqual(report.damage, [{ kind: 'entry', what: 'entry entry-1 of bob', reason: 'belongs to no user' }]);
+    assert.equal(report.checked.entries, 4);
   });
 });
 
