@@ -1,7 +1,7 @@
 import { LowdbStore } from '../adapters/store/lowdb-store.ts';
-import { withCredentialsDigest } from '../src/book/book-digests.ts';
+import { withCredentialsDigest, withEntryDocumentDigest } from '../src/book/book-digests.ts';
 import { sealEntry } from '../src/book/book-entries.ts';
-import { BookRecords, type EntryRecord, type UserRecord } from '../src/book/book-records.ts';
+import { bookWrites, entryKey, type EntryDocument, type UserRecord } from '../src/book/book-records.ts';
 import { OWASP_ARGON2ID, PasswordHasher } from '../src/book/password-hasher.ts';
 import { KEY_BYTES } from '../src/book/sealed-box.ts';
 import { UserCredentials } from '../src/book/user-credentials.ts';
@@ -9,7 +9,7 @@ import { Bus } from '../src/bus/bus.ts';
 import { sequentialIds } from '../src/ids/ids.ts';
 import { cryptoRandom } from '../src/random/random.ts';
 import { StoreClient } from '../src/store/store-client.ts';
-import { cachedRecords } from './cached-records.ts';
+import { cachedRecords, type BenchUser } from './cached-records.ts';
 
 /** Every bench user's master password: each still gets its own salt, hash and data key. */
 export const BENCH_MASTER_PASSWORD = 'bench master password';
@@ -49,7 +49,7 @@ export async function buildScaleStore(dataDir: string, options: { users: number;
   const loginUsers = Array.from({ length: Math.min(options.loginUsers, options.users) }, (_, index) => benchUsername(index));
   const loginRecords = await cachedRecords(loginUsers.length, () => realUsers(loginUsers, options.now));
   const credentialsMs = performance.now() - credentialsStarted;
-  const template = loginRecords[0] as UserRecord;
+  const template = loginRecords[0] as BenchUser;
 
   const started = performance.now();
   const bus = new Bus();
@@ -57,13 +57,13 @@ export async function buildScaleStore(dataDir: string, options: { users: number;
   const store = new LowdbStore({ dataDir, ids });
   await store.start(bus);
   const client = new StoreClient(bus, ids);
-  const records = new BookRecords(client);
   try {
     for (let from = 0; from < options.users; from += PUT_GROUP) {
       const to = Math.min(options.users, from + PUT_GROUP);
       const group: Promise<void>[] = [];
       for (let index = from; index < to; index++) {
-        group.push(records.saveUser(loginRecords[index] ?? fillerUser(template, benchUsername(index))));
+        const user = loginRecords[index] ?? fillerUser(template, benchUsername(index));
+        group.push(client.batch([bookWrites.putUser(user.record), ...user.entries.map(({ key, document }) => bookWrites.putEntry(key, document))]));
       }
       await Promise.all(group);
     }
@@ -71,21 +71,21 @@ export async function buildScaleStore(dataDir: string, options: { users: number;
     client.dispose();
     await store.stop();
   }
-  const entry = Object.values(template.entries)[0] as EntryRecord;
+  const entry = (template.entries[0] as { document: EntryDocument }).document;
   return {
     usernames: Array.from({ length: options.users }, (_, index) => benchUsername(index)),
     loginUsers,
-    entryRecordBytes: JSON.stringify({ entry_1: entry }).length,
+    entryRecordBytes: JSON.stringify(entry).length,
     buildMs: performance.now() - started,
     credentialsMs,
   };
 }
 
 /** Users with real credentials, two at a time (the book's own default): each is two Argon2id passes on the thread pool. */
-async function realUsers(usernames: readonly string[], now: number): Promise<UserRecord[]> {
+async function realUsers(usernames: readonly string[], now: number): Promise<BenchUser[]> {
   const hasher = new PasswordHasher({ params: OWASP_ARGON2ID, random: cryptoRandom, maxConcurrent: 2 });
   const credentials = new UserCredentials(hasher, cryptoRandom);
-  const records: UserRecord[] = [];
+  const records: BenchUser[] = [];
   for (let index = 0; index < usernames.length; index += 2) {
     records.push(...(await Promise.all(usernames.slice(index, index + 2).map((username) => realUser(credentials, username, now)))));
   }
@@ -93,21 +93,27 @@ async function realUsers(usernames: readonly string[], now: number): Promise<Use
 }
 
 /** A user as registration and `entry.add` would have left it: real credentials, entries sealed under its own data key. */
-async function realUser(credentials: UserCredentials, username: string, now: number): Promise<UserRecord> {
+async function realUser(credentials: UserCredentials, username: string, now: number): Promise<BenchUser> {
   const dataKey = cryptoRandom.bytes(KEY_BYTES);
   try {
-    const entries: Record<string, EntryRecord> = {};
-    for (let n = 1; n <= ENTRIES_PER_USER; n++) {
-      const entryId = `entry_${n}`;
-      entries[entryId] = sealEntry(dataKey, username, entryId, { name: `site ${n}`, password: `generated password ${n} of ${username}` }, { createdAt: now, updatedAt: now }, cryptoRandom);
-    }
-    return { format: 'safekeep.book.user', version: 1, createdAt: now, ...(await credentials.fresh(username, BENCH_MASTER_PASSWORD, dataKey)), entries };
+    const entries = Array.from({ length: ENTRIES_PER_USER }, (_, index) =>
+      sealEntry(dataKey, username, `entry-${index + 1}`, { name: `site ${index + 1}`, password: `generated password ${index + 1} of ${username}` }, { createdAt: now, updatedAt: now }, cryptoRandom),
+    );
+    const record: UserRecord = { format: 'safekeep.book.user', version: 2, createdAt: now, ...(await credentials.fresh(username, BENCH_MASTER_PASSWORD, dataKey)), entriesAdded: ENTRIES_PER_USER };
+    return { record, entries };
   } finally {
     dataKey.fill(0);
   }
 }
 
-/** The template's credentials and entries under another name, with that name's credentials digest, so the offline check finds it whole. */
-function fillerUser(template: UserRecord, username: string): UserRecord {
-  return withCredentialsDigest({ ...template, username });
+/**
+ * The template's credentials and entries under another name, with that name's
+ * digests, so the offline check finds them whole (their boxes stay bound to
+ * the template's name: filler users are never opened).
+ */
+function fillerUser(template: BenchUser, username: string): BenchUser {
+  return {
+    record: withCredentialsDigest({ ...template.record, username }),
+    entries: template.entries.map(({ document: { entryDigest: _old, ...entry } }) => ({ key: entryKey(username, entry.nameTag), document: withEntryDocumentDigest(username, entry) })),
+  };
 }

@@ -98,8 +98,8 @@ export type { BookMessageType, BookRequest, BookRequestOf, BookResult, BookResul
 export { OWASP_ARGON2ID } from './book/password-hasher.ts';
 export type { Argon2Params } from './book/password-hasher.ts';
 export type { ThrottlePolicy } from './book/token-buckets.ts';
-export { checkBookDocument, checkPendingDocument } from './book/book-check.ts';
-export type { BookDocumentCheck } from './book/book-check.ts';
+export { checkBookDocument, checkEntryDocument, checkPendingDocument } from './book/book-check.ts';
+export type { BookDocumentCheck, EntryDocumentCheck } from './book/book-check.ts';
 export type { DigestState } from './book/book-digests.ts';
 export { Secret } from './secret/secret.ts';
 

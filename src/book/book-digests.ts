@@ -1,5 +1,5 @@
 import { recordDigest } from '../integrity/record-digest.ts';
-import type { EntryRecord, PendingRecord, UserRecord } from './book-records.ts';
+import type { EntryDocument, EntryRecord, PendingRecord, UserRecord } from './book-records.ts';
 
 /**
  * The digests the book writes beside its sealed records, and how to read
@@ -18,6 +18,21 @@ export type DigestState = 'intact' | 'damaged' | 'unchecked';
 const state = (stored: unknown, expected: () => string): DigestState =>
   stored === undefined ? 'unchecked' : typeof stored === 'string' && stored === expected() ? 'intact' : 'damaged';
 
+const entryDocumentDigestOf = (username: string, entry: Omit<EntryDocument, 'entryDigest'>): string =>
+  recordDigest({ username, entryId: entry.entryId, nameTag: entry.nameTag, sealed: entry.sealed, createdAt: entry.createdAt, updatedAt: entry.updatedAt });
+
+/** An entry document with its digest, which covers its owner and tag too: moved under another user or name, it is damaged. */
+export function withEntryDocumentDigest(username: string, entry: Omit<EntryDocument, 'entryDigest'>): EntryDocument {
+  const { entryId, nameTag, sealed, createdAt, updatedAt } = entry;
+  return { entryId, nameTag, sealed, createdAt, updatedAt, entryDigest: entryDocumentDigestOf(username, entry) };
+}
+
+/** Every entry document carries a digest, so a missing one is damage too. */
+export function entryDocumentDigestState(username: string, entry: EntryDocument): Exclude<DigestState, 'unchecked'> {
+  return typeof entry.entryDigest === 'string' && entry.entryDigest === entryDocumentDigestOf(username, entry) ? 'intact' : 'damaged';
+}
+
+// Version-1 entries, inside the user document (checked offline, and at the split into documents).
 const entryDigestOf = (entryId: string, entry: EntryRecord): string =>
   recordDigest({ entryId, sealed: entry.sealed, createdAt: entry.createdAt, updatedAt: entry.updatedAt });
 

@@ -1,9 +1,11 @@
 import { isJsonObject } from '../json/is-json-object.ts';
 import type { RandomSource } from '../random/random.ts';
-import { entryDigestState, withEntryDigest } from './book-digests.ts';
-import type { EntryRecord } from './book-records.ts';
-import { EntryNotFoundError, VaultIntegrityError } from './errors.ts';
-import { open, seal } from './sealed-box.ts';
+import { GROUP_SEPARATOR } from '../store/group-key.ts';
+import { entryDocumentDigestState, withEntryDocumentDigest } from './book-digests.ts';
+import { entryKey, type EntryDocument } from './book-records.ts';
+import { entryNameTag, isEntryNameTag } from './entry-name-tag.ts';
+import { VaultIntegrityError } from './errors.ts';
+import { open, seal, type SealedBox } from './sealed-box.ts';
 
 /** An entry its owner can read. */
 export interface OpenEntry {
@@ -22,43 +24,60 @@ export interface DamagedEntry {
   readonly updatedAt: number | null;
 }
 
+/** One stored entry document as opened: what it holds, or that it is damaged. Either way, the key it is stored under. */
+export type StoredEntry = { readonly key: string } & ({ readonly intact: OpenEntry } | { readonly damaged: DamagedEntry; readonly stored: unknown });
+
 // What each entry's ciphertext is bound to: moved to another user or entry, it fails to open.
 const entryContext = (username: string, entryId: string) => `safekeep.book.entry.v1\0${username}\0${entryId}`;
 
 /**
- * Opens every entry of a book it can, and sets the rest apart as damaged, so
- * one bad record costs one entry, never the book. An entry is damaged when
- * its digest does not match, or its box does not open (an entry written
- * before digests is only found this way), or what it holds is not an entry.
+ * Opens one entry document found under `key`. It is damaged when it is not
+ * an entry document, its digest does not match, it is not stored under its
+ * own tag, its box does not open, or the name inside is not the one its tag
+ * stands for; a damaged one is known by its entry id (or, with none
+ * readable, by what follows the user's group in its key), so its owner can
+ * delete it. Never throws on what a damaged disk holds.
  */
-export function openEntries(dataKey: Buffer, username: string, entries: unknown): { intact: OpenEntry[]; damaged: DamagedEntry[] } {
-  const intact: OpenEntry[] = [];
-  const damaged: DamagedEntry[] = [];
-  if (!isJsonObject(entries)) return { intact, damaged };
-  for (const [entryId, stored] of Object.entries(entries)) {
-    const opened = isJsonObject(stored) ? openEntry(dataKey, username, entryId, stored as unknown as EntryRecord) : null;
-    if (opened) intact.push(opened);
-    else damaged.push({ entryId, createdAt: numberOrNull(isJsonObject(stored) ? stored['createdAt'] : null), updatedAt: numberOrNull(isJsonObject(stored) ? stored['updatedAt'] : null) });
-  }
-  return { intact, damaged };
+export function openEntryDocument(dataKey: Buffer, username: string, key: string, stored: unknown): StoredEntry {
+  const opened = isJsonObject(stored) ? openIntact(dataKey, username, key, stored as unknown as EntryDocument) : null;
+  if (opened) return { key, intact: opened };
+  const field = (name: string): unknown => (isJsonObject(stored) ? stored[name] : undefined);
+  const entryId = field('entryId');
+  return {
+    key,
+    stored,
+    damaged: {
+      entryId: typeof entryId === 'string' && entryId.length > 0 ? entryId : key.slice(key.indexOf(GROUP_SEPARATOR) + 1),
+      createdAt: numberOrNull(field('createdAt')),
+      updatedAt: numberOrNull(field('updatedAt')),
+    },
+  };
 }
 
-function openEntry(dataKey: Buffer, username: string, entryId: string, stored: EntryRecord): OpenEntry | null {
-  if (entryDigestState(entryId, stored) === 'damaged') return null;
+function openIntact(dataKey: Buffer, username: string, key: string, stored: EntryDocument): OpenEntry | null {
+  if (typeof stored.entryId !== 'string' || !isEntryNameTag(stored.nameTag) || key !== entryKey(username, stored.nameTag)) return null;
+  if (typeof stored.createdAt !== 'number' || typeof stored.updatedAt !== 'number') return null;
+  if (entryDocumentDigestState(username, stored) === 'damaged') return null;
+  const plain = openSealedEntry(dataKey, username, stored.entryId, stored.sealed);
+  if (!plain || entryNameTag(dataKey, plain.name) !== stored.nameTag) return null;
+  return { entryId: stored.entryId, name: plain.name, password: plain.password, createdAt: stored.createdAt, updatedAt: stored.updatedAt };
+}
+
+/** The name and password sealed in an entry's box, or null when it does not open (or does not hold an entry). */
+export function openSealedEntry(dataKey: Buffer, username: string, entryId: string, sealed: SealedBox): { name: string; password: string } | null {
   let plain: unknown;
   try {
-    plain = JSON.parse(open(dataKey, stored.sealed, entryContext(username, entryId)).toString('utf8'));
+    plain = JSON.parse(open(dataKey, sealed, entryContext(username, entryId)).toString('utf8'));
   } catch (error) {
     // Authentication failed (or, past it, the text is not JSON: a bug of an old version, never an attacker's doing): damaged.
     if (error instanceof VaultIntegrityError || error instanceof SyntaxError) return null;
     throw error;
   }
   if (!isJsonObject(plain) || typeof plain['name'] !== 'string' || typeof plain['password'] !== 'string') return null;
-  if (typeof stored.createdAt !== 'number' || typeof stored.updatedAt !== 'number') return null;
-  return { entryId, name: plain['name'], password: plain['password'], createdAt: stored.createdAt, updatedAt: stored.updatedAt };
+  return { name: plain['name'], password: plain['password'] };
 }
 
-/** A new sealed, digested entry record. */
+/** A new entry document and the key it goes under: sealed, tagged, digested. */
 export function sealEntry(
   dataKey: Buffer,
   username: string,
@@ -66,44 +85,26 @@ export function sealEntry(
   plain: { name: string; password: string },
   times: { createdAt: number; updatedAt: number },
   random: RandomSource,
-): EntryRecord {
+): { key: string; document: EntryDocument } {
   const sealed = seal(dataKey, Buffer.from(JSON.stringify(plain), 'utf8'), entryContext(username, entryId), random);
-  return withEntryDigest(entryId, { sealed, ...times });
+  return tagEntry(dataKey, username, { entryId, name: plain.name, sealed, ...times });
 }
 
-/**
- * The entries to store after a change: intact entries written before digests
- * get one now (they just opened, so they are what their owner wrote);
- * damaged ones stay exactly as they were, found again by every later check,
- * until their owner deletes them.
- */
-export function digestedEntries(entries: Readonly<Record<string, EntryRecord>>, intactIds: ReadonlySet<string>): Record<string, EntryRecord> {
-  // No prototype: an id read from a damaged file may be '__proto__'.
-  const result = Object.create(null) as Record<string, EntryRecord>;
-  for (const [entryId, entry] of Object.entries(entries)) {
-    result[entryId] = entry.entryDigest === undefined && intactIds.has(entryId) ? withEntryDigest(entryId, entry) : entry;
-  }
-  return result;
+/** An entry document for a box that is already sealed (a version-1 entry moving into its own document). */
+export function tagEntry(
+  dataKey: Buffer,
+  username: string,
+  entry: { entryId: string; name: string; sealed: SealedBox; createdAt: number; updatedAt: number },
+): { key: string; document: EntryDocument } {
+  const nameTag = entryNameTag(dataKey, entry.name);
+  const { entryId, sealed, createdAt, updatedAt } = entry;
+  return { key: entryKey(username, nameTag), document: withEntryDocumentDigest(username, { entryId, nameTag, sealed, createdAt, updatedAt }) };
 }
+
+/** Where a damaged entry is kept when its place is needed (a version-1 one has no readable name to be tagged by). */
+export const damagedEntryKey = (username: string, entryId: string): string => entryKey(username, `damaged-${entryId}`);
 
 const numberOrNull = (value: unknown): number | null => (typeof value === 'number' ? value : null);
 
-/** A book as opened: what can be read, and what is damaged. */
-export type OpenBook = { readonly intact: OpenEntry[]; readonly damaged: DamagedEntry[] };
 /** Which entry: by name (intact ones only) or by id. */
 export type EntryRef = { readonly name: string } | { readonly entryId: string };
-
-/** An intact entry by name or id, or a damaged one by id (deleting is all it is good for). */
-export function findEntry(book: OpenBook, ref: { name: string }): OpenEntry;
-export function findEntry(book: OpenBook, ref: EntryRef): OpenEntry | DamagedEntry;
-export function findEntry(book: OpenBook, ref: EntryRef): OpenEntry | DamagedEntry {
-  if ('name' in ref) {
-    const entry = book.intact.find((candidate) => candidate.name === ref.name);
-    if (entry) return entry;
-    const hint = book.damaged.length > 0 ? `; ${book.damaged.length} damaged ${book.damaged.length === 1 ? 'entry has' : 'entries have'} no readable name (see entry.list)` : '';
-    throw new EntryNotFoundError(`The book has no entry '${ref.name}'${hint}`);
-  }
-  const entry = book.intact.find((candidate) => candidate.entryId === ref.entryId) ?? book.damaged.find((candidate) => candidate.entryId === ref.entryId);
-  if (!entry) throw new EntryNotFoundError(`The book has no entry with id '${ref.entryId}'`);
-  return entry;
-}

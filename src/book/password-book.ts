@@ -1,11 +1,12 @@
 import type { Clock } from '../clock/clock.ts';
 import type { IdSource } from '../ids/ids.ts';
 import type { RandomSource } from '../random/random.ts';
-import { Secret } from '../secret/secret.ts';
+import type { Secret } from '../secret/secret.ts';
 import type { BookMessageType, BookRequest, BookRequestOf, BookResults } from './book-messages.ts';
-import { credentialsDigestState, withCredentialsDigest } from './book-digests.ts';
-import { digestedEntries, findEntry, openEntries, sealEntry, type EntryRef, type OpenBook } from './book-entries.ts';
-import type { BookRecords, EntryRecord, UserRecord } from './book-records.ts';
+import type { EntryRef } from './book-entries.ts';
+import { BookEntryOperations } from './book-entry-operations.ts';
+import { splitWholeBook } from './book-migration.ts';
+import { bookWrites, isWholeBook, type BookRecords, type StoredUserRecord } from './book-records.ts';
 import {
   EntryExistsError,
   LoginFailedError,
@@ -62,9 +63,11 @@ export class PasswordBook {
   readonly #deviceTokens: DeviceTokens;
   readonly #inbox: BookInbox;
   readonly #userCredentials: UserCredentials;
+  readonly #entries: BookEntryOperations;
 
   constructor(deps: PasswordBookDeps) {
     this.#deps = deps;
+    this.#entries = new BookEntryOperations({ records: deps.records, clock: deps.clock, random: deps.random, locks: this.#locks });
     this.#deviceTokens = new DeviceTokens(deps.serviceKey, deps.random);
     this.#inbox = new BookInbox(deps);
     this.#userCredentials = new UserCredentials(deps.hasher, deps.random);
@@ -84,15 +87,15 @@ export class PasswordBook {
       case 'user.change_password':
         return this.#changePassword(request);
       case 'entry.add':
-        return this.#addEntry(this.#deps.sessions.require(request.token), request.name, request.password.reveal());
+        return this.#entries.add(this.#deps.sessions.require(request.token), request.name, request.password.reveal());
       case 'entry.list':
-        return this.#listEntries(this.#deps.sessions.require(request.token));
+        return this.#entries.list(this.#deps.sessions.require(request.token));
       case 'entry.get':
-        return this.#getEntry(this.#deps.sessions.require(request.token), request.name);
+        return this.#entries.get(this.#deps.sessions.require(request.token), request.name);
       case 'entry.rename':
-        return this.#renameEntry(this.#deps.sessions.require(request.token), request.name, request.newName);
+        return this.#entries.rename(this.#deps.sessions.require(request.token), request.name, request.newName);
       case 'entry.delete':
-        return this.#deleteEntry(this.#deps.sessions.require(request.token), entryRef(request));
+        return this.#entries.delete(this.#deps.sessions.require(request.token), entryRef(request));
       case 'pending.add':
         return this.#addPending(request);
       case 'pending.list':
@@ -122,10 +125,9 @@ export class PasswordBook {
       try {
         await records.saveUser({
           format: 'safekeep.book.user',
-          version: 1,
+          version: 2,
           createdAt: clock.now(),
           ...(await this.#userCredentials.fresh(username, masterPassword.reveal(), dataKey)),
-          entries: {},
         });
       } finally {
         dataKey.fill(0);
@@ -149,6 +151,7 @@ export class PasswordBook {
     const valid = record ? await hasher.verify(record.passwordHash, password) : await hasher.verifyDecoy(password);
     if (!record || !valid) throw new LoginFailedError('Wrong username or master password');
     const dataKey = await this.#userCredentials.unwrap(record, password);
+    if (isWholeBook(record)) await this.#splitWholeBook(username, dataKey);
     if (hasher.needsRehash(record.passwordHash)) await this.#rehash(username, password, dataKey);
     attempt.refund();
     // A valid token is handed back as it is: the device keeps one identity, and its budget, for good.
@@ -163,8 +166,14 @@ export class PasswordBook {
     const attempt = this.#throttle({ kind: 'session', session: session.id });
     const { hasher, records, sessions } = this.#deps;
     await this.#locks.run(session.username, async () => {
-      const record = await this.#userOf(session);
+      let record = await this.#userOf(session);
       checkCredentials(session.username, record);
+      if (isWholeBook(record)) {
+        // Only a login makes a session, and it splits the book first; this is for a record put back from a backup meanwhile.
+        await records.write(splitWholeBook(session.dataKey, record));
+        record = await this.#userOf(session);
+        if (isWholeBook(record)) throw new SessionInvalidError('The session’s user record changed; log in again');
+      }
       if (!(await hasher.verify(record.passwordHash, request.masterPassword.reveal()))) {
         throw new LoginFailedError('Wrong master password');
       }
@@ -176,52 +185,6 @@ export class PasswordBook {
     return {};
   }
 
-  #addEntry(session: Session, name: string, password: string): Promise<BookResults['entry.add']> {
-    return this.#changeEntries(session, (entries, record) => {
-      if (entries.intact.some((entry) => entry.name === name)) throw new EntryExistsError(`The book already has an entry '${name}'`);
-      const now = this.#deps.clock.now();
-      // Ids are unique per process; a book outlives processes (and tests and replays count from 1), so check.
-      let entryId = this.#deps.ids.next('entry');
-      while (Object.hasOwn(record.entries, entryId)) entryId = this.#deps.ids.next('entry');
-      return { ...record.entries, [entryId]: this.#sealEntry(session, entryId, { name, password }, now, now) };
-    }).then(() => ({ name }));
-  }
-
-  async #listEntries(session: Session): Promise<BookResults['entry.list']> {
-    const { intact, damaged } = this.#openEntries(session, await this.#userOf(session));
-    return {
-      entries: intact
-        .map(({ entryId, name, createdAt, updatedAt }) => ({ name, entryId, createdAt, updatedAt }))
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
-      damaged: damaged.sort((a, b) => (a.entryId < b.entryId ? -1 : a.entryId > b.entryId ? 1 : 0)),
-    };
-  }
-
-  async #getEntry(session: Session, name: string): Promise<BookResults['entry.get']> {
-    const entry = findEntry(this.#openEntries(session, await this.#userOf(session)), { name });
-    return { name: entry.name, password: new Secret(entry.password), createdAt: entry.createdAt, updatedAt: entry.updatedAt };
-  }
-
-  #renameEntry(session: Session, name: string, newName: string): Promise<BookResults['entry.rename']> {
-    return this.#changeEntries(session, (entries, record) => {
-      const entry = findEntry(entries, { name });
-      if (newName !== name && entries.intact.some((other) => other.name === newName)) {
-        throw new EntryExistsError(`The book already has an entry '${newName}'`);
-      }
-      const sealed = this.#sealEntry(session, entry.entryId, { name: newName, password: entry.password }, entry.createdAt, this.#deps.clock.now());
-      return { ...record.entries, [entry.entryId]: sealed };
-    }).then(() => ({ name: newName }));
-  }
-
-  /** By name, or by id: a damaged entry has no name anyone can read, and deleting it is how its owner clears it. */
-  #deleteEntry(session: Session, ref: EntryRef): Promise<BookResults['entry.delete']> {
-    return this.#changeEntries(session, (entries, record) => {
-      const { entryId } = findEntry(entries, ref);
-      const { [entryId]: _deleted, ...rest } = record.entries;
-      return rest;
-    }).then(() => ({}));
-  }
-
   async #addPending(request: BookRequestOf<'pending.add'>): Promise<BookResults['pending.add']> {
     // With a live session and a free name, straight into that book; otherwise (no token, an expired one, a
     // taken name) into the inbox, so the generated password is never lost.
@@ -229,7 +192,7 @@ export class PasswordBook {
       const session = this.#sessionOrNull(request.token);
       if (session) {
         const name = request.name;
-        const filed = await this.#addEntry(session, name, request.password.reveal()).then(
+        const filed = await this.#entries.add(session, name, request.password.reveal()).then(
           () => true,
           (error: unknown) => {
             if (error instanceof EntryExistsError) return false;
@@ -256,9 +219,11 @@ export class PasswordBook {
       // The newest intact one by default; a damaged one only when named, to say plainly that it cannot be opened.
       const chosen = pendingId === undefined ? intact[0] : [...intact, ...damaged].find((record) => record.pendingId === pendingId);
       if (!chosen) throw new NoPendingPasswordError(pendingId === undefined ? 'No generated password is waiting' : `No generated password '${pendingId}' is waiting`);
-      await this.#addEntry(session, name, this.#inbox.open(chosen));
-      // Filed first, removed after: a crash in between leaves a copy in the inbox, never a lost password.
-      await this.#inbox.delete(chosen.pendingId);
+      const password = this.#inbox.open(chosen);
+      // Filed and removed in one batch: a crash leaves it in the inbox or in the book, never both, never neither.
+      await this.#locks.run(session.username, async () => {
+        await this.#deps.records.write([...(await this.#entries.addWrites(session, name, password)), bookWrites.deletePending(chosen.pendingId)]);
+      });
       return { name };
     });
   }
@@ -280,40 +245,28 @@ export class PasswordBook {
     }
   }
 
-  async #userOf(session: Session): Promise<UserRecord> {
+  async #userOf(session: Session): Promise<StoredUserRecord> {
     const record = await this.#deps.records.user(session.username);
     if (!record) throw new SessionInvalidError('The session’s user no longer exists');
     return record;
   }
 
-  /** Reads the user's entries, lets `change` compute the new set, and writes it back, one change per user at a time. */
-  #changeEntries(
-    session: Session,
-    change: (entries: OpenBook, record: UserRecord) => Readonly<Record<string, EntryRecord>>,
-  ): Promise<void> {
-    return this.#locks.run(session.username, async () => {
-      const record = await this.#userOf(session);
-      const book = this.#openEntries(session, record);
-      const entries = digestedEntries(change(book, record), new Set(book.intact.map((entry) => entry.entryId)));
-      // Credentials from before digests get theirs now: this session's login just proved them.
-      const saved = { ...record, entries };
-      await this.#deps.records.saveUser(credentialsDigestState(record) === 'unchecked' ? withCredentialsDigest(saved) : saved);
+  /**
+   * A version-1 user document is split at login, in one batch, under the
+   * user's lock; read again inside it, since another login may have split it.
+   */
+  async #splitWholeBook(username: string, dataKey: Buffer): Promise<void> {
+    await this.#locks.run(username, async () => {
+      const record = await this.#deps.records.user(username);
+      if (record && isWholeBook(record)) await this.#deps.records.write(splitWholeBook(dataKey, record));
     });
-  }
-
-  #openEntries(session: Session, record: UserRecord): OpenBook {
-    return openEntries(session.dataKey, session.username, record.entries);
-  }
-
-  #sealEntry(session: Session, entryId: string, plain: { name: string; password: string }, createdAt: number, updatedAt: number): EntryRecord {
-    return sealEntry(session.dataKey, session.username, entryId, plain, { createdAt, updatedAt }, this.#deps.random);
   }
 
   /** After a login with weaker-than-current parameters: hash and wrap again at today's cost. */
   async #rehash(username: string, password: string, dataKey: Buffer): Promise<void> {
     await this.#locks.run(username, async () => {
       const record = await this.#deps.records.user(username);
-      if (!record) return;
+      if (!record || isWholeBook(record)) return;
       await this.#deps.records.saveUser({ ...record, ...(await this.#userCredentials.fresh(username, password, dataKey)) });
     });
   }

@@ -1,7 +1,7 @@
 import type { RandomSource } from '../random/random.ts';
 import { checkBookDocument } from './book-check.ts';
 import { withCredentialsDigest } from './book-digests.ts';
-import type { UserRecord } from './book-records.ts';
+import type { StoredUserRecord, UserRecord } from './book-records.ts';
 import { CredentialsDamagedError, VaultIntegrityError } from './errors.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { open, seal } from './sealed-box.ts';
@@ -45,7 +45,7 @@ export class UserCredentials {
   }
 
   /** The data key, for a password whose hash has already matched. */
-  async unwrap(record: UserRecord, password: string): Promise<Buffer> {
+  async unwrap(record: StoredUserRecord, password: string): Promise<Buffer> {
     const { salt, memoryCost, timeCost, parallelism } = record.keyDerivation;
     const wrappingKey = await this.#hasher.deriveKey(password, Buffer.from(salt, 'base64'), { memoryCost, timeCost, parallelism });
     try {
@@ -61,7 +61,7 @@ export class UserCredentials {
 }
 
 /** Refuses a user whose credential fields fail their digest, before any hash is spent on them. */
-export function checkCredentials(username: string, record: UserRecord): void {
+export function checkCredentials(username: string, record: StoredUserRecord): void {
   if (checkBookDocument(username, record).credentialsDamaged) throw damaged(username);
 }
 

@@ -6,7 +6,7 @@ import { inspectStore } from '../../adapters/store/inspect-store.ts';
 import { hashFile } from '../backup/file-hash.ts';
 import { checkSnapshot } from '../backup/snapshot-check.ts';
 import { checkVersionRecord } from '../backup/version-check.ts';
-import { checkBookDocument, checkPendingDocument } from '../book/book-check.ts';
+import { checkBookDocument, checkEntryDocument, checkPendingDocument } from '../book/book-check.ts';
 import { KEY_BYTES } from '../book/sealed-box.ts';
 import { SafekeepError } from '../errors/safekeep-error.ts';
 import { randomIds } from '../ids/ids.ts';
@@ -104,11 +104,19 @@ export async function checkDataDir(dataDir: string): Promise<CheckReport> {
   for (const [username, document] of users) {
     const check = checkBookDocument(username, document);
     unchecked += check.unchecked;
-    const stored = (document as { entries?: unknown } | null)?.entries;
+    // A version-1 document (its user has not logged in since) still holds its entries.
+    const stored = check.wholeBook ? (document as { entries?: unknown }).entries : null;
     entries += typeof stored === 'object' && stored !== null ? Object.keys(stored).length : 0;
     if (check.recordDamaged) damage.push({ kind: 'user', what: `user ${username}`, reason: 'the record is not a book' });
     else if (check.credentialsDamaged) damage.push({ kind: 'credentials', what: `user ${username}`, reason: 'the master-password record fails its digest: this user cannot log in until it is restored' });
     for (const entryId of check.damagedEntries) damage.push({ kind: 'entry', what: `entry ${entryId} of ${username}`, reason: 'fails its digest (listed as damaged, deletable by id)' });
+  }
+  const userNames = new Set(users.map(([username]) => username));
+  for (const [key, document] of documents('book.entries')) {
+    entries++;
+    const check = checkEntryDocument(key, document);
+    if (check.damaged) damage.push({ kind: 'entry', what: `entry ${check.entryId} of ${check.username}`, reason: 'fails its digest or is not stored under its own name (listed as damaged, deletable by id)' });
+    else if (!userNames.has(check.username)) damage.push({ kind: 'entry', what: `entry ${check.entryId} of ${check.username}`, reason: 'belongs to no user' });
   }
   const inbox = documents('book.pending');
   for (const [pendingId, document] of inbox) {

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { FIELD_RULES, SECRET_FIELDS } from '../book/book-messages.ts';
-import { SECRET_MATERIAL_FIELDS } from '../book/book-records.ts';
+import { isTaggedEntryKey, SECRET_KEYED_COLLECTIONS, SECRET_MATERIAL_FIELDS } from '../book/book-records.ts';
 import { MIN_MASTER_PASSWORD_LENGTH } from '../book/password-book.ts';
 import { isJsonObject } from '../json/is-json-object.ts';
 import { ReplyChunks, wholeReplyText } from '../protocol/reply-chunks.ts';
@@ -38,6 +38,9 @@ export interface SecretPlaceholder {
 export interface SecretOfType {
   readonly $secretOfType: string;
 }
+
+/** Starts an object key that stands for a secret one: no real key starts with NUL (a group key starts with its group). */
+const SECRET_KEY_MARK = '\u0000$secret:';
 
 const STAND_INS_BY_TYPE: Readonly<Record<string, () => unknown>> = { number: () => 0, boolean: () => false, null: () => null, array: () => [], object: () => ({}) };
 
@@ -95,9 +98,12 @@ export class SecretPlaceholders {
     if (Array.isArray(value)) return value.map((item) => this.sanitize(item) ?? null);
     if (isJsonObject(value)) {
       const copy: Record<string, unknown> = {};
+      // A store command (or a batch's write) to a collection whose keys hold secret material.
+      const secretKey = typeof value['collection'] === 'string' && SECRET_KEYED_COLLECTIONS.has(value['collection']) && typeof value['key'] === 'string';
       for (const [key, item] of Object.entries(value)) {
-        const sanitized = this.sanitize(item, key);
-        if (sanitized !== undefined) copy[key] = sanitized;
+        const sanitized = secretKey && key === 'key' ? { $secret: this.#numberOf(JSON.stringify(item), item), material: true } : this.sanitize(item, key);
+        // The same key as an object's key (a listed group of entries): a placeholder in a string, numbered alike.
+        if (sanitized !== undefined) copy[isTaggedEntryKey(key) ? `${SECRET_KEY_MARK}${this.#numberOf(JSON.stringify(key), key)}` : key] = sanitized;
       }
       return copy;
     }
@@ -114,7 +120,12 @@ export class SecretPlaceholders {
       const text = value as unknown as SecretTextPlaceholder;
       return new SecretJsonText(text.$secretText, text.secrets.map((secret) => this.#valueOf(secret) as Secret));
     }
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, this.restore(item)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [
+        key.startsWith(SECRET_KEY_MARK) ? String(this.#valueOf({ $secret: key.slice(SECRET_KEY_MARK.length), material: true })) : key,
+        this.restore(item),
+      ]),
+    );
   }
 
   /** Placeholders of secret material this run never produced (saved before the recording began): decisions about it cannot be replayed. */

@@ -13,9 +13,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkBookDocument, checkPendingDocument } from '../../src/book/book-check.ts';
+import { checkBookDocument, checkEntryDocument, checkPendingDocument } from '../../src/book/book-check.ts';
 import { seededRandom, type RandomSource } from '../../src/random/random.ts';
-import { rewriteStored, storedDocuments } from '../helpers/book-store-files.ts';
+import { entriesOf, rewriteStored, storedDocuments } from '../helpers/book-store-files.ts';
 import { JsonClient, type Reply } from '../helpers/json-client.ts';
 import { spawnSafekeep, type SafekeepProcess } from '../helpers/safekeep-process.ts';
 import type { ChaosRow } from './chaos-row.ts';
@@ -26,7 +26,7 @@ interface Book {
   readonly dataDir: string;
   /** Acknowledged entries: user → entry name → password. */
   readonly entries: Map<string, Map<string, string>>;
-  /** Each entry's name by its id (from `entry.list`), to know which name a damaged id had. */
+  /** Each entry's name by `username/entryId` (from `entry.list`; ids are unique within a book only), to know which name a damaged id had. */
   readonly names: Map<string, string>;
   /** Acknowledged inbox passwords by their id. */
   readonly pending: Map<string, string>;
@@ -95,7 +95,7 @@ async function makeBook(service: Service, users: number, entriesEach: number, pe
     }
     book.entries.set(username, entries);
     const listed = (await service.call({ type: 'entry.list', token }))['result']?.entries ?? [];
-    for (const { name, entryId } of listed as { name: string; entryId: string }[]) book.names.set(entryId, name);
+    for (const { name, entryId } of listed as { name: string; entryId: string }[]) book.names.set(`${username}/${entryId}`, name);
   }
   for (let p = 0; p < pending; p++) {
     // What `save_password` does, typed, so the reply names the inbox id.
@@ -136,13 +136,13 @@ async function entryFlips(service: Service, book: Book, random: RandomSource, co
   const users = [...book.entries.keys()].slice(0, count);
   const kinds = ['data', 'iv', 'time', 'id'] as const;
   const damaged = new Map<string, { entryId: string; name: string }>();
-  await rewriteStored(book.dataDir, 'book.users', (documents) => {
+  await rewriteStored(book.dataDir, 'book.entries', (documents) => {
     users.forEach((username, i) => {
-      const record = documents[username];
-      const ids = Object.keys(record.entries);
+      const entries = entriesOf(documents, username);
+      const ids = Object.keys(entries);
       const entryId = ids[random.bytes(1)[0]! % ids.length]!;
-      const entry = record.entries[entryId];
-      const name = book.names.get(entryId) ?? '?';
+      const entry = entries[entryId]!.document;
+      const name = book.names.get(`${username}/${entryId}`) ?? '?';
       const kind = kinds[i % kinds.length]!;
       if (kind === 'data') entry.sealed.data = flip(entry.sealed.data, random);
       if (kind === 'iv') entry.sealed.iv = flip(entry.sealed.iv, random);
@@ -150,17 +150,16 @@ async function entryFlips(service: Service, book: Book, random: RandomSource, co
       let storedId = entryId;
       if (kind === 'id') {
         storedId = `${entryId}x`;
-        delete record.entries[entryId];
-        record.entries[storedId] = entry;
+        entry.entryId = storedId;
       }
       damaged.set(username, { entryId: storedId, name });
     });
   });
   return checkAndServe(service, book, 'book: byte flips in single entries', users.length, async (row) => {
-    const documents = await storedDocuments(book.dataDir, 'book.users');
+    const checks = Object.entries(await storedDocuments(book.dataDir, 'book.entries')).map(([key, document]) => checkEntryDocument(key, document));
     for (const username of book.entries.keys()) {
       const expected = damaged.has(username) ? [damaged.get(username)!.entryId] : [];
-      const found = checkBookDocument(username, documents[username]).damagedEntries;
+      const found = checks.filter((check) => check.username === username && check.damaged).map((check) => check.entryId);
       if (JSON.stringify(found) !== JSON.stringify(expected)) row.failures.push(`check found ${JSON.stringify(found)} in ${username}, expected ${JSON.stringify(expected)}`);
     }
     await service.start();

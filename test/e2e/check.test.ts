@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Secret } from '../../src/secret/secret.ts';
-import { flipBase64, rewriteStored, storedDocuments } from '../helpers/book-store-files.ts';
+import { entriesOf, flipBase64, rewriteStored, storedDocuments } from '../helpers/book-store-files.ts';
 import { startTestHost, writeSource } from '../helpers/host-harness.ts';
 import { run, SAFEKEEP_ARGV, spawnSafekeep } from '../helpers/safekeep-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -52,10 +52,12 @@ describe('safekeep check', () => {
     });
     // One entry's ciphertext, bob's master-password hash, the inbox record.
     let damagedEntry = '';
-    await rewriteStored(dataDir, 'book.users', (documents) => {
-      const [entryId, entry] = Object.entries(documents['ann'].entries)[1] as [string, { sealed: { data: string } }];
+    await rewriteStored(dataDir, 'book.entries', (documents) => {
+      const [entryId, entry] = Object.entries(entriesOf(documents, 'ann'))[1]!;
       damagedEntry = entryId;
-      entry.sealed.data = flipBase64(entry.sealed.data, 5);
+      entry.document.sealed.data = flipBase64(entry.document.sealed.data, 5);
+    });
+    await rewriteStored(dataDir, 'book.users', (documents) => {
       documents['bob'].passwordHash = documents['bob'].passwordHash.replace(/.$/, (last: string) => (last === 'A' ? 'B' : 'A'));
     });
     await rewriteStored(dataDir, 'book.pending', (documents) => {

@@ -1,31 +1,46 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
+import { Bus } from '../../src/bus/bus.ts';
+import { sequentialIds } from '../../src/ids/ids.ts';
+import { recordDigest } from '../../src/integrity/record-digest.ts';
+import { StoreClient } from '../../src/store/store-client.ts';
 
 /**
- * The book's documents straight from the store's shard files, for tests that
- * damage them the way a disk or an operator would (the service is stopped).
+ * The book's documents as a stopped service left them, for tests that damage
+ * them the way a disk or an operator would. Read and written through the
+ * store contract (a store adapter of its own on a bus of its own), so they
+ * hold whatever engine keeps the files.
  */
 export type StoredDocuments = Record<string, any>;
 
-async function shardsOf(dataDir: string, collection: string): Promise<Map<string, { documents: StoredDocuments }>> {
-  const dir = path.join(dataDir, 'store', collection);
-  const shards = new Map<string, { documents: StoredDocuments }>();
-  for (const name of await readdir(dir)) {
-    if (name.startsWith('shard-')) shards.set(path.join(dir, name), JSON.parse(await readFile(path.join(dir, name), 'utf8')));
+async function withStore<T>(dataDir: string, use: (store: StoreClient) => Promise<T>): Promise<T> {
+  const bus = new Bus();
+  const ids = sequentialIds();
+  const adapter = new LowdbStore({ dataDir, ids });
+  await adapter.start(bus);
+  const store = new StoreClient(bus, ids);
+  try {
+    return await use(store);
+  } finally {
+    store.dispose();
+    await adapter.stop();
   }
-  return shards;
 }
 
-/** Every document of a collection, across shards, as one map. */
+/** Every document of a collection, as one map. */
 export async function storedDocuments(dataDir: string, collection: string): Promise<StoredDocuments> {
-  return Object.assign({}, ...[...(await shardsOf(dataDir, collection)).values()].map((shard) => shard.documents));
+  return withStore(dataDir, (store) => store.list<any>(collection));
 }
 
-/** Lets `change` edit the documents of one collection in place (as one map), then writes each shard back. */
+/** Lets `change` edit the documents of one collection (as one map: in place, added, deleted), then writes back what changed. */
 export async function rewriteStored(dataDir: string, collection: string, change: (documents: StoredDocuments) => void): Promise<void> {
-  const shards = await shardsOf(dataDir, collection);
-  change(Object.assign({}, ...[...shards.values()].map((shard) => shard.documents)));
-  for (const [file, shard] of shards) await writeFile(file, JSON.stringify(shard));
+  await withStore(dataDir, async (store) => {
+    const before = await store.list<any>(collection);
+    const after: StoredDocuments = structuredClone(before);
+    change(after);
+    for (const key of Object.keys(before)) if (!Object.hasOwn(after, key)) await store.delete(collection, key);
+    for (const [key, document] of Object.entries(after)) if (!isDeepStrictEqual(before[key], document)) await store.put(collection, key, document);
+  });
 }
 
 /** Flips one bit of a base64 field, as a failing disk sector would: same length, still valid base64. */
@@ -34,4 +49,35 @@ export function flipBase64(text: string, at = 0): string {
   const index = at % bytes.length;
   bytes[index] = (bytes[index] as number) ^ 0x01;
   return bytes.toString('base64');
+}
+
+/** The group (username) of a `book.entries` key. */
+export const ownerOf = (key: string): string => key.slice(0, key.indexOf('\u0000'));
+
+/** One user's entry documents, by entry id, each with the key it is stored under. */
+export function entriesOf(documents: StoredDocuments, username: string): Record<string, { key: string; document: any }> {
+  const byId: Record<string, { key: string; document: any }> = {};
+  for (const [key, document] of Object.entries(documents)) if (ownerOf(key) === username) byId[document.entryId] = { key, document };
+  return byId;
+}
+
+/**
+ * Puts a user's book back into the version-1 layout (every entry inside the
+ * user document, under its id), as the code before `book.entries` wrote it:
+ * for tests of the split at login. `digests: false` makes it older still
+ * (written before digests).
+ */
+export async function makeWholeBook(dataDir: string, username: string, options: { digests: boolean }): Promise<void> {
+  const entries: Record<string, unknown> = {};
+  await rewriteStored(dataDir, 'book.entries', (documents) => {
+    for (const [entryId, { key, document }] of Object.entries(entriesOf(documents, username))) {
+      const { sealed, createdAt, updatedAt } = document;
+      entries[entryId] = options.digests ? { sealed, createdAt, updatedAt, entryDigest: recordDigest({ entryId, sealed, createdAt, updatedAt }) } : { sealed, createdAt, updatedAt };
+      delete documents[key];
+    }
+  });
+  await rewriteStored(dataDir, 'book.users', (users) => {
+    users[username] = { ...users[username], version: 1, entries };
+    if (!options.digests) delete users[username].credentialsDigest;
+  });
 }

@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { startTestHost } from '../helpers/host-harness.ts';
 import { JsonClient } from '../helpers/json-client.ts';
-import { flipBase64, rewriteStored, storedDocuments } from '../helpers/book-store-files.ts';
-import { checkBookDocument, checkPendingDocument } from '../../src/book/book-check.ts';
+import { entriesOf, flipBase64, makeWholeBook, rewriteStored, storedDocuments } from '../helpers/book-store-files.ts';
+import { checkBookDocument, checkEntryDocument, checkPendingDocument } from '../../src/book/book-check.ts';
+import { groupKey } from '../../src/store/group-key.ts';
+import { checkDataDir } from '../../src/cli/check-data-dir.ts';
 
 const DAY = 24 * 60 * 60_000;
 const ANN = { username: 'ann', masterPassword: 'correct horse battery' };
@@ -35,8 +37,9 @@ describe('a damaged entry is contained to itself', () => {
   it('keeps listing, reading, adding and renaming the other entries, and lists the damaged one by id so it can be deleted', async () => {
     const { dataDir, annEntryIds } = await twoBooks();
     const damagedId = annEntryIds['a2']!;
-    await rewriteStored(dataDir, 'book.users', (users) => {
-      users['ann'].entries[damagedId].sealed.data = flipBase64(users['ann'].entries[damagedId].sealed.data, 3);
+    await rewriteStored(dataDir, 'book.entries', (entries) => {
+      const { document } = entriesOf(entries, 'ann')[damagedId]!;
+      document.sealed.data = flipBase64(document.sealed.data, 3);
     });
     const { client, stop } = await bookHost(dataDir);
     const token = (await client.ok({ type: 'session.login', ...ANN })).token;
@@ -78,13 +81,13 @@ describe('a damaged entry is contained to itself', () => {
 
   it('lists entries swapped between ids or planted from another user as damaged, never under a name', async () => {
     const { dataDir, annEntryIds } = await twoBooks();
-    await rewriteStored(dataDir, 'book.users', (users) => {
-      const ann = users['ann'];
-      const [one, two] = [annEntryIds['a1']!, annEntryIds['a2']!];
-      [ann.entries[one].sealed, ann.entries[two].sealed] = [ann.entries[two].sealed, ann.entries[one].sealed];
-      const [bobEntry] = Object.values(users['bob'].entries);
-      users['bob'].entries = {};
-      ann.entries['entry_planted'] = bobEntry;
+    await rewriteStored(dataDir, 'book.entries', (entries) => {
+      const ann = entriesOf(entries, 'ann');
+      const [one, two] = [ann[annEntryIds['a1']!]!.document, ann[annEntryIds['a2']!]!.document];
+      [one.sealed, two.sealed] = [two.sealed, one.sealed];
+      const [bob] = Object.values(entriesOf(entries, 'bob'));
+      delete entries[bob!.key];
+      entries[groupKey('ann', bob!.document.nameTag)] = { ...bob!.document, entryId: 'entry_planted' };
     });
     const { client, stop } = await bookHost(dataDir);
     const token = (await client.ok({ type: 'session.login', ...ANN })).token;
@@ -95,17 +98,48 @@ describe('a damaged entry is contained to itself', () => {
     await stop();
   });
 
-  it('checks entries written before digests by opening them, and digests them at the next rewrite', async () => {
+  it('finds an entry document copied under another user, or under another name of its own book, damaged (online and offline)', async () => {
     const { dataDir, annEntryIds } = await twoBooks();
+    const copies: string[] = [];
+    await rewriteStored(dataDir, 'book.entries', (entries) => {
+      const { document } = entriesOf(entries, 'ann')[annEntryIds['a1']!]!;
+      const [bobEntry] = Object.values(entriesOf(entries, 'bob'));
+      // Under bob's own tag for 'b1' (his entry moves aside), and under ann's tag for 'a2' (hers too).
+      copies.push(bobEntry!.key, entriesOf(entries, 'ann')[annEntryIds['a2']!]!.key);
+      for (const key of copies) entries[key] = structuredClone(document);
+    });
+    const stored = await storedDocuments(dataDir, 'book.entries');
+    for (const key of copies) assert.equal(checkEntryDocument(key, stored[key]).damaged, true);
+    const { client, stop } = await bookHost(dataDir);
+    const ann = (await client.ok({ type: 'session.login', ...ANN })).token;
+    const bob = (await client.ok({ type: 'session.login', ...BOB })).token;
+    const bobs = await client.ok({ type: 'entry.list', token: bob });
+    assert.deepEqual(bobs.entries, []);
+    assert.deepEqual(bobs.damaged.map((entry: { entryId: string }) => entry.entryId), [annEntryIds['a1']]);
+    assert.equal(await client.fails({ type: 'entry.get', token: bob, name: 'b1' }), 'ENTRY_NOT_FOUND');
+    const anns = await client.ok({ type: 'entry.list', token: ann });
+    assert.deepEqual(anns.entries.map((entry: { name: string }) => entry.name), ['a1', 'a3']);
+    assert.deepEqual(anns.damaged.map((entry: { entryId: string }) => entry.entryId), [annEntryIds['a1']]);
+    assert.equal(await client.fails({ type: 'entry.get', token: ann, name: 'a2' }), 'ENTRY_NOT_FOUND');
+    assert.equal((await client.ok({ type: 'entry.get', token: ann, name: 'a1' })).password, 'a1-secret');
+    // The name's place is free again: a new entry goes there, the damaged copy moves aside, still listed.
+    await client.ok({ type: 'entry.add', token: ann, name: 'a2', password: 'a2-again' });
+    assert.equal((await client.ok({ type: 'entry.get', token: ann, name: 'a2' })).password, 'a2-again');
+    assert.deepEqual((await client.ok({ type: 'entry.list', token: ann })).damaged.map((entry: { entryId: string }) => entry.entryId), [annEntryIds['a1']]);
+    await stop();
+  });
+
+  it('splits a book written before digests at its owner’s login: the entries that open are digested, the one that does not stays damaged', async () => {
+    const { dataDir, annEntryIds } = await twoBooks();
+    await makeWholeBook(dataDir, 'ann', { digests: false });
     await rewriteStored(dataDir, 'book.users', (users) => {
-      for (const entry of Object.values(users['ann'].entries) as { entryDigest?: string }[]) delete entry.entryDigest;
-      delete users['ann'].credentialsDigest;
       const bad = users['ann'].entries[annEntryIds['a3']!];
       bad.sealed.data = flipBase64(bad.sealed.data, 5);
     });
     assert.deepEqual(checkBookDocument('ann', (await storedDocuments(dataDir, 'book.users'))['ann']), {
       username: 'ann',
       recordDamaged: false,
+      wholeBook: true,
       credentialsDamaged: false,
       damagedEntries: [],
       unchecked: 4,
@@ -117,9 +151,14 @@ describe('a damaged entry is contained to itself', () => {
     assert.deepEqual(listed.damaged.map((entry: { entryId: string }) => entry.entryId), [annEntryIds['a3']]);
     await client.ok({ type: 'entry.add', token, name: 'a4', password: 'p' });
     await stop();
-    // Opened and intact: digested now. The one that failed to open stays as it was (unchecked), never blessed.
-    const check = checkBookDocument('ann', (await storedDocuments(dataDir, 'book.users'))['ann']);
-    assert.deepEqual(check, { username: 'ann', recordDamaged: false, credentialsDamaged: false, damagedEntries: [], unchecked: 1 });
+    // Opened and intact: digested now, credentials too. The one that failed to open moved as it was, never blessed.
+    const user = checkBookDocument('ann', (await storedDocuments(dataDir, 'book.users'))['ann']);
+    assert.deepEqual(user, { username: 'ann', recordDamaged: false, wholeBook: false, credentialsDamaged: false, damagedEntries: [], unchecked: 0 });
+    const checks = Object.entries(await storedDocuments(dataDir, 'book.entries'))
+      .map(([key, document]) => checkEntryDocument(key, document))
+      .filter((check) => check.username === 'ann');
+    assert.deepEqual(checks.filter((check) => check.damaged).map((check) => check.entryId), [annEntryIds['a3']]);
+    assert.equal(checks.length, 4);
   });
 });
 
@@ -147,10 +186,40 @@ describe('a damaged user record is contained to its user', () => {
   });
 
   it('finds a user record that is not a book at all, without throwing', () => {
-    for (const document of [null, 'text', [], { username: 'someone-else', entries: {} }, { username: 'bob', entries: 'none' }]) {
+    for (const document of [null, 'text', [], { username: 'someone-else', entries: {} }, { username: 'bob', entries: 'none' }, { username: 'bob', version: 3 }, { username: 'bob' }]) {
       const check = checkBookDocument('bob', document);
       assert.equal(check.recordDamaged, true, JSON.stringify(document));
     }
+  });
+});
+
+describe('an entry document checked offline', () => {
+  it('finds one that is not an entry document, or not under its own key, without throwing', () => {
+    const tag = 'a'.repeat(64);
+    const key = groupKey('ann', tag);
+    for (const [where, document] of [
+      [key, null],
+      [key, 'text'],
+      [key, []],
+      [key, { entryId: 'entry-1' }],
+      [key, { entryId: 'entry-1', nameTag: 'b'.repeat(64), sealed: { iv: '', data: '' }, createdAt: 1, updatedAt: 1, entryDigest: 'x' }],
+      ['no group at all', { entryId: 'entry-1', nameTag: tag }],
+    ] as const) {
+      assert.equal(checkEntryDocument(where, document).damaged, true, JSON.stringify(document));
+    }
+    assert.deepEqual(checkEntryDocument(groupKey('ann', 'damaged-entry-7'), { stored: 'garbage', entryId: 'entry-7' }), { username: 'ann', entryId: 'entry-7', damaged: true });
+    assert.deepEqual(checkEntryDocument(groupKey('ann', tag), 42), { username: 'ann', entryId: tag, damaged: true });
+  });
+});
+
+describe('entry documents whose user is gone', () => {
+  it('are reported by the offline check, by id and user', async () => {
+    const { dataDir } = await twoBooks();
+    assert.deepEqual((await checkDataDir(dataDir)).damage, []);
+    await rewriteStored(dataDir, 'book.users', (users) => delete users['bob']);
+    const report = await checkDataDir(dataDir);
+    assert.deepEqual(report.damage, [{ kind: 'entry', what: 'entry entry-1 of bob', reason: 'belongs to no user' }]);
+    assert.equal(report.checked.entries, 4);
   });
 });
 

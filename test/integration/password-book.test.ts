@@ -155,12 +155,13 @@ describe('password book over the socket', () => {
     const other = (await client.ok({ type: 'session.login', ...ANN })).token;
     await client.ok({ type: 'entry.add', token, name: 'mail', password: 'kept' });
     const before = await storedUser(dataDir, 'ann');
+    const entriesBefore = await storedCollection<Record<string, any>>(dataDir, 'book.entries');
     const change = { type: 'user.change_password', token, masterPassword: ANN.masterPassword };
     assert.equal(await client.fails({ ...change, masterPassword: 'not the one at all', newMasterPassword: 'new and long enough' }), 'LOGIN_FAILED');
     assert.equal(await client.fails({ ...change, newMasterPassword: 'short' }), 'WEAK_MASTER_PASSWORD');
     assert.deepEqual(await client.ok({ ...change, newMasterPassword: 'new and long enough' }), {});
     const after = await storedUser(dataDir, 'ann');
-    assert.deepEqual(after.entries, before.entries);
+    assert.deepEqual(await storedCollection<Record<string, any>>(dataDir, 'book.entries'), entriesBefore);
     assert.notDeepEqual(after.wrappedKey, before.wrappedKey);
     assert.notEqual(after.passwordHash, before.passwordHash);
     assert.equal(await client.fails({ type: 'entry.list', token: other }), 'SESSION_INVALID');
@@ -210,11 +211,13 @@ describe('password book over the socket', () => {
       const { client, stop } = await bookHost(dataDir);
       await client.ok({ type: 'user.register', ...ANN });
       await client.call({ message: 'save_password', password: 'x' });
+      const token = (await client.ok({ type: 'session.login', ...ANN })).token;
+      await client.ok({ type: 'entry.add', token, name: 'mail', password: 'p' });
       await stop();
     } finally {
       process.umask(previous);
     }
-    for (const dir of ['keys', 'store/book.users', 'store/book.pending']) {
+    for (const dir of ['keys', 'store/book.users', 'store/book.entries', 'store/book.pending']) {
       assert.equal((await stat(path.join(dataDir, dir))).mode & 0o777, 0o700, dir);
       for (const name of await readdir(path.join(dataDir, dir))) {
         assert.equal((await stat(path.join(dataDir, dir, name))).mode & 0o777, 0o600, `${dir}/${name}`);

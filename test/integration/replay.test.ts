@@ -25,6 +25,11 @@ async function recordSession(): Promise<{ file: string; text: string }> {
   await host.request('user.register', { username: 'ann', masterPassword: new Secret('correct horse battery') });
   const { token } = await host.request('session.login', { username: 'ann', masterPassword: new Secret('correct horse battery') });
   await host.request('entry.add', { token, name: 'mail', password: new Secret('hunter2') });
+  await host.request('entry.add', { token, name: 'bank', password: new Secret('b4nk') });
+  await host.request('entry.rename', { token, name: 'mail', newName: 'email' });
+  const { entries } = await host.request('entry.list', { token });
+  await host.request('entry.delete', { token, entryId: entries.find((entry) => entry.name === 'bank')!.entryId });
+  await host.request('entry.get', { token, name: 'email' });
   await host.request('session.login', { username: 'ann', masterPassword: new Secret('wrong horse battery') }).catch(() => undefined);
   await writeSource(root, 'notes.txt', 'two\n');
   clock.advance(MINUTE);
@@ -65,6 +70,8 @@ describe('record and replay', () => {
     const submitted = steps.map(({ step }) => step).filter((step) => step.kind === 'event' && step.name === 'request.submitted');
     assert.ok(submitted.every((step) => step.correlation?.startsWith('req_')));
     for (const secret of ['correct horse', 'wrong horse', 'hunter2']) assert.ok(!text.includes(secret), `${secret} was written`);
+    // Nor an entry name's tag (made with the data key): entry keys are placeholders too.
+    assert.ok(!/\\u0000[0-9a-f]{64}/.test(text), 'an entry key was written');
     // The right password twice is one placeholder; the wrong one another.
     const passwords = submitted.map((step) => JSON.stringify(step.kind === 'event' && step.payload).match(/"masterPassword":\{"\$secret":"(#\d+)"/)?.[1]).filter(Boolean);
     assert.equal(passwords.length, 3);
