@@ -29,6 +29,7 @@ export class Checkpointer {
   readonly #options: CheckpointerOptions;
   #running: Promise<void> | null = null;
   #again = false;
+  #closed = false;
   /** Checkpoints finished, for tests. */
   completed = 0;
 
@@ -40,38 +41,50 @@ export class Checkpointer {
     return this.#running !== null;
   }
 
-  /** Starts a checkpoint in the background, or one more after the one running. */
+  /** Starts a checkpoint in the background, or one more after the one running: never two at once. */
   request(): void {
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#loop().finally(() => {
-      this.#running = null;
-    });
+    if (this.#closed) return;
+    this.#again = true;
+    this.#running ??= this.#loop();
   }
 
-  /** Waits for any checkpoint running, then makes one (on stop: a graceful stop leaves a short log). */
+  /**
+   * One checkpoint after everything written so far (on stop: a graceful stop
+   * leaves a short log), through the same single runner as `request`, so a
+   * write that becomes durable meanwhile cannot start a second one beside it.
+   */
   async checkpointNow(): Promise<void> {
-    while (this.#running) await this.#running;
-    this.#again = false;
-    await this.#run().catch((error: unknown) => this.#options.onFailed(error));
+    this.request();
+    await this.idle();
   }
 
+  /** Resolves once no checkpoint runs and none is asked for. */
   async idle(): Promise<void> {
     while (this.#running) await this.#running;
   }
 
+  /** No checkpoint starts after this; resolves once the one running is done (the data-dir lock may go then). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.idle();
+  }
+
   async #loop(): Promise<void> {
-    do {
-      this.#again = false;
-      try {
-        await this.#run();
-      } catch (error) {
-        this.#options.onFailed(error);
-        return;
+    try {
+      while (this.#again && !this.#closed) {
+        this.#again = false;
+        try {
+          await this.#run();
+        } catch (error) {
+          this.#again = false;
+          this.#options.onFailed(error);
+          return;
+        }
       }
-    } while (this.#again);
+    } finally {
+      // Cleared in the same turn as the last check of #again: a request() from now on starts a new runner.
+      this.#running = null;
+    }
   }
 
   async #run(): Promise<void> {

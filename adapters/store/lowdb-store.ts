@@ -111,7 +111,8 @@ export class LowdbStore implements HostAdapter {
     if (this.#log && this.#checkpointer) {
       await this.#log.settled();
       if (this.#options.checkpointOnStop ?? true) await this.#checkpointer.checkpointNow();
-      else await this.#checkpointer.idle();
+      // Writes still in flight may have asked for one more; none may touch the directory once the lock is released.
+      await this.#checkpointer.close();
       await this.#log.close();
     }
     this.#log = null;

@@ -105,7 +105,9 @@ export class WriteAheadLog {
       await unlink(path.join(this.#logDir, name)).catch((error: unknown) => {
         if (systemErrorCode(error) !== 'ENOENT') throw error;
       });
-      this.#segments.splice(this.#segments.indexOf(name), 1);
+      // A name this log no longer holds (already deleted) must not splice out the last one, the active segment.
+      const at = this.#segments.indexOf(name);
+      if (at >= 0) this.#segments.splice(at, 1);
     }
     await fsyncDirectory(this.#logDir);
   }

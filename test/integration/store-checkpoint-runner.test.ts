@@ -1,0 +1,114 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Bus } from '../../src/bus/bus.ts';
+import { sequentialIds } from '../../src/ids/ids.ts';
+import { StoreClient } from '../../src/store/store-client.ts';
+import { LowdbStore, type LowdbStoreOptions } from '../../adapters/store/lowdb-store.ts';
+import { Checkpointer, type CheckpointStep } from '../../adapters/store/checkpointer.ts';
+import { writesJson } from '../../adapters/store/log-record.ts';
+import { WriteAheadLog } from '../../adapters/store/write-ahead-log.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+
+type Options = Omit<LowdbStoreOptions, 'dataDir' | 'ids'>;
+
+async function openStore(dataDir: string, options: Options = {}) {
+  const bus = new Bus();
+  const store = new LowdbStore({ dataDir, ids: sequentialIds(), shardsPerCollection: 1, ...options });
+  await store.start(bus);
+  const client = new StoreClient(bus, sequentialIds());
+  return {
+    bus,
+    store,
+    client,
+    async close() {
+      client.dispose();
+      await store.stop();
+    },
+  };
+}
+
+async function turns(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await nextTurn();
+}
+
+/** Watches the checkpoints through the step hook: how many started, how many ran at once, what ran after stop. */
+function checkpointWatch(rollLimit: number) {
+  const watch = { rolls: 0, active: 0, mostAtOnce: 0, stopped: false, afterStop: [] as CheckpointStep[] };
+  const afterCheckpointStep = async (step: CheckpointStep): Promise<void> => {
+    if (watch.stopped) watch.afterStop.push(step);
+    if (step === 'rolled') {
+      watch.mostAtOnce = Math.max(watch.mostAtOnce, ++watch.active);
+      // Bounds a runaway (the bug this guards against) so the test ends and reports it.
+      if (++watch.rolls > rollLimit) {
+        watch.active--;
+        throw new Error('too many checkpoints');
+      }
+      await turns(20);
+    }
+    if (step === 'segments-deleted') watch.active--;
+  };
+  return { watch, afterCheckpointStep };
+}
+
+/** A store whose only shard is damaged behind its back after start: every checkpoint has to carry a stuck write forward. */
+async function storeWithDamagedShard(options: Options) {
+  const dataDir = await tempDir('checkpoint-runner');
+  const first = await openStore(dataDir);
+  await first.client.put('things', 'old', 1);
+  await first.close();
+  const second = await openStore(dataDir, options);
+  await writeFile(path.join(dataDir, 'store', 'things', 'shard-000.json'), '{"format":"safekeep.shard","documents":');
+  return second;
+}
+
+describe('the checkpoint runner', () => {
+  it('never runs two checkpoints at once: a write made durable during checkpointNow() waits for it, and idle() waits for both', async () => {
+    const logDir = await tempDir('checkpoint-runner');
+    let checkpointer: Checkpointer | null = null;
+    // As the store does with a threshold of 1 byte: every flush asks for a checkpoint.
+    const log = await WriteAheadLog.open({ logDir, segments: [], lastSegmentBytes: 0, nextSeq: 1, onDurable: () => checkpointer?.request() });
+    let rolls = 0;
+    let active = 0;
+    let mostAtOnce = 0;
+    let idleReturned = false;
+    const afterIdle: CheckpointStep[] = [];
+    checkpointer = new Checkpointer({
+      log,
+      collections: () => [],
+      storeDir: logDir,
+      onFailed: (error) => assert.fail(String(error)),
+      afterStep: async (step) => {
+        if (idleReturned) afterIdle.push(step);
+        if (step === 'rolled') {
+          mostAtOnce = Math.max(mostAtOnce, ++active);
+          // A write that becomes durable while the stop's checkpoint runs.
+          if (++rolls === 1) await log.append(writesJson([{ op: 'put', collection: 'things', key: 'k', value: 1 }]));
+          await turns(20);
+        }
+        if (step === 'segments-deleted') active--;
+      },
+    });
+    await checkpointer.checkpointNow();
+    await checkpointer.idle();
+    idleReturned = true;
+    await turns(100);
+    await log.close();
+    assert.equal(mostAtOnce, 1, 'two checkpoints ran at once');
+    assert.equal(rolls, 2, 'the write made during the checkpoint gets one of its own, after it');
+    assert.deepEqual(afterIdle, [], 'a checkpoint went on after idle() returned');
+  });
+
+  it('starts no checkpoint once closed, and a stopped store deletes no segment after stop() returned', async () => {
+    const { watch, afterCheckpointStep } = checkpointWatch(10);
+    const { client, close } = await storeWithDamagedShard({ checkpointLogBytes: 1, afterCheckpointStep });
+    await client.put('things', 'new', 2);
+    await close();
+    watch.stopped = true;
+    await turns(200);
+    assert.equal(watch.mostAtOnce, 1, 'two checkpoints ran at once');
+    assert.deepEqual(watch.afterStop, [], 'a checkpoint went on after stop() returned');
+  });
+});
