@@ -148,7 +148,7 @@ export class LowdbStore implements HostAdapter {
 
   #onDurable(records: readonly LogRecord[]): void {
     for (const record of records) this.#apply(record);
-    if ((this.#log?.activeBytes ?? 0) >= this.#checkpointLogBytes()) this.#checkpointer?.request();
+    this.#checkpointer?.requestPast(this.#checkpointLogBytes());
   }
 
   #checkpointLogBytes(): number {

@@ -65,6 +65,16 @@ async function storeWithDamagedShard(options: Options) {
 }
 
 describe('the checkpoint runner', () => {
+  it('does not start checkpoint after checkpoint for a carried-forward record as large as the threshold', async () => {
+    const { watch, afterCheckpointStep } = checkpointWatch(10);
+    const { store, client, close } = await storeWithDamagedShard({ checkpointLogBytes: 300, afterCheckpointStep, checkpointOnStop: false });
+    await client.put('things', 'new', 'x'.repeat(400));
+    while (store.checkpoints < 1 && watch.rolls <= 10) await nextTurn();
+    await turns(200);
+    await close();
+    assert.equal(watch.rolls, 1, `${watch.rolls} checkpoints for one write`);
+  });
+
   it('never runs two checkpoints at once: a write made durable during checkpointNow() waits for it, and idle() waits for both', async () => {
     const logDir = await tempDir('checkpoint-runner');
     let checkpointer: Checkpointer | null = null;
