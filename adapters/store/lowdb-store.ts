@@ -15,6 +15,7 @@ import { writesJson, type LogRecord } from './log-record.ts';
 import { replayLog } from './log-replay.ts';
 import { DEFAULT_SHARD_CACHE_BYTES, ShardCache } from './shard-cache.ts';
 import { ShardedCollection } from './sharded-collection.ts';
+import { isCollectionName, LOG_DIR_NAME } from './store-layout.ts';
 import { WriteAheadLog } from './write-ahead-log.ts';
 
 export interface LowdbStoreOptions {
@@ -37,10 +38,6 @@ export interface LowdbStoreOptions {
 
 export const DEFAULT_SHARDS_PER_COLLECTION = 256;
 export const DEFAULT_CHECKPOINT_LOG_BYTES = 16 * 1024 * 1024;
-/** The log's folder under `store/`; no collection may take its name. */
-export const LOG_DIR_NAME = 'log';
-
-const COLLECTION_NAME = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/;
 const MAX_KEY_LENGTH = 1024;
 
 /**
@@ -125,7 +122,7 @@ export class LowdbStore implements HostAdapter {
     const logDir = path.join(this.#storeDir, LOG_DIR_NAME);
     await makeDirectory(logDir, 0o700);
     for (const entry of await readdir(this.#storeDir, { withFileTypes: true })) {
-      if (entry.isDirectory() && entry.name !== LOG_DIR_NAME && COLLECTION_NAME.test(entry.name)) await this.#collectionNamed(entry.name).load();
+      if (entry.isDirectory() && isCollectionName(entry.name)) await this.#collectionNamed(entry.name).load();
     }
     const replayed = await replayLog(logDir, (record) => this.#apply(record), { repair: true });
     this.#log = await WriteAheadLog.open({ logDir, ...replayed, onDurable: (records) => this.#onDurable(records) });
@@ -203,6 +200,8 @@ export class LowdbStore implements HostAdapter {
     const targets = writes.map((write) => {
       const collection = this.#collection(write.collection);
       collection.checkWritable(checkedKey(write.key));
+      // JSON drops it: the log would hold a put with no value, a counted key with no document.
+      if (write.op === 'put' && write.value === undefined) throw new InvalidStoreCommandError('A put must carry a value');
       return collection;
     });
     let json: string;
@@ -223,7 +222,7 @@ export class LowdbStore implements HostAdapter {
   }
 
   #collection(name: string): ShardedCollection {
-    if (typeof name !== 'string' || !COLLECTION_NAME.test(name) || name === LOG_DIR_NAME) {
+    if (!isCollectionName(name)) {
       throw new InvalidStoreCommandError(`'${String(name)}' is not a valid collection name`);
     }
     return this.#collectionNamed(name);
