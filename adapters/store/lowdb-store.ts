@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Subscription } from 'rxjs';
 import type { Bus } from '../../src/bus/bus.ts';
 import { SafekeepError, systemErrorCode, toErrorShape } from '../../src/errors/safekeep-error.ts';
+import { fsyncDirectory } from '../../src/fs/fsync-directory.ts';
 import { makeDirectory } from '../../src/fs/make-directory.ts';
 import { DURABLE_TEMP_SUFFIX } from '../../src/fs/write-file-durably.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
@@ -121,6 +122,8 @@ export class LowdbStore implements HostAdapter {
   async #recover(): Promise<void> {
     const logDir = path.join(this.#storeDir, LOG_DIR_NAME);
     await makeDirectory(logDir, 0o700);
+    // log/'s own entry must survive a power cut before any record in it is acknowledged (WriteAheadLog.open fsyncs only log/).
+    await fsyncDirectory(this.#storeDir);
     for (const entry of await readdir(this.#storeDir, { withFileTypes: true })) {
       if (entry.isDirectory() && isCollectionName(entry.name)) await this.#collectionNamed(entry.name).load();
     }
