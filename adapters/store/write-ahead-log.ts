@@ -121,6 +121,10 @@ export class WriteAheadLog {
     const name = segmentFileName(this.#nextSeq);
     const older = this.#segments.filter((segment) => segment !== name);
     if (name === this.#segments[this.#segments.length - 1]) return older;
+    // A failed flush's tail not yet cut must go before this segment stops being the newest: a start tolerates a
+    // torn line only in the newest one, and whole records of it were refused to their writers. If it cannot be
+    // cut, the roll fails and the segment stays the newest (and the next flush tries the cut again).
+    if (this.#cutTo !== null) await this.#cut(this.#cutTo);
     const handle = await openSegment(path.join(this.#logDir, name));
     try {
       // The new file's name must be durable before a record in it is acknowledged.
@@ -133,7 +137,6 @@ export class WriteAheadLog {
     this.#handle = handle;
     this.#segments.push(name);
     this.#bytes = 0;
-    this.#cutTo = null;
     return older;
   }
 
