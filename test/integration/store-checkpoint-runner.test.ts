@@ -121,4 +121,20 @@ describe('the checkpoint runner', () => {
     assert.equal(watch.mostAtOnce, 1, 'two checkpoints ran at once');
     assert.deepEqual(watch.afterStop, [], 'a checkpoint went on after stop() returned');
   });
+
+  it('gets its roll in between flushes while writers keep the log busy without a pause', async () => {
+    const dataDir = await tempDir('checkpoint-runner');
+    const { store, client, close } = await openStore(dataDir, { checkpointLogBytes: 4096, checkpointOnStop: false });
+    // A write every turn of the event loop, not waiting for the last: one always arrives during each fdatasync.
+    const writes: Promise<void>[] = [];
+    for (let i = 0; store.checkpoints < 1 && store.logFlushes < 200; i++) {
+      writes.push(client.put('things', `k${i % 64}`, { i }));
+      await nextTurn();
+    }
+    const { logFlushes: flushes, checkpoints } = store;
+    await Promise.all(writes);
+    await close();
+    // 4 KiB of log is a few flushes' worth: one checkpoint must have finished while the writes went on.
+    assert.ok(checkpoints >= 1, `no checkpoint finished in ${flushes} flushes of sustained writes`);
+  });
 });
