@@ -1,4 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Clock, TimerHandle } from '../../src/clock/clock.ts';
 import type { ShardedCollection } from './sharded-collection.ts';
 import type { WriteAheadLog } from './write-ahead-log.ts';
 import { encodeLogRecord, writesJson } from './log-record.ts';
@@ -12,9 +13,15 @@ export interface CheckpointerOptions {
   readonly storeDir: string;
   /** Tests only: awaited after each step; if it rejects, the checkpoint stops there, as if killed. */
   readonly afterStep?: ((step: CheckpointStep) => Promise<void>) | undefined;
-  /** A checkpoint that failed (a full disk): the log keeps everything and the next one tries again. */
-  readonly onFailed: (error: unknown) => void;
+  /** A checkpoint that failed (a full disk): the log keeps everything; another is tried after `retryInMs`. */
+  readonly onFailed: (error: unknown, retryInMs: number) => void;
+  /** Times the retries of a failed checkpoint. */
+  readonly clock: Clock;
 }
+
+/** A failed checkpoint is tried again after 1 s, then twice as long each time, up to 5 minutes. */
+export const FIRST_RETRY_MS = 1_000;
+export const LONGEST_RETRY_MS = 5 * 60_000;
 
 /**
  * Folds the log into the shard files in the background: start a new log
@@ -32,6 +39,8 @@ export class Checkpointer {
   #closed = false;
   /** Bytes of the record carried forward into the active segment: they were logged once already and must not count again. */
   #carriedBytes = 0;
+  #retryTimer: TimerHandle | null = null;
+  #nextRetryMs = FIRST_RETRY_MS;
   /** Checkpoints finished, for tests. */
   completed = 0;
 
@@ -46,6 +55,7 @@ export class Checkpointer {
   /** Starts a checkpoint in the background, or one more after the one running: never two at once. */
   request(): void {
     if (this.#closed) return;
+    this.#cancelRetry();
     this.#again = true;
     this.#running ??= this.#loop();
   }
@@ -78,6 +88,7 @@ export class Checkpointer {
   /** No checkpoint starts after this; resolves once the one running is done (the data-dir lock may go then). */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#cancelRetry();
     await this.idle();
   }
 
@@ -87,9 +98,10 @@ export class Checkpointer {
         this.#again = false;
         try {
           await this.#run();
+          this.#nextRetryMs = FIRST_RETRY_MS;
         } catch (error) {
           this.#again = false;
-          this.#options.onFailed(error);
+          this.#retryLater(error);
           return;
         }
       }
@@ -97,6 +109,24 @@ export class Checkpointer {
       // Cleared in the same turn as the last check of #again: a request() from now on starts a new runner.
       this.#running = null;
     }
+  }
+
+  /** Without a retry, a failed checkpoint waited for another checkpointLogBytes of log, which a quiet service may never write. */
+  #retryLater(error: unknown): void {
+    const delay = this.#nextRetryMs;
+    this.#nextRetryMs = Math.min(delay * 2, LONGEST_RETRY_MS);
+    this.#options.onFailed(error, delay);
+    if (this.#closed) return;
+    this.#retryTimer = this.#options.clock.setTimeout(() => {
+      this.#retryTimer = null;
+      this.request();
+    }, delay);
+  }
+
+  #cancelRetry(): void {
+    if (this.#retryTimer === null) return;
+    this.#options.clock.clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
   }
 
   async #run(): Promise<void> {

@@ -2,6 +2,7 @@ import { chmod, mkdir, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Subscription } from 'rxjs';
 import type { Bus } from '../../src/bus/bus.ts';
+import { systemClock, type Clock } from '../../src/clock/clock.ts';
 import { SafekeepError, systemErrorCode, toErrorShape } from '../../src/errors/safekeep-error.ts';
 import { fsyncDirectory } from '../../src/fs/fsync-directory.ts';
 import { makeDirectory } from '../../src/fs/make-directory.ts';
@@ -9,7 +10,7 @@ import { DURABLE_TEMP_SUFFIX } from '../../src/fs/write-file-durably.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
 import type { HostAdapter } from '../../src/ports/host-adapter.ts';
 import { DataDirNotWritableError, InvalidStoreCommandError } from '../../src/store/errors.ts';
-import type { StoreCommand, StoreResult, StoreWrite } from '../../src/store/messages.ts';
+import type { StoreCheckpointFailed, StoreCommand, StoreResult, StoreWrite } from '../../src/store/messages.ts';
 import { Checkpointer, type CheckpointStep } from './checkpointer.ts';
 import { acquireDataDirLock, type DataDirLock, type DataDirLockOptions } from './data-dir-lock.ts';
 import { writesJson, type LogRecord } from './log-record.ts';
@@ -35,6 +36,8 @@ export interface LowdbStoreOptions {
   readonly afterCheckpointStep?: (step: CheckpointStep) => Promise<void>;
   /** Tests only: false leaves the log as a kill would (no checkpoint on stop). */
   readonly checkpointOnStop?: boolean;
+  /** Times the retries of a failed checkpoint; default the system clock (its timers keep no process alive). */
+  readonly clock?: Clock;
 }
 
 export const DEFAULT_SHARDS_PER_COLLECTION = 256;
@@ -134,7 +137,8 @@ export class LowdbStore implements HostAdapter {
       collections: () => this.#collections.values(),
       storeDir: this.#storeDir,
       afterStep: this.#options.afterCheckpointStep,
-      onFailed: () => undefined,
+      clock: this.#options.clock ?? systemClock,
+      onFailed: (error, retryInMs) => void this.#bus?.emit('store.checkpoint.failed', checkpointFailure(error, retryInMs)),
     });
     // A first start on the old layout: the key indexes it had to build are written now, so the next start reads no shard.
     for (const collection of this.#collections.values()) await collection.writeIndex();
@@ -263,6 +267,13 @@ function startError(dataDir: string, error: unknown): unknown {
   return new DataDirNotWritableError(`Cannot use ${dataDir} as the data directory (${code}): it must be a folder this user can create and write`, {
     cause: error,
   });
+}
+
+/** One sentence for the log: what failed, coded, and when it is tried again; the raw error's words go to `detail`. */
+function checkpointFailure(error: unknown, retryInMs: number): StoreCheckpointFailed {
+  const code = error instanceof SafekeepError ? error.code : (systemErrorCode(error) ?? 'an unexpected error');
+  const words = error instanceof Error ? error.message : String(error);
+  return { message: `a checkpoint failed (${code}); trying again in ${retryInMs / 1000} s`, detail: error instanceof SafekeepError && error.detail ? error.detail : words };
 }
 
 /** A whole-collection answer says which shards it had to leave out, so no one takes it for the whole collection. */

@@ -1,8 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { PassThrough } from 'node:stream';
+import { ConsoleReporter } from '../../adapters/console/console-reporter.ts';
 import { Bus } from '../../src/bus/bus.ts';
 import { sequentialIds } from '../../src/ids/ids.ts';
 import { StoreClient } from '../../src/store/store-client.ts';
@@ -10,6 +12,8 @@ import { LowdbStore, type LowdbStoreOptions } from '../../adapters/store/lowdb-s
 import { Checkpointer, type CheckpointStep } from '../../adapters/store/checkpointer.ts';
 import { writesJson } from '../../adapters/store/log-record.ts';
 import { WriteAheadLog } from '../../adapters/store/write-ahead-log.ts';
+import { VirtualClock } from '../../src/clock/virtual-clock.ts';
+import type { StoreCheckpointFailed } from '../../src/store/messages.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 type Options = Omit<LowdbStoreOptions, 'dataDir' | 'ids'>;
@@ -89,6 +93,7 @@ describe('the checkpoint runner', () => {
       log,
       collections: () => [],
       storeDir: logDir,
+      clock: new VirtualClock(),
       onFailed: (error) => assert.fail(String(error)),
       afterStep: async (step) => {
         if (idleReturned) afterIdle.push(step);
@@ -136,5 +141,45 @@ describe('the checkpoint runner', () => {
     await close();
     // 4 KiB of log is a few flushes' worth: one checkpoint must have finished while the writes went on.
     assert.ok(checkpoints >= 1, `no checkpoint finished in ${flushes} flushes of sustained writes`);
+  });
+
+  it('says so on the bus when a checkpoint fails, and tries again on a doubling backoff until one succeeds', async () => {
+    const dataDir = await tempDir('checkpoint-runner');
+    const clock = new VirtualClock();
+    const { bus, store, client, close } = await openStore(dataDir, { checkpointLogBytes: 300, clock, checkpointOnStop: false });
+    const failures: StoreCheckpointFailed[] = [];
+    bus.on$('store.checkpoint.failed').subscribe((failure) => failures.push(failure));
+    const out = new PassThrough({ encoding: 'utf8' });
+    let logged = '';
+    out.on('data', (chunk: string) => (logged += chunk));
+    const reporter = new ConsoleReporter({ out, clock, verbose: false });
+    await reporter.start(bus);
+    await client.put('things', 'small', 1);
+    // A real failure of the filesystem: the key index cannot be renamed over a folder that is in its way.
+    const inTheWay = path.join(dataDir, 'store', 'things', 'index.json');
+    await mkdir(path.join(inTheWay, 'blocker'), { recursive: true });
+    await client.put('things', 'large', 'x'.repeat(400));
+    while (failures.length < 1) await nextTurn();
+    assert.equal(store.checkpoints, 0);
+    assert.match(failures[0]?.message ?? '', /^a checkpoint failed \(E[A-Z]+\); trying again in 1 s$/);
+    assert.match(failures[0]?.detail ?? '', /index\.json/);
+    // One line in the service log, with the detail the bus event keeps from clients.
+    const lines = logged.split('\n').filter(Boolean);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] ?? '', /store: CHECKPOINT FAILED, the log keeps every write and grows until one succeeds: a checkpoint failed \(E[A-Z]+\); trying again in 1 s \[.*index\.json.*\]$/);
+
+    clock.advance(1_000);
+    while (failures.length < 2) await nextTurn();
+    assert.match(failures[1]?.message ?? '', /trying again in 2 s$/);
+
+    await rm(inTheWay, { recursive: true });
+    clock.advance(1_999);
+    await turns(50);
+    assert.equal(store.checkpoints, 0, 'retried before its time');
+    clock.advance(1);
+    while (store.checkpoints < 1) await nextTurn();
+    assert.equal(failures.length, 2);
+    await reporter.stop();
+    await close();
   });
 });
