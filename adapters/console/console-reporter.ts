@@ -96,6 +96,8 @@ export class ConsoleReporter implements HostAdapter {
       // Clients are told only an error's message; the log is where its detail (a path, an unexpected error's words) goes.
       case 'store.result':
         return event.payload.ok ? null : `store: failed (${event.payload.error.code}): ${event.payload.error.message}${logDetail(event.payload.error)}`;
+      case 'store.checkpoint.failed':
+        return `store: CHECKPOINT FAILED, the log keeps every write and grows until one succeeds: ${event.payload.message}${event.payload.detail ? ` [${event.payload.detail}]` : ''}`;
       case 'store.damaged':
         return `store: DAMAGED ${event.payload.collection} shard ${event.payload.shard}, left untouched; its documents are out of reach until it is restored (safekeep check lists every damage): ${event.payload.message}${event.payload.detail ? ` [${event.payload.detail}]` : ''}`;
       case 'request.failed':

@@ -7,14 +7,13 @@ import type { StoreDamaged } from '../../src/store/messages.ts';
 import { replayLog } from './log-replay.ts';
 import { ShardCache } from './shard-cache.ts';
 import { ShardedCollection } from './sharded-collection.ts';
+import { isCollectionName, LOG_DIR_NAME } from './store-layout.ts';
 
 /** What an offline look at the store found: every readable document, by collection, and every damaged file. */
 export interface StoreInspection {
   readonly collections: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
   readonly damaged: readonly StoreDamaged[];
 }
-
-const LOG_DIR_NAME = 'log';
 
 /**
  * Reads every collection of `<dataDir>/store` the way the store itself does
@@ -28,7 +27,7 @@ export async function inspectStore(dataDir: string, ids: IdSource): Promise<Stor
   const storeDir = path.join(dataDir, 'store');
   let names: string[];
   try {
-    names = (await readdir(storeDir, { withFileTypes: true })).filter((entry) => entry.isDirectory() && entry.name !== LOG_DIR_NAME).map((entry) => entry.name);
+    names = (await readdir(storeDir, { withFileTypes: true })).filter((entry) => entry.isDirectory() && isCollectionName(entry.name)).map((entry) => entry.name);
   } catch (error) {
     if (systemErrorCode(error) === 'ENOENT') return { collections: new Map(), damaged: [] };
     throw error;

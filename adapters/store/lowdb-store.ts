@@ -2,19 +2,22 @@ import { chmod, mkdir, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Subscription } from 'rxjs';
 import type { Bus } from '../../src/bus/bus.ts';
+import { systemClock, type Clock } from '../../src/clock/clock.ts';
 import { SafekeepError, systemErrorCode, toErrorShape } from '../../src/errors/safekeep-error.ts';
+import { fsyncDirectory } from '../../src/fs/fsync-directory.ts';
 import { makeDirectory } from '../../src/fs/make-directory.ts';
 import { DURABLE_TEMP_SUFFIX } from '../../src/fs/write-file-durably.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
 import type { HostAdapter } from '../../src/ports/host-adapter.ts';
 import { DataDirNotWritableError, InvalidStoreCommandError } from '../../src/store/errors.ts';
-import type { StoreCommand, StoreResult, StoreWrite } from '../../src/store/messages.ts';
+import type { StoreCheckpointFailed, StoreCommand, StoreResult, StoreWrite } from '../../src/store/messages.ts';
 import { Checkpointer, type CheckpointStep } from './checkpointer.ts';
 import { acquireDataDirLock, type DataDirLock, type DataDirLockOptions } from './data-dir-lock.ts';
 import { writesJson, type LogRecord } from './log-record.ts';
 import { replayLog } from './log-replay.ts';
 import { DEFAULT_SHARD_CACHE_BYTES, ShardCache } from './shard-cache.ts';
 import { ShardedCollection } from './sharded-collection.ts';
+import { isCollectionName, LOG_DIR_NAME } from './store-layout.ts';
 import { WriteAheadLog } from './write-ahead-log.ts';
 
 export interface LowdbStoreOptions {
@@ -33,14 +36,12 @@ export interface LowdbStoreOptions {
   readonly afterCheckpointStep?: (step: CheckpointStep) => Promise<void>;
   /** Tests only: false leaves the log as a kill would (no checkpoint on stop). */
   readonly checkpointOnStop?: boolean;
+  /** Times the retries of a failed checkpoint; default the system clock (its timers keep no process alive). */
+  readonly clock?: Clock;
 }
 
 export const DEFAULT_SHARDS_PER_COLLECTION = 256;
 export const DEFAULT_CHECKPOINT_LOG_BYTES = 16 * 1024 * 1024;
-/** The log's folder under `store/`; no collection may take its name. */
-export const LOG_DIR_NAME = 'log';
-
-const COLLECTION_NAME = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/;
 const MAX_KEY_LENGTH = 1024;
 
 /**
@@ -111,7 +112,8 @@ export class LowdbStore implements HostAdapter {
     if (this.#log && this.#checkpointer) {
       await this.#log.settled();
       if (this.#options.checkpointOnStop ?? true) await this.#checkpointer.checkpointNow();
-      else await this.#checkpointer.idle();
+      // Writes still in flight may have asked for one more; none may touch the directory once the lock is released.
+      await this.#checkpointer.close();
       await this.#log.close();
     }
     this.#log = null;
@@ -123,8 +125,10 @@ export class LowdbStore implements HostAdapter {
   async #recover(): Promise<void> {
     const logDir = path.join(this.#storeDir, LOG_DIR_NAME);
     await makeDirectory(logDir, 0o700);
+    // log/'s own entry must survive a power cut before any record in it is acknowledged (WriteAheadLog.open fsyncs only log/).
+    await fsyncDirectory(this.#storeDir);
     for (const entry of await readdir(this.#storeDir, { withFileTypes: true })) {
-      if (entry.isDirectory() && entry.name !== LOG_DIR_NAME && COLLECTION_NAME.test(entry.name)) await this.#collectionNamed(entry.name).load();
+      if (entry.isDirectory() && isCollectionName(entry.name)) await this.#collectionNamed(entry.name).load();
     }
     const replayed = await replayLog(logDir, (record) => this.#apply(record), { repair: true });
     this.#log = await WriteAheadLog.open({ logDir, ...replayed, onDurable: (records) => this.#onDurable(records) });
@@ -133,7 +137,8 @@ export class LowdbStore implements HostAdapter {
       collections: () => this.#collections.values(),
       storeDir: this.#storeDir,
       afterStep: this.#options.afterCheckpointStep,
-      onFailed: () => undefined,
+      clock: this.#options.clock ?? systemClock,
+      onFailed: (error, retryInMs) => void this.#bus?.emit('store.checkpoint.failed', checkpointFailure(error, retryInMs)),
     });
     // A first start on the old layout: the key indexes it had to build are written now, so the next start reads no shard.
     for (const collection of this.#collections.values()) await collection.writeIndex();
@@ -147,7 +152,7 @@ export class LowdbStore implements HostAdapter {
 
   #onDurable(records: readonly LogRecord[]): void {
     for (const record of records) this.#apply(record);
-    if ((this.#log?.activeBytes ?? 0) >= this.#checkpointLogBytes()) this.#checkpointer?.request();
+    this.#checkpointer?.requestPast(this.#checkpointLogBytes());
   }
 
   #checkpointLogBytes(): number {
@@ -202,6 +207,8 @@ export class LowdbStore implements HostAdapter {
     const targets = writes.map((write) => {
       const collection = this.#collection(write.collection);
       collection.checkWritable(checkedKey(write.key));
+      // JSON drops it: the log would hold a put with no value, a counted key with no document.
+      if (write.op === 'put' && write.value === undefined) throw new InvalidStoreCommandError('A put must carry a value');
       return collection;
     });
     let json: string;
@@ -222,7 +229,7 @@ export class LowdbStore implements HostAdapter {
   }
 
   #collection(name: string): ShardedCollection {
-    if (typeof name !== 'string' || !COLLECTION_NAME.test(name) || name === LOG_DIR_NAME) {
+    if (!isCollectionName(name)) {
       throw new InvalidStoreCommandError(`'${String(name)}' is not a valid collection name`);
     }
     return this.#collectionNamed(name);
@@ -260,6 +267,13 @@ function startError(dataDir: string, error: unknown): unknown {
   return new DataDirNotWritableError(`Cannot use ${dataDir} as the data directory (${code}): it must be a folder this user can create and write`, {
     cause: error,
   });
+}
+
+/** One sentence for the log: what failed, coded, and when it is tried again; the raw error's words go to `detail`. */
+function checkpointFailure(error: unknown, retryInMs: number): StoreCheckpointFailed {
+  const code = error instanceof SafekeepError ? error.code : (systemErrorCode(error) ?? 'an unexpected error');
+  const words = error instanceof Error ? error.message : String(error);
+  return { message: `a checkpoint failed (${code}); trying again in ${retryInMs / 1000} s`, detail: error instanceof SafekeepError && error.detail ? error.detail : words };
 }
 
 /** A whole-collection answer says which shards it had to leave out, so no one takes it for the whole collection. */

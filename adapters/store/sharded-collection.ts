@@ -44,6 +44,8 @@ export class ShardedCollection {
   /** A manifest that cannot be read makes the whole collection unreadable (and unwritable). */
   #broken: StoreCorruptError | null = null;
   #created: Promise<void> | null = null;
+  /** collection.json says the current version: rewriting it at every checkpoint would cost two fsyncs for nothing. */
+  #manifestCurrent = false;
   /** The index file is older than what is in memory and the shards: write it at the next chance. */
   #indexStale = false;
 
@@ -71,6 +73,7 @@ export class ShardedCollection {
     if (manifest === null) return;
     this.#shardCount = manifest.shards;
     this.#created = Promise.resolve();
+    this.#manifestCurrent = manifest.version === CURRENT_MANIFEST_VERSION;
     const loaded = await loadKeys({
       dir: this.#dir,
       shardCount: this.#shardCount,
@@ -114,6 +117,7 @@ export class ShardedCollection {
         await makeDirectory(this.#dir, 0o700);
         await fsyncDirectory(storeDir);
         await writeManifest(this.#dir, this.#shardCount, this.#context.ids);
+        this.#manifestCurrent = true;
       } catch (cause) {
         throw new StoreWriteFailedError(`Could not create collection ${this.name}: ${systemErrorCode(cause) ?? 'the write failed'}`, {
           cause,
@@ -242,7 +246,11 @@ export class ShardedCollection {
       const fingerprints: Record<string, ShardFingerprint> = {};
       for (const [shard, fingerprint] of [...this.#fingerprints].sort(([a], [b]) => a - b)) if (!this.#damaged.has(shard)) fingerprints[shardHex(shard)] = fingerprint;
       await writeIndexFile(this.#dir, { fingerprints, ...this.#index.toJSON() }, this.#context.ids);
-      await writeManifest(this.#dir, this.#shardCount, this.#context.ids);
+      // Once, after the first index (the migration from version 2): from then on the index is trusted at start.
+      if (!this.#manifestCurrent) {
+        await writeManifest(this.#dir, this.#shardCount, this.#context.ids);
+        this.#manifestCurrent = true;
+      }
     } catch (error) {
       this.#indexStale = true;
       throw error;

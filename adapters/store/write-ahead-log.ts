@@ -1,4 +1,5 @@
 import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import path from 'node:path';
 import { systemErrorCode } from '../../src/errors/safekeep-error.ts';
 import { fsyncDirectory } from '../../src/fs/fsync-directory.ts';
@@ -41,6 +42,8 @@ export class WriteAheadLog {
   #queue: QueuedWrite[] = [];
   #flushing: Promise<void> | null = null;
   #rolling: Promise<unknown> | null = null;
+  /** Rolls waiting for the flush to end: the flush stops between batches, or writes arriving in every fdatasync would keep a roll (and so every checkpoint) waiting for ever. */
+  #rollsWaiting = 0;
   /** Set when a failed flush could not be cut back: the next flush cuts first. */
   #cutTo: number | null = null;
   /** Flushes made, for tests that count them. */
@@ -72,13 +75,19 @@ export class WriteAheadLog {
   append(writes: string): Promise<LogRecord> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ writes, resolve, reject });
-      this.#flushing ??= this.#flushAll();
+      // While a roll waits, the roll starts the next flush itself once the new segment is there.
+      if (this.#rollsWaiting === 0) this.#flushing ??= this.#flushAll();
     });
   }
 
   /** Resolves once every write appended so far is settled. */
   async settled(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
+    for (;;) {
+      const busy = this.#flushing ?? this.#rolling;
+      if (busy) await busy.catch(() => undefined);
+      else if (this.#queue.length > 0) await yieldToEventLoop(); // a roll is about to start; its end flushes the queue
+      else return;
+    }
   }
 
   /**
@@ -86,15 +95,21 @@ export class WriteAheadLog {
    * the older ones: once a checkpoint holds everything in them, they can go.
    */
   async roll(): Promise<string[]> {
-    while (this.#rolling) await this.#rolling;
-    while (this.#flushing) await this.#flushing;
-    const rolling = this.#roll();
-    this.#rolling = rolling;
+    this.#rollsWaiting++;
+    let rolling: Promise<string[]>;
+    try {
+      while (this.#rolling) await this.#rolling.catch(() => undefined);
+      while (this.#flushing) await this.#flushing;
+      rolling = this.#roll();
+      this.#rolling = rolling;
+    } finally {
+      this.#rollsWaiting--;
+    }
     try {
       return await rolling;
     } finally {
-      this.#rolling = null;
-      if (this.#queue.length > 0) this.#flushing ??= this.#flushAll();
+      if (this.#rolling === rolling) this.#rolling = null;
+      if (this.#queue.length > 0 && this.#rollsWaiting === 0) this.#flushing ??= this.#flushAll();
     }
   }
 
@@ -105,7 +120,9 @@ export class WriteAheadLog {
       await unlink(path.join(this.#logDir, name)).catch((error: unknown) => {
         if (systemErrorCode(error) !== 'ENOENT') throw error;
       });
-      this.#segments.splice(this.#segments.indexOf(name), 1);
+      // A name this log no longer holds (already deleted) must not splice out the last one, the active segment.
+      const at = this.#segments.indexOf(name);
+      if (at >= 0) this.#segments.splice(at, 1);
     }
     await fsyncDirectory(this.#logDir);
   }
@@ -119,6 +136,10 @@ export class WriteAheadLog {
     const name = segmentFileName(this.#nextSeq);
     const older = this.#segments.filter((segment) => segment !== name);
     if (name === this.#segments[this.#segments.length - 1]) return older;
+    // A failed flush's tail not yet cut must go before this segment stops being the newest: a start tolerates a
+    // torn line only in the newest one, and whole records of it were refused to their writers. If it cannot be
+    // cut, the roll fails and the segment stays the newest (and the next flush tries the cut again).
+    if (this.#cutTo !== null) await this.#cut(this.#cutTo);
     const handle = await openSegment(path.join(this.#logDir, name));
     try {
       // The new file's name must be durable before a record in it is acknowledged.
@@ -131,12 +152,11 @@ export class WriteAheadLog {
     this.#handle = handle;
     this.#segments.push(name);
     this.#bytes = 0;
-    this.#cutTo = null;
     return older;
   }
 
   async #flushAll(): Promise<void> {
-    while (this.#queue.length > 0) {
+    while (this.#queue.length > 0 && this.#rollsWaiting === 0) {
       if (this.#rolling) await this.#rolling.catch(() => undefined);
       const batch = this.#queue.splice(0);
       const bytes = Buffer.from(batch.map((queued, position) => encodeLogRecord(this.#nextSeq + position, queued.writes)).join(''), 'utf8');

@@ -25,7 +25,7 @@ import type {
   RequestSettled,
   RequestSubmitted,
 } from '../protocol/messages.ts';
-import type { StoreCommand, StoreDamaged, StoreResult } from '../store/messages.ts';
+import type { StoreCheckpointFailed, StoreCommand, StoreDamaged, StoreResult } from '../store/messages.ts';
 
 export interface HostStarted {
   /** Where the socket listens, or null when the host runs without one. */
@@ -81,6 +81,7 @@ export interface BusEvents {
   'store.command': StoreCommand;
   'store.result': StoreResult;
   'store.damaged': StoreDamaged;
+  'store.checkpoint.failed': StoreCheckpointFailed;
 }
 
 export type BusEventName = keyof BusEvents;

@@ -85,6 +85,7 @@ export const INPUT_EVENTS: ReadonlySet<BusEventName> = new Set<BusEventName>([
   'reply.forward.failed',
   'store.result',
   'store.damaged',
+  'store.checkpoint.failed',
   'backup.progress',
   'host.stopping',
 ]);

@@ -38,6 +38,17 @@ export type StoreResult =
   | { readonly commandId: string; readonly ok: false; readonly error: ErrorShape };
 
 /**
+ * A checkpoint (folding the log into the shard files) failed: nothing is
+ * lost, the log keeps every write, but it and the start's replay grow until
+ * one succeeds; the store tries again on a backoff. `detail` (paths, the OS
+ * error's words) is for the log only.
+ */
+export interface StoreCheckpointFailed {
+  readonly message: string;
+  readonly detail?: string;
+}
+
+/**
  * A store file found damaged (not valid JSON, not a shard): the documents in
  * it are out of reach until it is repaired or restored, the rest of the
  * collection keeps working. `message` names the collection and shard and may

@@ -6,6 +6,7 @@ import { Bus } from '../../src/bus/bus.ts';
 import { sequentialIds, type IdSource } from '../../src/ids/ids.ts';
 import { StoreClient } from '../../src/store/store-client.ts';
 import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
+import { inspectStore } from '../../adapters/store/inspect-store.ts';
 import { DURABLE_TEMP_SUFFIX } from '../../src/fs/write-file-durably.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { tinyDir } from '../helpers/restricted-dir.ts';
@@ -124,6 +125,25 @@ describe('the lowdb store', () => {
     await close();
   });
 
+  it('refuses with INVALID_STORE_COMMAND a put without a value, alone or in a batch, and logs nothing of it', async () => {
+    const dataDir = await tempDir('store');
+    const { client, store, close } = await openStore(dataDir);
+    await client.put('things', 'kept', 1);
+    const flushes = store.logFlushes;
+    await assert.rejects(client.put('things', 'hollow', undefined), { code: 'INVALID_STORE_COMMAND' });
+    await assert.rejects(
+      client.batch([
+        { op: 'put', collection: 'things', key: 'fine', value: 2 },
+        { op: 'put', collection: 'things', key: 'hollow', value: undefined },
+      ]),
+      { code: 'INVALID_STORE_COMMAND' },
+    );
+    assert.equal(store.logFlushes, flushes);
+    assert.equal(await client.count('things'), 1);
+    assert.deepEqual(await client.keys('things'), ['kept']);
+    await close();
+  });
+
   it('leaves a corrupt file untouched, reads the collection without it, and answers STORE_CORRUPT for its keys', async () => {
     const dataDir = await tempDir('store');
     await mkdir(path.join(dataDir, 'store', 'things'), { recursive: true });
@@ -184,6 +204,30 @@ describe('the lowdb store', () => {
 });
 
 describe('the sharded collections', () => {
+  it('writes collection.json once, not again at every checkpoint', async () => {
+    const dataDir = await tempDir('store');
+    const manifest = path.join(dataDir, 'store', 'users', 'collection.json');
+    const first = await openStore(dataDir, sequentialIds(), 4);
+    await first.client.put('users', 'a', 1);
+    await first.close();
+    const before = (await stat(manifest)).ino;
+    const second = await openStore(dataDir, sequentialIds(), 4);
+    await second.client.put('users', 'b', 2);
+    await second.close();
+    assert.equal((await stat(manifest)).ino, before, 'collection.json was rewritten');
+  });
+
+  it('is what safekeep check reads too: a folder under store/ whose name no collection can have is not one', async () => {
+    const dataDir = await tempDir('store');
+    const { client, close } = await openStore(dataDir, sequentialIds(), 4);
+    await client.put('users', 'a', 1);
+    await close();
+    await mkdir(path.join(dataDir, 'store', 'Lost+Found'));
+    const inspection = await inspectStore(dataDir, sequentialIds());
+    assert.deepEqual([...inspection.collections.keys()], ['users']);
+    assert.deepEqual(inspection.damaged, []);
+  });
+
   it('rewrites, at a checkpoint, only the shard that holds the written key', async () => {
     const dataDir = await tempDir('store');
     const first = await openStore(dataDir, sequentialIds(), 16);
