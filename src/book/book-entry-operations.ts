@@ -8,7 +8,7 @@ import type { BookResults } from './book-messages.ts';
 import { damagedEntryKey, openEntryDocument, sealEntry, type EntryRef, type OpenEntry, type StoredEntry } from './book-entries.ts';
 import { bookWrites, entryKey, isWholeBook, type BookRecords, type StoredUserRecord, type UserRecord } from './book-records.ts';
 import { entryNameTag } from './entry-name-tag.ts';
-import { EntryExistsError, EntryNotFoundError, SessionInvalidError } from './errors.ts';
+import { EntryExistsError, EntryIdAmbiguousError, EntryNotFoundError, SessionInvalidError } from './errors.ts';
 import type { Session } from './session-table.ts';
 
 /**
@@ -95,8 +95,15 @@ export class BookEntryOperations {
         return {};
       }
       // By id means reading the whole book (ids are not keys): a rare repair, not an everyday operation.
-      const stored = (await this.#openAll(session)).find((entry) => ('intact' in entry ? entry.intact : entry.damaged).entryId === ref.entryId);
+      const matches = (await this.#openAll(session)).filter((entry) => ('intact' in entry ? entry.intact : entry.damaged).entryId === ref.entryId);
+      const [stored, ...more] = matches;
       if (!stored) throw new EntryNotFoundError(`The book has no entry with id '${ref.entryId}'`);
+      if (more.length > 0) {
+        const intact = matches.filter((entry) => 'intact' in entry).length;
+        throw new EntryIdAmbiguousError(
+          `${matches.length} entries have the id '${ref.entryId}' (${intact} intact, ${matches.length - intact} damaged); nothing was deleted: delete an intact one by its name`,
+        );
+      }
       await this.#deps.records.write([bookWrites.deleteEntry(stored.key)]);
       return {};
     });

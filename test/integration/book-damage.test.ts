@@ -129,6 +129,27 @@ describe('a damaged entry is contained to itself', () => {
     await stop();
   });
 
+  it('refuses a delete by an id two documents answer to, deleting neither, and names how many', async () => {
+    const { dataDir, annEntryIds } = await twoBooks();
+    const id = annEntryIds['a1']!;
+    await rewriteStored(dataDir, 'book.entries', (entries) => {
+      // A copy of a1 under a key that is not its tag: damaged, yet it answers to a1's id.
+      entries[groupKey('ann', 'damaged-copy')] = structuredClone(entriesOf(entries, 'ann')[id]!.document);
+    });
+    const { client, stop } = await bookHost(dataDir);
+    const token = (await client.ok({ type: 'session.login', ...ANN })).token;
+    const refused = await client.call({ type: 'entry.delete', token, entryId: id });
+    assert.equal(refused.error?.code, 'ENTRY_ID_AMBIGUOUS');
+    assert.match(refused.error?.message, /^2 entries have the id .*1 intact, 1 damaged/);
+    assert.equal((await client.ok({ type: 'entry.get', token, name: 'a1' })).password, 'a1-secret');
+    assert.deepEqual((await client.ok({ type: 'entry.list', token })).damaged.map((entry: { entryId: string }) => entry.entryId), [id]);
+    // Once the intact one is gone (by name), the id is one document's again.
+    await client.ok({ type: 'entry.delete', token, name: 'a1' });
+    assert.deepEqual(await client.ok({ type: 'entry.delete', token, entryId: id }), {});
+    assert.deepEqual((await client.ok({ type: 'entry.list', token })).damaged, []);
+    await stop();
+  });
+
   it('splits a book written before digests at its owner’s login: the entries that open are digested, the one that does not stays damaged', async () => {
     const { dataDir, annEntryIds } = await twoBooks();
     await makeWholeBook(dataDir, 'ann', { digests: false });
