@@ -1,4 +1,5 @@
 import type { Clock } from '../clock/clock.ts';
+import type { IdSource } from '../ids/ids.ts';
 import type { KeyedLock } from '../concurrency/keyed-lock.ts';
 import { isJsonObject } from '../json/is-json-object.ts';
 import type { RandomSource } from '../random/random.ts';
@@ -19,13 +20,13 @@ import type { Session } from './session-table.ts';
  * Changes run under the user's lock, shared with the rest of the book.
  *
  * @example
- * const entries = new BookEntryOperations({ records, clock, random, locks });
+ * const entries = new BookEntryOperations({ records, clock, ids, random, locks });
  * await entries.add(session, 'mail', 'hunter2');
  */
 export class BookEntryOperations {
-  readonly #deps: { records: BookRecords; clock: Clock; random: RandomSource; locks: KeyedLock };
+  readonly #deps: { records: BookRecords; clock: Clock; ids: IdSource; random: RandomSource; locks: KeyedLock };
 
-  constructor(deps: { records: BookRecords; clock: Clock; random: RandomSource; locks: KeyedLock }) {
+  constructor(deps: { records: BookRecords; clock: Clock; ids: IdSource; random: RandomSource; locks: KeyedLock }) {
     this.#deps = deps;
   }
 
@@ -38,9 +39,11 @@ export class BookEntryOperations {
 
   /**
    * The writes that add an entry (the caller holds the user's lock), after two reads: the name's place, and
-   * the user record, whose count of entries ever added names the new one. An id from the process's id
-   * source would do in production, but tests and replays count those from 1 in every run, and a book
-   * outlives runs: a repeated id would make a delete by id ambiguous.
+   * the user record, whose count of entries ever added numbers the new one. The count alone can repeat an
+   * id (a user record restored from an older backup rewinds it; no digest covers it), so the id also holds
+   * a draw from the id source: random in production, and recorded, so a replay hands out the same. (Tests
+   * count those draws from 1 in every run, which is why the count stays: together they do not repeat
+   * within a run or, in production, across runs.)
    */
   async addWrites(session: Session, name: string, password: string): Promise<StoreWrite[]> {
     const [record, place] = await Promise.all([this.#userOf(session), this.#entryAt(session, name)]);
@@ -48,7 +51,7 @@ export class BookEntryOperations {
     if (isWholeBook(record)) throw new SessionInvalidError('The session’s user record changed; log in again');
     const entriesAdded = entriesAddedTo(record) + 1;
     const now = this.#deps.clock.now();
-    const added = this.#sealEntry(session, `entry-${entriesAdded}`, { name, password }, now, now);
+    const added = this.#sealEntry(session, newEntryId(entriesAdded, this.#deps.ids), { name, password }, now, now);
     return [...this.#moveAside(session, place.found), bookWrites.putUser({ ...record, entriesAdded }), bookWrites.putEntry(added.key, added.document)];
   }
 
@@ -150,3 +153,9 @@ function intactOrNotFound(name: string, found: StoredEntry | null): OpenEntry {
 
 /** A count that is not one (a damaged record) counts from the start: ids of a version-1 book (`entry_…`) never look like ours. */
 const entriesAddedTo = (record: UserRecord): number => (Number.isSafeInteger(record.entriesAdded) && (record.entriesAdded as number) > 0 ? (record.entriesAdded as number) : 0);
+
+/** `entry-<count>-<draw>`: the draw is what the id source adds after its prefix (`entry_V1StGXR8_Z5j` gives `V1StGXR8_Z5j`). */
+function newEntryId(count: number, ids: IdSource): string {
+  const drawn = ids.next('entry');
+  return `entry-${count}-${drawn.slice('entry'.length).replace(/^[_-]/, '')}`;
+}

@@ -67,7 +67,7 @@ export class PasswordBook {
 
   constructor(deps: PasswordBookDeps) {
     this.#deps = deps;
-    this.#entries = new BookEntryOperations({ records: deps.records, clock: deps.clock, random: deps.random, locks: this.#locks });
+    this.#entries = new BookEntryOperations({ records: deps.records, clock: deps.clock, ids: deps.ids, random: deps.random, locks: this.#locks });
     this.#deviceTokens = new DeviceTokens(deps.serviceKey, deps.random);
     this.#inbox = new BookInbox(deps);
     this.#userCredentials = new UserCredentials(deps.hasher, deps.random);

@@ -239,7 +239,7 @@ describe('entry documents whose user is gone', () => {
     assert.deepEqual((await checkDataDir(dataDir)).damage, []);
     await rewriteStored(dataDir, 'book.users', (users) => delete users['bob']);
     const report = await checkDataDir(dataDir);
-    assert.deepEqual(report.damage, [{ kind: 'entry', what: 'entry entry-1 of bob', reason: 'belongs to no user' }]);
+    assert.deepEqual(report.damage, [{ kind: 'entry', what: 'entry entry-1-4 of bob', reason: 'belongs to no user' }]);
     assert.equal(report.checked.entries, 4);
   });
 });
