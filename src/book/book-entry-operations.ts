@@ -6,8 +6,9 @@ import type { RandomSource } from '../random/random.ts';
 import { Secret } from '../secret/secret.ts';
 import type { StoreWrite } from '../store/messages.ts';
 import type { BookResults } from './book-messages.ts';
-import { damagedEntryKey, openEntryDocument, sealEntry, type EntryRef, type OpenEntry, type StoredEntry } from './book-entries.ts';
+import { openEntryDocument, sealEntry, type EntryRef, type OpenEntry, type StoredEntry } from './book-entries.ts';
 import { bookWrites, entryKey, isWholeBook, type BookRecords, type StoredUserRecord, type UserRecord } from './book-records.ts';
+import { damagedEntryKey } from './damaged-entry-keys.ts';
 import { entryNameTag } from './entry-name-tag.ts';
 import { EntryExistsError, EntryIdAmbiguousError, EntryNotFoundError, SessionInvalidError } from './errors.ts';
 import type { Session } from './session-table.ts';
@@ -124,13 +125,14 @@ export class BookEntryOperations {
   }
 
   /**
-   * A damaged document in a place a name needs is kept, under its id, never
+   * A damaged document in a place a name needs is kept, under its content's hash, never
    * lost: it stays listed as damaged until its owner deletes it. (The write
    * that follows into that place replaces it there.)
    */
   #moveAside(session: Session, found: StoredEntry | null): StoreWrite[] {
     if (!found || !('damaged' in found)) return [];
-    return [bookWrites.putEntry(damagedEntryKey(session.username, found.damaged.entryId), { ...(isJsonObject(found.stored) ? found.stored : { stored: found.stored }), entryId: found.damaged.entryId })];
+    const kept = { ...(isJsonObject(found.stored) ? found.stored : { stored: found.stored }), entryId: found.damaged.entryId };
+    return [bookWrites.putEntry(damagedEntryKey(session.username, kept), kept)];
   }
 
   #sealEntry(session: Session, entryId: string, plain: { name: string; password: string }, createdAt: number, updatedAt: number) {
