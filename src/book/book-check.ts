@@ -2,6 +2,7 @@ import { isJsonObject } from '../json/is-json-object.ts';
 import { GROUP_SEPARATOR } from '../store/group-key.ts';
 import { entryKey, type EntryDocument, type EntryRecord, type PendingRecord, type UserRecord } from './book-records.ts';
 import { credentialsDigestState, entryDigestState, entryDocumentDigestState, pendingDigestState, type DigestState } from './book-digests.ts';
+import { listedEntryId } from './damaged-entry-keys.ts';
 import { isEntryNameTag } from './entry-name-tag.ts';
 
 /** What the offline check found in one user's stored book. */
@@ -55,7 +56,7 @@ export function checkBookDocument(username: string, document: unknown): BookDocu
 export interface EntryDocumentCheck {
   /** Whose book the key puts it in (the key's group). */
   readonly username: string;
-  /** Its entry id, or what follows the group in its key when no id can be read (as the book lists it). */
+  /** Its entry id, as the book lists it (`listedEntryId`). */
   readonly entryId: string;
   readonly damaged: boolean;
 }
@@ -73,8 +74,7 @@ export interface EntryDocumentCheck {
 export function checkEntryDocument(key: string, document: unknown): EntryDocumentCheck {
   const at = key.indexOf(GROUP_SEPARATOR);
   const username = at < 0 ? key : key.slice(0, at);
-  const rest = at < 0 ? '' : key.slice(at + 1);
-  const entryId = isJsonObject(document) && typeof document['entryId'] === 'string' && document['entryId'].length > 0 ? document['entryId'] : rest;
+  const entryId = listedEntryId(key, isJsonObject(document) ? document['entryId'] : undefined);
   if (at < 0 || !isJsonObject(document)) return { username, entryId, damaged: true };
   const entry = document as unknown as EntryDocument;
   const wellFormed =

@@ -1,8 +1,8 @@
 import { isJsonObject } from '../json/is-json-object.ts';
 import type { RandomSource } from '../random/random.ts';
-import { GROUP_SEPARATOR } from '../store/group-key.ts';
 import { entryDocumentDigestState, withEntryDocumentDigest } from './book-digests.ts';
 import { entryKey, type EntryDocument } from './book-records.ts';
+import { listedEntryId } from './damaged-entry-keys.ts';
 import { entryNameTag, isEntryNameTag } from './entry-name-tag.ts';
 import { VaultIntegrityError } from './errors.ts';
 import { open, seal, type SealedBox } from './sealed-box.ts';
@@ -34,20 +34,19 @@ const entryContext = (username: string, entryId: string) => `safekeep.book.entry
  * Opens one entry document found under `key`. It is damaged when it is not
  * an entry document, its digest does not match, it is not stored under its
  * own tag, its box does not open, or the name inside is not the one its tag
- * stands for; a damaged one is known by its entry id (or, with none
- * readable, by what follows the user's group in its key), so its owner can
- * delete it. Never throws on what a damaged disk holds.
+ * stands for; a damaged one is known by `listedEntryId` (its entry id, or a
+ * stand-in made from its key), so its owner can delete it. Never throws on
+ * what a damaged disk holds.
  */
 export function openEntryDocument(dataKey: Buffer, username: string, key: string, stored: unknown): StoredEntry {
   const opened = isJsonObject(stored) ? openIntact(dataKey, username, key, stored as unknown as EntryDocument) : null;
   if (opened) return { key, intact: opened };
   const field = (name: string): unknown => (isJsonObject(stored) ? stored[name] : undefined);
-  const entryId = field('entryId');
   return {
     key,
     stored,
     damaged: {
-      entryId: typeof entryId === 'string' && entryId.length > 0 ? entryId : key.slice(key.indexOf(GROUP_SEPARATOR) + 1),
+      entryId: listedEntryId(key, field('entryId')),
       createdAt: numberOrNull(field('createdAt')),
       updatedAt: numberOrNull(field('updatedAt')),
     },
@@ -100,9 +99,6 @@ export function tagEntry(
   const { entryId, sealed, createdAt, updatedAt } = entry;
   return { key: entryKey(username, nameTag), document: withEntryDocumentDigest(username, { entryId, nameTag, sealed, createdAt, updatedAt }) };
 }
-
-/** Where a damaged entry is kept when its place is needed (a version-1 one has no readable name to be tagged by). */
-export const damagedEntryKey = (username: string, entryId: string): string => entryKey(username, `damaged-${entryId}`);
 
 const numberOrNull = (value: unknown): number | null => (typeof value === 'number' ? value : null);
 

@@ -1,14 +1,16 @@
 import type { Clock } from '../clock/clock.ts';
+import type { IdSource } from '../ids/ids.ts';
 import type { KeyedLock } from '../concurrency/keyed-lock.ts';
 import { isJsonObject } from '../json/is-json-object.ts';
 import type { RandomSource } from '../random/random.ts';
 import { Secret } from '../secret/secret.ts';
 import type { StoreWrite } from '../store/messages.ts';
 import type { BookResults } from './book-messages.ts';
-import { damagedEntryKey, openEntryDocument, sealEntry, type EntryRef, type OpenEntry, type StoredEntry } from './book-entries.ts';
+import { openEntryDocument, sealEntry, type EntryRef, type OpenEntry, type StoredEntry } from './book-entries.ts';
 import { bookWrites, entryKey, isWholeBook, type BookRecords, type StoredUserRecord, type UserRecord } from './book-records.ts';
+import { damagedEntryKey } from './damaged-entry-keys.ts';
 import { entryNameTag } from './entry-name-tag.ts';
-import { EntryExistsError, EntryNotFoundError, SessionInvalidError } from './errors.ts';
+import { EntryExistsError, EntryIdAmbiguousError, EntryNotFoundError, SessionInvalidError } from './errors.ts';
 import type { Session } from './session-table.ts';
 
 /**
@@ -19,13 +21,13 @@ import type { Session } from './session-table.ts';
  * Changes run under the user's lock, shared with the rest of the book.
  *
  * @example
- * const entries = new BookEntryOperations({ records, clock, random, locks });
+ * const entries = new BookEntryOperations({ records, clock, ids, random, locks });
  * await entries.add(session, 'mail', 'hunter2');
  */
 export class BookEntryOperations {
-  readonly #deps: { records: BookRecords; clock: Clock; random: RandomSource; locks: KeyedLock };
+  readonly #deps: { records: BookRecords; clock: Clock; ids: IdSource; random: RandomSource; locks: KeyedLock };
 
-  constructor(deps: { records: BookRecords; clock: Clock; random: RandomSource; locks: KeyedLock }) {
+  constructor(deps: { records: BookRecords; clock: Clock; ids: IdSource; random: RandomSource; locks: KeyedLock }) {
     this.#deps = deps;
   }
 
@@ -38,9 +40,11 @@ export class BookEntryOperations {
 
   /**
    * The writes that add an entry (the caller holds the user's lock), after two reads: the name's place, and
-   * the user record, whose count of entries ever added names the new one. An id from the process's id
-   * source would do in production, but tests and replays count those from 1 in every run, and a book
-   * outlives runs: a repeated id would make a delete by id ambiguous.
+   * the user record, whose count of entries ever added numbers the new one. The count alone can repeat an
+   * id (a user record restored from an older backup rewinds it; no digest covers it), so the id also holds
+   * a draw from the id source: random in production, and recorded, so a replay hands out the same. (Tests
+   * count those draws from 1 in every run, which is why the count stays: together they do not repeat
+   * within a run or, in production, across runs.)
    */
   async addWrites(session: Session, name: string, password: string): Promise<StoreWrite[]> {
     const [record, place] = await Promise.all([this.#userOf(session), this.#entryAt(session, name)]);
@@ -48,7 +52,7 @@ export class BookEntryOperations {
     if (isWholeBook(record)) throw new SessionInvalidError('The session’s user record changed; log in again');
     const entriesAdded = entriesAddedTo(record) + 1;
     const now = this.#deps.clock.now();
-    const added = this.#sealEntry(session, `entry-${entriesAdded}`, { name, password }, now, now);
+    const added = this.#sealEntry(session, newEntryId(entriesAdded, this.#deps.ids), { name, password }, now, now);
     return [...this.#moveAside(session, place.found), bookWrites.putUser({ ...record, entriesAdded }), bookWrites.putEntry(added.key, added.document)];
   }
 
@@ -95,8 +99,15 @@ export class BookEntryOperations {
         return {};
       }
       // By id means reading the whole book (ids are not keys): a rare repair, not an everyday operation.
-      const stored = (await this.#openAll(session)).find((entry) => ('intact' in entry ? entry.intact : entry.damaged).entryId === ref.entryId);
+      const matches = (await this.#openAll(session)).filter((entry) => ('intact' in entry ? entry.intact : entry.damaged).entryId === ref.entryId);
+      const [stored, ...more] = matches;
       if (!stored) throw new EntryNotFoundError(`The book has no entry with id '${ref.entryId}'`);
+      if (more.length > 0) {
+        const intact = matches.filter((entry) => 'intact' in entry).length;
+        throw new EntryIdAmbiguousError(
+          `${matches.length} entries have the id '${ref.entryId}' (${intact} intact, ${matches.length - intact} damaged); nothing was deleted: delete an intact one by its name`,
+        );
+      }
       await this.#deps.records.write([bookWrites.deleteEntry(stored.key)]);
       return {};
     });
@@ -114,13 +125,14 @@ export class BookEntryOperations {
   }
 
   /**
-   * A damaged document in a place a name needs is kept, under its id, never
+   * A damaged document in a place a name needs is kept, under its content's hash, never
    * lost: it stays listed as damaged until its owner deletes it. (The write
    * that follows into that place replaces it there.)
    */
   #moveAside(session: Session, found: StoredEntry | null): StoreWrite[] {
     if (!found || !('damaged' in found)) return [];
-    return [bookWrites.putEntry(damagedEntryKey(session.username, found.damaged.entryId), { ...(isJsonObject(found.stored) ? found.stored : { stored: found.stored }), entryId: found.damaged.entryId })];
+    const kept = { ...(isJsonObject(found.stored) ? found.stored : { stored: found.stored }), entryId: found.damaged.entryId };
+    return [bookWrites.putEntry(damagedEntryKey(session.username, kept), kept)];
   }
 
   #sealEntry(session: Session, entryId: string, plain: { name: string; password: string }, createdAt: number, updatedAt: number) {
@@ -143,3 +155,9 @@ function intactOrNotFound(name: string, found: StoredEntry | null): OpenEntry {
 
 /** A count that is not one (a damaged record) counts from the start: ids of a version-1 book (`entry_…`) never look like ours. */
 const entriesAddedTo = (record: UserRecord): number => (Number.isSafeInteger(record.entriesAdded) && (record.entriesAdded as number) > 0 ? (record.entriesAdded as number) : 0);
+
+/** `entry-<count>-<draw>`: the draw is what the id source adds after its prefix (`entry_V1StGXR8_Z5j` gives `V1StGXR8_Z5j`). */
+function newEntryId(count: number, ids: IdSource): string {
+  const drawn = ids.next('entry');
+  return `entry-${count}-${drawn.slice('entry'.length).replace(/^[_-]/, '')}`;
+}

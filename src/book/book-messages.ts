@@ -111,7 +111,7 @@ export const BOOK_MESSAGES = {
     fields: { token: 'required', name: 'optional', entryId: 'optional' },
     oneOf: [['name', 'entryId']],
     result: {},
-    errors: [...SESSION_ERRORS, 'ENTRY_NOT_FOUND'],
+    errors: [...SESSION_ERRORS, 'ENTRY_NOT_FOUND', 'ENTRY_ID_AMBIGUOUS'],
   },
   'pending.add': {
     summary: 'What `save_password` does: put a generated password in the inbox, or with a valid token and a free name straight into that book.',

@@ -1,7 +1,8 @@
 import { isJsonObject } from '../json/is-json-object.ts';
 import type { StoreWrite } from '../store/messages.ts';
 import { credentialsDigestState, entryDigestState, withCredentialsDigest } from './book-digests.ts';
-import { damagedEntryKey, openSealedEntry, tagEntry } from './book-entries.ts';
+import { openSealedEntry, tagEntry } from './book-entries.ts';
+import { damagedEntryKey } from './damaged-entry-keys.ts';
 import { bookWrites, type EntryRecord, type UserRecord, type WholeBookRecord } from './book-records.ts';
 
 /**
@@ -14,7 +15,7 @@ import { bookWrites, type EntryRecord, type UserRecord, type WholeBookRecord } f
  * Every entry moves: one that opens goes under its name's tag, its box as it
  * is (bound to the username and entry id, which do not change) and digested
  * anew; one that does not (or a second one of the same name, which no
- * version ever wrote) goes under `damagedEntryKey` exactly as it was stored,
+ * version ever wrote) goes under `damagedEntryKey` (its content's hash) as it was stored,
  * still listed as damaged and deletable by id. Credentials from before
  * digests get theirs now: this login has just proved them.
  *
@@ -33,7 +34,8 @@ export function splitWholeBook(dataKey: Buffer, record: WholeBookRecord): StoreW
       taken.add(moved.key);
       writes.push(bookWrites.putEntry(moved.key, moved.document));
     } else {
-      writes.push(bookWrites.putEntry(damagedEntryKey(username, entryId), { ...(isJsonObject(stored) ? stored : { stored }), entryId }));
+      const kept = { ...(isJsonObject(stored) ? stored : { stored }), entryId };
+      writes.push(bookWrites.putEntry(damagedEntryKey(username, kept), kept));
     }
   }
   // The record last: a store that applied a batch one write at a time (the interim one) would, cut short, leave

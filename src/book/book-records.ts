@@ -54,7 +54,7 @@ export interface UserRecord {
   readonly wrappedKey: SealedBox;
   /** SHA-256 of the username and the three credential fields above, so damage to them is found without the master password. */
   readonly credentialsDigest?: string;
-  /** How many entries were ever added to this book: the next one's id is `entry-<this + 1>`, unique in the book for good. */
+  /** How many entries were ever added to this book: the next one's id is `entry-<this + 1>-<a draw from the id source>` (the draw keeps ids unique should this count be rewound). */
   readonly entriesAdded?: number;
 }
 

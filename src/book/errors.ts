@@ -50,6 +50,14 @@ export class EntryNotFoundError extends SafekeepError {
   readonly code = 'ENTRY_NOT_FOUND';
 }
 
+/**
+ * A delete by id that more than one document answers to (a user record restored from an older backup can
+ * hand out an id again): deleting whichever came first might delete the intact one, so nothing is deleted.
+ */
+export class EntryIdAmbiguousError extends SafekeepError {
+  readonly code = 'ENTRY_ID_AMBIGUOUS';
+}
+
 /** The book already has an entry of that name. */
 export class EntryExistsError extends SafekeepError {
   readonly code = 'ENTRY_EXISTS';

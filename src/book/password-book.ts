@@ -67,7 +67,7 @@ export class PasswordBook {
 
   constructor(deps: PasswordBookDeps) {
     this.#deps = deps;
-    this.#entries = new BookEntryOperations({ records: deps.records, clock: deps.clock, random: deps.random, locks: this.#locks });
+    this.#entries = new BookEntryOperations({ records: deps.records, clock: deps.clock, ids: deps.ids, random: deps.random, locks: this.#locks });
     this.#deviceTokens = new DeviceTokens(deps.serviceKey, deps.random);
     this.#inbox = new BookInbox(deps);
     this.#userCredentials = new UserCredentials(deps.hasher, deps.random);
@@ -152,7 +152,7 @@ export class PasswordBook {
     if (!record || !valid) throw new LoginFailedError('Wrong username or master password');
     const dataKey = await this.#userCredentials.unwrap(record, password);
     if (isWholeBook(record)) await this.#splitWholeBook(username, dataKey);
-    if (hasher.needsRehash(record.passwordHash)) await this.#rehash(username, password, dataKey);
+    if (hasher.needsRehash(record.passwordHash)) await this.#rehash(username, password, dataKey, record.passwordHash);
     attempt.refund();
     // A valid token is handed back as it is: the device keeps one identity, and its budget, for good.
     const deviceToken = device !== null && request.deviceToken ? request.deviceToken : this.#deviceTokens.issue(username);
@@ -262,11 +262,15 @@ export class PasswordBook {
     });
   }
 
-  /** After a login with weaker-than-current parameters: hash and wrap again at today's cost. */
-  async #rehash(username: string, password: string, dataKey: Buffer): Promise<void> {
+  /**
+   * After a login with weaker-than-current parameters: hash and wrap again at today's cost. Only if the hash
+   * the login verified is still the stored one: a change of master password that landed meanwhile would
+   * otherwise be undone, its new password replaced by the old one this login proved.
+   */
+  async #rehash(username: string, password: string, dataKey: Buffer, verifiedHash: string): Promise<void> {
     await this.#locks.run(username, async () => {
       const record = await this.#deps.records.user(username);
-      if (!record || isWholeBook(record)) return;
+      if (!record || isWholeBook(record) || record.passwordHash !== verifiedHash) return;
       await this.#deps.records.saveUser({ ...record, ...(await this.#userCredentials.fresh(username, password, dataKey)) });
     });
   }

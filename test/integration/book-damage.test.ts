@@ -6,6 +6,7 @@ import { JsonClient } from '../helpers/json-client.ts';
 import { entriesOf, flipBase64, makeWholeBook, rewriteStored, storedDocuments } from '../helpers/book-store-files.ts';
 import { checkBookDocument, checkEntryDocument, checkPendingDocument } from '../../src/book/book-check.ts';
 import { groupKey } from '../../src/store/group-key.ts';
+import { unreadableEntryId } from '../../src/book/damaged-entry-keys.ts';
 import { checkDataDir } from '../../src/cli/check-data-dir.ts';
 
 const DAY = 24 * 60 * 60_000;
@@ -129,6 +130,91 @@ describe('a damaged entry is contained to itself', () => {
     await stop();
   });
 
+  it('refuses a delete by an id two documents answer to, deleting neither, and names how many', async () => {
+    const { dataDir, annEntryIds } = await twoBooks();
+    const id = annEntryIds['a1']!;
+    await rewriteStored(dataDir, 'book.entries', (entries) => {
+      // A copy of a1 under a key that is not its tag: damaged, yet it answers to a1's id.
+      entries[groupKey('ann', 'damaged-copy')] = structuredClone(entriesOf(entries, 'ann')[id]!.document);
+    });
+    const { client, stop } = await bookHost(dataDir);
+    const token = (await client.ok({ type: 'session.login', ...ANN })).token;
+    const refused = await client.call({ type: 'entry.delete', token, entryId: id });
+    assert.equal(refused.error?.code, 'ENTRY_ID_AMBIGUOUS');
+    assert.match(refused.error?.message, /^2 entries have the id .*1 intact, 1 damaged/);
+    assert.equal((await client.ok({ type: 'entry.get', token, name: 'a1' })).password, 'a1-secret');
+    assert.deepEqual((await client.ok({ type: 'entry.list', token })).damaged.map((entry: { entryId: string }) => entry.entryId), [id]);
+    // Once the intact one is gone (by name), the id is one document's again.
+    await client.ok({ type: 'entry.delete', token, name: 'a1' });
+    assert.deepEqual(await client.ok({ type: 'entry.delete', token, entryId: id }), {});
+    assert.deepEqual((await client.ok({ type: 'entry.list', token })).damaged, []);
+    await stop();
+  });
+
+  it('keeps two damaged documents that claim one id apart when both move aside, under keys of bounded length', async () => {
+    const { dataDir, annEntryIds } = await twoBooks();
+    await rewriteStored(dataDir, 'book.entries', (entries) => {
+      const ann = entriesOf(entries, 'ann');
+      const copy = ann[annEntryIds['a1']!]!.document;
+      // Two damaged copies of a1 (one of them altered) in the places of a2 and a3, each with an id far past a key's length.
+      const longId = 'x'.repeat(2000);
+      entries[ann[annEntryIds['a2']!]!.key] = { ...structuredClone(copy), entryId: longId };
+      entries[ann[annEntryIds['a3']!]!.key] = { ...structuredClone(copy), entryId: longId, createdAt: 7 };
+    });
+    const { client, stop } = await bookHost(dataDir);
+    const token = (await client.ok({ type: 'session.login', ...ANN })).token;
+    await client.ok({ type: 'entry.add', token, name: 'a2', password: 'new a2' });
+    await client.ok({ type: 'entry.add', token, name: 'a3', password: 'new a3' });
+    const listed = await client.ok({ type: 'entry.list', token });
+    assert.deepEqual(listed.entries.map((entry: { name: string }) => entry.name), ['a1', 'a2', 'a3']);
+    // Each listed by a stand-in a request can name (the ids themselves are too long for one), and deletable by it.
+    const ids = listed.damaged.map((entry: { entryId: string }) => entry.entryId);
+    assert.equal(ids.length, 2);
+    for (const id of ids) assert.match(id, /^damaged-[0-9a-f]{12}$/);
+    assert.deepEqual(await client.ok({ type: 'entry.delete', token, entryId: ids[0] }), {});
+    assert.equal((await client.ok({ type: 'entry.list', token })).damaged.length, 1);
+    await stop();
+    const keys = Object.keys(await storedDocuments(dataDir, 'book.entries')).filter((key) => key.startsWith('ann\u0000damaged-'));
+    assert.equal(keys.length, 1);
+    for (const key of keys) assert.match(key.slice('ann\u0000'.length), /^damaged-[0-9a-f]{64}$/);
+  });
+
+  it('splits a version-1 book whose damaged entry has an id past a key’s length: the login succeeds, the entry is listed', async () => {
+    const { dataDir, annEntryIds } = await twoBooks();
+    await makeWholeBook(dataDir, 'ann', { digests: true });
+    const longId = 'y'.repeat(2000);
+    await rewriteStored(dataDir, 'book.users', (users) => {
+      const { entries } = users['ann'];
+      entries[longId] = entries[annEntryIds['a3']!];
+      delete entries[annEntryIds['a3']!];
+    });
+    const { client, stop } = await bookHost(dataDir);
+    const token = (await client.ok({ type: 'session.login', ...ANN })).token;
+    const listed = await client.ok({ type: 'entry.list', token });
+    assert.deepEqual(listed.entries.map((entry: { name: string }) => entry.name), ['a1', 'a2']);
+    const [damaged] = listed.damaged;
+    assert.match(damaged.entryId, /^damaged-[0-9a-f]{12}$/);
+    assert.deepEqual(await client.ok({ type: 'entry.delete', token, entryId: damaged.entryId }), {});
+    await stop();
+  });
+
+  it('lists a damaged document with no readable id by a stand-in made from its key, and deletes it by that', async () => {
+    const { dataDir, annEntryIds } = await twoBooks();
+    let key = '';
+    await rewriteStored(dataDir, 'book.entries', (entries) => {
+      key = entriesOf(entries, 'ann')[annEntryIds['a2']!]!.key;
+      entries[key] = 'not a document';
+    });
+    const { client, stop } = await bookHost(dataDir);
+    const token = (await client.ok({ type: 'session.login', ...ANN })).token;
+    const listed = await client.ok({ type: 'entry.list', token });
+    assert.deepEqual(listed.damaged.map((entry: { entryId: string }) => entry.entryId), [unreadableEntryId(key)]);
+    assert.ok(!JSON.stringify(listed).includes(key.slice(4)), 'the tag is not in the reply');
+    assert.deepEqual(await client.ok({ type: 'entry.delete', token, entryId: unreadableEntryId(key) }), {});
+    assert.deepEqual((await client.ok({ type: 'entry.list', token })).damaged, []);
+    await stop();
+  });
+
   it('splits a book written before digests at its owner’s login: the entries that open are digested, the one that does not stays damaged', async () => {
     const { dataDir, annEntryIds } = await twoBooks();
     await makeWholeBook(dataDir, 'ann', { digests: false });
@@ -208,7 +294,10 @@ describe('an entry document checked offline', () => {
       assert.equal(checkEntryDocument(where, document).damaged, true, JSON.stringify(document));
     }
     assert.deepEqual(checkEntryDocument(groupKey('ann', 'damaged-entry-7'), { stored: 'garbage', entryId: 'entry-7' }), { username: 'ann', entryId: 'entry-7', damaged: true });
-    assert.deepEqual(checkEntryDocument(groupKey('ann', tag), 42), { username: 'ann', entryId: tag, damaged: true });
+    // No readable id: a stand-in made from the key, the same one the book lists, never the key's tag in clear.
+    const unreadable = checkEntryDocument(groupKey('ann', tag), 42);
+    assert.deepEqual(unreadable, { username: 'ann', entryId: unreadableEntryId(groupKey('ann', tag)), damaged: true });
+    assert.match(unreadable.entryId, /^damaged-[0-9a-f]{12}$/);
   });
 });
 
@@ -218,7 +307,7 @@ describe('entry documents whose user is gone', () => {
     assert.deepEqual((await checkDataDir(dataDir)).damage, []);
     await rewriteStored(dataDir, 'book.users', (users) => delete users['bob']);
     const report = await checkDataDir(dataDir);
-    assert.deepEqual(report.damage, [{ kind: 'entry', what: 'entry entry-1 of bob', reason: 'belongs to no user' }]);
+    assert.deepEqual(report.damage, [{ kind: 'entry', what: 'entry entry-1-4 of bob', reason: 'belongs to no user' }]);
     assert.equal(report.checked.entries, 4);
   });
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { Secret } from '../../src/secret/secret.ts';
 import type { Host } from '../../src/host/host.ts';
 import { collect, startTestHost } from '../helpers/host-harness.ts';
-import { ownerOf, storedDocuments } from '../helpers/book-store-files.ts';
+import { ownerOf, rewriteStored, storedDocuments } from '../helpers/book-store-files.ts';
+import { randomIds } from '../../src/ids/ids.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 async function bookWith(users: string[]): Promise<{ dataDir: string; host: Host; tokens: Record<string, Secret> }> {
@@ -83,6 +84,30 @@ describe('one document per entry', () => {
     assert.deepEqual(commands.seen.filter((command) => command.op === 'list' || command.op === 'keys'), []);
     assert.deepEqual(commands.seen.map((command) => command.op), ['get', 'get', 'batch', 'get', 'get', 'delete']);
     await host.stop('test');
+  });
+
+  it('never hands out an entry id again when the count of entries added is rewound (a user record restored from an older backup)', async () => {
+    const masterPassword = new Secret('a long master password');
+    const dataDir = await tempDir('entries');
+    // Production's id source: what keeps ids apart across runs (a test's counts from 1 in every run).
+    const first = (await startTestHost(dataDir, { ids: randomIds })).host;
+    await first.request('user.register', { username: 'ann', masterPassword });
+    let token = (await first.request('session.login', { username: 'ann', masterPassword })).token;
+    for (const name of ['a1', 'a2']) await first.request('entry.add', { token, name, password: new Secret('p') });
+    const before = (await first.request('entry.list', { token })).entries.map((entry) => entry.entryId);
+    assert.match(before[0]!, /^entry-1-[\w-]+$/);
+    await first.stop('test');
+    await rewriteStored(dataDir, 'book.users', (users) => delete users['ann'].entriesAdded);
+
+    const second = (await startTestHost(dataDir, { ids: randomIds })).host;
+    token = (await second.request('session.login', { username: 'ann', masterPassword })).token;
+    await second.request('entry.add', { token, name: 'a3', password: new Secret('p') });
+    const after = (await second.request('entry.list', { token })).entries.map((entry) => entry.entryId);
+    assert.equal(new Set(after).size, 3);
+    // Deleting the first entry by its id deletes that one only.
+    await second.request('entry.delete', { token, entryId: before[0]! });
+    assert.deepEqual((await second.request('entry.list', { token })).entries.map((entry) => entry.name), ['a2', 'a3']);
+    await second.stop('test');
   });
 
   it('files a generated password and removes it from the inbox in one batch', async () => {
