@@ -5,34 +5,18 @@ import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { PassThrough } from 'node:stream';
 import { ConsoleReporter } from '../../adapters/console/console-reporter.ts';
-import { Bus } from '../../src/bus/bus.ts';
-import { sequentialIds } from '../../src/ids/ids.ts';
-import { StoreClient } from '../../src/store/store-client.ts';
-import { LowdbStore, type LowdbStoreOptions } from '../../adapters/store/lowdb-store.ts';
+import { type LowdbStoreOptions } from '../../adapters/store/lowdb-store.ts';
 import { Checkpointer, type CheckpointStep } from '../../adapters/store/checkpointer.ts';
 import { writesJson } from '../../adapters/store/log-record.ts';
 import { WriteAheadLog } from '../../adapters/store/write-ahead-log.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
 import type { StoreCheckpointFailed } from '../../src/store/messages.ts';
+import { openStore } from '../helpers/open-store.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 type Options = Omit<LowdbStoreOptions, 'dataDir' | 'ids'>;
 
-async function openStore(dataDir: string, options: Options = {}) {
-  const bus = new Bus();
-  const store = new LowdbStore({ dataDir, ids: sequentialIds(), shardsPerCollection: 1, ...options });
-  await store.start(bus);
-  const client = new StoreClient(bus, sequentialIds());
-  return {
-    bus,
-    store,
-    client,
-    async close() {
-      client.dispose();
-      await store.stop();
-    },
-  };
-}
+const open = (dataDir: string, options: Options = {}) => openStore(dataDir, { shardsPerCollection: 1, ...options });
 
 async function turns(count: number): Promise<void> {
   for (let i = 0; i < count; i++) await nextTurn();
@@ -60,10 +44,10 @@ function checkpointWatch(rollLimit: number) {
 /** A store whose only shard is damaged behind its back after start: every checkpoint has to carry a stuck write forward. */
 async function storeWithDamagedShard(options: Options) {
   const dataDir = await tempDir('checkpoint-runner');
-  const first = await openStore(dataDir);
+  const first = await open(dataDir);
   await first.client.put('things', 'old', 1);
   await first.close();
-  const second = await openStore(dataDir, options);
+  const second = await open(dataDir, options);
   await writeFile(path.join(dataDir, 'store', 'things', 'shard-000.json'), '{"format":"safekeep.shard","documents":');
   return second;
 }
@@ -129,7 +113,7 @@ describe('the checkpoint runner', () => {
 
   it('gets its roll in between flushes while writers keep the log busy without a pause', async () => {
     const dataDir = await tempDir('checkpoint-runner');
-    const { store, client, close } = await openStore(dataDir, { checkpointLogBytes: 4096, checkpointOnStop: false });
+    const { store, client, close } = await open(dataDir, { checkpointLogBytes: 4096, checkpointOnStop: false });
     // A write every turn of the event loop, not waiting for the last: one always arrives during each fdatasync.
     const writes: Promise<void>[] = [];
     for (let i = 0; store.checkpoints < 1 && store.logFlushes < 200; i++) {
@@ -146,7 +130,7 @@ describe('the checkpoint runner', () => {
   it('says so on the bus when a checkpoint fails, and tries again on a doubling backoff until one succeeds', async () => {
     const dataDir = await tempDir('checkpoint-runner');
     const clock = new VirtualClock();
-    const { bus, store, client, close } = await openStore(dataDir, { checkpointLogBytes: 300, clock, checkpointOnStop: false });
+    const { bus, store, client, close } = await open(dataDir, { checkpointLogBytes: 300, clock, checkpointOnStop: false });
     const failures: StoreCheckpointFailed[] = [];
     bus.on$('store.checkpoint.failed').subscribe((failure) => failures.push(failure));
     const out = new PassThrough({ encoding: 'utf8' });

@@ -2,28 +2,15 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Bus } from '../../src/bus/bus.ts';
-import { sequentialIds } from '../../src/ids/ids.ts';
-import { StoreClient } from '../../src/store/store-client.ts';
-import { LowdbStore, type LowdbStoreOptions } from '../../adapters/store/lowdb-store.ts';
+import type { StoreClient } from '../../src/store/store-client.ts';
+import { type LowdbStoreOptions } from '../../adapters/store/lowdb-store.ts';
 import type { CheckpointStep } from '../../adapters/store/checkpointer.ts';
+import { openStore } from '../helpers/open-store.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 type Options = Omit<LowdbStoreOptions, 'dataDir' | 'ids'>;
 
-async function openStore(dataDir: string, options: Options = {}) {
-  const bus = new Bus();
-  const store = new LowdbStore({ dataDir, ids: sequentialIds(), shardsPerCollection: 4, ...options });
-  await store.start(bus);
-  const client = new StoreClient(bus, sequentialIds());
-  return {
-    client,
-    async close() {
-      client.dispose();
-      await store.stop();
-    },
-  };
-}
+const open = (dataDir: string, options: Options = {}) => openStore(dataDir, { shardsPerCollection: 4, ...options });
 
 /** The whole store as a client sees it. */
 async function contents(client: StoreClient): Promise<unknown> {
@@ -33,11 +20,11 @@ async function contents(client: StoreClient): Promise<unknown> {
 /** A data directory with a checkpoint behind it and more acknowledged writes in the log. */
 async function dataDirWithLog(): Promise<string> {
   const dataDir = await tempDir('checkpoint-steps');
-  const first = await openStore(dataDir);
+  const first = await open(dataDir);
   for (let i = 0; i < 24; i++) await first.client.put('users', `u${i}`, { i, v: 1 });
   await first.client.put('jobs', 'j1', { v: 1 });
   await first.close();
-  const second = await openStore(dataDir, { checkpointOnStop: false });
+  const second = await open(dataDir, { checkpointOnStop: false });
   for (let i = 0; i < 24; i += 3) await second.client.put('users', `u${i}`, { i, v: 2 });
   for (let i = 1; i < 24; i += 5) await second.client.delete('users', `u${i}`);
   await second.client.batch([
@@ -52,7 +39,7 @@ async function dataDirWithLog(): Promise<string> {
 describe('a checkpoint stopped after any step', () => {
   it('leaves a data directory that starts with every acknowledged write, and checkpoints again cleanly', async () => {
     const template = await dataDirWithLog();
-    const reference = await openStore(template, { checkpointOnStop: false });
+    const reference = await open(template, { checkpointOnStop: false });
     const expected = await contents(reference.client);
     await reference.close();
 
@@ -63,7 +50,7 @@ describe('a checkpoint stopped after any step', () => {
       const dataDir = await dataDirWithLog();
       let steps = 0;
       let stoppedAt: CheckpointStep | null = null;
-      const killed = await openStore(dataDir, {
+      const killed = await open(dataDir, {
         // The checkpoint of the stop; the hook ends it after step number `stopAfter`, as a kill there would.
         afterCheckpointStep: async (step) => {
           if (++steps < stopAfter) return;
@@ -75,12 +62,12 @@ describe('a checkpoint stopped after any step', () => {
       if (stoppedAt === null) break;
       seen.push(stoppedAt);
 
-      const restarted = await openStore(dataDir);
+      const restarted = await open(dataDir);
       assert.deepEqual(await contents(restarted.client), expected, `after a stop at step ${stopAfter} (${stoppedAt})`);
       await restarted.close();
       // That restart's own checkpoint finished the job: the log is one (empty) segment.
       assert.equal((await readdir(path.join(dataDir, 'store', 'log'))).length, 1);
-      const again = await openStore(dataDir);
+      const again = await open(dataDir);
       assert.deepEqual(await contents(again.client), expected, `after a stop at step ${stopAfter} (${stoppedAt}), then a clean checkpoint`);
       await again.close();
     }

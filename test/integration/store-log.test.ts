@@ -3,29 +3,15 @@ import assert from 'node:assert/strict';
 import { appendFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { Bus } from '../../src/bus/bus.ts';
-import { sequentialIds } from '../../src/ids/ids.ts';
 import { groupKey } from '../../src/store/group-key.ts';
-import { StoreClient } from '../../src/store/store-client.ts';
-import { LowdbStore, type LowdbStoreOptions } from '../../adapters/store/lowdb-store.ts';
+import type { StoreClient } from '../../src/store/store-client.ts';
+import { type LowdbStoreOptions } from '../../adapters/store/lowdb-store.ts';
+import { openStore } from '../helpers/open-store.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 type Options = Omit<LowdbStoreOptions, 'dataDir' | 'ids'>;
 
-async function openStore(dataDir: string, options: Options = {}) {
-  const bus = new Bus();
-  const store = new LowdbStore({ dataDir, ids: sequentialIds(), shardsPerCollection: 8, ...options });
-  await store.start(bus);
-  const client = new StoreClient(bus, sequentialIds());
-  return {
-    store,
-    client,
-    async close() {
-      client.dispose();
-      await store.stop();
-    },
-  };
-}
+const open = (dataDir: string, options: Options = {}) => openStore(dataDir, { shardsPerCollection: 8, ...options });
 
 const logDir = (dataDir: string) => path.join(dataDir, 'store', 'log');
 
@@ -39,7 +25,7 @@ async function newestSegment(dataDir: string): Promise<string> {
 
 /** Writes acknowledged and left in the log, as a kill would leave them (no checkpoint on stop). */
 async function writeAndLeaveInLog(dataDir: string, write: (client: StoreClient) => Promise<void>): Promise<void> {
-  const { client, close } = await openStore(dataDir, { checkpointOnStop: false });
+  const { client, close } = await open(dataDir, { checkpointOnStop: false });
   await write(client);
   await close();
 }
@@ -67,7 +53,7 @@ describe('the store log', () => {
       { op: 'put', collection: 'things', key: 'b', value: 2 },
       { op: 'delete', collection: 'things', key: 'a' },
     ]);
-    const again = await openStore(dataDir);
+    const again = await open(dataDir);
     assert.deepEqual(await again.client.list('things'), { b: 2 });
     await again.close();
   });
@@ -81,14 +67,14 @@ describe('the store log', () => {
     const whole = await readFile(segment, 'utf8');
     // What a kill in the middle of an append leaves: the start of a record, no checksum match, no newline.
     await appendFile(segment, whole.split('\n')[0]?.slice(0, 30).replace('"k0"', '"k9"') ?? '');
-    const { client, close } = await openStore(dataDir, { checkpointOnStop: false });
+    const { client, close } = await open(dataDir, { checkpointOnStop: false });
     assert.equal(await client.count('things'), 20);
     for (let i = 0; i < 20; i++) assert.deepEqual(await client.get('things', `k${i}`), { i });
     // Cut off the file, so that the next record starts on a line of its own.
     assert.equal(await readFile(segment, 'utf8'), whole);
     await client.put('things', 'after', 1);
     await close();
-    const again = await openStore(dataDir);
+    const again = await open(dataDir);
     assert.equal(await again.client.count('things'), 21);
     await again.close();
   });
@@ -106,7 +92,7 @@ describe('the store log', () => {
     const text = await readFile(segment, 'utf8');
     // The batch's line with its last bytes (and newline) missing.
     await writeFile(segment, text.slice(0, text.length - 5));
-    const { client, close } = await openStore(dataDir);
+    const { client, close } = await open(dataDir);
     assert.deepEqual(await client.list('things'), { kept: 1 });
     assert.deepEqual(await client.list('other'), {});
     await close();
@@ -114,7 +100,7 @@ describe('the store log', () => {
 
   it('goes on numbering records after a clean stop, so a later segment sorts after every older one', async () => {
     const dataDir = await tempDir('store-log');
-    const first = await openStore(dataDir);
+    const first = await open(dataDir);
     for (let i = 0; i < 10; i++) await first.client.put('things', `k${i}`, i);
     await first.close();
     // The stop checkpointed: one empty segment, named after the next seq.
@@ -123,10 +109,10 @@ describe('the store log', () => {
     await writeAndLeaveInLog(dataDir, async (client) => client.put('things', 'k0', 'newer'));
     const [line] = (await readFile(await newestSegment(dataDir), 'utf8')).split('\n');
     assert.equal(JSON.parse((line as string).slice(9)).seq, 11);
-    const again = await openStore(dataDir, { checkpointLogBytes: 1 });
+    const again = await open(dataDir, { checkpointLogBytes: 1 });
     await again.client.put('things', 'k1', 'newer');
     await again.close();
-    const last = await openStore(dataDir);
+    const last = await open(dataDir);
     assert.equal(await last.client.get('things', 'k0'), 'newer');
     assert.equal(await last.client.get('things', 'k1'), 'newer');
     await last.close();
@@ -154,7 +140,7 @@ describe('the store log', () => {
 
   it('makes concurrent writes durable together: 64 writers cost a few fdatasyncs, not 64', async () => {
     const dataDir = await tempDir('store-log');
-    const { store, client, close } = await openStore(dataDir);
+    const { store, client, close } = await open(dataDir);
     const before = store.logFlushes;
     await Promise.all(Array.from({ length: 64 }, (_, i) => client.put('burst', `k${i}`, { i })));
     const flushes = store.logFlushes - before;
@@ -183,7 +169,7 @@ describe('the store log', () => {
 
   it('lists and counts a group by its own keys', async () => {
     const dataDir = await tempDir('store-log');
-    const { client, close } = await openStore(dataDir);
+    const { client, close } = await open(dataDir);
     await client.batch([
       { op: 'put', collection: 'entries', key: groupKey('ann', 'b'), value: 'ann-b' },
       { op: 'put', collection: 'entries', key: groupKey('ann', 'a'), value: 'ann-a' },
@@ -194,7 +180,7 @@ describe('the store log', () => {
     assert.deepEqual(await client.list('entries', { group: 'ann' }), { [groupKey('ann', 'a')]: 'ann-a', [groupKey('ann', 'b')]: 'ann-b' });
     await client.delete('entries', groupKey('ann', 'a'));
     await close();
-    const again = await openStore(dataDir);
+    const again = await open(dataDir);
     assert.deepEqual(await again.client.keys('entries', { group: 'ann' }), [groupKey('ann', 'b')]);
     assert.deepEqual(await again.client.keys('entries', { group: 'nobody' }), []);
     assert.deepEqual(await again.client.keys('entries'), ['ann', groupKey('ann', 'b'), groupKey('annie', 'a')]);
@@ -203,10 +189,10 @@ describe('the store log', () => {
 
   it('counts and lists keys after a restart without reading a shard file', async () => {
     const dataDir = await tempDir('store-log');
-    const first = await openStore(dataDir);
+    const first = await open(dataDir);
     await Promise.all(Array.from({ length: 100 }, (_, i) => first.client.put('users', `u${String(i).padStart(3, '0')}`, { i })));
     await first.close();
-    const second = await openStore(dataDir);
+    const second = await open(dataDir);
     assert.equal(await second.client.count('users'), 100);
     assert.equal((await second.client.keys('users'))[99], 'u099');
     assert.equal(await second.client.get('users', 'nobody'), undefined);
@@ -218,20 +204,20 @@ describe('the store log', () => {
 
   it('rebuilds a missing or damaged key index from the shard files, once', async () => {
     const dataDir = await tempDir('store-log');
-    const first = await openStore(dataDir);
+    const first = await open(dataDir);
     for (let i = 0; i < 30; i++) await first.client.put('users', `u${i}`, i);
     await first.close();
     const indexPath = path.join(dataDir, 'store', 'users', 'index.json');
     for (const damage of ['{"format":"safekeep.index","keys":', JSON.stringify({ format: 'safekeep.index', version: 1, fingerprints: {}, keys: ['b', 'a'], shards: [0, 0] }), null]) {
       if (damage === null) await rm(indexPath);
       else await writeFile(indexPath, damage);
-      const again = await openStore(dataDir);
+      const again = await open(dataDir);
       const shardFiles = (await readdir(path.join(dataDir, 'store', 'users'))).filter((name) => name.startsWith('shard-'));
       assert.equal(again.store.shardReads, shardFiles.length);
       assert.equal(await again.client.count('users'), 30);
       assert.equal(await again.client.get('users', 'u7'), 7);
       await again.close();
-      const rebuilt = await openStore(dataDir);
+      const rebuilt = await open(dataDir);
       assert.equal(await rebuilt.client.count('users'), 30);
       assert.equal(rebuilt.store.shardReads, 0);
       await rebuilt.close();
@@ -240,7 +226,7 @@ describe('the store log', () => {
 
   it('checkpoints in the background once the log passes its size, and starts from the checkpoint and the rest of the log', async () => {
     const dataDir = await tempDir('store-log');
-    const first = await openStore(dataDir, { checkpointLogBytes: 2048, checkpointOnStop: false });
+    const first = await open(dataDir, { checkpointLogBytes: 2048, checkpointOnStop: false });
     for (let i = 0; i < 200; i++) {
       await first.client.put('users', `u${i % 50}`, { i });
       if (i % 7 === 0) await first.client.delete('users', `u${(i + 3) % 50}`);
@@ -249,7 +235,7 @@ describe('the store log', () => {
     assert.ok(first.store.checkpoints >= 3, `only ${first.store.checkpoints} checkpoints`);
     await first.close();
     assert.ok((await segments(dataDir)).length <= 3, `the log kept ${(await segments(dataDir)).join(', ')}`);
-    const second = await openStore(dataDir);
+    const second = await open(dataDir);
     assert.deepEqual(await second.client.list('users'), model);
     assert.equal(await second.client.count('users'), Object.keys(model).length);
     await second.close();
@@ -257,15 +243,15 @@ describe('the store log', () => {
 
   it('keeps in the log a write whose shard turns out damaged at the checkpoint', async () => {
     const dataDir = await tempDir('store-log');
-    const first = await openStore(dataDir, { shardsPerCollection: 1 });
+    const first = await open(dataDir, { shardsPerCollection: 1 });
     await first.client.put('things', 'old', 1);
     await first.close();
-    const second = await openStore(dataDir, { shardsPerCollection: 1 });
+    const second = await open(dataDir, { shardsPerCollection: 1 });
     // Damaged behind the running store's back: the write is accepted, the checkpoint on stop cannot take it.
     await writeFile(path.join(dataDir, 'store', 'things', 'shard-000.json'), '{"format":"safekeep.shard","documents":');
     await second.client.put('things', 'new', 2);
     await second.close();
-    const third = await openStore(dataDir, { shardsPerCollection: 1 });
+    const third = await open(dataDir, { shardsPerCollection: 1 });
     assert.deepEqual(await third.client.get('things', 'new'), 2);
     await assert.rejects(third.client.get('things', 'old'), { code: 'STORE_CORRUPT' });
     await third.close();

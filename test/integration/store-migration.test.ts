@@ -3,11 +3,9 @@ import assert from 'node:assert/strict';
 import { cp, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Bus } from '../../src/bus/bus.ts';
 import { sequentialIds } from '../../src/ids/ids.ts';
-import { StoreClient } from '../../src/store/store-client.ts';
-import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
 import { inspectStore } from '../../adapters/store/inspect-store.ts';
+import { openStore } from '../helpers/open-store.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/data-dir-v1/data', import.meta.url));
@@ -19,21 +17,6 @@ async function oldDocuments(collection: string): Promise<Record<string, unknown>
   const documents: Record<string, unknown> = {};
   for (const name of (await readdir(dir)).filter((name) => name.startsWith('shard-'))) Object.assign(documents, JSON.parse(await readFile(path.join(dir, name), 'utf8')).documents);
   return documents;
-}
-
-async function openStore(dataDir: string) {
-  const bus = new Bus();
-  const store = new LowdbStore({ dataDir, ids: sequentialIds() });
-  await store.start(bus);
-  const client = new StoreClient(bus, sequentialIds());
-  return {
-    store,
-    client,
-    async close() {
-      client.dispose();
-      await store.stop();
-    },
-  };
 }
 
 describe('a data directory written before the write-ahead log', () => {

@@ -2,12 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Bus } from '../../src/bus/bus.ts';
 import { sequentialIds, type IdSource } from '../../src/ids/ids.ts';
-import { StoreClient } from '../../src/store/store-client.ts';
-import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
 import { inspectStore } from '../../adapters/store/inspect-store.ts';
 import { DURABLE_TEMP_SUFFIX } from '../../src/fs/write-file-durably.ts';
+import { openStore } from '../helpers/open-store.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { tinyDir } from '../helpers/restricted-dir.ts';
 import { fill } from '../helpers/fill-disk.ts';
@@ -27,22 +25,6 @@ function countingIds(): IdSource & { flushes(): number } {
 
 async function shardFiles(dataDir: string, collection: string): Promise<string[]> {
   return (await readdir(path.join(dataDir, 'store', collection))).filter((name) => name.startsWith('shard-')).sort();
-}
-
-async function openStore(dataDir: string, ids: IdSource = sequentialIds(), shardsPerCollection?: number) {
-  const bus = new Bus();
-  const store = new LowdbStore({ dataDir, ids, ...(shardsPerCollection ? { shardsPerCollection } : {}) });
-  await store.start(bus);
-  const client = new StoreClient(bus, ids);
-  return {
-    bus,
-    store,
-    client,
-    async close() {
-      client.dispose();
-      await store.stop();
-    },
-  };
 }
 
 describe('the lowdb store', () => {
@@ -76,7 +58,7 @@ describe('the lowdb store', () => {
   it('groups concurrent writes to one shard into a few flushes', async () => {
     const dataDir = await tempDir('store');
     const ids = countingIds();
-    const { client, close } = await openStore(dataDir, ids, 1);
+    const { client, close } = await openStore(dataDir, { ids, shardsPerCollection: 1 });
     await Promise.all(Array.from({ length: 200 }, (_, i) => client.put('burst', `k${i}`, { i })));
     assert.ok(ids.flushes() <= 3, `200 concurrent writes took ${ids.flushes()} flushes`);
     assert.equal(Object.keys(await client.list('burst')).length, 200);
@@ -207,11 +189,11 @@ describe('the sharded collections', () => {
   it('writes collection.json once, not again at every checkpoint', async () => {
     const dataDir = await tempDir('store');
     const manifest = path.join(dataDir, 'store', 'users', 'collection.json');
-    const first = await openStore(dataDir, sequentialIds(), 4);
+    const first = await openStore(dataDir, { shardsPerCollection: 4 });
     await first.client.put('users', 'a', 1);
     await first.close();
     const before = (await stat(manifest)).ino;
-    const second = await openStore(dataDir, sequentialIds(), 4);
+    const second = await openStore(dataDir, { shardsPerCollection: 4 });
     await second.client.put('users', 'b', 2);
     await second.close();
     assert.equal((await stat(manifest)).ino, before, 'collection.json was rewritten');
@@ -219,7 +201,7 @@ describe('the sharded collections', () => {
 
   it('is what safekeep check reads too: a folder under store/ whose name no collection can have is not one', async () => {
     const dataDir = await tempDir('store');
-    const { client, close } = await openStore(dataDir, sequentialIds(), 4);
+    const { client, close } = await openStore(dataDir, { shardsPerCollection: 4 });
     await client.put('users', 'a', 1);
     await close();
     await mkdir(path.join(dataDir, 'store', 'Lost+Found'));
@@ -230,7 +212,7 @@ describe('the sharded collections', () => {
 
   it('rewrites, at a checkpoint, only the shard that holds the written key', async () => {
     const dataDir = await tempDir('store');
-    const first = await openStore(dataDir, sequentialIds(), 16);
+    const first = await openStore(dataDir, { shardsPerCollection: 16 });
     await Promise.all(Array.from({ length: 160 }, (_, i) => first.client.put('users', `user${i}`, { i })));
     // A stop checkpoints: every shard is written once.
     await first.close();
@@ -238,7 +220,7 @@ describe('the sharded collections', () => {
     const inodes = async () => new Map(await Promise.all((await shardFiles(dataDir, 'users')).map(async (name) => [name, (await stat(path.join(dir, name))).ino] as const)));
     const before = await inodes();
     assert.equal(before.size, 16);
-    const second = await openStore(dataDir, sequentialIds(), 16);
+    const second = await openStore(dataDir, { shardsPerCollection: 16 });
     await second.client.put('users', 'user7', { i: 7, changed: true });
     await second.close();
     const after = await inodes();
@@ -248,7 +230,7 @@ describe('the sharded collections', () => {
 
   it('counts and lists keys across all shards', async () => {
     const dataDir = await tempDir('store');
-    const { client, close } = await openStore(dataDir, sequentialIds(), 8);
+    const { client, close } = await openStore(dataDir, { shardsPerCollection: 8 });
     await Promise.all(['ann', 'bob', 'cy', 'dee'].map((name) => client.put('users', name, { name })));
     await client.delete('users', 'bob');
     assert.equal(await client.count('users'), 3);
@@ -260,10 +242,10 @@ describe('the sharded collections', () => {
 
   it('keeps the shard count a collection was made with when the default changes', async () => {
     const dataDir = await tempDir('store');
-    const first = await openStore(dataDir, sequentialIds(), 4);
+    const first = await openStore(dataDir, { shardsPerCollection: 4 });
     await Promise.all(Array.from({ length: 40 }, (_, i) => first.client.put('users', `u${i}`, i)));
     await first.close();
-    const second = await openStore(dataDir, sequentialIds(), 64);
+    const second = await openStore(dataDir, { shardsPerCollection: 64 });
     for (let i = 0; i < 40; i++) assert.equal(await second.client.get('users', `u${i}`), i);
     assert.equal((await shardFiles(dataDir, 'users')).length, 4);
     await second.close();
