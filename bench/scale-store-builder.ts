@@ -1,14 +1,11 @@
-import { LowdbStore } from '../adapters/store/lowdb-store.ts';
+import { openStore } from '../test/helpers/open-store.ts';
 import { withCredentialsDigest, withEntryDocumentDigest } from '../src/book/book-digests.ts';
 import { sealEntry } from '../src/book/book-entries.ts';
 import { bookWrites, entryKey, type EntryDocument, type UserRecord } from '../src/book/book-records.ts';
 import { OWASP_ARGON2ID, PasswordHasher } from '../src/book/password-hasher.ts';
 import { KEY_BYTES } from '../src/book/sealed-box.ts';
 import { UserCredentials } from '../src/book/user-credentials.ts';
-import { Bus } from '../src/bus/bus.ts';
-import { sequentialIds } from '../src/ids/ids.ts';
 import { cryptoRandom } from '../src/random/random.ts';
-import { StoreClient } from '../src/store/store-client.ts';
 import { cachedRecords, type BenchUser } from './cached-records.ts';
 
 /** Every bench user's master password: each still gets its own salt, hash and data key. */
@@ -52,11 +49,7 @@ export async function buildScaleStore(dataDir: string, options: { users: number;
   const template = loginRecords[0] as BenchUser;
 
   const started = performance.now();
-  const bus = new Bus();
-  const ids = sequentialIds();
-  const store = new LowdbStore({ dataDir, ids });
-  await store.start(bus);
-  const client = new StoreClient(bus, ids);
+  const { client, close } = await openStore(dataDir);
   try {
     for (let from = 0; from < options.users; from += PUT_GROUP) {
       const to = Math.min(options.users, from + PUT_GROUP);
@@ -68,8 +61,7 @@ export async function buildScaleStore(dataDir: string, options: { users: number;
       await Promise.all(group);
     }
   } finally {
-    client.dispose();
-    await store.stop();
+    await close();
   }
   const entry = (template.entries[0] as { document: EntryDocument }).document;
   return {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { systemErrorCode } from '../../src/errors/safekeep-error.ts';
+import { readTextIfPresent } from '../../src/fs/read-text-if-present.ts';
 import { writeFileDurably } from '../../src/fs/write-file-durably.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
 import { StoreCorruptError } from '../../src/store/errors.ts';
@@ -24,13 +24,8 @@ export const CURRENT_MANIFEST_VERSION = 3;
 /** The manifest, or null when there is none; one that is not a safekeep manifest is StoreCorruptError. */
 export async function readManifest(dir: string, name: string): Promise<Manifest | null> {
   const filePath = path.join(dir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = await readFile(filePath, 'utf8');
-  } catch (error) {
-    if (systemErrorCode(error) === 'ENOENT') return null;
-    throw error;
-  }
+  const text = await readTextIfPresent(filePath);
+  if (text === null) return null;
   let manifest: Partial<Manifest> | null = null;
   try {
     manifest = JSON.parse(text) as Partial<Manifest>;

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, realpath, unlink } from 'node:fs/promises';
+import { readdir, realpath, unlink } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { systemErrorCode } from '../../src/errors/safekeep-error.ts';
+import { readTextIfPresent } from '../../src/fs/read-text-if-present.ts';
 import { writeFileDurably } from '../../src/fs/write-file-durably.ts';
 import { DataDirLockedError } from '../../src/store/errors.ts';
 
@@ -153,13 +154,8 @@ async function removeLeftoverTempFiles(dataDir: string): Promise<void> {
 
 /** undefined: no lock file; null: one that is not readable as a lock (partial, foreign). */
 async function readOwner(lockPath: string): Promise<LockOwner | null | undefined> {
-  let text: string;
-  try {
-    text = await readFile(lockPath, 'utf8');
-  } catch (error) {
-    if (systemErrorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfPresent(lockPath);
+  if (text === null) return undefined;
   try {
     const owner = JSON.parse(text) as Partial<LockOwner>;
     return typeof owner.pid === 'number' ? { pid: owner.pid, hostname: typeof owner.hostname === 'string' ? owner.hostname : hostname() } : null;

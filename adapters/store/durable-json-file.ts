@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import type { Adapter } from 'lowdb';
 import { systemErrorCode } from '../../src/errors/safekeep-error.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
 import { StoreCorruptError, StoreWriteFailedError } from '../../src/store/errors.ts';
+import { readTextIfPresent } from '../../src/fs/read-text-if-present.ts';
 import { writeFileDurably } from '../../src/fs/write-file-durably.ts';
 
 interface Waiter {
@@ -41,13 +41,8 @@ export class DurableJsonFile<T> implements Adapter<T> {
   }
 
   async read(): Promise<T | null> {
-    let text: string;
-    try {
-      text = await readFile(this.#filePath, 'utf8');
-    } catch (error) {
-      if (systemErrorCode(error) === 'ENOENT') return null;
-      throw error;
-    }
+    const text = await readTextIfPresent(this.#filePath);
+    if (text === null) return null;
     try {
       const data = JSON.parse(text) as T;
       this.#lastDurableText = text;

@@ -1,9 +1,7 @@
+import { openStore } from './open-store.ts';
 import { isDeepStrictEqual } from 'node:util';
-import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
-import { Bus } from '../../src/bus/bus.ts';
-import { sequentialIds } from '../../src/ids/ids.ts';
 import { recordDigest } from '../../src/integrity/record-digest.ts';
-import { StoreClient } from '../../src/store/store-client.ts';
+import type { StoreClient } from '../../src/store/store-client.ts';
 
 /**
  * The book's documents as a stopped service left them, for tests that damage
@@ -14,16 +12,11 @@ import { StoreClient } from '../../src/store/store-client.ts';
 export type StoredDocuments = Record<string, any>;
 
 async function withStore<T>(dataDir: string, use: (store: StoreClient) => Promise<T>): Promise<T> {
-  const bus = new Bus();
-  const ids = sequentialIds();
-  const adapter = new LowdbStore({ dataDir, ids });
-  await adapter.start(bus);
-  const store = new StoreClient(bus, ids);
+  const { client, close } = await openStore(dataDir);
   try {
-    return await use(store);
+    return await use(client);
   } finally {
-    store.dispose();
-    await adapter.stop();
+    await close();
   }
 }
 

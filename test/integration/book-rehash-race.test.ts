@@ -1,15 +1,13 @@
+import { openStore } from '../helpers/open-store.ts';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
 import { resolveBookOptions } from '../../src/book/book-options.ts';
 import { openPasswordBook } from '../../src/book/open-password-book.ts';
 import type { PasswordHasher } from '../../src/book/password-hasher.ts';
-import { Bus } from '../../src/bus/bus.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
 import { sequentialIds } from '../../src/ids/ids.ts';
 import { seededRandom } from '../../src/random/random.ts';
 import { Secret } from '../../src/secret/secret.ts';
-import { StoreClient } from '../../src/store/store-client.ts';
 import { START } from '../helpers/host-harness.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -58,11 +56,8 @@ function steerableHasher(plain: PasswordHasher) {
 describe('a login’s re-hash and a change of master password at the same time', () => {
   it('keeps the new master password: the re-hash is skipped when the hash it verified is no longer the stored one', async () => {
     const dataDir = await tempDir('rehash-race');
-    const bus = new Bus();
     const ids = sequentialIds();
-    const store = new LowdbStore({ dataDir, ids });
-    await store.start(bus);
-    const client = new StoreClient(bus, ids);
+    const { client, close } = await openStore(dataDir, { ids });
     let steering: ReturnType<typeof steerableHasher> | undefined;
     const book = await openPasswordBook({
       store: client,
@@ -89,7 +84,6 @@ describe('a login’s re-hash and a change of master password at the same time',
 
     await assert.rejects(book.handle({ type: 'session.login', username: 'ann', masterPassword: oldPassword }, device), { code: 'LOGIN_FAILED' });
     await book.handle({ type: 'session.login', username: 'ann', masterPassword: newPassword }, device);
-    client.dispose();
-    await store.stop();
+    await close();
   });
 });

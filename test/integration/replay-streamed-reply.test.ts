@@ -2,12 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
-import { Bus } from '../../src/bus/bus.ts';
-import { sequentialIds } from '../../src/ids/ids.ts';
 import { replayRecording } from '../../src/replay/replay.ts';
-import { StoreClient } from '../../src/store/store-client.ts';
 import { startTestHost } from '../helpers/host-harness.ts';
+import { openStore } from '../helpers/open-store.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { TestClient } from '../helpers/test-client.ts';
 
@@ -15,15 +12,10 @@ import { TestClient } from '../helpers/test-client.ts';
 const USERS = 5_000;
 
 async function storeWithUsers(dataDir: string): Promise<void> {
-  const bus = new Bus();
-  const ids = sequentialIds();
-  const store = new LowdbStore({ dataDir, ids });
-  await store.start(bus);
-  const client = new StoreClient(bus, ids);
+  const { client, close } = await openStore(dataDir);
   // Only the keys are listed: the documents need not be whole users.
   await Promise.all(Array.from({ length: USERS }, (_, index) => client.put('book.users', `user${String(index).padStart(5, '0')}`, { index })));
-  client.dispose();
-  await store.stop();
+  await close();
 }
 
 describe('replaying a streamed reply', () => {
