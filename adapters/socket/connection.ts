@@ -3,7 +3,7 @@ import type { Bus } from '../../src/bus/bus.ts';
 import type { Clock } from '../../src/clock/clock.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
 import { decodeJsonRequest } from '../../src/protocol/json-request.ts';
-import type { ConnectionCloseReason, Dialect, ReplyReady, TransportProblem } from '../../src/protocol/messages.ts';
+import type { ConnectionCloseReason, Dialect, ReplyReady, RequestReceived, TransportProblem } from '../../src/protocol/messages.ts';
 import { ReplyChunks } from '../../src/protocol/reply-chunks.ts';
 import { revealed } from '../../src/secret/secret.ts';
 import { ClockTimer } from './clock-timer.ts';
@@ -26,6 +26,14 @@ export const QUIET_TAIL_MS = 1_000;
 
 /** A connection refused at the cap waits this long for its first byte, to be answered in its dialect, then is answered in text. */
 export const REFUSAL_WAIT_MS = 1_000;
+
+/**
+ * The turn's replies are gathered into one write up to this many characters;
+ * past it they go out as they come. Small replies (a path, a count, an error)
+ * gain most from sharing a write, and how much of a large corked write the
+ * client has not read would only show once the write completes.
+ */
+const CORKED_CHARS = 16 * 1024;
 
 /** Above this share of the unread-reply bound, a connection's requests wait until the client reads. */
 const REPLY_HIGH_WATER_SHARE = 1 / 8;
@@ -104,6 +112,11 @@ export class Connection {
   /** We have decided to end our side, but a streamed reply is still being written: end once it is. */
   #endWhenWritten = false;
   #closeReason: ConnectionCloseReason | null = null;
+  /** Requests put on the bus so far: the number in each one's id. */
+  #requestCount = 0;
+  /** Replies are being gathered for one write, at the end of this turn (see `deliver`), and how much of them. */
+  #corked = false;
+  #corkedChars = 0;
   /** The last complete request or reply, on the clock: idleness counts from here, not from the last byte. */
   #lastActivity: number;
   /** When the request being received began (its first read), or null when none is partly received. */
@@ -160,9 +173,20 @@ export class Connection {
     else this.#refusalTimer.start(REFUSAL_WAIT_MS);
   }
 
-  /** Writes a reply the request flow produced for this connection, after any streamed reply still being written. */
+  /**
+   * Writes a reply the request flow produced for this connection, after any
+   * streamed reply still being written. The replies of one turn of the event
+   * loop (a pipelined read's, answered one after another in promise
+   * callbacks) leave in one write: the socket is corked at the first and
+   * uncorked once the turn's callbacks have run.
+   */
   deliver(reply: ReplyReady): void {
     this.#queue.answered();
+    if (!this.#corked && !this.#socket.destroyed) {
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(() => this.#uncork());
+    }
     this.#outbox.push({ reply, chunks: null });
     if (this.#outbox.length === 1) this.#writeOutbox();
   }
@@ -178,6 +202,7 @@ export class Connection {
       const outgoing = this.#outbox[0] as Outgoing;
       const { reply } = outgoing;
       const writable = !this.#socket.destroyed && this.#socket.writable;
+      if (this.#corked && (reply.text instanceof ReplyChunks || this.#corkedChars + reply.text.length > CORKED_CHARS)) this.#uncork();
       if (writable && reply.text instanceof ReplyChunks) {
         outgoing.chunks ??= reply.text[Symbol.iterator]();
         if (!this.#writeChunks(outgoing.chunks)) {
@@ -187,11 +212,21 @@ export class Connection {
       } else if (writable && !(reply.text instanceof ReplyChunks)) {
         const text = revealed(reply.text);
         if (text !== '') this.#socket.write(text);
+        if (this.#corked) this.#corkedChars += text.length;
       }
       this.#outbox.shift();
       this.#written(reply, writable);
     }
     if (this.#endWhenWritten) this.#endNow();
+  }
+
+  /** Sends what the turn's replies corked, then sees to the limits. */
+  #uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#corkedChars = 0;
+    this.#socket.uncork();
+    if (!this.#socket.destroyed) this.#checkUnread();
   }
 
   /** Writes chunks until there are none left (true) or the socket asks us to wait for `'drain'` (false). */
@@ -209,6 +244,17 @@ export class Connection {
       this.#close('exit');
       return;
     }
+    this.#lastActivity = this.#clock.now();
+    if (!this.#corked) this.#checkUnread();
+  }
+
+  /**
+   * Once what was written has gone to the socket (after the uncork, when the
+   * turn's replies were corked), what the client has not read is what the
+   * socket still holds: past the bound the connection is cut off, above the
+   * high-water mark its requests wait.
+   */
+  #checkUnread(): void {
     const unread = this.#socket.writableLength;
     if (unread > this.#options.maxUnreadReplyBytes) {
       this.#closeReason ??= 'unread-replies';
@@ -216,8 +262,8 @@ export class Connection {
       return;
     }
     if (unread > this.#options.maxUnreadReplyBytes * REPLY_HIGH_WATER_SHARE) this.#repliesUnread = true;
-    this.#lastActivity = this.#clock.now();
-    this.#pumpSoon();
+    // With nothing held back (one request at a time, the common case) there is nothing to move on.
+    if (this.#queue.waiting > 0 || this.#unframed.length > 0 || this.#paused || this.#repliesUnread || !this.#reading) this.#pumpSoon();
   }
 
   /** How readily this connection gives its place to a new client (see `pickEvictee`). */
@@ -347,7 +393,9 @@ export class Connection {
   #pump(): void {
     if (!this.#repliesUnread) {
       this.#frameMore();
-      for (let next = this.#queue.next(); next; next = this.#queue.next()) this.#publish(next);
+      const batch: Pending[] = [];
+      for (let next = this.#queue.next(); next; next = this.#queue.next()) batch.push(next);
+      if (batch.length > 0) this.#publish(batch);
     }
     const hold = this.#reading && (this.#queue.waiting > 0 || this.#unframed.length > 0 || this.#repliesUnread);
     if (hold && !this.#paused) {
@@ -363,30 +411,30 @@ export class Connection {
     if (!this.#reading && this.#queue.isEmpty) this.#close(this.#endReason);
   }
 
-  #publish(pending: Pending): void {
-    const requestId = this.#ids.next('req');
-    if (pending.dialect === 'text') {
-      const { frame } = pending;
-      void this.#bus.emit('request.received', {
+  /**
+   * Puts requests on the bus as one event: the requests one read brought
+   * travel and are planned together. Their ids are the connection's own,
+   * numbered: unique in the process without drawing one per request.
+   */
+  #publish(batch: readonly Pending[]): void {
+    const receivedAt = this.#clock.now();
+    const requests = batch.map((pending): RequestReceived => {
+      const requestId = `${this.id}/${++this.#requestCount}`;
+      if (pending.dialect === 'text') {
+        const { frame } = pending;
+        return { connectionId: this.id, requestId, dialect: 'text', text: frame.text, framing: frame.framing, receivedAt, ...(frame.problem ? { problem: frame.problem } : {}) };
+      }
+      const decoded = 'text' in pending.frame ? decodeJsonRequest(pending.frame.text) : pending.frame;
+      return {
         connectionId: this.id,
         requestId,
-        dialect: 'text',
-        text: frame.text,
-        framing: frame.framing,
-        receivedAt: this.#clock.now(),
-        ...(frame.problem ? { problem: frame.problem } : {}),
-      });
-      return;
-    }
-    const decoded = 'text' in pending.frame ? decodeJsonRequest(pending.frame.text) : pending.frame;
-    void this.#bus.emit('request.received', {
-      connectionId: this.id,
-      requestId,
-      dialect: 'json',
-      body: 'body' in decoded ? decoded.body : null,
-      receivedAt: this.#clock.now(),
-      ...('problem' in decoded ? { problem: decoded.problem } : {}),
+        dialect: 'json',
+        body: 'body' in decoded ? decoded.body : null,
+        receivedAt,
+        ...('problem' in decoded ? { problem: decoded.problem } : {}),
+      };
     });
+    void this.#bus.emit('requests.received', { connectionId: this.id, requests });
   }
 
   #clientEnded(): void {

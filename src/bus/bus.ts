@@ -1,16 +1,29 @@
 import Emittery from 'emittery';
-import { Observable, filter, share } from 'rxjs';
+import { Observable, filter } from 'rxjs';
 import type { BusEvent, BusEventName, BusEvents } from './events.ts';
 
 /**
- * The in-process message bus. Emittery delivers the events; RxJS observables
- * are the views that adapters and services subscribe to. Nothing else talks to
- * anything: the socket adapter and the store adapter meet only here.
+ * The in-process message bus. RxJS observables are the views that adapters
+ * and services subscribe to; emittery carries the listeners that may be slow.
+ * Nothing else talks to anything: the socket adapter and the store adapter
+ * meet only here.
  *
- * Delivery is asynchronous (emittery calls listeners on a later microtask) and
- * in emit order. A listener that throws does not stop the others nor reject
+ * Two kinds of delivery, both in emit order:
+ *
+ * - Streams (`on$`, `where$`, `events$`) are synchronous: `emit` calls every
+ *   stream subscriber before it returns, as an RxJS subject does. This is the
+ *   hot path (a request, its reply, a store command), where a promise per
+ *   event per subscriber would cost more than the work. A stream subscriber
+ *   must therefore be quick and must not wait: what takes time it starts and
+ *   lets run (a promise, a queue), as the store and the request flow do.
+ * - Listeners (`on`, `once`) are emittery's: called on a later microtask, so a
+ *   slow or async listener never stalls the sender; `emit` resolves when they
+ *   have all run.
+ *
+ * A subscriber or listener that throws does not stop the others nor reject
  * `emit`: the error goes to `onListenerError`, because a bus that crashes the
  * service on one bad subscriber would make every subscriber a liability.
+ * (An RxJS subscriber's own error goes where RxJS sends it.)
  *
  * @example
  * const bus = new Bus();
@@ -23,49 +36,75 @@ export interface BusOptions {
   readonly onListenerError?: (error: unknown, eventName: BusEventName) => void;
 }
 
+type StreamListener = (payload: never) => void;
+
+const DELIVERED: Promise<void> = Promise.resolve();
+
 export class Bus {
   readonly #emitter = new Emittery<BusEvents>();
   readonly #onListenerError: (error: unknown, eventName: BusEventName) => void;
   readonly #taps = new Set<(event: BusEvent) => void>();
+  /**
+   * Stream subscribers by event name. Each list is replaced, never changed in
+   * place, so an emit delivers to the subscribers there were when it began,
+   * whoever subscribes or leaves meanwhile (as emittery does for listeners).
+   */
+  readonly #streams = new Map<BusEventName, readonly StreamListener[]>();
+  #anyStreams: readonly ((event: BusEvent) => void)[] = [];
+  /** Emittery listeners per name (and for any name): with none, an emit makes no promise. */
+  readonly #listeners = new Map<BusEventName, number>();
 
   constructor(options: BusOptions = {}) {
     this.#onListenerError =
       options.onListenerError ?? ((error, eventName) => console.error(`safekeep: a '${eventName}' listener failed:`, error));
   }
 
-  /**
-   * Every event, in emit order, with its name. Shared: however many
-   * subscribers, one emittery listener.
-   */
-  readonly events$: Observable<BusEvent> = new Observable<BusEvent>((subscriber) =>
-    this.#emitter.onAny((name, payload) => {
-      subscriber.next({ name, payload } as BusEvent);
-    }),
-  ).pipe(share());
+  /** Every event, in emit order, with its name, synchronously like every stream. */
+  readonly events$: Observable<BusEvent> = new Observable<BusEvent>((subscriber) => {
+    const listener = (event: BusEvent) => subscriber.next(event);
+    this.#anyStreams = [...this.#anyStreams, listener];
+    return () => {
+      this.#anyStreams = this.#anyStreams.filter((other) => other !== listener);
+    };
+  });
 
-  /** Publishes an event; resolves when every listener has run. Never rejects. */
+  /**
+   * Publishes an event: stream subscribers have seen it when this returns;
+   * the promise resolves when every emittery listener has run. Never rejects.
+   */
   emit<K extends BusEventName>(name: K, payload: BusEvents[K]): Promise<void> {
-    for (const tap of this.#taps) tap({ name, payload } as BusEvent);
+    if (this.#taps.size > 0 || this.#anyStreams.length > 0) {
+      const event = { name, payload } as BusEvent;
+      for (const tap of this.#taps) tap(event);
+      for (const listener of this.#anyStreams) this.#deliver(listener as StreamListener, event, name);
+    }
+    const streams = this.#streams.get(name);
+    if (streams) for (const listener of streams) this.#deliver(listener, payload, name);
+    if (!this.#listeners.get(name)) return DELIVERED;
     return this.#emitter.emit(name, payload).catch((error: unknown) => this.#onListenerError(error, name));
   }
 
   /**
-   * Sees every event synchronously, as it is emitted and before any listener:
-   * the recorder uses it so that the log is in emit order and an input's time
-   * is set before anything reacts to it. A tap must not throw or emit.
+   * Sees every event synchronously, as it is emitted and before any
+   * subscriber: the recorder uses it so that the log is in emit order and an
+   * input's time is set before anything reacts to it. A tap must not throw or emit.
    */
   tap(observer: (event: BusEvent) => void): () => void {
     this.#taps.add(observer);
     return () => this.#taps.delete(observer);
   }
 
-  /** The stream of one event's payloads. */
+  /** The stream of one event's payloads, delivered synchronously (see the class comment). */
   on$<K extends BusEventName>(name: K): Observable<BusEvents[K]> {
-    return new Observable<BusEvents[K]>((subscriber) =>
-      this.#emitter.on(name, (payload) => {
-        subscriber.next(payload);
-      }),
-    );
+    return new Observable<BusEvents[K]>((subscriber) => {
+      const listener = (payload: BusEvents[K]) => subscriber.next(payload);
+      this.#streams.set(name, [...(this.#streams.get(name) ?? []), listener as StreamListener]);
+      return () => {
+        const left = (this.#streams.get(name) ?? []).filter((other) => other !== listener);
+        if (left.length > 0) this.#streams.set(name, left);
+        else this.#streams.delete(name);
+      };
+    });
   }
 
   /** The stream of one event's payloads that satisfy `predicate`. */
@@ -73,15 +112,23 @@ export class Bus {
     return this.on$(name).pipe(filter(predicate));
   }
 
-  /** Listens to one event by callback; returns the function that stops listening. */
+  /** Listens to one event by callback, asynchronously (see the class comment); returns the function that stops listening. */
   on<K extends BusEventName>(name: K, listener: (payload: BusEvents[K]) => void | Promise<void>): () => void {
-    return this.#emitter.on(name, listener);
+    this.#listeners.set(name, (this.#listeners.get(name) ?? 0) + 1);
+    const off = this.#emitter.on(name, listener);
+    let listening = true;
+    return () => {
+      if (!listening) return;
+      listening = false;
+      off();
+      this.#listeners.set(name, (this.#listeners.get(name) ?? 1) - 1);
+    };
   }
 
   /** Resolves with the next payload of `name` that satisfies `predicate`. */
   once<K extends BusEventName>(name: K, predicate: (payload: BusEvents[K]) => boolean = () => true): Promise<BusEvents[K]> {
     return new Promise((resolve) => {
-      const unsubscribe = this.#emitter.on(name, (payload) => {
+      const unsubscribe = this.on(name, (payload) => {
         if (!predicate(payload)) return;
         unsubscribe();
         resolve(payload);
@@ -89,13 +136,25 @@ export class Bus {
     });
   }
 
-  /** How many listeners are attached to `name` (for tests and shutdown checks). */
+  /** How many subscribers and listeners are attached to `name`, or to anything (for tests and shutdown checks). */
   listenerCount(name?: BusEventName): number {
-    return this.#emitter.listenerCount(name);
+    const streams = name === undefined ? [...this.#streams.values()].reduce((sum, list) => sum + list.length, 0) + this.#anyStreams.length : (this.#streams.get(name)?.length ?? 0);
+    return streams + this.#emitter.listenerCount(name);
   }
 
-  /** Detaches every listener. */
+  /** Detaches every listener and stream subscriber. */
   clear(): void {
     this.#emitter.clearListeners();
+    this.#listeners.clear();
+    this.#streams.clear();
+    this.#anyStreams = [];
+  }
+
+  #deliver(listener: StreamListener, value: unknown, name: BusEventName): void {
+    try {
+      (listener as (value: unknown) => void)(value);
+    } catch (error) {
+      this.#onListenerError(error, name);
+    }
   }
 }

@@ -21,7 +21,7 @@ import type {
   ReplyReady,
   ReplySent,
   RequestFailed,
-  RequestReceived,
+  RequestsReceived,
   RequestSettled,
   RequestSubmitted,
 } from '../protocol/messages.ts';
@@ -54,7 +54,7 @@ export interface BusEvents {
 
   'connection.opened': ConnectionOpened;
   'connection.closed': ConnectionClosed;
-  'request.received': RequestReceived;
+  'requests.received': RequestsReceived;
   'request.submitted': RequestSubmitted;
   'request.settled': RequestSettled;
   'request.failed': RequestFailed;

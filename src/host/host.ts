@@ -6,6 +6,7 @@ import type { BackupVersion } from '../backup/version.ts';
 import type { PasswordBook } from '../book/password-book.ts';
 import type { Bus } from '../bus/bus.ts';
 import type { Clock } from '../clock/clock.ts';
+import { Deadlines } from '../clock/deadlines.ts';
 import { RequestTimeoutError } from '../protocol/errors.ts';
 import type { Command } from '../protocol/commands.ts';
 import type { RequestSettled } from '../protocol/messages.ts';
@@ -50,6 +51,8 @@ export class Host {
   #stopping: Promise<void> | null = null;
   /** Callers of `request` still waiting for their answer, by request id. */
   readonly #waiting = new Map<string, (settled: RequestSettled | Error) => void>();
+  /** Their time limits, on one timer. */
+  readonly #deadlines: Deadlines<string>;
 
   /** @internal Use `startHost`. */
   constructor(parts: {
@@ -69,7 +72,8 @@ export class Host {
     this.#scheduler = parts.scheduler;
     this.#socket = parts.socket;
     this.#stopSteps = parts.stopSteps;
-    this.bus.on('request.settled', (settled) => this.#waiting.get(settled.requestId)?.(settled));
+    this.#deadlines = new Deadlines(this.clock);
+    this.bus.on$('request.settled').subscribe((settled) => this.#waiting.get(settled.requestId)?.(settled));
   }
 
   /**
@@ -96,18 +100,17 @@ export class Host {
     const long = name === 'backup.run' || name === 'backup.verify' || name === 'backup.restore';
     const timeoutMs = options.timeoutMs ?? (long ? requestTimeouts.backupMs : requestTimeouts.defaultMs);
     return new Promise<HostRequestResult<K>>((resolve, reject) => {
-      const timer = this.clock.setTimeout(
-        () => settle(new RequestTimeoutError(`'${name}' was not answered within ${timeoutMs} ms; what it started may still finish`)),
-        timeoutMs,
-      );
       const settle = (settled: RequestSettled | Error): void => {
         this.#waiting.delete(requestId);
-        this.clock.clearTimeout(timer);
+        this.#deadlines.delete(requestId);
         if (settled instanceof Error) reject(settled);
         else if (settled.ok) resolve(resultOf<K>(settled.result));
         else reject(errorFromShape(settled.error));
       };
       this.#waiting.set(requestId, settle);
+      this.#deadlines.add(requestId, this.clock.now() + timeoutMs, () =>
+        settle(new RequestTimeoutError(`'${name}' was not answered within ${timeoutMs} ms; what it started may still finish`)),
+      );
       void this.bus.emit('request.submitted', { requestId, command, clientAddress: options.clientAddress ?? 'in-process' });
     });
   }

@@ -2,7 +2,7 @@ import type { Subscription } from 'rxjs';
 import type { Bus } from '../bus/bus.ts';
 import type { Clock } from '../clock/clock.ts';
 import { toErrorShape } from '../errors/safekeep-error.ts';
-import type { CommandHandler } from '../protocol/commands.ts';
+import type { CommandHandler, CommandResult } from '../protocol/commands.ts';
 import { checkCommand } from './check-command.ts';
 
 /**
@@ -28,14 +28,18 @@ export class InProcessRequests {
     this.#subscription = this.#bus.on$('request.submitted').subscribe(({ requestId, command, clientAddress }) => {
       // Checked here, not only by the types: an app in plain JavaScript, or an adapter, may send anything.
       const context = { requestId, clientAddress: typeof clientAddress === 'string' ? clientAddress : 'in-process' };
-      const settled = Promise.resolve()
-        .then(() => this.#handler(checkCommand(command), context))
-        .then(
-          (result) => this.#bus.emit('request.settled', { requestId, ok: true, result }),
-          (error: unknown) => this.#bus.emit('request.settled', { requestId, ok: false, error: toErrorShape(error) }),
-        );
+      let handled: Promise<CommandResult>;
+      try {
+        handled = this.#handler(checkCommand(command), context);
+      } catch (error) {
+        handled = Promise.reject(error);
+      }
+      const settled = handled.then(
+        (result) => this.#bus.emit('request.settled', { requestId, ok: true, result }),
+        (error: unknown) => this.#bus.emit('request.settled', { requestId, ok: false, error: toErrorShape(error) }),
+      );
       this.#inFlight.add(settled);
-      void settled.finally(() => this.#inFlight.delete(settled));
+      void settled.then(() => this.#inFlight.delete(settled));
     });
   }
 

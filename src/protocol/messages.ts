@@ -72,6 +72,17 @@ export interface JsonRequestReceived extends RequestBase {
 
 export type RequestReceived = TextRequestReceived | JsonRequestReceived;
 
+/**
+ * The complete requests one read of a connection brought (as many as the
+ * connection lets onto the bus at once), in the order they came. They travel
+ * as one event, and the request flow takes them in one step: a client that
+ * pipelines costs an event per read, not per request.
+ */
+export interface RequestsReceived {
+  readonly connectionId: string;
+  readonly requests: readonly RequestReceived[];
+}
+
 export interface ReplyReady {
   readonly connectionId: string;
   readonly requestId: string;

@@ -78,7 +78,7 @@ export type StepContent = RecordedStep extends infer S ? (S extends RecordedStep
 export const INPUT_EVENTS: ReadonlySet<BusEventName> = new Set<BusEventName>([
   'connection.opened',
   'connection.closed',
-  'request.received',
+  'requests.received',
   'request.submitted',
   'reply.sent',
   'reply.forwarded',

@@ -58,8 +58,8 @@ export async function startSocketRig(
   /** Per connection: requests on the bus not yet answered, and the most there ever were. */
   const outstanding = new Map<string, number>();
   let mostOutstanding = 0;
-  bus.on('request.received', ({ connectionId }) => {
-    const now = (outstanding.get(connectionId) ?? 0) + 1;
+  bus.on('requests.received', ({ connectionId, requests }) => {
+    const now = (outstanding.get(connectionId) ?? 0) + requests.length;
     outstanding.set(connectionId, now);
     mostOutstanding = Math.max(mostOutstanding, now);
   });

@@ -46,7 +46,7 @@ describe('the connection cap (1024) never locks an ordinary client out', () => {
     const rig = await startSocketRig({ maxConnections: 3 }, { hold: true });
     const busy = await TestClient.connect(rig.port);
     busy.send('revert\n');
-    await rig.next('request.received');
+    await rig.next('requests.received');
     const partial = await TestClient.connect(rig.port);
     partial.send('{"message": ');
     await settle();

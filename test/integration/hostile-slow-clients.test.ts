@@ -103,7 +103,7 @@ describe('the idle timeout counts from the last complete request or reply', () =
     const rig = await startSocketRig({ idleTimeoutMs: 30 * SECOND }, { hold: true });
     const client = await TestClient.connect(rig.port);
     client.send('revert\n');
-    await rig.next('request.received');
+    await rig.next('requests.received');
     rig.clock.advance(120 * SECOND);
     assert.equal(client.isClosed, false);
     rig.release();

@@ -12,7 +12,7 @@ describe('fuzzing a real socket with random bytes in random reads', () => {
     const rig = await startSocketRig();
     const received = new Map<string, number>();
     const replied = new Map<string, number>();
-    rig.bus.on('request.received', ({ connectionId }) => void received.set(connectionId, (received.get(connectionId) ?? 0) + 1));
+    rig.bus.on('requests.received', ({ connectionId, requests }) => void received.set(connectionId, (received.get(connectionId) ?? 0) + requests.length));
     rig.bus.on('reply.sent', ({ connectionId }) => void replied.set(connectionId, (replied.get(connectionId) ?? 0) + 1));
     try {
       await fc.assert(

@@ -35,7 +35,7 @@ describe('console reporter', () => {
   it('logs what start-up cleaned, and says nothing of requests unless verbose', async () => {
     const { bus, lines, reporter } = await reporterOn();
     await bus.emit('backup.jobs.loaded', { jobs: [], activeJobIds: [], missingVersionIds: ['a@1'], leftoversRemoved: 2, damagedJobIds: [], damagedVersionIds: [], orphansAdopted: [], orphansRemoved: [] });
-    await bus.emit('request.received', { connectionId: 'c', requestId: 'r', dialect: 'text', text: 'revert', framing: 'bare', receivedAt: 0 });
+    await bus.emit('requests.received', { connectionId: 'c', requests: [{ connectionId: 'c', requestId: 'r', dialect: 'text', text: 'revert', framing: 'bare', receivedAt: 0 }] });
     await bus.emit('connection.opened', { connectionId: 'c', remoteAddress: '127.0.0.1', remotePort: 5 });
     assert.deepEqual(lines(), [
       '2026-11-24T09:00:00.000Z catalog: removed 2 partial copies left by an interrupted run; versions missing on disk, not offered for revert: a@1',

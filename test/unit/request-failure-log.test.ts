@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { ConsoleReporter } from '../../adapters/console/console-reporter.ts';
 import { Bus } from '../../src/bus/bus.ts';
-import type { BusEvents } from '../../src/bus/events.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
 import { INTERNAL_ERROR_MESSAGE } from '../../src/errors/safekeep-error.ts';
 import { RequestRouter } from '../../src/host/request-router.ts';
 import type { CommandHandler } from '../../src/protocol/commands.ts';
+import type { RequestReceived } from '../../src/protocol/messages.ts';
 import { jsonDialect } from '../../src/protocol/json-dialect.ts';
 import { textDialect } from '../../src/protocol/text-dialect.ts';
 import { START } from '../helpers/host-harness.ts';
@@ -29,8 +29,8 @@ describe('a socket request that fails with an unexpected error', () => {
 
     const replied = bus.once('reply.ready');
     const failed = bus.once('request.failed');
-    const request: BusEvents['request.received'] = { connectionId: 'conn_1', requestId: 'req_1', dialect: 'text', text: 'revert', framing: 'line', receivedAt: START };
-    await bus.emit('request.received', request);
+    const request: RequestReceived = { connectionId: 'conn_1', requestId: 'req_1', dialect: 'text', text: 'revert', framing: 'line', receivedAt: START };
+    await bus.emit('requests.received', { connectionId: 'conn_1', requests: [request] });
     const reply = await replied;
     assert.equal(reply.text, `Error (INTERNAL): ${INTERNAL_ERROR_MESSAGE}\n`);
     assert.equal((await failed).error.detail, 'EIO: i/o error, read /srv/safekeep-data/store/book.users/shard-0a3.json');

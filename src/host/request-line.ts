@@ -1,0 +1,117 @@
+import { TIMEOUT_ERROR, type RequestDispatch, type RequestPlan, type RequestStep } from '../../machines/request.machine.ts';
+import type { ErrorShape } from '../errors/safekeep-error.ts';
+import type { CommandResult } from '../protocol/commands.ts';
+import type { DialectCodec } from '../protocol/dialect.ts';
+import type { ReplyReady, RequestReceived } from '../protocol/messages.ts';
+import type { ReplyText } from '../protocol/reply-chunks.ts';
+
+export interface RequestLineDeps {
+  /** Starts the command; the answer comes back through `answered` or `failed`. */
+  readonly dispatch: (line: RequestLine, step: RequestDispatch) => void;
+  /** Puts a reply on the bus. */
+  readonly deliver: (reply: ReplyReady) => void;
+}
+
+/**
+ * One connection's requests in their order, as the request flow planned
+ * them: one dispatched at a time, each answered (with its result, its error,
+ * or REQUEST_TIMEOUT past its deadline) before the next starts, so replies
+ * leave in the order the requests came and a request sees what the one
+ * before it wrote.
+ *
+ * @example
+ * const line = new RequestLine('conn_1', textDialect, { dispatch, deliver });
+ * line.take(planRequests(context, 'conn_1', requests).steps);
+ */
+export class RequestLine {
+  readonly connectionId: string;
+  readonly #codec: DialectCodec;
+  readonly #deps: RequestLineDeps;
+  #steps: RequestStep[] = [];
+  #head = 0;
+  #current: RequestDispatch | null = null;
+  /** `exit` was answered: the connection is closing, and anything more for it is dropped. */
+  #exited = false;
+
+  constructor(plan: Pick<RequestPlan, 'connectionId' | 'codec'>, deps: RequestLineDeps) {
+    this.connectionId = plan.connectionId;
+    this.#codec = plan.codec;
+    this.#deps = deps;
+  }
+
+  /** Nothing running and nothing waiting. */
+  get idle(): boolean {
+    return this.#current === null && this.#head === this.#steps.length;
+  }
+
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  /** The deadline of the request running now, or null. */
+  get deadline(): number | null {
+    return this.#current?.deadline ?? null;
+  }
+
+  take(steps: readonly RequestStep[]): void {
+    if (this.#exited) return;
+    for (const step of steps) this.#steps.push(step);
+    this.#advance();
+  }
+
+  answered(requestId: string, result: CommandResult): void {
+    const current = this.#current;
+    if (current?.request.requestId !== requestId) return;
+    this.#reply(current.request, this.#codec.renderResult(current.request, result));
+  }
+
+  failed(requestId: string, error: ErrorShape): void {
+    const current = this.#current;
+    if (current?.request.requestId !== requestId) return;
+    this.#reply(current.request, this.#codec.renderError(current.request, error));
+  }
+
+  /** Answers the running request with REQUEST_TIMEOUT if `now` is past its deadline; its late answer is then ignored. */
+  expire(now: number): void {
+    const current = this.#current;
+    if (current && now >= current.deadline) this.#reply(current.request, this.#codec.renderError(current.request, TIMEOUT_ERROR));
+  }
+
+  /** Answers the running request and starts the next. */
+  #reply(request: RequestReceived, text: ReplyText): void {
+    this.#current = null;
+    this.#deps.deliver(this.#replyTo(request, text));
+    this.#advance();
+  }
+
+  #advance(): void {
+    while (this.#current === null && this.#head < this.#steps.length && !this.#exited) {
+      const step = this.#steps[this.#head] as RequestStep;
+      this.#head++;
+      if (this.#head === this.#steps.length) {
+        this.#steps = [];
+        this.#head = 0;
+      }
+      switch (step.kind) {
+        case 'reject':
+          this.#deps.deliver(this.#replyTo(step.request, this.#codec.renderError(step.request, step.error)));
+          break;
+        case 'exit':
+          this.#exited = true;
+          this.#steps = [];
+          this.#head = 0;
+          this.#deps.deliver(this.#replyTo(step.request, '', true));
+          break;
+        case 'dispatch':
+          this.#current = step;
+          this.#deps.dispatch(this, step);
+          break;
+      }
+    }
+  }
+
+  #replyTo(request: RequestReceived, text: ReplyText, close = false): ReplyReady {
+    const seedReply = this.#codec.isSeedMessage?.(request) === true;
+    return { connectionId: this.connectionId, requestId: request.requestId, text, close, ...(seedReply ? { seedReply } : {}) };
+  }
+}
