@@ -15,12 +15,24 @@ export interface VersionTrustDeps {
 }
 
 /**
+ * How long, on the host's clock, the newest version's file is taken as still
+ * matching after a `stat` found it so, for `revert` alone. A busy client
+ * asks many times a second, and a `stat` each time (a file-system call, and
+ * an answer on a later turn) would cost more than the rest of its request;
+ * one a second finds a replaced or deleted file as surely, a second later at
+ * most. Restores and named versions are checked every time.
+ */
+export const REVERT_TRUST_MS = 1_000;
+
+/**
  * Which versions are offered for revert: a version whose file no longer
  * looks as registered is withdrawn (and sent to verification); verification
  * quarantines it (durably marked damaged) or offers it again.
  */
 export class VersionTrust {
   readonly #deps: VersionTrustDeps;
+  /** Per job, the newest version as `revertable` last found it matching, and when. */
+  readonly #lastMatch = new Map<string, { readonly version: BackupVersion; readonly at: number }>();
 
   constructor(deps: VersionTrustDeps) {
     this.#deps = deps;
@@ -33,11 +45,18 @@ export class VersionTrust {
    * are intact and quarantines it if not.
    */
   async revertable(jobId: string): Promise<BackupVersion | null> {
+    const offered = this.#deps.ledger.offered(jobId);
+    const newest = offered.at(-1);
+    const last = this.#lastMatch.get(jobId);
+    if (newest && last?.version === newest && this.#deps.clock.now() - last.at < REVERT_TRUST_MS) return newest;
     // A copy of the list: versions may be withdrawn from it while this awaits.
-    const list = [...this.#deps.ledger.offered(jobId)];
+    const list = [...offered];
     for (let index = list.length - 1; index >= 0; index--) {
       const version = list[index] as BackupVersion;
-      if (await this.#stillMatches(version)) return version;
+      if (await this.#stillMatches(version)) {
+        if (version === this.#deps.ledger.offered(jobId).at(-1)) this.#lastMatch.set(jobId, { version, at: this.#deps.clock.now() });
+        return version;
+      }
     }
     return null;
   }

@@ -145,7 +145,12 @@ describe('record and replay', () => {
     text.destroy();
     json.destroy();
     await host.stop();
-    const result = await replayRecording(await readFile(file, 'utf8'));
+    const recorded = await readFile(file, 'utf8');
+    // Each read's requests went on the bus as one event: the recording holds the batches, not one step per request.
+    const batches = readRecording(recorded).steps.flatMap(({ step }) => (step.kind === 'event' && step.name === 'requests.received' ? [(step.payload as { requests: unknown[] }).requests.length] : []));
+    assert.ok(batches.some((size) => size > 1), `batch sizes ${batches.join(', ')}`);
+    assert.equal(batches.reduce((sum, size) => sum + size, 0), 12);
+    const result = await replayRecording(recorded);
     assert.equal(result.divergence, null, JSON.stringify(result.divergence, null, 2));
     assert.equal(result.matched, result.steps);
   });
