@@ -124,6 +124,7 @@ async function load(order: LoadOrder): Promise<LoadResult> {
 }
 
 const held: net.Socket[] = [];
+let dropped = 0;
 
 function requestOnce(socket: net.Socket, request: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -144,16 +145,23 @@ async function hold(order: HoldOrder): Promise<void> {
     held.push(...wave);
     await Promise.all(wave.map((socket) => requestOnce(socket, order.request)));
   }
-  // A held connection the server drops would go unnoticed: it would only make the server look leaner.
-  for (const socket of held) socket.once('close', () => process.send?.({ kind: 'failed', message: 'the server closed a held connection' }));
+  // A held connection the server dropped would only make the server look leaner: counted, and `release` fails on it.
+  for (const socket of held) {
+    socket.on('error', () => undefined);
+    socket.once('close', () => dropped++);
+  }
 }
 
 function release(): void {
+  const count = held.length;
   for (const socket of held.splice(0)) {
     socket.removeAllListeners('close');
     socket.on('error', () => undefined);
     socket.destroy();
   }
+  const droppedBefore = dropped;
+  dropped = 0;
+  if (droppedBefore > 0) throw new Error(`the server closed ${droppedBefore} of ${count} held connections`);
 }
 
 async function answer(order: LoadGeneratorOrder): Promise<LoadGeneratorAnswer> {

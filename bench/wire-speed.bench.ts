@@ -83,7 +83,8 @@ function rate(perSecond: number): string {
 }
 
 function wire(figures: WireFigures): string {
-  return `${rate(figures.requestsPerSecond)} req/s, p50 ${figures.p50Us.toFixed(0)} µs`;
+  const p50 = figures.p50Us < 1_000 ? `${figures.p50Us.toFixed(0)} µs` : `${(figures.p50Us / 1_000).toFixed(1)} ms`;
+  return `${rate(figures.requestsPerSecond)} req/s, p50 ${p50}`;
 }
 
 function percent(share: number): string {
@@ -96,17 +97,16 @@ function holds(ok: boolean): string {
 
 class Bench {
   readonly generator = new LoadGeneratorProcess();
-  readonly #roots: string[] = [];
+  #roots = 0;
   #dataDirs = 0;
 
   constructor(readonly root: string, readonly bareText: string, readonly bareJson: string, readonly gcPreload: string) {}
 
   /** A folder with the source file `notes.json`, where a safekeep runs. */
   async newRoot(): Promise<string> {
-    const root = path.join(this.root, `run-${this.#roots.length}`);
+    const root = path.join(this.root, `run-${this.#roots++}`);
     await mkdir(root);
     await writeFile(path.join(root, 'notes.json'), '{"bench": true}');
-    this.#roots.push(root);
     return root;
   }
 
@@ -157,24 +157,30 @@ async function dialects(bench: Bench, safekeep: ListeningProcess, revertPath: st
   }
 }
 
-async function recording(bench: Bench, live: ListeningProcess, liveRevertPath: string): Promise<void> {
+/** `--record` on against off, each a fresh safekeep started together, so that neither has served more than the other. */
+async function recording(bench: Bench): Promise<void> {
   const recordFile = path.join(bench.root, 'bench-recording.ndjson');
-  const { server: recorder, revertPath } = await bench.servingSafekeep(['--record', recordFile]);
+  const [recorder, live] = await Promise.all([bench.servingSafekeep(['--record', recordFile]), bench.servingSafekeep()]);
   try {
     const shape = { request: TEXT_REQUEST, connections: 8, depth: 8 };
-    const [recorded, unrecorded] = await alternatingRounds(bench.generator, [contender(recorder, revertPath), contender(live, liveRevertPath)], shape, TIMING);
+    const [recorded, unrecorded] = await alternatingRounds(
+      bench.generator,
+      [contender(recorder.server, recorder.revertPath), contender(live.server, live.revertPath)],
+      shape,
+      TIMING,
+    );
     const ratio = recorded.requestsPerSecond / unrecorded.requestsPerSecond;
     rows.push({
       path: 'recording on (`--record FILE`), text 8 × 8',
       safekeep: wire(recorded),
-      baseline: `same without --record ${wire(unrecorded)}`,
+      baseline: `the same without --record ${wire(unrecorded)}`,
       ratio: ratio.toFixed(2),
       bar: '≥ 0.83 (cost ≤ 1.2×)',
       holds: holds(ratio >= 1 / 1.2),
     });
     details.push(`| recording on, text 8 × 8 | ${percent(recorded.serverCpu)} | ${percent(unrecorded.serverCpu)} (no --record) | ${percent(recorded.generatorCpu)} / ${percent(unrecorded.generatorCpu)} |`);
   } finally {
-    await recorder.stop();
+    await Promise.all([recorder.server.stop(), live.server.stop()]);
   }
 }
 
@@ -301,8 +307,8 @@ async function main(): Promise<void> {
     const serving = await bench.servingSafekeep();
     safekeep = serving.server;
     await dialects(bench, safekeep, serving.revertPath);
-    if (ONLY.has('record')) await recording(bench, safekeep, serving.revertPath);
     await safekeep.stop();
+    if (ONLY.has('record')) await recording(bench);
     if (ONLY.has('rss')) await idleConnections(bench, serving.revertPath);
     if (ONLY.has('startup')) await startup(bench, serving.revertPath);
     if (ONLY.has('in-process')) await inProcess();
