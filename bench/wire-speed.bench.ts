@@ -28,8 +28,10 @@ import { startupRounds } from './startup-rounds.ts';
  * Servers run as child processes (safekeep from `dist`, baselines compiled to
  * plain JavaScript), driven by one load generator in a child of its own (two
  * cores: a server and the load); rounds alternate and medians are reported.
- * Options: --rounds N, --round-ms MS, --only text,json,in-process,rss,startup,record
- * (default all), --cpu-prof (also profile safekeep under text and JSON 8 × 8 load).
+ * `npm run bench` builds `dist` first; run by hand, `npm run build` first.
+ * Options: --rounds N, --round-ms MS, --only text,json,record,rss,startup,in-process
+ * (default all; `--only ''` with --cpu-prof profiles alone), --cpu-prof (also profile
+ * safekeep under text and JSON 8 × 8 load).
  */
 const { values: args } = parseArgs({
   options: {
@@ -38,12 +40,14 @@ const { values: args } = parseArgs({
     'warm-up-ms': { type: 'string', default: '300' },
     'rss-connections': { type: 'string', default: '1000' },
     'startup-runs': { type: 'string', default: '7' },
-    only: { type: 'string', default: 'text,json,in-process,rss,startup,record' },
+    only: { type: 'string', default: 'text,json,record,rss,startup,in-process' },
     'cpu-prof': { type: 'boolean', default: false },
   },
 });
 const TIMING: RoundTiming = { rounds: Number(args.rounds), roundMs: Number(args['round-ms']), warmUpMs: Number(args['warm-up-ms']) };
-const ONLY = new Set(args.only.split(','));
+const PARTS = ['text', 'json', 'record', 'rss', 'startup', 'in-process'] as const;
+const ONLY = new Set(args.only.split(',').filter((part) => part !== ''));
+for (const part of ONLY) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--only takes ${PARTS.join(',')}; not ${part}`);
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const DIST_MAIN = path.join(REPO, 'dist/src/cli/main.js');
 const TEXT_REQUEST = 'revert\n';
