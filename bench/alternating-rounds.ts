@@ -22,6 +22,11 @@ export interface WireFigures {
   readonly p50Us: number;
   /** Share of one core the server used during its rounds. */
   readonly serverCpu: number;
+  /**
+   * The server's CPU time per reply (its threads included), in µs: what a request costs it whatever share of the
+   * machine it got, so steadier than requests per second on a machine others are using.
+   */
+  readonly serverCpuUsPerReply: number;
   /** Share of one core the load generator used: near 1 means it, not the server, set the pace. */
   readonly generatorCpu: number;
 }
@@ -32,12 +37,7 @@ export interface RoundTiming {
   readonly warmUpMs: number;
 }
 
-interface RoundFigures {
-  readonly requestsPerSecond: number;
-  readonly p50Us: number;
-  readonly serverCpu: number;
-  readonly generatorCpu: number;
-}
+type RoundFigures = WireFigures;
 
 async function round(generator: LoadGeneratorProcess, contender: Contender, shape: LoadShape, durationMs: number): Promise<RoundFigures> {
   const serverCpuBefore = await cpuMsOf(contender.pid);
@@ -53,6 +53,7 @@ async function round(generator: LoadGeneratorProcess, contender: Contender, shap
     p50Us: result.p50Us,
     // Over the whole round (connecting and draining included): the server's share of the wall time it was driven.
     serverCpu: serverCpuMs / elapsedMs,
+    serverCpuUsPerReply: (serverCpuMs * 1_000) / result.replies,
     generatorCpu: result.cpuMs / durationMs,
   };
 }
@@ -62,6 +63,7 @@ function medians(rounds: readonly RoundFigures[]): WireFigures {
     requestsPerSecond: median(rounds.map((figures) => figures.requestsPerSecond)),
     p50Us: median(rounds.map((figures) => figures.p50Us)),
     serverCpu: median(rounds.map((figures) => figures.serverCpu)),
+    serverCpuUsPerReply: median(rounds.map((figures) => figures.serverCpuUsPerReply)),
     generatorCpu: median(rounds.map((figures) => figures.generatorCpu)),
   };
 }

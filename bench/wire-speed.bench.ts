@@ -3,7 +3,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { run } from '../test/helpers/safekeep-process.ts';
-import { alternatingRounds, type Contender, type LoadShape, type RoundTiming } from './alternating-rounds.ts';
+import { alternatingRounds, type Contender, type LoadShape, type RoundTiming, type WireFigures } from './alternating-rounds.ts';
 import { barTable, holds, markdownTable, percent, rate, wire, type BarRow } from './bar-table.ts';
 import { rssPerIdleConnection } from './idle-connection-rss.ts';
 import { ListeningProcess } from './listening-process.ts';
@@ -66,6 +66,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+function coreLine(pathName: string, ours: WireFigures, theirs: WireFigures): string[] {
+  return [
+    pathName,
+    `${percent(ours.serverCpu)}, ${ours.serverCpuUsPerReply.toFixed(0)} µs`,
+    `${percent(theirs.serverCpu)}, ${theirs.serverCpuUsPerReply.toFixed(0)} µs`,
+    (theirs.serverCpuUsPerReply / ours.serverCpuUsPerReply).toFixed(2),
+    `${percent(ours.generatorCpu)} / ${percent(theirs.generatorCpu)}`,
+  ];
+}
+
 function contender(server: ListeningProcess, expectedReply: string): Contender {
   return { port: server.port, pid: server.pid, expectedReply };
 }
@@ -83,7 +93,7 @@ async function dialects(rig: WireRig, safekeep: ListeningProcess, revertPath: st
         const ratio = ours.requestsPerSecond / theirs.requestsPerSecond;
         const pathName = `${dialect.name}, ${shape.name}`;
         rows.push({ path: pathName, safekeep: wire(ours), baseline: `${dialect.baseline} ${wire(theirs)}`, ratio: ratio.toFixed(2), bar: '≥ 0.8', holds: holds(ratio >= 0.8) });
-        cores.push([pathName, percent(ours.serverCpu), percent(theirs.serverCpu), `${percent(ours.generatorCpu)} / ${percent(theirs.generatorCpu)}`]);
+        cores.push(coreLine(pathName, ours, theirs));
       }
     } finally {
       await bare.stop();
@@ -112,7 +122,7 @@ async function recording(rig: WireRig): Promise<void> {
       bar: '≥ 0.83 (cost ≤ 1.2×)',
       holds: holds(ratio >= 1 / 1.2),
     });
-    cores.push(['recording on, text 8 × 8', percent(recorded.serverCpu), `${percent(unrecorded.serverCpu)} (no --record)`, `${percent(recorded.generatorCpu)} / ${percent(unrecorded.generatorCpu)}`]);
+    cores.push(coreLine('recording on, text 8 × 8 (baseline: without --record)', recorded, unrecorded));
   } finally {
     await Promise.all([recorder.server.stop(), live.server.stop()]);
   }
@@ -224,8 +234,12 @@ async function main(): Promise<void> {
       ...barTable(rows),
     ];
     if (cores.length > 0) {
-      lines.push('', 'Where the cores went (share of one core over each round; a load generator near 100% would be setting the pace itself):', '');
-      lines.push(...markdownTable(['path', 'safekeep CPU', 'baseline CPU', 'load generator CPU (safekeep / baseline rounds)'], cores));
+      lines.push(
+        '',
+        'Where the cores went: each server\'s share of one core over its rounds and its CPU time per reply; their ratio (baseline / safekeep) is the cost ratio whatever share of the machine each got; a load generator near 100% would be setting the pace itself.',
+        '',
+      );
+      lines.push(...markdownTable(['path', 'safekeep CPU, per reply', 'baseline CPU, per reply', 'CPU per reply ratio', 'load generator CPU (safekeep / baseline rounds)'], cores));
     }
     lines.push(...profileLines, '', `(wire-speed bench: ${((performance.now() - started) / 1000).toFixed(0)} s)`);
     console.log(lines.join('\n'));
