@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -58,13 +59,9 @@ const rows: BarRow[] = [];
 /** Where the cores went in each wire row: the server's share of a core, and the load generator's. */
 const cores: string[][] = [];
 
+// However the bench ends (a failure, Ctrl-C), no server outlives it: 'exit' handlers run on process.exit too.
 process.on('exit', () => ListeningProcess.killAll());
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    ListeningProcess.killAll();
-    process.exit(130);
-  });
-}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
 function coreLine(pathName: string, ours: WireFigures, theirs: WireFigures): string[] {
   return [
@@ -214,6 +211,7 @@ async function inProcess(): Promise<void> {
 async function main(): Promise<void> {
   const started = performance.now();
   const rig = await WireRig.open();
+  process.on('exit', () => rmSync(rig.root, { recursive: true, force: true }));
   let safekeep: ListeningProcess | undefined;
   try {
     const serving = await rig.servingSafekeep();
