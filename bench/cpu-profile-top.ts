@@ -51,3 +51,39 @@ export async function topSelfTimes(file: string, count: number, window?: { fromU
     .slice(0, count)
     .map(([name, us]) => ({ name, ms: us / 1_000, share: us / total }));
 }
+
+/** Where a function's code comes from: a package under node_modules, node itself, or the project. */
+function originOf(url: string, functionName: string): string {
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (pkg) return pkg[1] as string;
+  if (url.startsWith('node:')) return 'node internals';
+  if (url === '') return functionName === '(garbage collector)' ? 'garbage collector' : 'native (syscalls, V8 builtins)';
+  return 'safekeep (its own code)';
+}
+
+/**
+ * Self time summed by origin (each package under node_modules, node's own
+ * JavaScript, the garbage collector, native code, the project's code), as
+ * shares of the busy time in `window`: the split the issue's profile reads.
+ */
+export async function selfTimeByOrigin(file: string, window?: { fromUs: number; toUs: number }): Promise<SelfTime[]> {
+  const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
+  const originOfNode = new Map<number, string>();
+  for (const { id, callFrame } of profile.nodes) {
+    if (callFrame.functionName === '(idle)' || callFrame.functionName === '(program)') continue;
+    originOfNode.set(id, originOf(callFrame.url, callFrame.functionName));
+  }
+  const micros = new Map<string, number>();
+  let busy = 0;
+  let at = profile.startTime;
+  profile.samples.forEach((node, index) => {
+    const delta = profile.timeDeltas[index] ?? 0;
+    at += delta;
+    if (window && (at < window.fromUs || at > window.toUs)) return;
+    const origin = originOfNode.get(node);
+    if (origin === undefined) return;
+    micros.set(origin, (micros.get(origin) ?? 0) + delta);
+    busy += delta;
+  });
+  return [...micros].sort((a, b) => b[1] - a[1]).map(([name, us]) => ({ name, ms: us / 1_000, share: us / busy }));
+}
