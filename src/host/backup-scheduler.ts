@@ -60,6 +60,11 @@ export class BackupScheduler {
     return [...this.#actors.keys()];
   }
 
+  /** The first of `activeJobIds`, without making the list (every `revert` without a job asks). */
+  firstActiveJobId(): string | undefined {
+    return this.#actors.keys().next().value;
+  }
+
   isActive(jobId: string): boolean {
     return this.#actors.has(jobId);
   }

@@ -40,9 +40,11 @@ export interface CommandHandlerDeps {
 export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
   const { service, scheduler, verifier, book, policy } = deps;
   const defaultJob = (): BackupJob | undefined => {
-    const [firstActive] = scheduler.activeJobIds();
+    const firstActive = scheduler.firstActiveJobId();
+    const active = firstActive === undefined ? undefined : service.job(firstActive);
+    if (active) return active;
     const saved = service.jobs();
-    return (firstActive ? service.job(firstActive) : undefined) ?? saved.find((job) => job.removedAt === undefined) ?? saved[0];
+    return saved.find((job) => job.removedAt === undefined) ?? saved[0];
   };
 
   const resolveJob = (ref: string | null): BackupJob | undefined => {

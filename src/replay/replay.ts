@@ -82,9 +82,9 @@ class ReplaySession {
     const { header, steps } = this.#recording;
     const bus = this.#bus;
     // The store's results come from the recording, but the host must see a store on the bus.
-    bus.on('store.command', () => undefined);
+    bus.on$('store.command').subscribe(() => undefined);
     // The socket answers each reply.ready with its reply.sent from inside its listener; the stand-in does the same, at the same moment.
-    bus.on('reply.ready', (reply) => this.#replySent(reply.requestId));
+    bus.on$('reply.ready').subscribe((reply) => this.#replySent(reply.requestId));
     const recorder = new Recorder({ sink: { write: (step, line) => this.#compare(step, line) }, clock: this.#clock, placeholders: this.#placeholders, startedAt: header.startedAt });
     const random = seededRandom(REPLAY_SEED);
     const starting = startHost(
