@@ -241,6 +241,11 @@ export class BackupService {
     return this.#trust.revertable(jobId);
   }
 
+  /** `revertable` for a `revert` request, which may trust a file found matching a moment ago (see `REVERT_TRUST_MS`). */
+  forRevert(jobId: string): Promise<BackupVersion | null> {
+    return this.#trust.forRevert(jobId);
+  }
+
   /** Whether one version is offered and its file still matches its fingerprint (checked as `revertable` checks each). */
   servable(version: BackupVersion): Promise<boolean> {
     return this.#trust.servable(version);

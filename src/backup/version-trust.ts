@@ -45,10 +45,22 @@ export class VersionTrust {
    * are intact and quarantines it if not.
    */
   async revertable(jobId: string): Promise<BackupVersion | null> {
-    const offered = this.#deps.ledger.offered(jobId);
-    const newest = offered.at(-1);
+    return this.#newestMatching(jobId);
+  }
+
+  /**
+   * `revertable` for a `revert` request: the newest version is trusted
+   * without a `stat` for REVERT_TRUST_MS after one found it matching.
+   */
+  async forRevert(jobId: string): Promise<BackupVersion | null> {
+    const newest = this.#deps.ledger.offered(jobId).at(-1);
     const last = this.#lastMatch.get(jobId);
     if (newest && last?.version === newest && this.#deps.clock.now() - last.at < REVERT_TRUST_MS) return newest;
+    return this.#newestMatching(jobId);
+  }
+
+  async #newestMatching(jobId: string): Promise<BackupVersion | null> {
+    const offered = this.#deps.ledger.offered(jobId);
     // A copy of the list: versions may be withdrawn from it while this awaits.
     const list = [...offered];
     for (let index = list.length - 1; index >= 0; index--) {

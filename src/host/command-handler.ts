@@ -82,7 +82,7 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
         return { kind: 'backup.revert', version: await findVersion(service, someJob(command.job), command.version) };
       }
       const job = resolveJob(command.job);
-      return { kind: 'backup.revert', version: job ? await service.revertable(job.id) : null };
+      return { kind: 'backup.revert', version: job ? await service.forRevert(job.id) : null };
     },
     async 'backup.verify'() {
       // Anyone may ask, so asking again while a pass runs joins that pass: a thousand requests are one re-hash, not a thousand.

@@ -114,6 +114,19 @@ describe('revert checks the recorded fingerprint of the version file', () => {
     await host.stop();
   });
 
+  it('trusts the newest version for one second after a stat found it matching, then stats it again', async () => {
+    const { host, clock, first } = await hostWithOneVersion();
+    const mismatch = collect(host, 'backup.version.mismatch');
+    assert.equal(await revertPath(host), first.version.path);
+    await flipByte(first.version.path, 0);
+    clock.advance(999);
+    assert.equal(await revertPath(host), first.version.path, 'within the second: no stat, the same answer');
+    clock.advance(1);
+    assert.equal(await revertPath(host), null, 'a second on: the change is found');
+    assert.equal((await mismatch.next()).versionId, first.version.id);
+    await host.stop();
+  });
+
   it('offers a version again once verification finds its bytes intact (only its mtime moved)', async () => {
     const { host, first } = await hostWithOneVersion();
     const verified = collect(host, 'backup.verified');
