@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Bus } from '../../src/bus/bus.ts';
 import type { Clock } from '../../src/clock/clock.ts';
-import type { IdSource } from '../../src/ids/ids.ts';
 import { decodeJsonRequest } from '../../src/protocol/json-request.ts';
 import type { ConnectionCloseReason, Dialect, ReplyReady, RequestReceived, TransportProblem } from '../../src/protocol/messages.ts';
 import { ReplyChunks } from '../../src/protocol/reply-chunks.ts';
@@ -80,7 +79,6 @@ export class Connection {
   readonly closed: Promise<ConnectionCloseReason>;
   readonly #socket: Socket;
   readonly #bus: Bus;
-  readonly #ids: IdSource;
   readonly #clock: Clock;
   readonly #options: ConnectionOptions;
   /** Null until the first non-blank byte says which dialect this connection speaks. */
@@ -127,12 +125,11 @@ export class Connection {
   readonly #lingerTimer: ClockTimer;
   readonly #refusalTimer: ClockTimer;
 
-  constructor(id: string, socket: Socket, deps: { bus: Bus; ids: IdSource; clock: Clock; options: ConnectionOptions; admitted?: boolean }) {
+  constructor(id: string, socket: Socket, deps: { bus: Bus; clock: Clock; options: ConnectionOptions; admitted?: boolean }) {
     this.id = id;
     this.admitted = deps.admitted ?? true;
     this.#socket = socket;
     this.#bus = deps.bus;
-    this.#ids = deps.ids;
     this.#clock = deps.clock;
     this.#options = deps.options;
     this.#queue = new RequestQueue(deps.options.maxUnansweredRequests);

@@ -66,7 +66,7 @@ export class SocketAdapter implements HostAdapter {
         socket.destroy();
         return;
       }
-      const connection = new Connection(ids.next('conn'), socket, { bus, ids, clock, options: this.#options, admitted });
+      const connection = new Connection(ids.next('conn'), socket, { bus, clock, options: this.#options, admitted });
       this.#connections.set(connection.id, connection);
       if (admitted) this.#admitted.add(connection);
       else this.#refusing++;

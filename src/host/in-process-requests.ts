@@ -3,6 +3,7 @@ import type { Bus } from '../bus/bus.ts';
 import type { Clock } from '../clock/clock.ts';
 import { toErrorShape } from '../errors/safekeep-error.ts';
 import type { CommandHandler, CommandResult } from '../protocol/commands.ts';
+import type { RequestSettled } from '../protocol/messages.ts';
 import { checkCommand } from './check-command.ts';
 
 /**
@@ -15,7 +16,9 @@ export class InProcessRequests {
   readonly #bus: Bus;
   readonly #clock: Clock;
   readonly #handler: CommandHandler;
-  readonly #inFlight = new Set<Promise<void>>();
+  /** Requests being handled, and who waits for there to be none (a stop). */
+  #inFlight = 0;
+  #drained: (() => void) | null = null;
   #subscription: Subscription | null = null;
 
   constructor(deps: { bus: Bus; clock: Clock; handler: CommandHandler }) {
@@ -34,25 +37,31 @@ export class InProcessRequests {
       } catch (error) {
         handled = Promise.reject(error);
       }
-      const settled = handled.then(
-        (result) => this.#bus.emit('request.settled', { requestId, ok: true, result }),
-        (error: unknown) => this.#bus.emit('request.settled', { requestId, ok: false, error: toErrorShape(error) }),
+      this.#inFlight++;
+      handled.then(
+        (result) => this.#settle({ requestId, ok: true, result }),
+        (error: unknown) => this.#settle({ requestId, ok: false, error: toErrorShape(error) }),
       );
-      this.#inFlight.add(settled);
-      void settled.then(() => this.#inFlight.delete(settled));
     });
+  }
+
+  #settle(settled: RequestSettled): void {
+    void this.#bus.emit('request.settled', settled);
+    this.#inFlight--;
+    if (this.#inFlight === 0) this.#drained?.();
   }
 
   /** Takes no new requests and waits (up to `graceMs` on the clock) for the ones running to be answered. */
   async stop(graceMs: number): Promise<void> {
     this.#subscription?.unsubscribe();
     this.#subscription = null;
-    if (this.#inFlight.size === 0) return;
+    if (this.#inFlight === 0) return;
     let timer: unknown;
-    const graceOver = new Promise<void>((resolve) => {
+    await new Promise<void>((resolve) => {
+      this.#drained = resolve;
       timer = this.#clock.setTimeout(resolve, graceMs);
     });
-    await Promise.race([Promise.allSettled([...this.#inFlight]), graceOver]);
+    this.#drained = null;
     this.#clock.clearTimeout(timer);
   }
 }

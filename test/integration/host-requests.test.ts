@@ -44,12 +44,13 @@ describe('host.request: typed requests from inside the process', () => {
     const submitted = collect(host, 'request.submitted');
     const settled = collect(host, 'request.settled');
     await host.request('users.count', {}, { clientAddress: 'app' });
+    // The host's request ids are one drawn id and a count.
     assert.deepEqual(await submitted.next(), {
-      requestId: 'req_1',
+      requestId: 'req_1.1',
       command: { kind: 'book', request: { type: 'users.count' } },
       clientAddress: 'app',
     });
-    assert.deepEqual(await settled.next(), { requestId: 'req_1', ok: true, result: { kind: 'book', type: 'users.count', result: { count: 0 } } });
+    assert.deepEqual(await settled.next(), { requestId: 'req_1.1', ok: true, result: { kind: 'book', type: 'users.count', result: { count: 0 } } });
     await host.stop();
   });
 
