@@ -174,12 +174,14 @@ export class Connection {
    * Writes a reply the request flow produced for this connection, after any
    * streamed reply still being written. The replies of one turn of the event
    * loop (a pipelined read's, answered one after another in promise
-   * callbacks) leave in one write: the socket is corked at the first and
-   * uncorked once the turn's callbacks have run.
+   * callbacks) leave in one write: the socket is corked at the first that
+   * has others still owed behind it, and uncorked once the turn's callbacks
+   * have run.
    */
   deliver(reply: ReplyReady): void {
     this.#queue.answered();
-    if (!this.#corked && !this.#socket.destroyed) {
+    // The last reply owed goes out as it is: corking is for replies that have more behind them in this turn.
+    if (!this.#corked && this.#queue.unanswered > 0 && !this.#socket.destroyed) {
       this.#corked = true;
       this.#socket.cork();
       process.nextTick(() => this.#uncork());
