@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,19 +7,19 @@ import { CLI_BUNDLE, CLI_BUNDLE_INPUTS } from './cli-bundle.js';
 
 /**
  * Builds the `safekeep` command (`npm start`, the package's `bin`) as one
- * bundle, `dist/src/cli/main.js`, with the parts only some configurations
- * need (`check`, `replay`, recording, the password hasher…) split into
- * chunks it imports when they are asked for. Node spends most of a start
- * resolving and compiling modules one by one: ~170 of ours and rxjs's 223
- * CommonJS files, of which the bus uses three. One file, tree-shaken,
- * starts in a fraction of that (README "Performance").
+ * file, `dist/src/cli/main.js`. Node spends most of a start resolving and
+ * compiling modules one by one: ~170 of ours and rxjs's 223 CommonJS files,
+ * of which the bus uses three. One file, tree-shaken, starts in a fraction
+ * of that (README "Performance"). What the code imports with `await
+ * import()` (`check`, `replay`, recording…) stays in the file but runs only
+ * when asked for; split into chunks instead, the extra modules to load cost
+ * more than they saved.
  *
  * Next to the bundle it writes the list of source files it was built from,
  * which `npm start` (scripts/start.js) compares with the sources to rebuild
  * a bundle that is older than them.
  */
 const root = fileURLToPath(new URL('../', import.meta.url));
-const outdir = path.join(root, path.dirname(CLI_BUNDLE));
 
 /**
  * rxjs maps Node to its CommonJS build, which a bundler cannot tree-shake;
@@ -33,15 +33,11 @@ const rxjsAsModules: Plugin = {
   },
 };
 
-await rm(path.join(outdir, 'chunks'), { recursive: true, force: true });
-await mkdir(outdir, { recursive: true });
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { main: 'src/cli/main.ts' },
-  outdir,
-  chunkNames: 'chunks/[name]-[hash]',
+  entryPoints: ['src/cli/main.ts'],
+  outfile: path.join(root, CLI_BUNDLE),
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
