@@ -7,7 +7,7 @@ import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
 import { localBackupFiles } from '../backup/local-backup-files.ts';
 import { calendarFor } from '../backup/retention-calendar.ts';
 import { VersionVerifier } from '../backup/version-verifier.ts';
-import { openPasswordBook } from '../book/open-password-book.ts';
+import { openPasswordBook, startPasswordHasher } from '../book/open-password-book.ts';
 import type { PasswordHasher } from '../book/password-hasher.ts';
 import { loadServiceKey } from '../book/service-key.ts';
 import { Bus } from '../bus/bus.ts';
@@ -61,6 +61,8 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
   };
 
   try {
+    // Begun first so that its decoy hash runs on the thread pool while the store opens; the book waits for it.
+    const hasher = startPasswordHasher(options.book, options.random);
     const recording = !internals.recorder && options.record ? await startRecording(options.record, options) : null;
     if (recording) started.unshift(() => recording.file.close());
     const recorder = internals.recorder ?? recording?.recorder ?? null;
@@ -102,6 +104,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       ids: core.ids,
       random: options.random,
       options: options.book,
+      hasher,
       loadServiceKey:
         internals.loadServiceKey ??
         (() => loadServiceKey(options.dataDir, options.random, { onNote: (note) => void bus.emit('host.repaired', { subject: 'service-key', note }) })),
