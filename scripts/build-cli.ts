@@ -70,6 +70,7 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
-const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.startsWith('node_modules/'));
+// Our files only: a dependency changes with `npm install`, which builds anyway; a plugin's module (`namespace:path`) is no file.
+const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.startsWith('node_modules/') && !/^[\w-]+:/.test(input));
 inputs.push('scripts/build-cli.ts', 'scripts/cli-bundle.js');
 await writeFile(path.join(root, CLI_BUNDLE_INPUTS), `${JSON.stringify(inputs.sort(), null, 1)}\n`);
