@@ -16,7 +16,7 @@ import { CLI_BUNDLE, CLI_BUNDLE_INPUTS } from './cli-bundle.js';
  * more than they saved.
  *
  * Next to the bundle it writes the list of source files it was built from,
- * which `npm start` (scripts/start.js) compares with the sources to rebuild
+ * which `npm start` (scripts/safekeep.js) compares with the sources to rebuild
  * a bundle that is older than them.
  */
 const root = fileURLToPath(new URL('../', import.meta.url));

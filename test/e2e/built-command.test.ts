@@ -76,7 +76,7 @@ describe('the built command (the package bin; what npm start runs)', () => {
     assert.match(checked.stdout, /nothing damaged/);
   });
 
-  it('is what npm start runs, through scripts/start.js, with no tsx in between', async () => {
+  it('is what npm start runs, through scripts/safekeep.js, with no tsx in between', async () => {
     const folder = await tempDir('built-command');
     const child = spawn(NPM, ['--prefix', REPO, 'start', '--', '--port', '0', '--data-dir', 'data'], {
       cwd: folder,
@@ -96,7 +96,7 @@ describe('the built command (the package bin; what npm start runs)', () => {
     const { stdout: children } = await run('ps', ['-o', 'pid=', '--ppid', String(child.pid)]);
     const servicePid = Number(children.trim().split(/\s+/)[0]);
     const service = await commandLine(servicePid);
-    assert.equal(service[1], 'scripts/start.js');
+    assert.equal(service[1], 'scripts/safekeep.js');
     assert.doesNotMatch(service.join(' '), /tsx/);
 
     const client = await TestClient.connect(port);

@@ -5,10 +5,11 @@ import { fileURLToPath, pathToFileURL, URL } from 'node:url';
 import { CLI_BUNDLE, whyRebuild } from './cli-bundle.js';
 
 /*
- * `npm start`: runs the built command (dist), not the sources through tsx,
- * which costs a start ~0.6 s of compiling. A checkout's edits must still be
- * what runs, so a bundle that is missing or older than its sources is
- * rebuilt first (a second or so, said on stderr); the check is a few stats.
+ * `npm start` (and `npm run replay`, `npm run check`): runs the built command
+ * (dist), not the sources through tsx, which cost a start ~0.6 s of
+ * compiling. A checkout's edits must still be what runs, so a bundle that is
+ * missing or older than its sources is rebuilt first (a second or so, said on
+ * stderr); finding out is a few dozen stats.
  */
 const root = fileURLToPath(new URL('../', import.meta.url));
 const why = whyRebuild(root);
