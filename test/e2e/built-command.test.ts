@@ -1,7 +1,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JsonClient } from '../helpers/json-client.ts';
@@ -74,6 +75,31 @@ describe('the built command (the package bin; what npm start runs)', () => {
     const checked = await run(process.execPath, [...BUILT_ARGV, 'check'], { cwd: folder });
     assert.equal(checked.code, 0, checked.stderr);
     assert.match(checked.stdout, /nothing damaged/);
+  });
+
+  it('leaves a V8 code cache beside its bundle a few seconds into a run, and the next start runs from it', async () => {
+    const folder = await tempDir('built-command');
+    const dir = path.dirname(BUILT_MAIN);
+    for (const name of await readdir(dir)) if (name.endsWith('.v8cache')) await rm(path.join(dir, name), { force: true });
+    const written = new Promise<string>((resolve) => {
+      const watcher = watch(dir, (_event, name) => {
+        if (!name?.endsWith('.v8cache')) return;
+        watcher.close();
+        resolve(name);
+      });
+    });
+    const first = startBuilt(['--port', '0', '--data-dir', 'data'], folder);
+    await first.port();
+    // Named for the bundle it was made from and the Node that made it: neither a rebuild nor another Node reads it.
+    assert.match(await written, new RegExp(`^safekeep\\.cjs\\.[0-9a-f]{16}\\.${process.version.replaceAll('.', '\\.')}\\.v8cache$`));
+    assert.deepEqual(await first.stop(), { code: 0, signal: null });
+
+    const second = startBuilt(['--port', '0', '--data-dir', 'data'], folder);
+    const client = await TestClient.connect(await second.port());
+    client.send('revert\n');
+    assert.deepEqual(await client.lines(1), ['No backup found.']);
+    client.destroy();
+    assert.deepEqual(await second.stop(), { code: 0, signal: null });
   });
 
   it('is what npm start runs, through scripts/safekeep.js, with no tsx in between', async () => {

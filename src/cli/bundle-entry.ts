@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+
+/**
+ * The built `safekeep` command (`dist/src/cli/main.js`, the package's bin;
+ * scripts/build-cli.ts builds it): runs the command's one-file bundle with a
+ * V8 code cache beside it.
+ *
+ * Compiling the bundle was the largest part of a start left once it was one
+ * file (V8 parses 500 kB, then compiles each function as it first runs).
+ * Node 20 keeps no compile cache of its own (`module.enableCompileCache` is
+ * Node 22), so the bundle is CommonJS run through `vm.Script` with the code
+ * V8 produced on an earlier run: a start then skips most of the compiling.
+ *
+ * The cache lives next to the bundle, where only who may change the bundle
+ * may write it (never a shared temp folder: a cache is code). Its name holds
+ * the bundle's hash and Node's version, so a rebuild or another Node never
+ * reads a cache made for something else; V8 also refuses one made under other
+ * flags. A run that found none, or had its cache refused, writes one a few
+ * seconds in (the functions a start and a first backup use are compiled by
+ * then), and if it cannot (a read-only install) runs on without one.
+ */
+declare const SAFEKEEP_BUNDLE_HASH: string;
+
+/** Long enough for a start and its first backup to have compiled what they use; short lived commands leave no cache. */
+const WRITE_CACHE_AFTER_MS = 3_000;
+
+const bundle = fileURLToPath(new URL('./safekeep.cjs', import.meta.url));
+const cacheFile = `${bundle}.${SAFEKEEP_BUNDLE_HASH}.${process.version}.v8cache`;
+const cachedData = readIfPresent(cacheFile);
+// The module wrapper Node gives CommonJS, made strict: the bundle is ES module code, which assumes it.
+const source = readFileSync(bundle, 'utf8');
+// A `#!` line is allowed only at a script's very start: inside the wrapper it becomes a comment (same length, same lines).
+const body = source.startsWith('#!') ? `//${source.slice(2)}` : source;
+const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) { 'use strict'; ${body}\n})`, {
+  filename: bundle,
+  ...(cachedData ? { cachedData } : {}),
+});
+const module = { exports: {} };
+(script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(bundle), module, bundle, path.dirname(bundle));
+if (!cachedData || script.cachedDataRejected) setTimeout(writeCache, WRITE_CACHE_AFTER_MS).unref();
+
+function readIfPresent(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written whole or not at all (temp file, rename), as two starts may both write it. */
+function writeCache(): void {
+  const temp = `${cacheFile}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, script.createCachedData(), { mode: 0o644 });
+    renameSync(temp, cacheFile);
+  } catch {
+    // A folder this user cannot write: every start compiles, as without a cache.
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never made
+    }
+  }
+}
