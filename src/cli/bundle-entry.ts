@@ -18,9 +18,9 @@ import vm from 'node:vm';
  *
  * The cache lives next to the bundle, where only who may change the bundle
  * may write it (never a shared temp folder: a cache is code). Its name holds
- * the bundle's hash and Node's version, so a rebuild or another Node never
- * reads a cache made for something else; V8 also refuses one made under other
- * flags. A run that found none, or had its cache refused, writes one a few
+ * the bundle's hash, Node's version and (when there are any) node's flags, so
+ * a rebuild, another Node or other flags never read a cache made for
+ * something else (V8 would refuse one made under other flags). A run that found none, or had its cache refused, writes one a few
  * seconds in (the functions a start and a first backup use are compiled by
  * then), and if it cannot (a read-only install) runs on without one.
  */
@@ -30,7 +30,7 @@ declare const SAFEKEEP_BUNDLE_HASH: string;
 const WRITE_CACHE_AFTER_MS = 3_000;
 
 const bundle = fileURLToPath(new URL('./safekeep.cjs', import.meta.url));
-const cacheFile = `${bundle}.${SAFEKEEP_BUNDLE_HASH}.${process.version}.v8cache`;
+const cacheFile = `${bundle}.${SAFEKEEP_BUNDLE_HASH}.${process.version}${flagsSuffix(process.execArgv)}.v8cache`;
 const cachedData = readIfPresent(cacheFile);
 // The module wrapper Node gives CommonJS, made strict: the bundle is ES module code, which assumes it.
 const source = readFileSync(bundle, 'utf8');
@@ -43,6 +43,19 @@ const script = new vm.Script(`(function (exports, require, module, __filename, _
 const module = { exports: {} };
 (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(bundle), module, bundle, path.dirname(bundle));
 if (!cachedData || script.cachedDataRejected) setTimeout(writeCache, WRITE_CACHE_AFTER_MS).unref();
+
+/**
+ * V8 refuses a cache made under other V8 flags (`--expose-gc`, a heap size…):
+ * each set of node flags keeps its own, so that a run with flags (a bench's)
+ * does not replace the cache every plain start reads.
+ */
+function flagsSuffix(flags: readonly string[]): string {
+  if (flags.length === 0) return '';
+  // FNV-1a: a name, not a secret, and no crypto module to load before the program.
+  let hash = 0x811c9dc5;
+  for (const char of flags.join('\0')) hash = Math.imul(hash ^ (char.codePointAt(0) as number), 0x01000193) >>> 0;
+  return `.flags-${hash.toString(16).padStart(8, '0')}`;
+}
 
 function readIfPresent(file: string): Buffer | undefined {
   try {
