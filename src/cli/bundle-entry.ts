@@ -29,13 +29,27 @@ declare const SAFEKEEP_BUNDLE_HASH: string;
 /** Long enough for a start and its first backup to have compiled what they use; short lived commands leave no cache. */
 const WRITE_CACHE_AFTER_MS = 3_000;
 
+/**
+ * Node's own flags that leave V8's code as it is (tried: V8 takes a plain
+ * start's cache under them), with how many values follow each when not
+ * given as `--flag=value`. A profiled start then reads the cache a plain
+ * start does, as it should to profile a plain start.
+ */
+const FLAGS_V8_IGNORES: ReadonlyMap<string, number> = new Map([
+  ['--cpu-prof', 0],
+  ['--cpu-prof-dir', 1],
+  ['--cpu-prof-name', 1],
+  ['--cpu-prof-interval', 1],
+  ['--enable-source-maps', 0],
+]);
+
 const bundle = fileURLToPath(new URL('./safekeep.cjs', import.meta.url));
 const cacheFile = `${bundle}.${SAFEKEEP_BUNDLE_HASH}.${process.version}${flagsSuffix(process.execArgv)}.v8cache`;
 const cachedData = readIfPresent(cacheFile);
-// The module wrapper Node gives CommonJS, made strict: the bundle is ES module code, which assumes it.
 const source = readFileSync(bundle, 'utf8');
 // A `#!` line is allowed only at a script's very start: inside the wrapper it becomes a comment (same length, same lines).
 const body = source.startsWith('#!') ? `//${source.slice(2)}` : source;
+// The module wrapper Node gives CommonJS, made strict: the bundle is ES module code, which assumes it.
 const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) { 'use strict'; ${body}\n})`, {
   filename: bundle,
   ...(cachedData ? { cachedData } : {}),
@@ -46,10 +60,18 @@ if (!cachedData || script.cachedDataRejected) setTimeout(writeCache, WRITE_CACHE
 
 /**
  * V8 refuses a cache made under other V8 flags (`--expose-gc`, a heap size…):
- * each set of node flags keeps its own, so that a run with flags (a bench's)
- * does not replace the cache every plain start reads.
+ * each set of other node flags keeps its own, so that a run with flags (a
+ * bench's) does not replace the cache every plain start reads.
  */
-function flagsSuffix(flags: readonly string[]): string {
+function flagsSuffix(execArgv: readonly string[]): string {
+  const flags: string[] = [];
+  for (let index = 0; index < execArgv.length; index++) {
+    const flag = execArgv[index] as string;
+    const name = flag.split('=', 1)[0] as string;
+    const values = FLAGS_V8_IGNORES.get(name);
+    if (values === undefined) flags.push(flag);
+    else if (!flag.includes('=')) index += values;
+  }
   if (flags.length === 0) return '';
   // FNV-1a: a name, not a secret, and no crypto module to load before the program.
   let hash = 0x811c9dc5;
