@@ -63,6 +63,9 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
   try {
     // Begun first so that its decoy hash runs on the thread pool while the store opens; the book waits for it.
     const hasher = startPasswordHasher(options.book, options.random);
+    // A few reads up the folder tree for package.json, made while the store opens rather than after.
+    const version = packageVersion();
+    version.catch(() => undefined); // awaited below; a start that fails first must not leave it unhandled
     const recording = !internals.recorder && options.record ? await startRecording(options.record, options) : null;
     if (recording) started.unshift(() => recording.file.close());
     const recorder = internals.recorder ?? recording?.recorder ?? null;
@@ -123,7 +126,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const scrub = new VerifyScheduler({ clock: core.clock, verifier, intervalMs: options.verifyIntervalMs, busy: () => scheduler.isCopying() });
     started.unshift(() => scrub.stop());
     const policy = new PathPolicy({ allowed: options.allowedPaths, forbidden: [options.dataDir, options.backupDir], files: core.files });
-    const facts = { version: await packageVersion(), startedAt: core.clock.now() };
+    const facts = { version: await version, startedAt: core.clock.now() };
     const handler = createCommandHandler({ service, scheduler, verifier, book, policy, files: core.files, ids: core.ids, clock: core.clock, facts, bus });
     const router = new RequestRouter({
       bus,
