@@ -22,9 +22,11 @@ export async function openPasswordBook(deps: {
   loadServiceKey?: () => Promise<Buffer>;
   /** Wraps the hasher (a recording logs when each hash comes back). */
   wrapHasher?: (hasher: PasswordHasher) => PasswordHasher;
+  /** A hasher made earlier (see `startPasswordHasher`); default a new one from `options`. */
+  hasher?: PasswordHasher;
 }): Promise<PasswordBook> {
   const { store, dataDir, clock, ids, random, options } = deps;
-  const plainHasher = new PasswordHasher({ params: options.argon2, random, maxConcurrent: options.maxConcurrentHashes });
+  const plainHasher = deps.hasher ?? newPasswordHasher(options, random);
   const hasher = deps.wrapHasher ? deps.wrapHasher(plainHasher) : plainHasher;
   await hasher.prepareDecoy();
   const serviceKey = await (deps.loadServiceKey ?? (() => loadServiceKey(dataDir, random)))();
@@ -46,4 +48,26 @@ export async function openPasswordBook(deps: {
     serviceKey,
     pendingTtlMs: options.pendingTtlMs,
   });
+}
+
+function newPasswordHasher(options: ResolvedBookOptions, random: RandomSource): PasswordHasher {
+  return new PasswordHasher({ params: options.argon2, random, maxConcurrent: options.maxConcurrentHashes });
+}
+
+/**
+ * A hasher that has already begun its decoy hash (tens of milliseconds of
+ * Argon2id on the thread pool), for `openPasswordBook`'s `hasher`: made at
+ * the start of a host's start, the decoy is computed while the store opens
+ * rather than after it. The book still waits for the decoy before it
+ * answers anything; a failure of it surfaces there.
+ *
+ * @example
+ * const hasher = startPasswordHasher(resolveBookOptions({}), cryptoRandom);
+ * // … open the store …
+ * const book = await openPasswordBook({ store, dataDir, clock, ids, random: cryptoRandom, options, hasher });
+ */
+export function startPasswordHasher(options: ResolvedBookOptions, random: RandomSource): PasswordHasher {
+  const hasher = newPasswordHasher(options, random);
+  hasher.prepareDecoy().catch(() => undefined);
+  return hasher;
 }

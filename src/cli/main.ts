@@ -4,9 +4,6 @@ import { SafekeepError, systemErrorCode } from '../errors/safekeep-error.ts';
 import type { Host } from '../host/host.ts';
 import { startHost } from '../host/start-host.ts';
 import type { BackupJobSpec } from '../backup/job.ts';
-import { askForJob } from './ask-for-job.ts';
-import { checkCommand } from './check-data-dir.ts';
-import { replayCommand } from './replay-command.ts';
 import { DEFAULT_INTERVAL_MS, HELP, parseCli, type CliConfig } from './cli-options.ts';
 import { packageVersion } from './package-version.ts';
 import { startupLine } from './startup-line.ts';
@@ -20,8 +17,15 @@ const REPEATED_SIGNAL_MS = 1_000;
  * cleanly on SIGINT or SIGTERM. `safekeep replay FILE` replays a recording.
  */
 async function main(): Promise<number> {
-  if (process.argv[2] === 'check') return checkCommand(process.argv.slice(3), invocationDir(), process.stdout, process.stderr);
-  if (process.argv[2] === 'replay') return replayCommand(process.argv.slice(3), process.stdout, process.stderr, invocationDir());
+  // Loaded when asked for: a service's start does not pay for the code of `check` or `replay`.
+  if (process.argv[2] === 'check') {
+    const { checkCommand } = await import('./check-data-dir.ts');
+    return checkCommand(process.argv.slice(3), invocationDir(), process.stdout, process.stderr);
+  }
+  if (process.argv[2] === 'replay') {
+    const { replayCommand } = await import('./replay-command.ts');
+    return replayCommand(process.argv.slice(3), process.stdout, process.stderr, invocationDir());
+  }
   const parsed = parseCli(process.argv.slice(2), invocationDir());
   if (parsed.kind === 'help') {
     process.stdout.write(HELP);
@@ -72,6 +76,7 @@ async function main(): Promise<number> {
   stopOnSignals(host);
 
   if (host.jobs().every((job) => job.state === 'inactive') && process.stdin.isTTY) {
+    const { askForJob } = await import('./ask-for-job.ts');
     const asked = await askForJob(process.stdin, process.stdout, invocationDir(), config.intervalMs);
     // The operator typed it at the terminal: configuration, like --source, so not held to --allow.
     if (asked) await host.addConfiguredJob({ ...asked, retention: config.retention });

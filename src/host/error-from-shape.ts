@@ -7,13 +7,19 @@ import * as hostErrors from './errors.ts';
 
 type ErrorClass = new (message: string, options?: { detail?: string }) => SafekeepError;
 
-// Every error class safekeep raises, by code. Built from the error modules so a new class is included without a list to keep.
-const CLASSES_BY_CODE = new Map<string, ErrorClass>(
-  [backupErrors, bookErrors, protocolErrors, storeErrors, hostErrors]
-    .flatMap((module) => Object.values(module) as unknown[])
-    .filter((value): value is ErrorClass => typeof value === 'function' && value.prototype instanceof SafekeepError)
-    .map((ErrorClass) => [new ErrorClass('').code, ErrorClass]),
-);
+// Every error class safekeep raises, by code. Built from the error modules so a new class is included without a list to keep;
+// built on first use, not at load, because it constructs one error (and its stack trace) of each class, and a start need not pay for that.
+let classesByCode: Map<string, ErrorClass> | null = null;
+
+function classesByCodeMap(): Map<string, ErrorClass> {
+  classesByCode ??= new Map<string, ErrorClass>(
+    [backupErrors, bookErrors, protocolErrors, storeErrors, hostErrors]
+      .flatMap((module) => Object.values(module) as unknown[])
+      .filter((value): value is ErrorClass => typeof value === 'function' && value.prototype instanceof SafekeepError)
+      .map((ErrorClass) => [new ErrorClass('').code, ErrorClass]),
+  );
+  return classesByCode;
+}
 
 /**
  * Turns an error's plain-data form (as it travels on the bus) back into an
@@ -22,7 +28,7 @@ const CLASSES_BY_CODE = new Map<string, ErrorClass>(
  * `InternalError` that keeps it.
  */
 export function errorFromShape(shape: ErrorShape): SafekeepError {
-  const ErrorClass = CLASSES_BY_CODE.get(shape.code);
+  const ErrorClass = classesByCodeMap().get(shape.code);
   const detail = shape.detail === undefined ? {} : { detail: shape.detail };
   return ErrorClass ? new ErrorClass(shape.message, detail) : new hostErrors.InternalError(shape.message, { code: shape.code, ...detail });
 }

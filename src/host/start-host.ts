@@ -1,5 +1,4 @@
 import { ConsoleReporter } from '../../adapters/console/console-reporter.ts';
-import { ReplyChannelAdapter } from '../../adapters/reply-channel/reply-channel-adapter.ts';
 import { SocketAdapter } from '../../adapters/socket/socket-adapter.ts';
 import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
 import { BackupService } from '../backup/backup-service.ts';
@@ -8,7 +7,7 @@ import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
 import { localBackupFiles } from '../backup/local-backup-files.ts';
 import { calendarFor } from '../backup/retention-calendar.ts';
 import { VersionVerifier } from '../backup/version-verifier.ts';
-import { openPasswordBook } from '../book/open-password-book.ts';
+import { openPasswordBook, startPasswordHasher } from '../book/open-password-book.ts';
 import type { PasswordHasher } from '../book/password-hasher.ts';
 import { loadServiceKey } from '../book/service-key.ts';
 import { Bus } from '../bus/bus.ts';
@@ -18,14 +17,13 @@ import type { HostAdapter } from '../ports/host-adapter.ts';
 import { jsonDialect } from '../protocol/json-dialect.ts';
 import { textDialect } from '../protocol/text-dialect.ts';
 import type { PortGate } from '../replay/port-gate.ts';
-import { Recorder } from '../replay/recorder.ts';
-import { openRecordingFile, recordingHeader } from '../replay/recording-file.ts';
-import { SecretPlaceholders } from '../replay/secret-placeholders.ts';
+import type { Recorder } from '../replay/recorder.ts';
+import type { RecordingFile } from '../replay/recording-file.ts';
 import { StoreClient } from '../store/store-client.ts';
 import { BackupScheduler } from './backup-scheduler.ts';
 import { packageVersion } from '../cli/package-version.ts';
 import { createCommandHandler } from './command-handler.ts';
-import { resolveHostOptions, type HostOptions } from './host-options.ts';
+import { resolveHostOptions, type HostOptions, type ResolvedHostOptions } from './host-options.ts';
 import { InProcessRequests } from './in-process-requests.ts';
 import { PathPolicy } from './path-policy.ts';
 import { RequestRouter } from './request-router.ts';
@@ -63,10 +61,14 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
   };
 
   try {
-    const recording = !internals.recorder && options.record ? await openRecordingFile(options.record, recordingHeader(options)) : null;
-    if (recording) started.unshift(() => recording.close());
-    const recorder =
-      internals.recorder ?? (recording ? new Recorder({ sink: recording.sink, clock: options.clock, placeholders: new SecretPlaceholders(), startedAt: recording.header.startedAt }) : null);
+    // Begun first so that its decoy hash runs on the thread pool while the store opens; the book waits for it.
+    const hasher = startPasswordHasher(options.book, options.random);
+    // A few reads up the folder tree for package.json, made while the store opens rather than after.
+    const version = packageVersion();
+    version.catch(() => undefined); // awaited below; a start that fails first must not leave it unhandled
+    const recording = !internals.recorder && options.record ? await startRecording(options.record, options) : null;
+    if (recording) started.unshift(() => recording.file.close());
+    const recorder = internals.recorder ?? recording?.recorder ?? null;
     const detach = recorder?.attach(bus);
     // A replay keeps its recorder to the end: edge inputs recorded during the stop (connections closing) must still be fed and checked.
     if (detach && !internals.recorder) started.unshift(detach);
@@ -105,6 +107,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       ids: core.ids,
       random: options.random,
       options: options.book,
+      hasher,
       loadServiceKey:
         internals.loadServiceKey ??
         (() => loadServiceKey(options.dataDir, options.random, { onNote: (note) => void bus.emit('host.repaired', { subject: 'service-key', note }) })),
@@ -123,7 +126,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const scrub = new VerifyScheduler({ clock: core.clock, verifier, intervalMs: options.verifyIntervalMs, busy: () => scheduler.isCopying() });
     started.unshift(() => scrub.stop());
     const policy = new PathPolicy({ allowed: options.allowedPaths, forbidden: [options.dataDir, options.backupDir], files: core.files });
-    const facts = { version: await packageVersion(), startedAt: core.clock.now() };
+    const facts = { version: await version, startedAt: core.clock.now() };
     const handler = createCommandHandler({ service, scheduler, verifier, book, policy, files: core.files, ids: core.ids, clock: core.clock, facts, bus });
     const router = new RequestRouter({
       bus,
@@ -144,7 +147,11 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     started.unshift(() => inProcess.stop(graceLeft()));
     // Stopped after the socket: connections being drained still get their replies through it.
     started.unshift(() => router.stop());
-    if (options.replyTo) await startAdapter(new ReplyChannelAdapter({ ...options.replyTo, clock }));
+    if (options.replyTo) {
+      // Only the seed's clients ask for replies on a connection of their own: loaded for them alone.
+      const { ReplyChannelAdapter } = await import('../../adapters/reply-channel/reply-channel-adapter.ts');
+      await startAdapter(new ReplyChannelAdapter({ ...options.replyTo, clock }));
+    }
     let socket: SocketAdapter | null = null;
     if (options.socket) {
       socket = new SocketAdapter({ ...options.socket, ids, clock, shutdownGraceMs: options.shutdownGraceMs });
@@ -176,6 +183,20 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     for (const stop of started) await Promise.resolve(stop()).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Opens the recording file and makes its recorder. A start that records is
+ * rare, so the recorder's code is loaded only then.
+ */
+async function startRecording(file: string, options: ResolvedHostOptions): Promise<{ file: RecordingFile; recorder: Recorder }> {
+  const [{ Recorder }, { openRecordingFile, recordingHeader }, { SecretPlaceholders }] = await Promise.all([
+    import('../replay/recorder.ts'),
+    import('../replay/recording-file.ts'),
+    import('../replay/secret-placeholders.ts'),
+  ]);
+  const recording = await openRecordingFile(file, recordingHeader(options));
+  return { file: recording, recorder: new Recorder({ sink: recording.sink, clock: options.clock, placeholders: new SecretPlaceholders(), startedAt: recording.header.startedAt }) };
 }
 
 async function upsertAll(service: BackupService, specs: readonly BackupJobSpec[]): Promise<BackupJob[]> {

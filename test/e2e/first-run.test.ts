@@ -76,7 +76,7 @@ function alive(pid: number): boolean {
 /** The pid of the service that `npm start` (pid `npmPid`) runs: its child, with nothing in between. */
 async function servicePid(npmPid: number): Promise<number> {
   const { stdout } = await run('ps', ['-o', 'pid=,args=', '--ppid', String(npmPid)]);
-  const line = stdout.split('\n').find((candidate) => candidate.includes('cli/main'));
+  const line = stdout.split('\n').find((candidate) => candidate.includes('scripts/safekeep.js'));
   assert.ok(line, `npm start runs no service directly: ${stdout}`);
   return Number(line.trim().split(/\s+/)[0]);
 }

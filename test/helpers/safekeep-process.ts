@@ -5,6 +5,10 @@ export const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.u
 export const TSX = import.meta.resolve('tsx');
 /** The command line that runs safekeep from source, usable from any working directory. */
 export const SAFEKEEP_ARGV = ['--import', TSX, MAIN] as const;
+/** The built command (`npm run build`), the package's `bin`: what `npm start` runs. */
+export const BUILT_MAIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+/** The command line that runs the built command with plain node, no tsx. */
+export const BUILT_ARGV = [BUILT_MAIN] as const;
 
 export interface Exit {
   readonly code: number | null;
@@ -19,9 +23,12 @@ export class SafekeepProcess {
   stderr = '';
   readonly #waiters: (() => void)[] = [];
 
-  /** `nodeFlags` go to node itself, before the script (a bench's `--cpu-prof`, which NODE_OPTIONS does not take). */
-  constructor(args: readonly string[], cwd: string, nodeFlags: readonly string[] = []) {
-    this.child = spawn(process.execPath, [...nodeFlags, ...SAFEKEEP_ARGV, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  /**
+   * `nodeFlags` go to node itself, before the script (a bench's `--cpu-prof`, which NODE_OPTIONS does not take);
+   * `command` is what node runs: the sources through tsx, or BUILT_ARGV.
+   */
+  constructor(args: readonly string[], cwd: string, nodeFlags: readonly string[] = [], command: readonly string[] = SAFEKEEP_ARGV) {
+    this.child = spawn(process.execPath, [...nodeFlags, ...command, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.#append('stdout', text));
     this.child.stderr?.setEncoding('utf8').on('data', (text: string) => this.#append('stderr', text));
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => {

@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { CLI_BUNDLE, CLI_BUNDLE_INPUTS } from './cli-bundle.js';
+
+/**
+ * Builds the `safekeep` command (`npm start`, the package's `bin`): the
+ * whole program as one file, `dist/src/cli/safekeep.cjs`, and the entry that
+ * runs it with a V8 code cache, `dist/src/cli/main.js` (src/cli/bundle-entry.ts).
+ *
+ * Node spent most of a start resolving and compiling modules one by one: ~170
+ * of ours and rxjs's 223 CommonJS files, of which the bus uses three. One
+ * file, tree-shaken, starts in a fraction of that (README "Performance").
+ * What the code imports with `await import()` (`check`, `replay`,
+ * recording…) stays in the file but runs only when asked for; split into
+ * chunks instead, the extra modules to load cost more than they saved. The
+ * bundle is CommonJS because Node 20 can cache V8's compiled code only for a
+ * script (`vm.Script`), not for an ES module.
+ *
+ * Next to them it writes the list of source files they were built from, which
+ * `npm start` (scripts/safekeep.js) compares with the sources to rebuild a
+ * command older than them.
+ */
+const root = fileURLToPath(new URL('../', import.meta.url));
+const outdir = path.join(root, path.dirname(CLI_BUNDLE));
+const program = path.join(outdir, 'safekeep.cjs');
+
+/**
+ * rxjs maps Node to its CommonJS build, which a bundler cannot tree-shake;
+ * its ES2015 module build is the same code as modules.
+ */
+const rxjsAsModules: Plugin = {
+  name: 'rxjs-as-modules',
+  setup(bundler) {
+    const rxjsRoot = path.dirname(createRequire(import.meta.url).resolve('rxjs/package.json'));
+    bundler.onResolve({ filter: /^rxjs$/ }, () => ({ path: path.join(rxjsRoot, 'dist/esm/index.js') }));
+  },
+};
+
+const common = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', metafile: true, logLevel: 'warning' } as const;
+
+const bundled = await build({
+  ...common,
+  entryPoints: ['src/cli/main.ts'],
+  outfile: program,
+  format: 'cjs',
+  // Less for V8 to parse; names are kept, so a stack trace still reads (and the source map maps it).
+  minifyWhitespace: true,
+  minifySyntax: true,
+  // Error classes name themselves after their class (`new.target.name`): a bundle must not rename them.
+  keepNames: true,
+  sourcemap: true,
+  // A native addon that picks its binary at run time: required from node_modules as it is.
+  external: ['@node-rs/argon2'],
+  // CommonJS has no import.meta; the one use (finding package.json) gets the bundle's own URL.
+  define: { 'import.meta.url': '__safekeepModuleUrl' },
+  banner: { js: "const __safekeepModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [rxjsAsModules],
+});
+
+await rm(path.join(root, `${CLI_BUNDLE}.map`), { force: true });
+// A cache made for the previous bundle is never read again (its name holds that bundle's hash).
+for (const name of await readdir(outdir)) if (name.endsWith('.v8cache') || name.endsWith('.tmp')) await rm(path.join(outdir, name), { force: true });
+const bundleHash = createHash('sha256').update(await readFile(program)).digest('hex').slice(0, 16);
+const entry = await build({
+  ...common,
+  entryPoints: ['src/cli/bundle-entry.ts'],
+  outfile: path.join(root, CLI_BUNDLE),
+  format: 'esm',
+  define: { SAFEKEEP_BUNDLE_HASH: JSON.stringify(bundleHash) },
+});
+
+// Our files only: a dependency changes with `npm install`, which builds anyway.
+const inputs = new Set([...Object.keys(bundled.metafile.inputs), ...Object.keys(entry.metafile.inputs)].filter((input) => !input.startsWith('node_modules/')));
+inputs.add('scripts/build-cli.ts').add('scripts/cli-bundle.js');
+await writeFile(path.join(root, CLI_BUNDLE_INPUTS), `${JSON.stringify([...inputs].sort(), null, 1)}\n`);
