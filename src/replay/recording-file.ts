@@ -48,18 +48,39 @@ export async function openRecordingFile(filePath: string, header: RecordingHeade
   });
   stream.write(`${JSON.stringify(header)}\n`);
   let steps = 0;
+  // Lines wait here until the end of the current turn and then go to the stream in one write: a busy host
+  // records several steps per request, and a write per step cost more than making the line.
+  let pending = '';
+  let flushing: NodeJS.Immediate | null = null;
+  let closed = false;
+  const flush = (): void => {
+    flushing = null;
+    if (pending === '') return;
+    stream.write(pending);
+    pending = '';
+  };
   return {
     header,
     sink: {
       write: (_step, line) => {
+        // A step after the close (a timer the stopping host left set) is not part of this recording.
+        if (closed) return;
         steps++;
-        stream.write(`${line}\n`);
+        pending += `${line}\n`;
+        if (pending.length >= FLUSH_AT_LENGTH) flush();
+        else flushing ??= setImmediate(flush);
       },
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        closed = true;
+        if (flushing) clearImmediate(flushing);
+        flush();
         stream.once('error', reject);
         stream.end(`${JSON.stringify({ end: RECORDING_FORMAT, steps } satisfies RecordingEnd)}\n`, () => resolve());
       }),
   };
 }
+
+/** Pending text past this length is written at once, so one busy turn does not hold megabytes. */
+const FLUSH_AT_LENGTH = 64 * 1024;

@@ -68,9 +68,15 @@ class ReplaySession {
   #next = 0;
   #divergence: Divergence | null = null;
   #finished = false;
-  #wake: () => void = () => undefined;
   #unrecordedIds = 0;
   #host: Host | null = null;
+  /** The step the replay waits for the host to produce, and since when (real time); null while it is not waiting. */
+  #awaited: number | null = null;
+  #awaitedSince = 0;
+  /** Whether the pump is already due to run on a microtask. */
+  #pumpQueued = false;
+  /** Resolves `run` once the steps are through (or the replay diverged or stalled). */
+  #through: () => void = () => undefined;
 
   constructor(recording: Recording, stallMs: number) {
     this.#recording = recording;
@@ -87,6 +93,9 @@ class ReplaySession {
     bus.on('reply.ready', (reply) => this.#replySent(reply.requestId));
     const recorder = new Recorder({ sink: { write: (step, line) => this.#compare(step, line) }, clock: this.#clock, placeholders: this.#placeholders, startedAt: header.startedAt });
     const random = seededRandom(REPLAY_SEED);
+    const through = new Promise<void>((resolve) => (this.#through = resolve));
+    // One watchdog for the whole replay rather than a timer per wait: real time, not the host's, as the host may be hashing a password on the thread pool.
+    const watchdog = setInterval(() => this.#checkStall(), Math.max(1, Math.ceil(this.#stallMs / 10)));
     const starting = startHost(
       {
         dataDir: header.host.dataDir,
@@ -120,25 +129,69 @@ class ReplaySession {
       (error: unknown) => this.#diverge(null, `the host did not start: ${error instanceof Error ? error.message : String(error)}`),
     );
 
-    while (!this.#divergence && this.#next < steps.length) {
-      const index = this.#next;
-      const { step, line } = steps[index] as Recording['steps'][number];
-      if (isInput(step)) {
-        // Let the host finish reacting to what came before, as it had in the recorded run.
-        await new Promise((resolve) => setImmediate(resolve));
-        // A reply.sent is usually fed by the reply stand-in, inside its reply.ready; one still next here was a
-        // streamed reply's, which the socket wrote out later (after 'drain'): fed here like any other input.
-        if (this.#divergence || this.#next !== index) continue;
-        this.#feedTogether();
-      }
-      if (!(await this.#progressPast(index))) this.#diverge(line, 'the replay stopped short: it did not produce this step');
-    }
-
+    this.#pump();
+    await through;
+    clearInterval(watchdog);
     // After a recording that ends with its host's stop, anything more the replay does is a difference; after one cut short, it is expected.
     if (!this.#divergence && this.#recording.complete) await new Promise((resolve) => setImmediate(resolve));
     this.#finished = true;
     // Nothing to stop: a replayed host holds no socket, file or real timer, so what the recording leaves running is simply dropped.
     return { steps: steps.length, matched: this.#next, complete: this.#recording.complete, divergence: this.#divergence };
+  }
+
+  /**
+   * Goes through the recording as far as it can now: past the steps the host
+   * has produced, feeding each input once the host has finished reacting to
+   * what came before (a macrotask later, as each input came in its own task
+   * in the recorded run), and stops where it must wait for the host. It runs
+   * again when the host produces the awaited step, never from inside the
+   * host's own call (the recorder's tap).
+   */
+  #pump = (): void => {
+    this.#pumpQueued = false;
+    const { steps } = this.#recording;
+    while (!this.#divergence && this.#next < steps.length) {
+      const index = this.#next;
+      const { step } = steps[index] as Recording['steps'][number];
+      if (isInput(step)) {
+        setImmediate(() => this.#feedAfterDrain(index));
+        return;
+      }
+      // The host has not produced this step yet.
+      return this.#await(index);
+    }
+    this.#through();
+  };
+
+  /** Feeds input `index`, the host having drained its reactions to what came before; then goes on. */
+  #feedAfterDrain(index: number): void {
+    // A reply.sent is usually fed by the reply stand-in, inside its reply.ready; one still next here was a
+    // streamed reply's, which the socket wrote out later (after 'drain'): fed here like any other input.
+    if (!this.#divergence && this.#next === index) {
+      this.#feedTogether();
+      // An input the host records later than it is fed (a file-system result, recorded once the call that awaited it resumes): wait for it.
+      if (!this.#divergence && this.#next === index) return this.#await(index);
+    }
+    this.#pump();
+  }
+
+  /** Waits for the host to produce step `index`. */
+  #await(index: number): void {
+    this.#awaited = index;
+    this.#awaitedSince = performance.now();
+  }
+
+  /** Runs the pump on a microtask (once), after the host's current call returns. */
+  #schedulePump(): void {
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    queueMicrotask(this.#pump);
+  }
+
+  /** The awaited step has not come for `stallMs` of real time: the host will not produce it. */
+  #checkStall(): void {
+    if (this.#awaited === null || this.#divergence || performance.now() - this.#awaitedSince < this.#stallMs) return;
+    this.#diverge(null, 'the replay stopped short: it did not produce this step');
   }
 
   /**
@@ -205,7 +258,14 @@ class ReplaySession {
     if (!expected) this.#divergence = { seq: step.seq, recorded: null, replayed: line, reason: 'the replay did more than the recording' };
     else if (expected.line !== line) this.#divergence = { seq: expected.step.seq, recorded: expected.line, replayed: line, reason: this.#differentStepReason() };
     else this.#next++;
-    this.#wake();
+    this.#progressed();
+  }
+
+  /** The host produced a step (or the replay diverged): the pump goes on if it was waiting for this. */
+  #progressed(): void {
+    if (this.#awaited === null || (this.#next <= this.#awaited && !this.#divergence)) return;
+    this.#awaited = null;
+    this.#schedulePump();
   }
 
   #differentStepReason(): string {
@@ -219,28 +279,9 @@ class ReplaySession {
     if (this.#divergence) return;
     const seq = this.#recording.steps[this.#next]?.step.seq ?? this.#recording.steps.length + 1;
     this.#divergence = { seq, recorded: recorded ?? this.#recording.steps[this.#next]?.line ?? null, replayed: null, reason };
-    this.#wake();
-  }
-
-  /** Resolves true once the replay is past step `index`, false if it stalls there (or diverges). */
-  #progressPast(index: number): Promise<boolean> {
-    const settled = (): boolean | undefined => (this.#divergence ? false : this.#next > index ? true : undefined);
-    const now = settled();
-    if (now !== undefined) return Promise.resolve(now);
-    return new Promise((resolve) => {
-      // Real time, not the host's: the host may be hashing a password on the thread pool.
-      const stall = setTimeout(() => {
-        this.#wake = () => undefined;
-        resolve(false);
-      }, this.#stallMs);
-      this.#wake = () => {
-        const outcome = settled();
-        if (outcome === undefined) return;
-        clearTimeout(stall);
-        this.#wake = () => undefined;
-        resolve(outcome);
-      };
-    });
+    // Wherever the pump is (waiting for a step, or for the drain before an input), it ends the replay.
+    this.#awaited = null;
+    this.#schedulePump();
   }
 
   /** Ids as the recording has them: the id the host draws next is the one the recording shows next. */
