@@ -121,10 +121,15 @@ export class Recorder {
       this.#time = Math.max(this.#time, this.#base.now());
       if (!this.#inputTask) {
         this.#inputTask = true;
-        queueMicrotask(() => (this.#inputTask = false));
+        queueMicrotask(this.#endInputTask);
       }
     }
-    const step = { seq: ++this.#seq, time: this.#time, correlation, ...content, ...(withPrevious ? { withPrevious } : {}) } as RecordedStep;
-    this.#sink.write(step, stepLine(step));
+    const step: { seq: number; time: number; correlation: string | null; withPrevious?: true } = { seq: ++this.#seq, time: this.#time, correlation, ...content };
+    if (withPrevious) step.withPrevious = true;
+    this.#sink.write(step as RecordedStep, stepLine(step as RecordedStep));
   }
+
+  readonly #endInputTask = (): void => {
+    this.#inputTask = false;
+  };
 }

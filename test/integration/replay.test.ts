@@ -159,6 +159,19 @@ describe('record and replay', () => {
     assert.equal(result.complete, false);
   });
 
+  it('gives up on a step the host never produces once the replay has waited stallMs of real time for it, naming that step', async () => {
+    const { text } = await recordSession();
+    const lines = text.trimEnd().split('\n');
+    const end = JSON.parse(lines.pop() as string) as { end: string; steps: number };
+    const missing = JSON.stringify({ seq: end.steps + 1, time: JSON.parse(lines.at(-1) as string).time, correlation: null, kind: 'id', prefix: 'never', value: 'never_1' });
+    const result = await replayRecording(`${[...lines, missing, JSON.stringify({ ...end, steps: end.steps + 1 })].join('\n')}\n`, { stallMs: 50 });
+    assert.equal(result.matched, end.steps);
+    assert.equal(result.divergence?.seq, end.steps + 1);
+    assert.equal(result.divergence?.recorded, missing);
+    assert.equal(result.divergence?.replayed, null);
+    assert.match(result.divergence?.reason ?? '', /stopped short/);
+  });
+
   it('says so when a divergence may come from secrets saved before the recording began', async () => {
     const root = await tempDir('record');
     const dataDir = path.join(root, 'data');
