@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { SafekeepError } from '../errors/safekeep-error.ts';
 import { localTimeZoneName } from '../backup/retention-calendar.ts';
 import type { ResolvedHostOptions } from '../host/host-options.ts';
-import { RECORDING_FORMAT, type RecordingEnd, type RecordingHeader } from './recording.ts';
+import { RECORDING_FORMAT, stepLine, type RecordingEnd, type RecordingHeader } from './recording.ts';
 import type { StepSink } from './recorder.ts';
 
 /** The header that lets a replay rebuild this host: its paths and settings, never its random source. */
@@ -62,11 +62,11 @@ export async function openRecordingFile(filePath: string, header: RecordingHeade
   return {
     header,
     sink: {
-      write: (_step, line) => {
+      write: (step) => {
         // A step after the close (a timer the stopping host left set) is not part of this recording.
         if (closed) return;
         steps++;
-        pending += `${line}\n`;
+        pending += `${stepLine(step)}\n`;
         if (pending.length >= FLUSH_AT_LENGTH) flush();
         else flushing ??= setImmediate(flush);
       },

@@ -7,7 +7,8 @@ import type { IdSource } from '../ids/ids.ts';
 import { seededRandom } from '../random/random.ts';
 import { readRecording, type Recording } from './read-recording.ts';
 import { Recorder } from './recorder.ts';
-import { isInput, type RecordedStep } from './recording.ts';
+import { isInput, stepLine, type RecordedStep } from './recording.ts';
+import { isSameStep } from './same-step.ts';
 import { PortGate } from './port-gate.ts';
 import { ScriptedClock } from './scripted-clock.ts';
 import { ScriptedFiles } from './scripted-files.ts';
@@ -92,7 +93,7 @@ class ReplaySession {
     // The socket answers each reply.ready with its reply.sent from inside its stream subscriber; the stand-in does the same,
     // through the same kind of subscription, so at the same moment however the bus delivers streams (at once or later).
     const replies = bus.on$('reply.ready').subscribe((reply) => this.#replySent(reply.requestId));
-    const recorder = new Recorder({ sink: { write: (step, line) => this.#compare(step, line) }, clock: this.#clock, placeholders: this.#placeholders, startedAt: header.startedAt });
+    const recorder = new Recorder({ sink: { write: (step) => this.#compare(step) }, clock: this.#clock, placeholders: this.#placeholders, startedAt: header.startedAt });
     const random = seededRandom(REPLAY_SEED);
     const through = new Promise<void>((resolve) => (this.#through = resolve));
     // One watchdog for the whole replay rather than a timer per wait: real time, not the host's, as the host may be hashing a password on the thread pool.
@@ -251,15 +252,19 @@ class ReplaySession {
     }
   }
 
-  /** Checks a step the replay produced against the recording. */
-  #compare(step: RecordedStep, line: string): void {
+  /** Checks a step the replay produced against the recording: its line must be the recorded line. */
+  #compare(step: RecordedStep): void {
     if (this.#finished || this.#divergence) return;
     const expected = this.#recording.steps[this.#next];
     // Past the end of a recording cut short, the host simply goes on: only after a normal stop is more a difference.
     if (!expected && !this.#recording.complete) return;
-    if (!expected) this.#divergence = { seq: step.seq, recorded: null, replayed: line, reason: 'the replay did more than the recording' };
-    else if (expected.line !== line) this.#divergence = { seq: expected.step.seq, recorded: expected.line, replayed: line, reason: this.#differentStepReason() };
-    else this.#next++;
+    if (!expected) {
+      this.#divergence = { seq: step.seq, recorded: null, replayed: stepLine(step), reason: 'the replay did more than the recording' };
+    } else if (isSameStep(step, expected.step) || stepLine(step) === expected.line) {
+      this.#next++;
+    } else {
+      this.#divergence = { seq: expected.step.seq, recorded: expected.line, replayed: stepLine(step), reason: this.#differentStepReason() };
+    }
     this.#progressed();
   }
 

@@ -164,7 +164,8 @@ describe('record and replay', () => {
     const lines = text.trimEnd().split('\n');
     const end = JSON.parse(lines.pop() as string) as { end: string; steps: number };
     const missing = JSON.stringify({ seq: end.steps + 1, time: JSON.parse(lines.at(-1) as string).time, correlation: null, kind: 'id', prefix: 'never', value: 'never_1' });
-    const result = await replayRecording(`${[...lines, missing, JSON.stringify({ ...end, steps: end.steps + 1 })].join('\n')}\n`, { stallMs: 50 });
+    // Long enough for the password hashes the session waits for on a busy machine: they are real work, on real time too.
+    const result = await replayRecording(`${[...lines, missing, JSON.stringify({ ...end, steps: end.steps + 1 })].join('\n')}\n`, { stallMs: 1_500 });
     assert.equal(result.matched, end.steps);
     assert.equal(result.divergence?.seq, end.steps + 1);
     assert.equal(result.divergence?.recorded, missing);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openRecordingFile } from '../../src/replay/recording-file.ts';
-import { RECORDING_FORMAT, stepLine, type RecordedStep, type RecordingHeader } from '../../src/replay/recording.ts';
+import { RECORDING_FORMAT, type RecordedStep, type RecordingHeader } from '../../src/replay/recording.ts';
 import { readRecording } from '../../src/replay/read-recording.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -11,8 +11,8 @@ const HEADER = { format: RECORDING_FORMAT, startedAt: 0, host: {} } as unknown a
 
 const idStep = (seq: number): RecordedStep => ({ seq, time: seq, correlation: null, kind: 'id', prefix: 'cmd', value: `cmd_${seq}` });
 
-function record(file: { sink: { write(step: RecordedStep, line: string): void } }, from: number, to: number): void {
-  for (let seq = from; seq <= to; seq++) file.sink.write(idStep(seq), stepLine(idStep(seq)));
+function record(file: { sink: { write(step: RecordedStep): void } }, from: number, to: number): void {
+  for (let seq = from; seq <= to; seq++) file.sink.write(idStep(seq));
 }
 
 describe('a recording file', () => {
