@@ -5,9 +5,9 @@ import type { Host } from '../host/host.ts';
 import { startHost } from '../host/start-host.ts';
 import type { IdSource } from '../ids/ids.ts';
 import { seededRandom } from '../random/random.ts';
-import { readRecording, type Recording } from './read-recording.ts';
+import { isDamaged, readRecordedLines, type RecordedLine, type RecordedLines } from './recorded-lines.ts';
 import { Recorder } from './recorder.ts';
-import { isInput, stepLine, type RecordedStep } from './recording.ts';
+import { stepLine, type RecordedStep } from './recording.ts';
 import { isSameStep } from './same-step.ts';
 import { PortGate } from './port-gate.ts';
 import { ScriptedClock } from './scripted-clock.ts';
@@ -51,14 +51,14 @@ export interface ReplayOptions {
  * if (result.divergence) console.log(`diverged at step ${result.divergence.seq}`);
  */
 export async function replayRecording(text: string, options: ReplayOptions = {}): Promise<ReplayResult> {
-  return new ReplaySession(readRecording(text), options.stallMs ?? 10_000).run();
+  return new ReplaySession(readRecordedLines(text), options.stallMs ?? 10_000).run();
 }
 
 // Secrets the replay makes (keys, salts, tokens) come from a fixed seed: they are not the recorded run's, and need not be.
 const REPLAY_SEED = 'safekeep replay';
 
 class ReplaySession {
-  readonly #recording: Recording;
+  readonly #recording: RecordedLines;
   readonly #stallMs: number;
   readonly #clock: ScriptedClock;
   readonly #files = new ScriptedFiles();
@@ -79,7 +79,7 @@ class ReplaySession {
   /** Resolves `run` once the steps are through (or the replay diverged or stalled). */
   #through: () => void = () => undefined;
 
-  constructor(recording: Recording, stallMs: number) {
+  constructor(recording: RecordedLines, stallMs: number) {
     this.#recording = recording;
     this.#stallMs = stallMs;
     this.#clock = new ScriptedClock(recording.header.startedAt);
@@ -134,6 +134,9 @@ class ReplaySession {
     this.#pump();
     await through;
     clearInterval(watchdog);
+    // A recorded line the replay differs at that is not a step at all: the recording is damaged there, as reading it whole would have said.
+    const differsAt = this.#divergence?.recorded ? this.#recording.steps[this.#divergence.seq - 1] : undefined;
+    if (differsAt && !differsAt.parsed) void differsAt.step;
     // After a recording that ends with its host's stop, anything more the replay does is a difference; after one cut short, it is expected.
     if (!this.#divergence && this.#recording.complete) await new Promise((resolve) => setImmediate(resolve));
     this.#finished = true;
@@ -155,8 +158,7 @@ class ReplaySession {
     const { steps } = this.#recording;
     while (!this.#divergence && this.#next < steps.length) {
       const index = this.#next;
-      const { step } = steps[index] as Recording['steps'][number];
-      if (isInput(step)) {
+      if ((steps[index] as RecordedLine).input) {
         setImmediate(() => this.#feedAfterDrain(index));
         return;
       }
@@ -205,11 +207,11 @@ class ReplaySession {
   #feedTogether(): void {
     for (;;) {
       const index = this.#next;
-      const { step } = this.#recording.steps[index] as Recording['steps'][number];
+      const { step } = this.#recording.steps[index] as RecordedLine;
       this.#clock.set(step.time);
       this.#feed(step);
-      const following = this.#recording.steps[this.#next]?.step;
-      if (this.#divergence || this.#next === index || !following?.withPrevious) return;
+      const following = this.#recording.steps[this.#next];
+      if (this.#divergence || this.#next === index || !following?.input || !following.step.withPrevious) return;
     }
   }
 
@@ -220,7 +222,9 @@ class ReplaySession {
    * host's later steps, wherever the bus's delivery put it.
    */
   #replySent(requestId: string): void {
-    const next = this.#recording.steps[this.#next]?.step;
+    const entry = this.#recording.steps[this.#next];
+    // Only an input can be the reply.sent (an output's line is not parsed for this).
+    const next = entry?.input ? entry.step : undefined;
     if (this.#finished || this.#divergence || !next || !isReplySent(next) || next.correlation !== requestId) return;
     this.#clock.set(next.time);
     this.#feed(next);
@@ -260,10 +264,10 @@ class ReplaySession {
     if (!expected && !this.#recording.complete) return;
     if (!expected) {
       this.#divergence = { seq: step.seq, recorded: null, replayed: stepLine(step), reason: 'the replay did more than the recording' };
-    } else if (isSameStep(step, expected.step) || stepLine(step) === expected.line) {
+    } else if ((expected.parsed && isSameStep(step, expected.step)) || stepLine(step) === expected.line) {
       this.#next++;
     } else {
-      this.#divergence = { seq: expected.step.seq, recorded: expected.line, replayed: stepLine(step), reason: this.#differentStepReason() };
+      this.#divergence = { seq: expected.seq, recorded: expected.line, replayed: stepLine(step), reason: this.#differentStepReason() };
     }
     this.#progressed();
   }
@@ -284,7 +288,7 @@ class ReplaySession {
   /** The replay parts ways at the step that is next; `recorded` defaults to that step's line. */
   #diverge(recorded: string | null, reason: string): void {
     if (this.#divergence) return;
-    const seq = this.#recording.steps[this.#next]?.step.seq ?? this.#recording.steps.length + 1;
+    const seq = this.#recording.steps[this.#next]?.seq ?? this.#recording.steps.length + 1;
     this.#divergence = { seq, recorded: recorded ?? this.#recording.steps[this.#next]?.line ?? null, replayed: null, reason };
     // Wherever the pump is (waiting for a step, or for the drain before an input), it ends the replay.
     this.#awaited = null;
@@ -295,7 +299,9 @@ class ReplaySession {
   #recordedIds(): IdSource {
     return {
       next: (prefix) => {
-        const expected = this.#recording.steps[this.#next]?.step;
+        const entry = this.#recording.steps[this.#next];
+        // A damaged line is no id: the draw then differs, and the replay reports the damage there.
+        const expected = entry?.kind === 'id' && !isDamaged(entry) ? entry.step : undefined;
         // A draw the recording does not have: a made-up id, and the comparison reports the difference.
         return expected?.kind === 'id' && expected.prefix === prefix ? expected.value : `${prefix}_unrecorded${++this.#unrecordedIds}`;
       },
@@ -303,7 +309,7 @@ class ReplaySession {
   }
 
   #recordedListening(): HostStarted['listening'] {
-    const started = this.#recording.steps.find(({ step }) => step.kind === 'event' && step.name === 'host.started')?.step;
+    const started = this.#recording.steps.find((entry) => entry.kind === 'event' && entry.name === 'host.started')?.step;
     return started?.kind === 'event' ? (started.payload as HostStarted).listening : null;
   }
 }

@@ -201,6 +201,16 @@ describe('record and replay', () => {
     assert.throws(() => readRecording(lines.join('\n')), /line 4 is not step 3/);
   });
 
+  it('refuses a recording whose output line is damaged past its head, naming the line, though a replay parses outputs only when it needs them', async () => {
+    const { text } = await recordSession();
+    for (const pattern of ['"name":"backup.completed"', '"kind":"id"']) {
+      const lines = text.split('\n');
+      const at = lines.findIndex((line) => line.includes(pattern));
+      lines[at] = (lines[at] as string).slice(0, -3);
+      await assert.rejects(replayRecording(lines.join('\n')), (error: unknown) => error instanceof RecordingFormatError && error.message === `line ${at + 1} is not a JSON object`);
+    }
+  });
+
   it('records through the API to a file readable by its owner only', async () => {
     const { file } = await recordSession();
     assert.equal((await stat(file)).mode & 0o777, 0o600);
