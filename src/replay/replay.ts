@@ -146,26 +146,23 @@ class ReplaySession {
   }
 
   /**
-   * Goes through the recording as far as it can now: past the steps the host
-   * has produced, feeding each input once the host has finished reacting to
-   * what came before (a macrotask later, as each input came in its own task
-   * in the recorded run), and stops where it must wait for the host. It runs
-   * again when the host produces the awaited step, never from inside the
-   * host's own call (the recorder's tap).
+   * Moves the replay on from the step that is next: an input is fed once the
+   * host has finished reacting to what came before (a macrotask later, as
+   * each input came in its own task in the recorded run); an output is
+   * awaited. It runs again when the host produces the awaited step, never
+   * from inside the host's own call (the recorder's tap), or after the feed.
    */
   #pump = (): void => {
     this.#pumpQueued = false;
-    const { steps } = this.#recording;
-    while (!this.#divergence && this.#next < steps.length) {
-      const index = this.#next;
-      if ((steps[index] as RecordedLine).input) {
-        setImmediate(() => this.#feedAfterDrain(index));
-        return;
-      }
-      // The host has not produced this step yet.
-      return this.#await(index);
+    const index = this.#next;
+    const next = this.#recording.steps[index];
+    if (this.#divergence || !next) return this.#through();
+    if (next.input) {
+      setImmediate(() => this.#feedAfterDrain(index));
+      return;
     }
-    this.#through();
+    // An output the host has not produced yet (`#next` is past every step it has).
+    this.#await(index);
   };
 
   /** Feeds input `index`, the host having drained its reactions to what came before; then goes on. */
