@@ -89,10 +89,9 @@ class ReplaySession {
     const { header, steps } = this.#recording;
     const bus = this.#bus;
     // The store's results come from the recording, but the host must see a store on the bus.
-    bus.on('store.command', () => undefined);
-    // The socket answers each reply.ready with its reply.sent from inside its stream subscriber; the stand-in does the same,
-    // through the same kind of subscription, so at the same moment however the bus delivers streams (at once or later).
-    const replies = bus.on$('reply.ready').subscribe((reply) => this.#replySent(reply.requestId));
+    bus.on$('store.command').subscribe(() => undefined);
+    // The socket answers each reply.ready with its reply.sent from inside its listener; the stand-in does the same, at the same moment.
+    bus.on$('reply.ready').subscribe((reply) => this.#replySent(reply.requestId));
     const recorder = new Recorder({ sink: { write: (step) => this.#compare(step) }, clock: this.#clock, placeholders: this.#placeholders, startedAt: header.startedAt });
     const random = seededRandom(REPLAY_SEED);
     const through = new Promise<void>((resolve) => (this.#through = resolve));
@@ -140,8 +139,7 @@ class ReplaySession {
     // After a recording that ends with its host's stop, anything more the replay does is a difference; after one cut short, it is expected.
     if (!this.#divergence && this.#recording.complete) await new Promise((resolve) => setImmediate(resolve));
     this.#finished = true;
-    replies.unsubscribe();
-    // Nothing else to stop: a replayed host holds no socket, file or real timer, so what the recording leaves running is simply dropped.
+    // Nothing to stop: a replayed host holds no socket, file or real timer, so what the recording leaves running is simply dropped.
     return { steps: steps.length, matched: this.#next, complete: this.#recording.complete, divergence: this.#divergence };
   }
 
