@@ -48,10 +48,11 @@ export async function openRecordingFile(filePath: string, header: RecordingHeade
   });
   stream.write(`${JSON.stringify(header)}\n`);
   let steps = 0;
-  // Lines wait here until the end of the current turn and then go to the stream in one write: a busy host
-  // records several steps per request, and a write per step cost more than making the line.
+  // Lines wait here for a few milliseconds (or until there are 64 KiB of them) and then go to the stream in one
+  // write: a busy host records several steps per request, and a write per step cost more than making the line.
+  // What waits is lost if the process dies, as what the stream had not written yet always was.
   let pending = '';
-  let flushing: NodeJS.Immediate | null = null;
+  let flushing: NodeJS.Timeout | null = null;
   let closed = false;
   const flush = (): void => {
     flushing = null;
@@ -68,13 +69,13 @@ export async function openRecordingFile(filePath: string, header: RecordingHeade
         steps++;
         pending += `${stepLine(step)}\n`;
         if (pending.length >= FLUSH_AT_LENGTH) flush();
-        else flushing ??= setImmediate(flush);
+        else flushing ??= setTimeout(flush, FLUSH_AFTER_MS).unref();
       },
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
         closed = true;
-        if (flushing) clearImmediate(flushing);
+        if (flushing) clearTimeout(flushing);
         flush();
         stream.once('error', reject);
         stream.end(`${JSON.stringify({ end: RECORDING_FORMAT, steps } satisfies RecordingEnd)}\n`, () => resolve());
@@ -82,5 +83,7 @@ export async function openRecordingFile(filePath: string, header: RecordingHeade
   };
 }
 
-/** Pending text past this length is written at once, so one busy turn does not hold megabytes. */
+/** Pending text past this length is written at once, so a busy moment does not hold megabytes. */
 const FLUSH_AT_LENGTH = 64 * 1024;
+/** How long a line may wait to be written with the lines after it: more lines per write, and a file that lags the host by no more. */
+const FLUSH_AFTER_MS = 10;

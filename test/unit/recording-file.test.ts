@@ -16,7 +16,7 @@ function record(file: { sink: { write(step: RecordedStep): void } }, from: numbe
 }
 
 describe('a recording file', () => {
-  it('holds every step in order once closed, whether the steps came in one turn, over several, or past the length written at once', async () => {
+  it('holds every step in order once closed, whether the steps came in one burst or several, or past the length written at once', async () => {
     const filePath = path.join(await tempDir('recording-file'), 'run.ndjson');
     const file = await openRecordingFile(filePath, HEADER);
     record(file, 1, 3);
