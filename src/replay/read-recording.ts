@@ -19,6 +19,13 @@ const STEP_KINDS = new Set(['event', 'id', 'timer', 'call', 'result']);
 
 /** Parses a recording; a damaged line is an error naming it (a recording cut short by a crash ends cleanly at its last full line). */
 export function readRecording(text: string): Recording {
+  const { header, lines, complete } = splitRecording(text);
+  const steps = lines.map((line, index) => ({ step: parseStepLine(line, index + 1), line }));
+  return { header, steps, complete };
+}
+
+/** A recording's header, its step lines (not parsed yet) and whether it ends with its host's normal stop. */
+export function splitRecording(text: string): { readonly header: RecordingHeader; readonly lines: readonly string[]; readonly complete: boolean } {
   const lines = text.split('\n');
   // What follows the last line end is empty, or a line a crash cut short: either way not a step.
   lines.pop();
@@ -30,14 +37,16 @@ export function readRecording(text: string): Recording {
   const complete = last.end === RECORDING_FORMAT;
   if (complete) lines.pop();
   if (complete && last.steps !== lines.length - 1) throw new RecordingFormatError(`the recording ends saying it has ${last.steps} steps, but it has ${lines.length - 1}`);
-  const steps = lines.slice(1).map((line, index) => {
-    const step = parseLine(line, index + 2) as Partial<RecordedStep>;
-    if (step.seq !== index + 1 || typeof step.time !== 'number' || typeof step.kind !== 'string' || !STEP_KINDS.has(step.kind)) {
-      throw new RecordingFormatError(`line ${index + 2} is not step ${index + 1} of a recording`);
-    }
-    return { step: step as RecordedStep, line };
-  });
-  return { header: header as RecordingHeader, steps, complete };
+  return { header: header as RecordingHeader, lines: lines.slice(1), complete };
+}
+
+/** Step `seq` (on line `seq + 1`), parsed and checked. */
+export function parseStepLine(line: string, seq: number): RecordedStep {
+  const step = parseLine(line, seq + 1) as Partial<RecordedStep>;
+  if (step.seq !== seq || typeof step.time !== 'number' || typeof step.kind !== 'string' || !STEP_KINDS.has(step.kind)) {
+    throw new RecordingFormatError(`line ${seq + 1} is not step ${seq} of a recording`);
+  }
+  return step as RecordedStep;
 }
 
 function parseLine(line: string, number: number): unknown {

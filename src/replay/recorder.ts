@@ -4,12 +4,17 @@ import { toErrorShape } from '../errors/safekeep-error.ts';
 import type { IdSource } from '../ids/ids.ts';
 import { Secret } from '../secret/secret.ts';
 import { interceptPort } from './intercept-port.ts';
-import { correlationOf, isInput, stepLine, type RecordedStep, type StepContent } from './recording.ts';
+import { correlationOf, isInput, type RecordedStep, type StepContent } from './recording.ts';
 import type { SecretPlaceholders } from './secret-placeholders.ts';
 
-/** Where recorded steps go: a file while recording, the comparison with the recording while replaying. */
+/**
+ * Where recorded steps go: a file while recording, the comparison with the
+ * recording while replaying. A step is handed over as it is, to be used at
+ * once (it may share objects with what the host goes on using); the sink
+ * writes its line (`stepLine`) if and when it needs it.
+ */
 export interface StepSink {
-  write(step: RecordedStep, line: string): void;
+  write(step: RecordedStep): void;
 }
 
 interface RecordedTimer {
@@ -121,10 +126,15 @@ export class Recorder {
       this.#time = Math.max(this.#time, this.#base.now());
       if (!this.#inputTask) {
         this.#inputTask = true;
-        queueMicrotask(() => (this.#inputTask = false));
+        queueMicrotask(this.#endInputTask);
       }
     }
-    const step = { seq: ++this.#seq, time: this.#time, correlation, ...content, ...(withPrevious ? { withPrevious } : {}) } as RecordedStep;
-    this.#sink.write(step, stepLine(step));
+    const step: { seq: number; time: number; correlation: string | null; withPrevious?: true } = { seq: ++this.#seq, time: this.#time, correlation, ...content };
+    if (withPrevious) step.withPrevious = true;
+    this.#sink.write(step as RecordedStep);
   }
+
+  readonly #endInputTask = (): void => {
+    this.#inputTask = false;
+  };
 }

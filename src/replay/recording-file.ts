@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { SafekeepError } from '../errors/safekeep-error.ts';
 import { localTimeZoneName } from '../backup/retention-calendar.ts';
 import type { ResolvedHostOptions } from '../host/host-options.ts';
-import { RECORDING_FORMAT, type RecordingEnd, type RecordingHeader } from './recording.ts';
+import { RECORDING_FORMAT, stepLine, type RecordingEnd, type RecordingHeader } from './recording.ts';
 import type { StepSink } from './recorder.ts';
 
 /** The header that lets a replay rebuild this host: its paths and settings, never its random source. */
@@ -48,18 +48,42 @@ export async function openRecordingFile(filePath: string, header: RecordingHeade
   });
   stream.write(`${JSON.stringify(header)}\n`);
   let steps = 0;
+  // Lines wait here for a few milliseconds (or until there are 64 KiB of them) and then go to the stream in one
+  // write: a busy host records several steps per request, and a write per step cost more than making the line.
+  // What waits is lost if the process dies, as what the stream had not written yet always was.
+  let pending = '';
+  let flushing: NodeJS.Timeout | null = null;
+  let closed = false;
+  const flush = (): void => {
+    flushing = null;
+    if (pending === '') return;
+    stream.write(pending);
+    pending = '';
+  };
   return {
     header,
     sink: {
-      write: (_step, line) => {
+      write: (step) => {
+        // A step after the close (a timer the stopping host left set) is not part of this recording.
+        if (closed) return;
         steps++;
-        stream.write(`${line}\n`);
+        pending += `${stepLine(step)}\n`;
+        if (pending.length >= FLUSH_AT_LENGTH) flush();
+        else flushing ??= setTimeout(flush, FLUSH_AFTER_MS).unref();
       },
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        closed = true;
+        if (flushing) clearTimeout(flushing);
+        flush();
         stream.once('error', reject);
         stream.end(`${JSON.stringify({ end: RECORDING_FORMAT, steps } satisfies RecordingEnd)}\n`, () => resolve());
       }),
   };
 }
+
+/** Pending text past this length is written at once, so a busy moment does not hold megabytes. */
+const FLUSH_AT_LENGTH = 64 * 1024;
+/** How long a line may wait to be written with the lines after it: more lines per write, and a file that lags the host by no more. */
+const FLUSH_AFTER_MS = 10;

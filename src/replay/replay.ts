@@ -5,9 +5,10 @@ import type { Host } from '../host/host.ts';
 import { startHost } from '../host/start-host.ts';
 import type { IdSource } from '../ids/ids.ts';
 import { seededRandom } from '../random/random.ts';
-import { readRecording, type Recording } from './read-recording.ts';
+import { isDamaged, readRecordedLines, type RecordedLine, type RecordedLines } from './recorded-lines.ts';
 import { Recorder } from './recorder.ts';
-import { isInput, type RecordedStep } from './recording.ts';
+import { stepLine, type RecordedStep } from './recording.ts';
+import { isSameStep } from './same-step.ts';
 import { PortGate } from './port-gate.ts';
 import { ScriptedClock } from './scripted-clock.ts';
 import { ScriptedFiles } from './scripted-files.ts';
@@ -50,14 +51,14 @@ export interface ReplayOptions {
  * if (result.divergence) console.log(`diverged at step ${result.divergence.seq}`);
  */
 export async function replayRecording(text: string, options: ReplayOptions = {}): Promise<ReplayResult> {
-  return new ReplaySession(readRecording(text), options.stallMs ?? 10_000).run();
+  return new ReplaySession(readRecordedLines(text), options.stallMs ?? 10_000).run();
 }
 
 // Secrets the replay makes (keys, salts, tokens) come from a fixed seed: they are not the recorded run's, and need not be.
 const REPLAY_SEED = 'safekeep replay';
 
 class ReplaySession {
-  readonly #recording: Recording;
+  readonly #recording: RecordedLines;
   readonly #stallMs: number;
   readonly #clock: ScriptedClock;
   readonly #files = new ScriptedFiles();
@@ -68,11 +69,17 @@ class ReplaySession {
   #next = 0;
   #divergence: Divergence | null = null;
   #finished = false;
-  #wake: () => void = () => undefined;
   #unrecordedIds = 0;
   #host: Host | null = null;
+  /** The step the replay waits for the host to produce, and since when (real time); null while it is not waiting. */
+  #awaited: number | null = null;
+  #awaitedSince = 0;
+  /** Whether the pump is already due to run on a microtask. */
+  #pumpQueued = false;
+  /** Resolves `run` once the steps are through (or the replay diverged or stalled). */
+  #through: () => void = () => undefined;
 
-  constructor(recording: Recording, stallMs: number) {
+  constructor(recording: RecordedLines, stallMs: number) {
     this.#recording = recording;
     this.#stallMs = stallMs;
     this.#clock = new ScriptedClock(recording.header.startedAt);
@@ -85,8 +92,11 @@ class ReplaySession {
     bus.on$('store.command').subscribe(() => undefined);
     // The socket answers each reply.ready with its reply.sent from inside its listener; the stand-in does the same, at the same moment.
     bus.on$('reply.ready').subscribe((reply) => this.#replySent(reply.requestId));
-    const recorder = new Recorder({ sink: { write: (step, line) => this.#compare(step, line) }, clock: this.#clock, placeholders: this.#placeholders, startedAt: header.startedAt });
+    const recorder = new Recorder({ sink: { write: (step) => this.#compare(step) }, clock: this.#clock, placeholders: this.#placeholders, startedAt: header.startedAt });
     const random = seededRandom(REPLAY_SEED);
+    const through = new Promise<void>((resolve) => (this.#through = resolve));
+    // One watchdog for the whole replay rather than a timer per wait: real time, not the host's, as the host may be hashing a password on the thread pool.
+    const watchdog = setInterval(() => this.#checkStall(), Math.max(1, Math.ceil(this.#stallMs / 10)));
     const starting = startHost(
       {
         dataDir: header.host.dataDir,
@@ -120,25 +130,68 @@ class ReplaySession {
       (error: unknown) => this.#diverge(null, `the host did not start: ${error instanceof Error ? error.message : String(error)}`),
     );
 
-    while (!this.#divergence && this.#next < steps.length) {
-      const index = this.#next;
-      const { step, line } = steps[index] as Recording['steps'][number];
-      if (isInput(step)) {
-        // Let the host finish reacting to what came before, as it had in the recorded run.
-        await new Promise((resolve) => setImmediate(resolve));
-        // A reply.sent is usually fed by the reply stand-in, inside its reply.ready; one still next here was a
-        // streamed reply's, which the socket wrote out later (after 'drain'): fed here like any other input.
-        if (this.#divergence || this.#next !== index) continue;
-        this.#feedTogether();
-      }
-      if (!(await this.#progressPast(index))) this.#diverge(line, 'the replay stopped short: it did not produce this step');
-    }
-
+    this.#pump();
+    await through;
+    clearInterval(watchdog);
+    // A recorded line the replay differs at that is not a step at all: the recording is damaged there, as reading it whole would have said.
+    const differsAt = this.#divergence?.recorded ? this.#recording.steps[this.#divergence.seq - 1] : undefined;
+    if (differsAt && !differsAt.parsed) void differsAt.step;
     // After a recording that ends with its host's stop, anything more the replay does is a difference; after one cut short, it is expected.
     if (!this.#divergence && this.#recording.complete) await new Promise((resolve) => setImmediate(resolve));
     this.#finished = true;
     // Nothing to stop: a replayed host holds no socket, file or real timer, so what the recording leaves running is simply dropped.
     return { steps: steps.length, matched: this.#next, complete: this.#recording.complete, divergence: this.#divergence };
+  }
+
+  /**
+   * Moves the replay on from the step that is next: an input is fed once the
+   * host has finished reacting to what came before (a macrotask later, as
+   * each input came in its own task in the recorded run); an output is
+   * awaited. It runs again when the host produces the awaited step, never
+   * from inside the host's own call (the recorder's tap), or after the feed.
+   */
+  #pump = (): void => {
+    this.#pumpQueued = false;
+    const index = this.#next;
+    const next = this.#recording.steps[index];
+    if (this.#divergence || !next) return this.#through();
+    if (next.input) {
+      setImmediate(() => this.#feedAfterDrain(index));
+      return;
+    }
+    // An output the host has not produced yet (`#next` is past every step it has).
+    this.#await(index);
+  };
+
+  /** Feeds input `index`, the host having drained its reactions to what came before; then goes on. */
+  #feedAfterDrain(index: number): void {
+    // A reply.sent is usually fed by the reply stand-in, inside its reply.ready; one still next here was a
+    // streamed reply's, which the socket wrote out later (after 'drain'): fed here like any other input.
+    if (!this.#divergence && this.#next === index) {
+      this.#feedTogether();
+      // An input the host records later than it is fed (a file-system result, recorded once the call that awaited it resumes): wait for it.
+      if (!this.#divergence && this.#next === index) return this.#await(index);
+    }
+    this.#pump();
+  }
+
+  /** Waits for the host to produce step `index`. */
+  #await(index: number): void {
+    this.#awaited = index;
+    this.#awaitedSince = performance.now();
+  }
+
+  /** Runs the pump on a microtask (once), after the host's current call returns. */
+  #schedulePump(): void {
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    queueMicrotask(this.#pump);
+  }
+
+  /** The awaited step has not come for `stallMs` of real time: the host will not produce it. */
+  #checkStall(): void {
+    if (this.#awaited === null || this.#divergence || performance.now() - this.#awaitedSince < this.#stallMs) return;
+    this.#diverge(null, 'the replay stopped short: it did not produce this step');
   }
 
   /**
@@ -149,11 +202,11 @@ class ReplaySession {
   #feedTogether(): void {
     for (;;) {
       const index = this.#next;
-      const { step } = this.#recording.steps[index] as Recording['steps'][number];
+      const { step } = this.#recording.steps[index] as RecordedLine;
       this.#clock.set(step.time);
       this.#feed(step);
-      const following = this.#recording.steps[this.#next]?.step;
-      if (this.#divergence || this.#next === index || !following?.withPrevious) return;
+      const following = this.#recording.steps[this.#next];
+      if (this.#divergence || this.#next === index || !following?.input || !following.step.withPrevious) return;
     }
   }
 
@@ -164,7 +217,9 @@ class ReplaySession {
    * host's later steps, wherever the bus's delivery put it.
    */
   #replySent(requestId: string): void {
-    const next = this.#recording.steps[this.#next]?.step;
+    const entry = this.#recording.steps[this.#next];
+    // Only an input can be the reply.sent (an output's line is not parsed for this).
+    const next = entry?.input ? entry.step : undefined;
     if (this.#finished || this.#divergence || !next || !isReplySent(next) || next.correlation !== requestId) return;
     this.#clock.set(next.time);
     this.#feed(next);
@@ -196,16 +251,27 @@ class ReplaySession {
     }
   }
 
-  /** Checks a step the replay produced against the recording. */
-  #compare(step: RecordedStep, line: string): void {
+  /** Checks a step the replay produced against the recording: its line must be the recorded line. */
+  #compare(step: RecordedStep): void {
     if (this.#finished || this.#divergence) return;
     const expected = this.#recording.steps[this.#next];
     // Past the end of a recording cut short, the host simply goes on: only after a normal stop is more a difference.
     if (!expected && !this.#recording.complete) return;
-    if (!expected) this.#divergence = { seq: step.seq, recorded: null, replayed: line, reason: 'the replay did more than the recording' };
-    else if (expected.line !== line) this.#divergence = { seq: expected.step.seq, recorded: expected.line, replayed: line, reason: this.#differentStepReason() };
-    else this.#next++;
-    this.#wake();
+    if (!expected) {
+      this.#divergence = { seq: step.seq, recorded: null, replayed: stepLine(step), reason: 'the replay did more than the recording' };
+    } else if ((expected.parsed && isSameStep(step, expected.step)) || stepLine(step) === expected.line) {
+      this.#next++;
+    } else {
+      this.#divergence = { seq: expected.seq, recorded: expected.line, replayed: stepLine(step), reason: this.#differentStepReason() };
+    }
+    this.#progressed();
+  }
+
+  /** The host produced a step (or the replay diverged): the pump goes on if it was waiting for this. */
+  #progressed(): void {
+    if (this.#awaited === null || (this.#next <= this.#awaited && !this.#divergence)) return;
+    this.#awaited = null;
+    this.#schedulePump();
   }
 
   #differentStepReason(): string {
@@ -217,37 +283,20 @@ class ReplaySession {
   /** The replay parts ways at the step that is next; `recorded` defaults to that step's line. */
   #diverge(recorded: string | null, reason: string): void {
     if (this.#divergence) return;
-    const seq = this.#recording.steps[this.#next]?.step.seq ?? this.#recording.steps.length + 1;
+    const seq = this.#recording.steps[this.#next]?.seq ?? this.#recording.steps.length + 1;
     this.#divergence = { seq, recorded: recorded ?? this.#recording.steps[this.#next]?.line ?? null, replayed: null, reason };
-    this.#wake();
-  }
-
-  /** Resolves true once the replay is past step `index`, false if it stalls there (or diverges). */
-  #progressPast(index: number): Promise<boolean> {
-    const settled = (): boolean | undefined => (this.#divergence ? false : this.#next > index ? true : undefined);
-    const now = settled();
-    if (now !== undefined) return Promise.resolve(now);
-    return new Promise((resolve) => {
-      // Real time, not the host's: the host may be hashing a password on the thread pool.
-      const stall = setTimeout(() => {
-        this.#wake = () => undefined;
-        resolve(false);
-      }, this.#stallMs);
-      this.#wake = () => {
-        const outcome = settled();
-        if (outcome === undefined) return;
-        clearTimeout(stall);
-        this.#wake = () => undefined;
-        resolve(outcome);
-      };
-    });
+    // Wherever the pump is (waiting for a step, or for the drain before an input), it ends the replay.
+    this.#awaited = null;
+    this.#schedulePump();
   }
 
   /** Ids as the recording has them: the id the host draws next is the one the recording shows next. */
   #recordedIds(): IdSource {
     return {
       next: (prefix) => {
-        const expected = this.#recording.steps[this.#next]?.step;
+        const entry = this.#recording.steps[this.#next];
+        // A damaged line is no id: the draw then differs, and the replay reports the damage there.
+        const expected = entry?.kind === 'id' && !isDamaged(entry) ? entry.step : undefined;
         // A draw the recording does not have: a made-up id, and the comparison reports the difference.
         return expected?.kind === 'id' && expected.prefix === prefix ? expected.value : `${prefix}_unrecorded${++this.#unrecordedIds}`;
       },
@@ -255,7 +304,7 @@ class ReplaySession {
   }
 
   #recordedListening(): HostStarted['listening'] {
-    const started = this.#recording.steps.find(({ step }) => step.kind === 'event' && step.name === 'host.started')?.step;
+    const started = this.#recording.steps.find((entry) => entry.kind === 'event' && entry.name === 'host.started')?.step;
     return started?.kind === 'event' ? (started.payload as HostStarted).listening : null;
   }
 }

@@ -42,6 +42,18 @@ export interface SecretOfType {
 /** Starts an object key that stands for a secret one: no real key starts with NUL (a group key starts with its group). */
 const SECRET_KEY_MARK = '\u0000$secret:';
 
+/** An object JSON writes field by field as it is (made by a literal or `JSON.parse`), not a class instance. */
+function isPlainObject(value: object): boolean {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** Sets a field of a copy; a field named `__proto__` (a user's name as a key) stays a field, as `JSON.parse` made it, instead of replacing the prototype. */
+function setField(copy: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
+  else copy[key] = value;
+}
+
 const STAND_INS_BY_TYPE: Readonly<Record<string, () => unknown>> = { number: () => 0, boolean: () => false, null: () => null, array: () => [], object: () => ({}) };
 
 export interface SecretTextPlaceholder {
@@ -74,8 +86,16 @@ export class SecretPlaceholders {
     this.#keepValues = options.keepValues ?? false;
   }
 
-  /** A JSON-safe copy of `value` with every secret replaced by its placeholder; AbortSignals and functions are left out. */
+  /**
+   * `value` made JSON-safe, with every secret replaced by its placeholder;
+   * AbortSignals and functions are left out. What holds nothing to replace is
+   * returned as it is, not copied (a recorder sanitizes every event, and most
+   * hold no secret): the result may share parts with `value`, so it is for
+   * writing out at once, never for keeping. `value` itself is never changed.
+   */
   sanitize(value: unknown, field?: string): unknown {
+    const secretField = field !== undefined && (SECRET_FIELDS.has(field) || SECRET_MATERIAL_FIELDS.has(field));
+    if (!secretField && (typeof value !== 'object' || value === null)) return typeof value === 'function' ? undefined : value;
     if (value instanceof SecretJsonText) {
       return { $secretText: value.pieces, secrets: value.secrets.map((secret) => this.sanitize(secret) as SecretPlaceholder) } satisfies SecretTextPlaceholder;
     }
@@ -85,7 +105,7 @@ export class SecretPlaceholders {
     // A secret-named field holding a plain string (an adapter that did not seal it) is still a secret.
     if (field !== undefined && SECRET_FIELDS.has(field) && typeof value === 'string') return this.sanitize(new Secret(value));
     // Holding anything else (a client sent a number as its password), it is kept as its type only: that is all a decision about it looks at.
-    if (field !== undefined && SECRET_FIELDS.has(field) && value !== undefined && !(value instanceof Secret) && !(value instanceof SecretJsonText)) {
+    if (field !== undefined && SECRET_FIELDS.has(field) && value !== undefined) {
       return { $secretOfType: Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value } satisfies SecretOfType;
     }
     if (field !== undefined && SECRET_MATERIAL_FIELDS.has(field) && value !== undefined) {
@@ -95,37 +115,102 @@ export class SecretPlaceholders {
       return { $secret: this.#numberOf(`bytes:${Buffer.from(value).toString('base64')}`, value), material: true } satisfies SecretPlaceholder;
     }
     if (typeof value === 'function' || value instanceof AbortSignal) return undefined;
-    if (Array.isArray(value)) return value.map((item) => this.sanitize(item) ?? null);
-    if (isJsonObject(value)) {
-      const copy: Record<string, unknown> = {};
-      // A store command (or a batch's write) to a collection whose keys hold secret material.
-      const secretKey = typeof value['collection'] === 'string' && SECRET_KEYED_COLLECTIONS.has(value['collection']) && typeof value['key'] === 'string';
-      for (const [key, item] of Object.entries(value)) {
-        const sanitized = secretKey && key === 'key' ? { $secret: this.#numberOf(JSON.stringify(item), item), material: true } : this.sanitize(item, key);
-        // The same key as an object's key (a listed group of entries): a placeholder in a string, numbered alike.
-        if (sanitized !== undefined) copy[isTaggedEntryKey(key) ? `${SECRET_KEY_MARK}${this.#numberOf(JSON.stringify(key), key)}` : key] = sanitized;
-      }
-      return copy;
-    }
+    if (Array.isArray(value)) return this.#sanitizeArray(value);
+    if (isJsonObject(value)) return this.#sanitizeObject(value);
     return value;
   }
 
-  /** The inverse of `sanitize`: placeholders become this run's values, or stand-ins of the same length band when it has none. */
+  /** Items as `sanitize` makes them; the array itself when none changes (JSON writes a missing item as `null`, as a copy would hold it). */
+  #sanitizeArray(value: readonly unknown[]): readonly unknown[] {
+    let copy: unknown[] | null = null;
+    for (let index = 0; index < value.length; index++) {
+      const item = value[index];
+      const sanitized = this.sanitize(item);
+      if (copy === null) {
+        if (sanitized === item) continue;
+        copy = value.slice(0, index);
+      }
+      copy.push(sanitized ?? null);
+    }
+    return copy ?? value;
+  }
+
+  /**
+   * Fields as `sanitize` makes them; the object itself when no field changes
+   * and none is renamed. Only a plain object is returned as it is: another
+   * (a class instance) is written as a copy of its own fields, as always.
+   */
+  #sanitizeObject(value: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+    let copy: Record<string, unknown> | null = isPlainObject(value) ? null : {};
+    // A store command (or a batch's write) to a collection whose keys hold secret material.
+    const secretKey = typeof value['collection'] === 'string' && SECRET_KEYED_COLLECTIONS.has(value['collection']) && typeof value['key'] === 'string';
+    const keys = Object.keys(value);
+    for (let index = 0; index < keys.length; index++) {
+      const key = keys[index] as string;
+      const item = value[key];
+      const sanitized = secretKey && key === 'key' ? { $secret: this.#numberOf(JSON.stringify(item), item), material: true } : this.sanitize(item, key);
+      // The same key as an object's key (a listed group of entries): a placeholder in a string, numbered alike.
+      const tagged = isTaggedEntryKey(key);
+      if (copy === null) {
+        if (sanitized === item && !tagged) continue;
+        copy = {};
+        for (const earlier of keys.slice(0, index)) if (value[earlier] !== undefined) setField(copy, earlier, value[earlier]);
+      }
+      if (sanitized !== undefined) setField(copy, tagged ? `${SECRET_KEY_MARK}${this.#numberOf(JSON.stringify(key), key)}` : key, sanitized);
+    }
+    return copy ?? value;
+  }
+
+  /**
+   * The inverse of `sanitize`: placeholders become this run's values, or
+   * stand-ins of the same length band when it has none. What holds no
+   * placeholder is returned as it is (a replay restores every input it feeds).
+   */
   restore(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map((item) => this.restore(item));
-    if (!isJsonObject(value)) return value;
-    if (typeof value['$secret'] === 'string') return this.#valueOf(value as unknown as SecretPlaceholder);
-    if (typeof value['$secretOfType'] === 'string') return (STAND_INS_BY_TYPE[value['$secretOfType']] ?? (() => null))();
-    if (Array.isArray(value['$secretText'])) {
-      const text = value as unknown as SecretTextPlaceholder;
+    if (typeof value !== 'object' || value === null) return value;
+    if (Array.isArray(value)) return this.#restoreArray(value);
+    const object = value as Readonly<Record<string, unknown>>;
+    if (typeof object['$secret'] === 'string') return this.#valueOf(object as unknown as SecretPlaceholder);
+    if (typeof object['$secretOfType'] === 'string') return (STAND_INS_BY_TYPE[object['$secretOfType']] ?? (() => null))();
+    if (Array.isArray(object['$secretText'])) {
+      const text = object as unknown as SecretTextPlaceholder;
       return new SecretJsonText(text.$secretText, text.secrets.map((secret) => this.#valueOf(secret) as Secret));
     }
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [
-        key.startsWith(SECRET_KEY_MARK) ? String(this.#valueOf({ $secret: key.slice(SECRET_KEY_MARK.length), material: true })) : key,
-        this.restore(item),
-      ]),
-    );
+    return this.#restoreObject(object);
+  }
+
+  #restoreArray(value: readonly unknown[]): readonly unknown[] {
+    let copy: unknown[] | null = null;
+    for (let index = 0; index < value.length; index++) {
+      const item = value[index];
+      const restored = this.restore(item);
+      if (copy === null) {
+        if (restored === item) continue;
+        copy = value.slice(0, index);
+      }
+      copy.push(restored);
+    }
+    return copy ?? value;
+  }
+
+  #restoreObject(value: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+    let copy: Record<string, unknown> | null = null;
+    const keys = Object.keys(value);
+    for (let index = 0; index < keys.length; index++) {
+      const key = keys[index] as string;
+      const item = value[key];
+      const marked = key.startsWith(SECRET_KEY_MARK);
+      // The key first, as it always was: numbering follows first appearance.
+      const restoredKey = marked ? String(this.#valueOf({ $secret: key.slice(SECRET_KEY_MARK.length), material: true })) : key;
+      const restored = this.restore(item);
+      if (copy === null) {
+        if (restored === item && !marked) continue;
+        copy = {};
+        for (const earlier of keys.slice(0, index)) setField(copy, earlier, value[earlier]);
+      }
+      setField(copy, restoredKey, restored);
+    }
+    return copy ?? value;
   }
 
   /** Placeholders of secret material this run never produced (saved before the recording began): decisions about it cannot be replayed. */

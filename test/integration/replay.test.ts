@@ -164,6 +164,20 @@ describe('record and replay', () => {
     assert.equal(result.complete, false);
   });
 
+  it('gives up on a step the host never produces once the replay has waited stallMs of real time for it, naming that step', async () => {
+    const { text } = await recordSession();
+    const lines = text.trimEnd().split('\n');
+    const end = JSON.parse(lines.pop() as string) as { end: string; steps: number };
+    const missing = JSON.stringify({ seq: end.steps + 1, time: JSON.parse(lines.at(-1) as string).time, correlation: null, kind: 'id', prefix: 'never', value: 'never_1' });
+    // Long enough for the password hashes the session waits for on a busy machine: they are real work, on real time too.
+    const result = await replayRecording(`${[...lines, missing, JSON.stringify({ ...end, steps: end.steps + 1 })].join('\n')}\n`, { stallMs: 1_500 });
+    assert.equal(result.matched, end.steps);
+    assert.equal(result.divergence?.seq, end.steps + 1);
+    assert.equal(result.divergence?.recorded, missing);
+    assert.equal(result.divergence?.replayed, null);
+    assert.match(result.divergence?.reason ?? '', /stopped short/);
+  });
+
   it('says so when a divergence may come from secrets saved before the recording began', async () => {
     const root = await tempDir('record');
     const dataDir = path.join(root, 'data');
@@ -190,6 +204,16 @@ describe('record and replay', () => {
     assert.throws(() => readRecording(lines.join('\n')), /line 4 is not a JSON object/);
     lines[3] = '{"seq":7,"time":1,"kind":"id"}';
     assert.throws(() => readRecording(lines.join('\n')), /line 4 is not step 3/);
+  });
+
+  it('refuses a recording whose output line is damaged past its head, naming the line, though a replay parses outputs only when it needs them', async () => {
+    const { text } = await recordSession();
+    for (const pattern of ['"name":"backup.completed"', '"kind":"id"']) {
+      const lines = text.split('\n');
+      const at = lines.findIndex((line) => line.includes(pattern));
+      lines[at] = (lines[at] as string).slice(0, -3);
+      await assert.rejects(replayRecording(lines.join('\n')), (error: unknown) => error instanceof RecordingFormatError && error.message === `line ${at + 1} is not a JSON object`);
+    }
   });
 
   it('records through the API to a file readable by its owner only', async () => {

@@ -83,4 +83,33 @@ describe('secret placeholders', () => {
     assert.equal(String(text), '[secret]');
     assert.match(text.reveal(), /^\{"token":"~1·+"\}$/);
   });
+
+  it('hand back what holds no secret as it is and copy only the way down to a secret, never changing their input', () => {
+    const placeholders = new SecretPlaceholders();
+    const plain = { jobId: 'notes.txt', version: { path: '/a', size: 6 }, tags: ['x', 'y'] };
+    assert.equal(placeholders.sanitize(plain), plain);
+    const input = { plain: plain.version, list: plain.tags, login: { username: 'ann', masterPassword: new Secret('correct horse battery') } };
+    const sanitized = placeholders.sanitize(input) as typeof input;
+    assert.notEqual(sanitized, input);
+    assert.equal(sanitized.plain, input.plain);
+    assert.equal(sanitized.list, input.list);
+    assert.deepEqual(sanitized.login, { username: 'ann', masterPassword: { $secret: '#1', atLeast: 8 } });
+    assert.ok(input.login.masterPassword instanceof Secret, 'the input was changed');
+    // A class instance is still written as a copy of its own fields, as before: JSON would call its toJSON.
+    assert.deepEqual(placeholders.sanitize({ at: new Date(0) }), { at: {} });
+  });
+
+  it('keep a field named __proto__ as a field when copying (a user may be named so)', () => {
+    const placeholders = new SecretPlaceholders({ keepValues: true });
+    const value = JSON.parse('{"__proto__": {"token": "plain-token"}, "b": 1}') as unknown;
+    const sanitized = placeholders.sanitize(value);
+    assert.equal(JSON.stringify(sanitized), '{"__proto__":{"token":{"$secret":"#1","atLeast":8}},"b":1}');
+    assert.equal(JSON.stringify(placeholders.restore(JSON.parse(JSON.stringify(sanitized)))), '{"__proto__":{"token":"[secret]"},"b":1}');
+  });
+
+  it('restore what holds no placeholder as it is', () => {
+    const replay = new SecretPlaceholders({ keepValues: true });
+    const payload = JSON.parse('{"connectionId":"conn_1","requests":[{"text":"revert"}],"n":1}') as unknown;
+    assert.equal(replay.restore(payload), payload);
+  });
 });
