@@ -1,7 +1,7 @@
 import { setup } from 'xstate';
-import type { ErrorShape } from '../src/errors/safekeep-error.ts';
+import { toErrorShape, type ErrorShape } from '../src/errors/safekeep-error.ts';
 import type { Command } from '../src/protocol/commands.ts';
-import type { DialectCodec } from '../src/protocol/dialect.ts';
+import type { DialectCodec, ParseOutcome } from '../src/protocol/dialect.ts';
 import { RequestTimeoutError } from '../src/protocol/errors.ts';
 import type { Dialect, RequestReceived } from '../src/protocol/messages.ts';
 
@@ -97,7 +97,13 @@ export function planRequests(context: RequestFlowContext, connectionId: string, 
   const codec = context.codecs[requests[0]?.dialect ?? 'text'];
   const steps: RequestStep[] = [];
   for (const request of requests) {
-    const outcome = codec.parse(request);
+    let outcome: ParseOutcome;
+    try {
+      outcome = codec.parse(request);
+    } catch (error) {
+      // A parser that fails unexpectedly costs its request an INTERNAL reply, not the flow.
+      outcome = { ok: false, error: toErrorShape(error) };
+    }
     if (!outcome.ok) {
       steps.push({ kind: 'reject', request, error: outcome.error });
     } else if (outcome.command.kind === 'connection.exit') {

@@ -200,8 +200,9 @@ export class Connection {
     while (this.#outbox.length > 0) {
       const outgoing = this.#outbox[0] as Outgoing;
       const { reply } = outgoing;
-      const writable = !this.#socket.destroyed && this.#socket.writable;
+      // Uncorking first: it sees to the unread-reply bound, which may cut the client off.
       if (this.#corked && (reply.text instanceof ReplyChunks || this.#corkedChars + reply.text.length > CORKED_CHARS)) this.#uncork();
+      const writable = !this.#socket.destroyed && this.#socket.writable;
       if (writable && reply.text instanceof ReplyChunks) {
         outgoing.chunks ??= reply.text[Symbol.iterator]();
         if (!this.#writeChunks(outgoing.chunks)) {

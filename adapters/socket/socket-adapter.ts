@@ -25,7 +25,7 @@ export interface SocketAdapterOptions extends ConnectionOptions {
 }
 
 /**
- * The TCP edge. It turns client bytes into `request.received` events and
+ * The TCP edge. It turns client bytes into `requests.received` events and
  * `reply.ready` events back into bytes, and knows nothing of what the
  * requests mean.
  *

@@ -3,7 +3,7 @@ import type { Clock, TimerHandle } from './clock.ts';
 /**
  * Things that must each be done by a deadline, on one timer of the clock: it
  * waits for the earliest deadline; when it fires, everything past due
- * expires, and it waits for the next. Adding and removing are a map
+ * expires (each distinct callback called once), and it waits for the next. Adding and removing are a map
  * operation each, where a timer per request would cost more than the rest
  * of a quick request; and with nothing due there is no timer at all.
  *
@@ -34,8 +34,8 @@ export class Deadlines<K> {
   }
 
   delete(key: K): void {
-    // The timer is left as it is: it finds nothing due when it fires and waits for whatever is next.
-    this.#due.delete(key);
+    // With others still due the timer is left as it is: it finds nothing due when it fires and waits for whatever is next.
+    if (this.#due.delete(key) && this.#due.size === 0) this.clear();
   }
 
   clear(): void {
@@ -56,11 +56,12 @@ export class Deadlines<K> {
     this.#timerAt = Infinity;
     const now = this.#clock.now();
     let next = Infinity;
-    const expired: (() => void)[] = [];
+    // Each callback once, however many of its keys are due: a callback that looks at everything due need not run per key.
+    const expired = new Set<() => void>();
     for (const [key, { at, expire }] of this.#due) {
       if (at <= now) {
         this.#due.delete(key);
-        expired.push(expire);
+        expired.add(expire);
       } else if (at < next) {
         next = at;
       }

@@ -207,6 +207,7 @@ export class Host {
       await this.bus.emit('host.stopping', { reason });
       for (const step of this.#stopSteps) await step();
       for (const settle of [...this.#waiting.values()]) settle(new HostStoppedError('The host stopped before answering'));
+      this.#deadlines.clear();
     })();
     return this.#stopping;
   }

@@ -28,6 +28,7 @@ export class InProcessRequests {
   }
 
   start(): void {
+    // The handler starts inside the emit of `request.submitted` (streams are synchronous): its answer is a promise, so the sender never waits for the work.
     this.#subscription = this.#bus.on$('request.submitted').subscribe(({ requestId, command, clientAddress }) => {
       // Checked here, not only by the types: an app in plain JavaScript, or an adapter, may send anything.
       const context = { requestId, clientAddress: typeof clientAddress === 'string' ? clientAddress : 'in-process' };

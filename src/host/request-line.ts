@@ -1,5 +1,5 @@
 import { TIMEOUT_ERROR, type RequestDispatch, type RequestPlan, type RequestStep } from '../../machines/request.machine.ts';
-import type { ErrorShape } from '../errors/safekeep-error.ts';
+import { toErrorShape, type ErrorShape } from '../errors/safekeep-error.ts';
 import type { CommandResult } from '../protocol/commands.ts';
 import type { DialectCodec } from '../protocol/dialect.ts';
 import type { ReplyReady, RequestReceived } from '../protocol/messages.ts';
@@ -10,6 +10,10 @@ export interface RequestLineDeps {
   readonly dispatch: (line: RequestLine, step: RequestDispatch) => void;
   /** Puts a reply on the bus. */
   readonly deliver: (reply: ReplyReady) => void;
+  /** An unexpected error's own words, for the log (the client is told only a generic sentence). */
+  readonly reportFailure: (requestId: string, error: ErrorShape) => void;
+  /** The time on the host's clock. */
+  readonly now: () => number;
 }
 
 /**
@@ -62,26 +66,46 @@ export class RequestLine {
   answered(requestId: string, result: CommandResult): void {
     const current = this.#current;
     if (current?.request.requestId !== requestId) return;
-    this.#reply(current.request, this.#codec.renderResult(current.request, result));
+    this.#reply(current.request, () => this.#codec.renderResult(current.request, result));
   }
 
   failed(requestId: string, error: ErrorShape): void {
     const current = this.#current;
     if (current?.request.requestId !== requestId) return;
-    this.#reply(current.request, this.#codec.renderError(current.request, error));
+    if (error.detail !== undefined) this.#deps.reportFailure(requestId, error);
+    this.#reply(current.request, () => this.#codec.renderError(current.request, error));
   }
 
   /** Answers the running request with REQUEST_TIMEOUT if `now` is past its deadline; its late answer is then ignored. */
   expire(now: number): void {
     const current = this.#current;
-    if (current && now >= current.deadline) this.#reply(current.request, this.#codec.renderError(current.request, TIMEOUT_ERROR));
+    if (current && now >= current.deadline) this.#reply(current.request, () => this.#codec.renderError(current.request, TIMEOUT_ERROR));
+  }
+
+  /** Stops: nothing more is dispatched or answered (the host is stopping; its socket answers no one now). */
+  close(): void {
+    this.#exited = true;
+    this.#current = null;
+    this.#steps = [];
+    this.#head = 0;
   }
 
   /** Answers the running request and starts the next. */
-  #reply(request: RequestReceived, text: ReplyText): void {
+  #reply(request: RequestReceived, render: () => ReplyText): void {
     this.#current = null;
-    this.#deps.deliver(this.#replyTo(request, text));
+    this.#deps.deliver(this.#replyTo(request, this.#rendered(request, render)));
     this.#advance();
+  }
+
+  /** The reply text, or, if rendering it fails (it never should), the dialect's INTERNAL error: a reply is owed either way. */
+  #rendered(request: RequestReceived, render: () => ReplyText): ReplyText {
+    try {
+      return render();
+    } catch (error) {
+      const shape = toErrorShape(error);
+      this.#deps.reportFailure(request.requestId, shape);
+      return this.#codec.renderError(request, { code: shape.code, message: shape.message });
+    }
   }
 
   #advance(): void {
@@ -94,7 +118,8 @@ export class RequestLine {
       }
       switch (step.kind) {
         case 'reject':
-          this.#deps.deliver(this.#replyTo(step.request, this.#codec.renderError(step.request, step.error)));
+          if (step.error.detail !== undefined) this.#deps.reportFailure(step.request.requestId, step.error);
+          this.#deps.deliver(this.#replyTo(step.request, this.#rendered(step.request, () => this.#codec.renderError(step.request, step.error))));
           break;
         case 'exit':
           this.#exited = true;
@@ -103,6 +128,11 @@ export class RequestLine {
           this.#deps.deliver(this.#replyTo(step.request, '', true));
           break;
         case 'dispatch':
+          // Queued past its deadline (the one before it took that long): answered as timed out, never started late.
+          if (this.#deps.now() >= step.deadline) {
+            this.#deps.deliver(this.#replyTo(step.request, this.#codec.renderError(step.request, TIMEOUT_ERROR)));
+            break;
+          }
           this.#current = step;
           this.#deps.dispatch(this, step);
           break;

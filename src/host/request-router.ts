@@ -4,8 +4,8 @@ import { requestMachine, type RequestDispatch, type RequestPlan, type RequestTim
 import type { Bus } from '../bus/bus.ts';
 import type { Clock } from '../clock/clock.ts';
 import { Deadlines } from '../clock/deadlines.ts';
-import { toErrorShape } from '../errors/safekeep-error.ts';
-import type { CommandHandler } from '../protocol/commands.ts';
+import { toErrorShape, type ErrorShape } from '../errors/safekeep-error.ts';
+import type { CommandHandler, CommandResult } from '../protocol/commands.ts';
 import type { DialectCodec } from '../protocol/dialect.ts';
 import type { Dialect } from '../protocol/messages.ts';
 import { RequestLine } from './request-line.ts';
@@ -28,6 +28,7 @@ export class RequestRouter {
   readonly #lines = new Map<string, RequestLine>();
   /** Each open connection's client address, for commands that count per client (login throttling). */
   readonly #clientAddresses = new Map<string, string>();
+  #stopped = false;
   /** Connections that have gone: their lines finish what is planned, then go too. */
   readonly #gone = new Set<string>();
   readonly #subscriptions: Subscription[] = [];
@@ -44,11 +45,13 @@ export class RequestRouter {
     this.#deadlines = new Deadlines(deps.clock);
     const machine = requestMachine.provide({
       actions: {
-        run: (_, plan) => this.#run(plan),
+        run: (_, plan) => this.#guarded(plan.connectionId, () => this.#run(plan)),
         expire: (_, { now }) => {
           for (const line of this.#lines.values()) {
-            line.expire(now);
-            this.#forgetIfDone(line);
+            this.#guarded(line.connectionId, () => {
+              line.expire(now);
+              this.#forgetIfDone(line);
+            });
           }
         },
         release: (_, { connectionId }) => {
@@ -60,6 +63,8 @@ export class RequestRouter {
       },
     });
     this.#flow = createActor(machine, { clock: deps.clock, input: { codecs: deps.codecs, timeouts: deps.timeouts } });
+    // The actions are guarded, so this should never fire; if it does, the log says so rather than the process dying.
+    this.#flow.subscribe({ error: (error) => this.#reportFailure('flow', 'none', toErrorShape(error)) });
   }
 
   start(): void {
@@ -78,18 +83,49 @@ export class RequestRouter {
     );
   }
 
+  /** Takes no more requests and starts nothing more: a request running now may finish, but what is queued behind it is dropped. */
   stop(): void {
+    this.#stopped = true;
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
     this.#flow.send({ type: 'STOP' });
     this.#flow.stop();
+    for (const line of this.#lines.values()) line.close();
     this.#deadlines.clear();
     this.#lines.clear();
+    this.#gone.clear();
+    this.#clientAddresses.clear();
+  }
+
+  /**
+   * Runs a step of the flow so that an unexpected throw (a bug) costs the
+   * connection's current requests an answer, logged, never the host-wide
+   * flow: its line is closed, and the connection gets nothing more.
+   */
+  #guarded(connectionId: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.#reportFailure('flow', connectionId, toErrorShape(error));
+      this.#lines.get(connectionId)?.close();
+      this.#lines.delete(connectionId);
+    }
+  }
+
+  #reportFailure(requestId: string, connectionId: string, error: ErrorShape): void {
+    void this.#bus.emit('request.failed', { requestId, connectionId, error });
   }
 
   #run(plan: RequestPlan): void {
+    if (this.#stopped) return;
     let line = this.#lines.get(plan.connectionId);
     if (!line) {
-      line = new RequestLine(plan, { dispatch: (owner, step) => this.#dispatch(owner, step), deliver: (reply) => void this.#bus.emit('reply.ready', reply) });
+      const { connectionId } = plan;
+      line = new RequestLine(plan, {
+        dispatch: (owner, step) => this.#dispatch(owner, step),
+        deliver: (reply) => void this.#bus.emit('reply.ready', reply),
+        reportFailure: (requestId, error) => this.#reportFailure(requestId, connectionId, error),
+        now: () => this.#clock.now(),
+      });
       this.#lines.set(plan.connectionId, line);
     }
     line.take(plan.steps);
@@ -101,18 +137,26 @@ export class RequestRouter {
     // A client gone before its queued request runs shares one 'unknown' address: never a fresh, unthrottled one.
     const clientAddress = this.#clientAddresses.get(connectionId) ?? 'unknown';
     this.#deadlines.add(line, deadline, this.#tick);
-    this.#handler(command, { requestId, clientAddress }).then(
-      (result) => {
-        line.answered(requestId, result);
-        this.#forgetIfDone(line);
-      },
-      (error: unknown) => {
-        const shape = toErrorShape(error);
-        // The client is told only a generic sentence for an unexpected error; its own words go to the log through this event.
-        if (shape.detail !== undefined) void this.#bus.emit('request.failed', { requestId, connectionId, error: shape });
-        line.failed(requestId, shape);
-        this.#forgetIfDone(line);
-      },
+    let handled: Promise<CommandResult>;
+    try {
+      handled = this.#handler(command, { requestId, clientAddress });
+    } catch (error) {
+      handled = Promise.reject(error);
+    }
+    handled.then(
+      (result) =>
+        this.#guarded(connectionId, () => {
+          if (this.#stopped) return;
+          line.answered(requestId, result);
+          this.#forgetIfDone(line);
+        }),
+      (error: unknown) =>
+        this.#guarded(connectionId, () => {
+          if (this.#stopped) return;
+          // The client is told only a generic sentence for an unexpected error; its own words go to the log (see RequestLine.failed).
+          line.failed(requestId, toErrorShape(error));
+          this.#forgetIfDone(line);
+        }),
     );
   }
 

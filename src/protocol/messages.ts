@@ -116,7 +116,7 @@ export interface ReplyForwardFailed {
   readonly reason: string;
 }
 
-/** A request from inside the process (`host.request`), the in-process twin of `request.received`. */
+/** A request from inside the process (`host.request`), the in-process twin of a request in `requests.received`. */
 export interface RequestSubmitted {
   readonly requestId: string;
   readonly command: Command;

@@ -70,7 +70,9 @@ export async function runSigtermUnderLoad(options: { clients?: number } = {}): P
   const hogConnection = steps.find((step) => step.name === 'connection.opened')?.payload?.['connectionId'];
   const received = new Map<string, string>();
   for (const step of steps) {
-    if (step.name === 'request.received' && step.payload?.['connectionId'] !== hogConnection) received.set(step.payload?.['requestId'] as string, step.payload?.['connectionId'] as string);
+    if (step.name === 'requests.received' && step.payload?.['connectionId'] !== hogConnection) {
+      for (const request of step.payload?.['requests'] as { requestId: string; connectionId: string }[]) received.set(request.requestId, request.connectionId);
+    }
     if (step.name === 'reply.sent' && step.payload?.['delivered'] === true) received.delete(step.payload['requestId'] as string);
   }
   await scratch.dispose();

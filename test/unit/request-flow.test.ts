@@ -16,7 +16,7 @@ const timeouts = { defaultMs: 5_000, backupMs: 60_000 };
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** The request flow on a bus, with a handler whose every command waits until the test answers it. */
-function startFlow() {
+function startFlow(flowCodecs: typeof codecs = codecs) {
   const bus = new Bus();
   const clock = new VirtualClock(0);
   const dispatched: { requestId: string; command: Command; answer(result: CommandResult): void; fail(error: Error): void }[] = [];
@@ -24,12 +24,14 @@ function startFlow() {
     new Promise<CommandResult>((resolve, reject) => {
       dispatched.push({ requestId, command, answer: resolve, fail: reject });
     })) as CommandHandler;
-  const router = new RequestRouter({ bus, clock, handler, codecs, timeouts });
+  const router = new RequestRouter({ bus, clock, handler, codecs: flowCodecs, timeouts });
   router.start();
   const replies: { requestId: string; text: string; close: boolean }[] = [];
   bus.on$('reply.ready').subscribe((reply) => replies.push({ requestId: reply.requestId, text: wholeReplyText(reply.text), close: reply.close }));
   let n = 0;
   /** Sends requests as one read, the way the socket does: one event. */
+  const failures: string[] = [];
+  bus.on$('request.failed').subscribe((failed) => failures.push(`${failed.requestId} ${failed.error.code}`));
   const send = (...texts: (string | [string, Framing, RequestReceived['problem']?])[]) => {
     const requests = texts.map((item): RequestReceived => {
       const [text, framing, problem] = typeof item === 'string' ? [item, 'line' as Framing] : item;
@@ -42,7 +44,7 @@ function startFlow() {
     kind: 'backup.revert',
     version: path === null ? null : { id: 'j@1', jobId: 'j', seq: 1, path, size: 1, sha256: '', createdAt: 0, source: { size: 1, mtimeNs: '', ctimeNs: '', ino: '', dev: '' } },
   });
-  return { bus, clock, router, dispatched, replies, send, revertResult };
+  return { bus, clock, router, dispatched, replies, failures, send, revertResult };
 }
 
 describe('the request flow', () => {
@@ -182,5 +184,34 @@ describe('the request flow', () => {
     const flow = startFlow();
     flow.send(['\uFFFD', 'line', 'invalid-utf8'], ['x', 'line', 'too-long']);
     assert.deepEqual(flow.replies.map((reply) => reply.text), ['Invalid request: it is not UTF-8 text.\n', 'Request too long.\n']);
+  });
+
+  it('answers requests that waited past their deadline as timed out, without starting them late', async () => {
+    const flow = startFlow();
+    flow.send('revert', 'revert', 'revert');
+    flow.clock.advance(5_000);
+    await turn();
+    assert.equal(flow.dispatched.length, 1, 'only the first ever ran: a request never runs beside the one before it');
+    assert.deepEqual(flow.replies.map((reply) => reply.text.slice(0, 24)), Array(3).fill('Error (REQUEST_TIMEOUT):'));
+  });
+
+  it('starts nothing more once stopped: what was queued behind a running request is dropped', async () => {
+    const flow = startFlow();
+    flow.send('revert', 'revert');
+    flow.router.stop();
+    flow.dispatched[0]?.answer(flow.revertResult('/a'));
+    await turn();
+    assert.equal(flow.dispatched.length, 1);
+    assert.equal(flow.replies.length, 0);
+    assert.equal(flow.clock.pendingTimers, 0);
+  });
+
+  it('costs a request that a bug makes throw an INTERNAL reply, logged, and no one else anything', async () => {
+    const { textDialect: text } = await import('../../src/protocol/text-dialect.ts');
+    const boom = { ...text, parse: (request: RequestReceived) => (request.dialect === 'text' && request.text === 'boom' ? (() => { throw new TypeError('a bug in one parse'); })() : text.parse(request)) };
+    const flow = startFlow({ text: boom, json: jsonDialect });
+    flow.send('boom', 'nonsense');
+    assert.deepEqual(flow.replies.map(({ text: reply }) => reply.slice(0, 16)), ['Error (INTERNAL)', "Invalid request "]);
+    assert.deepEqual(flow.failures, ['req_1 INTERNAL']);
   });
 });
