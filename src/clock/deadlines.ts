@@ -34,8 +34,9 @@ export class Deadlines<K> {
   }
 
   delete(key: K): void {
-    // With others still due the timer is left as it is: it finds nothing due when it fires and waits for whatever is next.
-    if (this.#due.delete(key) && this.#due.size === 0) this.clear();
+    // The timer is left as it is, even with nothing left due: it finds nothing when it fires. Clearing it here
+    // would set and clear a timer for every request of a client that sends one at a time.
+    this.#due.delete(key);
   }
 
   clear(): void {

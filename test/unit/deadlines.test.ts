@@ -29,7 +29,7 @@ describe('deadlines on one timer', () => {
     clock.advance(1);
     assert.deepEqual(expired, ['slow']);
     assert.equal(deadlines.size, 0);
-    assert.equal(clock.pendingTimers, 0);
+    assert.equal(clock.pendingTimers, 0, 'the timer fired and, with nothing due, was not set again');
   });
 
   it('takes a key added again at its new deadline, and clears everything at once', () => {
