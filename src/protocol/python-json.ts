@@ -24,6 +24,10 @@ export function pythonJsonString(text: string): string {
   return asciiOnly(JSON.stringify(text));
 }
 
+const PAST_ASCII = /[\u007f-\uffff]/;
+
 function asciiOnly(json: string): string {
+  // Nearly every key and value is ASCII already: testing first spares the copy `replace` makes.
+  if (!PAST_ASCII.test(json)) return json;
   return json.replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -32,6 +32,8 @@ export class StoreClient {
   readonly #ids: IdSource;
   readonly #pending = new Map<string, { resolve(value: unknown): void; reject(error: unknown): void; readonly whole: boolean }>();
   readonly #subscription: Subscription;
+  #commandIdBase: string | null = null;
+  #commandCount = 0;
 
   constructor(bus: Bus, ids: IdSource) {
     this.#bus = bus;
@@ -92,7 +94,9 @@ export class StoreClient {
     if (this.#bus.listenerCount('store.command') === 0) {
       return Promise.reject(new StoreUnavailableError('No store is running on this bus'));
     }
-    const commandId = this.#ids.next('cmd');
+    // One drawn id for the client, then a count: unique, recorded once for a replay, no random draw per command.
+    this.#commandIdBase ??= this.#ids.next('cmd');
+    const commandId = `${this.#commandIdBase}.${++this.#commandCount}`;
     return new Promise((resolve, reject) => {
       this.#pending.set(commandId, { resolve, reject, whole });
       void this.#bus.emit('store.command', { ...body, commandId } as StoreCommand);
