@@ -1,4 +1,5 @@
 import type { TransportProblem } from '../../src/protocol/messages.ts';
+import { decodeStrictUtf8 } from './strict-utf8.ts';
 
 export type JsonFrame = { readonly text: string } | { readonly problem: TransportProblem };
 
@@ -30,7 +31,6 @@ export const isBlank = (byte: number) => byte === 0x20 || byte === 0x09 || byte 
 export class JsonFramer {
   readonly #maxRequestBytes: number;
   readonly #maxDepth: number;
-  readonly #decoder = new TextDecoder('utf-8', { fatal: true });
   #parts: Buffer[] = [];
   #bytes = 0;
   #depth = 0;
@@ -133,7 +133,7 @@ export class JsonFramer {
     const whole = this.#parts.length === 1 ? (this.#parts[0] as Buffer) : Buffer.concat(this.#parts);
     this.#reset();
     try {
-      return { text: this.#decoder.decode(whole) };
+      return { text: decodeStrictUtf8(whole) };
     } catch {
       return { problem: 'invalid-utf8' };
     }

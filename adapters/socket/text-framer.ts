@@ -1,4 +1,5 @@
 import type { Framing, TransportProblem } from '../../src/protocol/messages.ts';
+import { decodeStrictUtf8 } from './strict-utf8.ts';
 
 export interface TextFrame {
   readonly text: string;
@@ -32,7 +33,6 @@ export const MAX_BARE_REQUEST_BYTES = 4 * 1024;
 export class TextFramer {
   readonly #maxRequestBytes: number;
   readonly #maxBareBytes: number;
-  readonly #decoder = new TextDecoder('utf-8', { fatal: true });
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   /** Dropping the rest of an over-long request, up to the next line end. */
@@ -108,7 +108,7 @@ export class TextFramer {
     this.#pendingBytes = 0;
     let text: string;
     try {
-      text = this.#decoder.decode(bytes);
+      text = decodeStrictUtf8(bytes);
     } catch {
       frames.push({ text: '', framing, problem: 'invalid-utf8' });
       return;
