@@ -33,6 +33,10 @@ export function splitRecording(text: string): { readonly header: RecordingHeader
   if (header.format !== RECORDING_FORMAT || typeof header.startedAt !== 'number' || typeof header.host !== 'object') {
     throw new RecordingFormatError(`line 1 is not a ${RECORDING_FORMAT} header`);
   }
+  // Before the socket put a read's requests on the bus as one event, each request was its own `request.received`.
+  if (text.includes('"name":"request.received"')) {
+    throw new RecordingFormatError('it was made by an older safekeep, whose socket sent one event per request (request.received); replay it with the version that made it');
+  }
   const last = lines.length > 1 ? (parseLine(lines.at(-1) as string, lines.length) as Partial<RecordingEnd>) : {};
   const complete = last.end === RECORDING_FORMAT;
   if (complete) lines.pop();

@@ -155,6 +155,13 @@ describe('record and replay', () => {
     assert.equal(result.matched, result.steps);
   });
 
+  it('says a recording made before requests travelled one event per read cannot be replayed by this version', async () => {
+    const { text } = await recordSession();
+    const [header] = text.split('\n');
+    const older = `${header}\n{"seq":1,"time":1,"correlation":"req_1","kind":"event","name":"request.received","payload":{"connectionId":"c","requestId":"req_1","dialect":"text","text":"revert","framing":"bare","receivedAt":1}}\n`;
+    assert.throws(() => readRecording(older), (error: unknown) => error instanceof RecordingFormatError && /older safekeep/.test(error.message));
+  });
+
   it('replays a recording cut short by a crash up to its last whole line', async () => {
     const { text } = await recordSession();
     const cut = text.slice(0, Math.floor(text.length / 2));
