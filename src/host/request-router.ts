@@ -28,6 +28,7 @@ export class RequestRouter {
   readonly #lines = new Map<string, RequestLine>();
   /** Each open connection's client address, for commands that count per client (login throttling). */
   readonly #clientAddresses = new Map<string, string>();
+  /** Stopped: nothing more is planned, dispatched or answered. */
   #stopped = false;
   /** Connections that have gone: their lines finish what is planned, then go too. */
   readonly #gone = new Set<string>();
