@@ -45,7 +45,16 @@ export class VersionTrust {
    * are intact and quarantines it if not.
    */
   async revertable(jobId: string): Promise<BackupVersion | null> {
-    return this.#newestMatching(jobId);
+    // A copy of the list: versions may be withdrawn from it while this awaits.
+    const list = [...this.#deps.ledger.offered(jobId)];
+    for (let index = list.length - 1; index >= 0; index--) {
+      const version = list[index] as BackupVersion;
+      if (await this.#stillMatches(version)) {
+        if (version === this.#deps.ledger.offered(jobId).at(-1)) this.#lastMatch.set(jobId, { version, at: this.#deps.clock.now() });
+        return version;
+      }
+    }
+    return null;
   }
 
   /**
@@ -56,21 +65,7 @@ export class VersionTrust {
     const newest = this.#deps.ledger.offered(jobId).at(-1);
     const last = this.#lastMatch.get(jobId);
     if (newest && last?.version === newest && this.#deps.clock.now() - last.at < REVERT_TRUST_MS) return newest;
-    return this.#newestMatching(jobId);
-  }
-
-  async #newestMatching(jobId: string): Promise<BackupVersion | null> {
-    const offered = this.#deps.ledger.offered(jobId);
-    // A copy of the list: versions may be withdrawn from it while this awaits.
-    const list = [...offered];
-    for (let index = list.length - 1; index >= 0; index--) {
-      const version = list[index] as BackupVersion;
-      if (await this.#stillMatches(version)) {
-        if (version === this.#deps.ledger.offered(jobId).at(-1)) this.#lastMatch.set(jobId, { version, at: this.#deps.clock.now() });
-        return version;
-      }
-    }
-    return null;
+    return this.revertable(jobId);
   }
 
   /** Whether one version is offered and its file still matches its fingerprint (checked as `revertable` checks each). */

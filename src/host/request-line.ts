@@ -66,23 +66,26 @@ export class RequestLine {
   answered(requestId: string, result: CommandResult): void {
     const current = this.#current;
     if (current?.request.requestId !== requestId) return;
-    this.#reply(current.request, () => this.#codec.renderResult(current.request, result));
+    this.#current = null;
+    this.#deps.deliver(this.#replyTo(current.request, this.#rendered(current.request, () => this.#codec.renderResult(current.request, result))));
+    this.#advance();
   }
 
   failed(requestId: string, error: ErrorShape): void {
     const current = this.#current;
     if (current?.request.requestId !== requestId) return;
-    if (error.detail !== undefined) this.#deps.reportFailure(requestId, error);
-    this.#reply(current.request, () => this.#codec.renderError(current.request, error));
+    this.#current = null;
+    this.#deliverError(current.request, error);
+    this.#advance();
   }
 
   /** Answers the running request with REQUEST_TIMEOUT if `now` is past its deadline; its late answer is then ignored. */
   expire(now: number): void {
     const current = this.#current;
-    if (current && now >= current.deadline) this.#reply(current.request, () => this.#codec.renderError(current.request, TIMEOUT_ERROR));
+    if (current && now >= current.deadline) this.failed(current.request.requestId, TIMEOUT_ERROR);
   }
 
-  /** Stops: nothing more is dispatched or answered (the host is stopping; its socket answers no one now). */
+  /** Stops: nothing more is dispatched or answered (`exit` was answered, or the host is stopping). */
   close(): void {
     this.#exited = true;
     this.#current = null;
@@ -90,11 +93,10 @@ export class RequestLine {
     this.#head = 0;
   }
 
-  /** Answers the running request and starts the next. */
-  #reply(request: RequestReceived, render: () => ReplyText): void {
-    this.#current = null;
-    this.#deps.deliver(this.#replyTo(request, this.#rendered(request, render)));
-    this.#advance();
+  /** Answers a request with the dialect's error; an unexpected error's own words go to the log, never to the client. */
+  #deliverError(request: RequestReceived, error: ErrorShape): void {
+    if (error.detail !== undefined) this.#deps.reportFailure(request.requestId, error);
+    this.#deps.deliver(this.#replyTo(request, this.#rendered(request, () => this.#codec.renderError(request, error))));
   }
 
   /** The reply text, or, if rendering it fails (it never should), the dialect's INTERNAL error: a reply is owed either way. */
@@ -118,19 +120,16 @@ export class RequestLine {
       }
       switch (step.kind) {
         case 'reject':
-          if (step.error.detail !== undefined) this.#deps.reportFailure(step.request.requestId, step.error);
-          this.#deps.deliver(this.#replyTo(step.request, this.#rendered(step.request, () => this.#codec.renderError(step.request, step.error))));
+          this.#deliverError(step.request, step.error);
           break;
         case 'exit':
-          this.#exited = true;
-          this.#steps = [];
-          this.#head = 0;
+          this.close();
           this.#deps.deliver(this.#replyTo(step.request, '', true));
           break;
         case 'dispatch':
           // Queued past its deadline (the one before it took that long): answered as timed out, never started late.
           if (this.#deps.now() >= step.deadline) {
-            this.#deps.deliver(this.#replyTo(step.request, this.#codec.renderError(step.request, TIMEOUT_ERROR)));
+            this.#deliverError(step.request, TIMEOUT_ERROR);
             break;
           }
           this.#current = step;
