@@ -35,6 +35,28 @@ export interface SocketOptions {
   readonly maxConnections?: number;
 }
 
+/** Where and how the host logs (see HostOptions.log). */
+export interface LogOptions {
+  /** `pretty`: short human lines; `json`: one pino JSON record a line. Default `pretty`, or `json` with `file`. */
+  readonly format?: 'json' | 'pretty';
+  /** The least severe level written; default `info`. */
+  readonly level?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  /** Append to this file; default `out`. */
+  readonly file?: string;
+  /** Where records go without `file`; default the process's stderr. */
+  readonly out?: Writable;
+}
+
+/** Notifications, like Kopia's and litestream's (see HostOptions.notify). */
+export interface NotifyOptions {
+  /** A shell command run for each failed run and each damaged version, with the details in SAFEKEEP_* variables. */
+  readonly onFailure?: string;
+  /** POSTed a JSON body for each failed run and each damaged version. */
+  readonly webhookUrl?: string;
+  /** Requested after each good run, so a monitor notices when they stop. */
+  readonly heartbeatUrl?: string;
+}
+
 /**
  * Everything a host can be told. Only `dataDir` is required.
  *
@@ -65,6 +87,16 @@ export interface HostOptions {
   readonly socket?: SocketOptions | false;
   /** Where to print what happens (backup outcomes…); default: nowhere. */
   readonly console?: { readonly out: Writable; readonly verbose?: boolean } | false;
+  /**
+   * Structured logs (pino): what happens, one record per event, with the job,
+   * request and connection ids it concerns. Default: none (embedding); the CLI
+   * logs to stderr. `console` is the older, plain form of the same thing.
+   */
+  readonly log?: LogOptions | false;
+  /** The status page, `GET /metrics` and `GET /healthz` on HTTP; default off. CLI: `--http HOST:PORT`. */
+  readonly http?: { readonly host?: string; readonly port: number } | false;
+  /** Who is told about failed runs and damaged versions, and who hears a heartbeat after each good run; default nobody. */
+  readonly notify?: NotifyOptions | false;
   /** Adapters of your own, started after the built-in ones and stopped before them. */
   readonly adapters?: readonly HostAdapter[];
   /** The password book's security settings (Argon2id cost, sessions, throttling). */
@@ -164,6 +196,9 @@ export function resolveHostOptions(options: HostOptions): ResolvedHostOptions {
     replyTo: options.replyTo ?? false,
     random: options.random ?? cryptoRandom,
     console: options.console ?? false,
+    log: options.log ?? false,
+    http: options.http ?? false,
+    notify: options.notify ?? false,
     adapters: options.adapters ?? [],
     clock: options.clock ?? systemClock,
     ids: options.ids ?? randomIds,
