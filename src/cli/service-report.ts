@@ -44,7 +44,7 @@ export function renderStatus(status: ServiceStatus, address: string, clock: Repo
     status.jobs.map((job) => [
       job.id,
       job.state,
-      job.lastRun ? `${job.lastRun.outcome} ${formatWhen(job.lastRun.endedAt, now, timeZone)}` : 'none yet',
+      job.lastRun ? `${job.lastRun.outcome}, ${formatWhen(job.lastRun.endedAt, now, timeZone)}` : 'none yet',
       job.nextRunAt === null ? '-' : formatWhen(job.nextRunAt, now, timeZone),
       String(job.versions),
       formatBytes(job.totalBytes),

@@ -71,9 +71,9 @@ describe('safekeep status as text', () => {
       [
         'safekeep 0.1.0 on 127.0.0.1:12345, up 2 h 5 min (since 2026-11-27 23:00:03)',
         '',
-        'JOB        STATE      LAST RUN                                NEXT RUN                        VERSIONS     SIZE  DAMAGED',
-        'notes.txt  scheduled  copied 3 min ago (2026-11-28 01:02:03)  in 2 min (2026-11-28 01:07:03)         3  1.5 KiB        0',
-        'photos     paused     none yet                                -                                      0      0 B        0',
+        'JOB        STATE      LAST RUN                                 NEXT RUN                        VERSIONS     SIZE  DAMAGED',
+        'notes.txt  scheduled  copied, 3 min ago (2026-11-28 01:02:03)  in 2 min (2026-11-28 01:07:03)         3  1.5 KiB        0',
+        'photos     paused     none yet                                 -                                      0      0 B        0',
         '',
       ].join('\n'),
     );
