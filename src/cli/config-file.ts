@@ -74,32 +74,51 @@ export function parseConfigText(text: string, file: string, table: OptionTable):
   if (root?.type !== 'object') throw new ConfigFileError(`config file ${file}: must hold one JSON object, such as {"port": 12345}`);
 
   const base = path.dirname(path.resolve(file));
-  const flags = new Map(Object.keys(table).filter((flag) => !NOT_SETTINGS.has(flag)).map((flag) => [configKeyOf(flag), flag]));
-  const fail = (node: Node, key: string, what: string): never => {
-    throw new ConfigFileError(`config file ${file}, line ${lineOf(node.offset).line}, key "${key}": ${what}`);
+  const at: Locator = {
+    fail: (node, key, what) => {
+      throw new ConfigFileError(`config file ${file}, line ${lineOf(node.offset).line}, key "${key}": ${what}`);
+    },
+    origin: (node, key) => ({ kind: 'file', file, key, line: lineOf(node.offset).line }),
   };
+  const flags = new Map(Object.keys(table).filter((flag) => !NOT_SETTINGS.has(flag)).map((flag) => [configKeyOf(flag), flag]));
   const values = new Map<string, OptionValue>();
   const origins = new Map<string, FileOrigin>();
   let jobs: JobEntry[] = [];
-  for (const property of root.children ?? []) {
-    const [keyNode, valueNode] = property.children as [Node, Node];
-    const key = keyNode.value as string;
+  for (const [key, keyNode, valueNode] of properties(root, '', at)) {
     if (key === 'jobs') {
-      jobs = readJobs(valueNode, table, base, (node, at, what) => fail(node, at, what), (offset) => ({ kind: 'file', file, key: '', line: lineOf(offset).line }));
+      jobs = readJobs(valueNode, table, base, at);
       continue;
     }
     const flag = flags.get(key);
     if (flag === undefined) {
-      if (key === 'config') fail(keyNode, key, 'a config file cannot name another one');
+      if (key === 'config') at.fail(keyNode, key, 'a config file cannot name another one');
       const guess = nearest(key, [...flags.keys(), 'jobs']);
-      fail(keyNode, key, `is not a setting${guess ? `; did you mean "${guess}"?` : ''} (keys are the long flags in camelCase: --data-dir is "dataDir")`);
+      at.fail(keyNode, key, `is not a setting${guess ? `; did you mean "${guess}"?` : ''} (keys are the long flags in camelCase: --data-dir is "dataDir")`);
     }
     const value = optionValue(valueNode, table[flag as string]!, PATH_OPTIONS.has(flag as string) ? base : null);
-    if (value instanceof WrongType) fail(valueNode, key, value.message);
+    if (value instanceof WrongType) at.fail(valueNode, key, value.message);
     values.set(flag as string, value as OptionValue);
-    origins.set(flag as string, { kind: 'file', file, key, line: lineOf(valueNode.offset).line });
+    origins.set(flag as string, at.origin(valueNode, key));
   }
   return { file, values, origins, jobs };
+}
+
+/** How a reader of the file says where a problem is, and where a value was written. */
+interface Locator {
+  fail(node: Node, key: string, what: string): never;
+  origin(node: Node, key: string): FileOrigin;
+}
+
+/** An object's properties as [key, key node, value node]; a key written twice is refused (JSON would silently keep the last). */
+function properties(object: Node, prefix: string, at: Locator): [string, Node, Node][] {
+  const seen = new Map<string, Node>();
+  return (object.children ?? []).map((property) => {
+    const [keyNode, valueNode] = property.children as [Node, Node];
+    const key = keyNode.value as string;
+    if (seen.has(key)) at.fail(keyNode, `${prefix}${key}`, `is given twice (also on line ${at.origin(seen.get(key) as Node, key).line})`);
+    seen.set(key, keyNode);
+    return [key, keyNode, valueNode];
+  });
 }
 
 /**
@@ -120,37 +139,28 @@ function optionValue(node: Node, shape: OptionTable[string], base: string | null
   return new WrongType('must be a string or a number');
 }
 
-function readJobs(
-  node: Node,
-  table: OptionTable,
-  base: string,
-  fail: (node: Node, key: string, what: string) => never,
-  originAt: (offset: number) => FileOrigin,
-): JobEntry[] {
-  if (node.type !== 'array') fail(node, 'jobs', 'must be a list of jobs, such as [{"source": "notes.txt", "interval": "5m"}]');
+function readJobs(node: Node, table: OptionTable, base: string, at: Locator): JobEntry[] {
+  if (node.type !== 'array') at.fail(node, 'jobs', 'must be a list of jobs, such as [{"source": "notes.txt", "interval": "5m"}]');
   const keys = new Map(JOB_FLAGS.map((flag) => [configKeyOf(flag), flag]));
   return (node.children ?? []).map((entry, index) => {
-    const at = `jobs[${index}]`;
-    if (entry.type !== 'object') fail(entry, at, 'must be an object such as {"source": "notes.txt"}');
+    const where = `jobs[${index}]`;
+    if (entry.type !== 'object') at.fail(entry, where, 'must be an object such as {"source": "notes.txt"}');
     const argv: string[] = [];
     const origins = new Map<string, FileOrigin>();
-    for (const property of entry.children ?? []) {
-      const [keyNode, valueNode] = property.children as [Node, Node];
-      const key = keyNode.value as string;
+    for (const [key, keyNode, valueNode] of properties(entry, `${where}.`, at)) {
       const flag = keys.get(key);
       if (flag === undefined) {
         const guess = nearest(key, keys.keys());
-        fail(keyNode, `${at}.${key}`, `is not a job setting${guess ? `; did you mean "${guess}"?` : ''} (a job holds ${[...keys.keys()].join(', ')})`);
+        at.fail(keyNode, `${where}.${key}`, `is not a job setting${guess ? `; did you mean "${guess}"?` : ''} (a job holds ${[...keys.keys()].join(', ')})`);
       }
-      const shape = table[flag as string] ?? { type: 'string' };
-      const value = optionValue(valueNode, shape, flag === 'source' ? base : null);
-      if (value instanceof WrongType) fail(valueNode, `${at}.${key}`, value.message);
-      if (flag === 'source' && Array.isArray(value) && value.length !== 1) fail(valueNode, `${at}.${key}`, 'must be one path (each job backs up one file or folder)');
+      const value = optionValue(valueNode, table[flag as string] ?? { type: 'string' }, flag === 'source' ? base : null);
+      if (value instanceof WrongType) at.fail(valueNode, `${where}.${key}`, value.message);
+      if (flag === 'source' && Array.isArray(value) && value.length !== 1) at.fail(valueNode, `${where}.${key}`, 'must be one path (each job backs up one file or folder)');
       for (const word of Array.isArray(value) ? value : [String(value as string)]) argv.push(`--${flag}`, word);
-      origins.set(flag as string, { ...originAt(valueNode.offset), key: `${at}.${key}` });
+      origins.set(flag as string, at.origin(valueNode, `${where}.${key}`));
     }
-    if (!origins.has('source')) fail(entry, at, 'needs "source", the file or folder to back up');
-    return { index, line: originAt(entry.offset).line, argv, origins };
+    if (!origins.has('source')) at.fail(entry, where, 'needs "source", the file or folder to back up');
+    return { index, line: at.origin(entry, where).line, argv, origins };
   });
 }
 

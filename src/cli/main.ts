@@ -45,6 +45,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const { config } = parsed;
+  // Said, because the data directory's safekeep.json is read without being named.
+  if (parsed.configFile) process.stderr.write(`safekeep: settings from ${parsed.configFile}\n`);
   const folders = new Set<string>();
   for (const source of config.sources) if ((await warnIfNotAFileOrFolder(source)) === 'folder') folders.add(source);
   const fileJobs: BackupJobSpec[] = [];

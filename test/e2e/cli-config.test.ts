@@ -55,6 +55,7 @@ describe('the service configured by a file and the environment (built command)',
     await writeFile(path.join(folder, 'safekeep-data', 'safekeep.json'), JSON.stringify({ port: filePort }));
     const service = startBuilt([], folder);
     assert.equal(await service.port(), filePort);
+    assert.match(service.stderr, new RegExp(`safekeep: settings from ${path.join(folder, 'safekeep-data', 'safekeep.json').replaceAll('/', '\\/')}\n`));
     await service.stop();
 
     // The child inherits the environment as it is at spawn, synchronously: set for this one start only.

@@ -156,6 +156,13 @@ describe('config file errors name the file, the line and the key', () => {
     assert.match(errorOf(parseConfigured(['--config', notObject], '/', {})), /must hold one JSON object/);
   });
 
+  it('refuses a key given twice, rather than silently keeping the last', async () => {
+    const file = await configFile('{\n  "port": 1,\n  "port": 2\n}');
+    assert.equal(errorOf(parseConfigured(['--config', file], '/', {})), `config file ${file}, line 3, key "port": is given twice (also on line 2)`);
+    const job = await configFile('{"jobs": [{"source": "a",\n "source": "b"}]}');
+    assert.match(errorOf(parseConfigured(['--config', job], '/', {})), /line 2, key "jobs\[0\]\.source": is given twice \(also on line 1\)/);
+  });
+
   it('refuses a config file that names another', async () => {
     const file = await configFile('{"config": "other.json"}');
     assert.match(errorOf(parseConfigured(['--config', file], '/', {})), /key "config": a config file cannot name another one/);
