@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseConfigured, type ConfiguredParse } from '../../src/cli/configured-cli.ts';
 import { configKeyOf, envNameOf, nearest } from '../../src/cli/config-keys.ts';
 import { HELP } from '../../src/cli/cli-options.ts';
+import { parseArgsLayered, type OptionLayers } from '../../src/cli/layered-parse-args.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 /** Writes `text` as a config file in a fresh folder; returns its path. */
@@ -212,5 +213,28 @@ describe('environment and precedence', () => {
     const file = await configFile('{ broken');
     assert.equal(parseConfigured(['--config', file, '--help'], '/', {}).kind, 'help');
     assert.match(HELP, /--config FILE/);
+  });
+});
+
+describe('the layers follow the option table', () => {
+  it('makes a flag added to the table a config key and a variable, with no other change', async () => {
+    const file = await configFile('{"logLevel": "debug", "onFailure": "notify-send failed", "tags": ["a", "b"]}');
+    const options = {
+      config: { type: 'string' },
+      'log-level': { type: 'string' },
+      'on-failure': { type: 'string' },
+      'log-file': { type: 'string' },
+      tags: { type: 'string', multiple: true },
+    } as const;
+    const layers: OptionLayers = { cwd: '/work', env: { SAFEKEEP_ON_FAILURE: 'logger failed', SAFEKEEP_LOG_FILE: 'x.log' } };
+    const { values } = parseArgsLayered(layers, { args: ['--config', file], options, strict: true });
+    assert.deepEqual({ ...values }, { config: file, 'log-level': 'debug', 'on-failure': 'logger failed', 'log-file': 'x.log', tags: ['a', 'b'] });
+    assert.deepEqual(layers.found?.origins.get('on-failure'), { kind: 'env', variable: 'SAFEKEEP_ON_FAILURE' });
+    assert.deepEqual(layers.found?.origins.get('log-level'), { kind: 'file', file, key: 'logLevel', line: 1 });
+  });
+
+  it('is exactly parseArgs without layers', () => {
+    const { values } = parseArgsLayered(undefined, { args: [], options: { port: { type: 'string' } } });
+    assert.deepEqual({ ...values }, {});
   });
 });
