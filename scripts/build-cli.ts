@@ -40,6 +40,19 @@ const rxjsAsModules: Plugin = {
   },
 };
 
+/**
+ * jsonc-parser's main build is UMD, whose `require('./impl/…')` calls a bundler
+ * cannot follow (the config file reader failed with "Cannot find module
+ * './impl/format'"); its ES module build is the same code.
+ */
+const jsoncParserAsModules: Plugin = {
+  name: 'jsonc-parser-as-modules',
+  setup(bundler) {
+    const jsoncRoot = path.dirname(createRequire(import.meta.url).resolve('jsonc-parser/package.json'));
+    bundler.onResolve({ filter: /^jsonc-parser$/ }, () => ({ path: path.join(jsoncRoot, 'lib/esm/main.js') }));
+  },
+};
+
 const common = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', metafile: true, logLevel: 'warning' } as const;
 
 const bundled = await build({
@@ -60,7 +73,7 @@ const bundled = await build({
   // CommonJS has no import.meta; the one use (finding package.json) gets the bundle's own URL.
   define: { 'import.meta.url': '__safekeepModuleUrl' },
   banner: { js: "const __safekeepModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [rxjsAsModules],
+  plugins: [rxjsAsModules, jsoncParserAsModules],
 });
 
 // esbuild renames a top-level name that two modules share (`Foo` becomes `Foo2`); a renamed error class would report the wrong name.

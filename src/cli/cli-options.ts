@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_INTERVAL_MS, formatInterval, parseDuration, parseInterval } from '../backup/interval.ts';
 import { RETENTION_FLAGS, retentionFromFlags } from '../backup/retention-policy.ts';
 import type { RetentionPolicy } from '../backup/retention.ts';
 import { excludeProblem } from '../backup/snapshot-excludes.ts';
+import { parseArgsLayered, type OptionLayers } from './layered-parse-args.ts';
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
@@ -66,6 +66,8 @@ export type CliParse =
 export const HELP = `Usage: safekeep [options]
        safekeep check [--data-dir DIR]   (checks a stopped service's data offline)
        safekeep replay RECORDING
+       safekeep status [--json]          (asks a running service; --help for more)
+       safekeep versions JOB [--json]
 
 Backs up files at an interval and keeps a password book of encrypted
 per-user vaults; socket clients reach both on one port (text requests for
@@ -101,6 +103,13 @@ Options:
   --data-dir DIR          Where safekeep keeps its catalog and lock
                           (default ./safekeep-data). One process per directory.
   --backup-dir DIR        Where versions are written (default DATA-DIR/backups).
+  --config FILE           Read settings from FILE (JSON, comments allowed);
+                          without it DATA-DIR/safekeep.json if present. Keys are
+                          the long flags in camelCase ("dataDir"), plus "jobs".
+                          Every single-valued flag can also be set in the
+                          environment: SAFEKEEP_PORT, SAFEKEEP_DATA_DIR, …
+                          Flags win over the environment, which wins over the
+                          file; a repeatable flag replaces the file's list.
   --host HOST             Address to listen on (default 127.0.0.1).
   --port PORT             Port to listen on (default ${DEFAULT_PORT}); 0 picks a free one.
   --max-request-bytes N   Longest request accepted (default ${DEFAULT_MAX_REQUEST_BYTES}).
@@ -139,11 +148,15 @@ Options:
   -h, --help              Show this help.
 `;
 
-/** Parses the command line. Never throws: a mistake comes back as `{ kind: 'error' }` with the reason. */
-export function parseCli(argv: readonly string[], cwd: string): CliParse {
+/**
+ * Parses the command line; with `layers`, options it leaves out come from the
+ * environment and the config file (see layered-parse-args.ts). Never throws: a
+ * mistake comes back as `{ kind: 'error' }` with the reason.
+ */
+export function parseCli(argv: readonly string[], cwd: string, layers?: OptionLayers): CliParse {
   let values;
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseArgsLayered(layers, {
       args: negativeValuesJoined(argv),
       strict: true,
       allowPositionals: false,
@@ -156,6 +169,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
         ...Object.fromEntries(Object.values(RETENTION_FLAGS).map((flag) => [flag.slice(2), { type: 'string' as const }])),
         'data-dir': { type: 'string' },
         'backup-dir': { type: 'string' },
+        config: { type: 'string' },
         host: { type: 'string' },
         port: { type: 'string' },
         'max-request-bytes': { type: 'string' },

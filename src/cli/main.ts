@@ -4,7 +4,8 @@ import { SafekeepError, systemErrorCode } from '../errors/safekeep-error.ts';
 import type { Host } from '../host/host.ts';
 import { startHost } from '../host/start-host.ts';
 import type { BackupJobSpec } from '../backup/job.ts';
-import { DEFAULT_INTERVAL_MS, HELP, parseCli, type CliConfig } from './cli-options.ts';
+import { DEFAULT_INTERVAL_MS, HELP, type CliConfig } from './cli-options.ts';
+import { parseConfigured, type ConfiguredJob } from './configured-cli.ts';
 import { packageVersion } from './package-version.ts';
 import { startupLine } from './startup-line.ts';
 
@@ -26,7 +27,11 @@ async function main(): Promise<number> {
     const { replayCommand } = await import('./replay-command.ts');
     return replayCommand(process.argv.slice(3), process.stdout, process.stderr, invocationDir());
   }
-  const parsed = parseCli(process.argv.slice(2), invocationDir());
+  if (process.argv[2] === 'status' || process.argv[2] === 'versions') {
+    const { serviceQueryCommand } = await import('./service-query-command.ts');
+    return serviceQueryCommand(process.argv[2], process.argv.slice(3), invocationDir(), process.env, process.stdout, process.stderr);
+  }
+  const parsed = parseConfigured(process.argv.slice(2), invocationDir(), process.env);
   if (parsed.kind === 'help') {
     process.stdout.write(HELP);
     return 0;
@@ -40,15 +45,20 @@ async function main(): Promise<number> {
     return 2;
   }
   const { config } = parsed;
+  // Said, because the data directory's safekeep.json is read without being named.
+  if (parsed.configFile) process.stderr.write(`safekeep: settings from ${parsed.configFile}\n`);
   const folders = new Set<string>();
   for (const source of config.sources) if ((await warnIfNotAFileOrFolder(source)) === 'folder') folders.add(source);
+  const fileJobs: BackupJobSpec[] = [];
+  for (const job of parsed.jobs) fileJobs.push(configuredJobSpec(job, (await warnIfNotAFileOrFolder(job.sourcePath)) === 'folder'));
+  const jobs = [...config.sources.map((sourcePath) => jobSpec(config, sourcePath, folders.has(sourcePath))), ...fileJobs];
 
   let host: Host;
   try {
     host = await startHost({
       dataDir: config.dataDir,
       ...(config.backupDir ? { backupDir: config.backupDir } : {}),
-      ...(config.sources.length > 0 ? { jobs: config.sources.map((sourcePath) => jobSpec(config, sourcePath, folders.has(sourcePath))) } : {}),
+      ...(jobs.length > 0 ? { jobs } : {}),
       allowedPaths: config.allowedPaths,
       socket: {
         host: config.host,
@@ -103,6 +113,11 @@ function invocationDir(): string {
 /** `--exclude` applies to the folders among the sources given with it. */
 function jobSpec(config: CliConfig, sourcePath: string, isFolder: boolean): BackupJobSpec {
   return { sourcePath, intervalMs: config.intervalMs ?? DEFAULT_INTERVAL_MS, retention: config.retention, ...(isFolder ? { excludes: config.excludes } : {}) };
+}
+
+/** A job from the config file's `jobs`; its excludes, like --exclude's, apply to a folder only. */
+function configuredJobSpec(job: ConfiguredJob, isFolder: boolean): BackupJobSpec {
+  return { sourcePath: job.sourcePath, intervalMs: job.intervalMs ?? DEFAULT_INTERVAL_MS, retention: job.retention, ...(isFolder ? { excludes: job.excludes } : {}) };
 }
 
 function stopOnSignals(host: Host): void {
