@@ -288,6 +288,9 @@ describe('Metrics when a source cannot answer', () => {
       const { samples } = await scrape(metrics);
       assert.equal(valueOf(samples, 'safekeep_requests_total', { dialect: 'in-process', type: 'invalid', outcome: 'OTHER' }), 1);
       assert.equal(valueOf(samples, 'safekeep_request_duration_seconds_sum', { dialect: 'in-process', type: 'invalid' }), 0.25);
+      // Buckets are cumulative: 0.25 s is within le="0.25" and every bound above it, not within le="0.1".
+      const bucket = (le: string) => valueOf(samples, 'safekeep_request_duration_seconds_bucket', { dialect: 'in-process', type: 'invalid', le });
+      assert.deepEqual(['0.1', '0.25', '0.5', '300', '+Inf'].map(bucket), [0, 1, 1, 1, 1]);
     } finally {
       metrics.stop();
     }
