@@ -34,6 +34,8 @@ export class RequestMetrics {
    * reply costs three map lookups and two additions (see tally.ts).
    */
   readonly #counted = new Map<RequestDialect, Map<RequestType, Map<string, Children>>>();
+  /** Connections opened since the metrics started: one open before is never counted down (the gauge cannot go below zero). */
+  readonly #openIds = new Set<string>();
   /** In-process requests being handled: their type and start, until settled. */
   readonly #inProcess = new Map<string, { readonly type: RequestType; readonly at: number }>();
 
@@ -57,11 +59,14 @@ export class RequestMetrics {
 
   subscribe(bus: Bus): Subscription[] {
     return [
-      bus.on$('connection.opened').subscribe(() => {
+      bus.on$('connection.opened').subscribe(({ connectionId }) => {
         this.#connections.inc();
-        this.#open.inc();
+        this.#openIds.add(connectionId);
+        this.#open.set(this.#openIds.size);
       }),
-      bus.on$('connection.closed').subscribe(() => this.#open.dec()),
+      bus.on$('connection.closed').subscribe(({ connectionId }) => {
+        if (this.#openIds.delete(connectionId)) this.#open.set(this.#openIds.size);
+      }),
       bus.on$('reply.ready').subscribe(({ outcome }) => {
         if (outcome) this.#count(outcome.dialect, outcome.type, outcome.code, this.#clock.now() - outcome.receivedAt);
       }),
@@ -80,6 +85,7 @@ export class RequestMetrics {
   /** Forgets in-process requests still unanswered (the host is stopping). */
   clear(): void {
     this.#inProcess.clear();
+    this.#openIds.clear();
   }
 
   #count(dialect: RequestDialect, type: RequestType, code: string | null, elapsedMs: number): void {

@@ -2,9 +2,11 @@ import type { Metric, Registry } from 'prom-client';
 
 /**
  * Counters and histograms for the hot path (a request, a store write).
- * prom-client's own cost about a microsecond per `inc` or `observe`, even on
- * a child from `labels()`: it hashes and checks the labels on every call,
- * which is as much as the rest of a small request. Here a child is a plain
+ * prom-client's own cost over a microsecond per `inc` or `observe` here
+ * (1.2 to 1.9 µs measured, on a busy two-core machine), even on a child from
+ * `labels()`: it hashes and checks the labels on every call. With a counter
+ * and a histogram per reply that was about 2.7 µs a request, as much as the
+ * rest of a small one; counted here, about 0.1 µs. Here a child is a plain
  * object the caller keeps, and counting is an addition; the registry reads
  * the children only when it renders a scrape, through `get()`, as it reads
  * its own metrics (so the text format and escaping are prom-client's).
