@@ -25,7 +25,7 @@ export class BackupMetrics {
   readonly #running = new Map<string, number>();
   /** Each job's last success (ms), so a seed from the catalog never moves it back. */
   readonly #lastSuccessAt = new Map<string, number>();
-  /** Jobs removed in this run: a seed or a scrape that raced the removal does not bring them back. */
+  /** Jobs removed in this run (until one with the same id runs again): a seed that raced the removal does not bring them back. */
   readonly #removed = new Set<string>();
 
   constructor(registry: Registry) {
@@ -57,7 +57,10 @@ export class BackupMetrics {
 
   subscribe(bus: Bus): Subscription[] {
     return [
-      bus.on$('backup.copy.started').subscribe(({ runId, at }) => this.#running.set(runId, at)),
+      bus.on$('backup.copy.started').subscribe(({ jobId, runId, at }) => {
+        this.#removed.delete(jobId);
+        this.#running.set(runId, at);
+      }),
       bus.on$('backup.completed').subscribe(({ jobId, runId, at, kind, version }) => {
         this.#ended(jobId, runId, at, kind);
         if (kind === 'copied') this.#bytes.labels(jobId).inc(version.size);
@@ -81,7 +84,7 @@ export class BackupMetrics {
     this.#damaged.reset();
     this.#versionBytes.reset();
     for (const job of status.jobs) {
-      if (job.state === 'removed' || this.#removed.has(job.id)) continue;
+      if (job.state === 'removed') continue;
       this.#versions.labels(job.id).set(job.versions);
       this.#damaged.labels(job.id).set(job.damagedVersions);
       this.#versionBytes.labels(job.id).set(job.totalBytes);

@@ -86,11 +86,12 @@ export class BusMetrics {
       this.#read('status', () => this.deps.status.status()),
       this.#read('status', async () => (await this.deps.status.newestVersionTimes?.()) ?? new Map<string, number>()),
     ]);
-    for (const [jobId, at] of newest ?? []) this.#backups.succeeded(jobId, at);
+    // A removed job's versions may be kept; its last success is no longer news.
+    const removed = new Set(status?.jobs.filter((job) => job.state === 'removed').map((job) => job.id));
+    for (const [jobId, at] of newest ?? []) if (!removed.has(jobId)) this.#backups.succeeded(jobId, at);
     for (const job of status?.jobs ?? []) {
-      if (job.state === 'removed') continue;
       const { lastRun } = job;
-      if (lastRun && lastRun.outcome !== 'failed') this.#backups.succeeded(job.id, lastRun.endedAt);
+      if (lastRun && lastRun.outcome !== 'failed' && !removed.has(job.id)) this.#backups.succeeded(job.id, lastRun.endedAt);
     }
   }
 

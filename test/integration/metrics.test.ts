@@ -19,7 +19,7 @@ const MINUTE = 60_000;
 const SECRETS = ['zq-text-secret-91', 'zq-json-type-secret-92', 'zq-master-secret-93', 'zq-entry-secret-94', 'zq-entry-name-95', 'zq-user-96'];
 
 /** A host on a virtual clock with a socket, two file jobs and the metrics started as the HTTP adapter starts them. */
-async function startMetricsHost(dataDir?: string, clock = new VirtualClock(START)) {
+async function startMetricsHost(dataDir?: string, clock = new VirtualClock(START), names = ['notes.txt', 'diary.txt']) {
   const root = await tempDir('metrics');
   const notes = await writeSource(root, 'notes.txt', 'first notes\n');
   const diary = await writeSource(root, 'diary.txt', 'dear diary\n');
@@ -28,10 +28,7 @@ async function startMetricsHost(dataDir?: string, clock = new VirtualClock(START
   const { host } = await startTestHost(
     dataDir ?? path.join(root, 'data'),
     {
-      jobs: [
-        { sourcePath: notes, intervalMs: MINUTE },
-        { sourcePath: diary, intervalMs: MINUTE },
-      ],
+      jobs: [notes, diary].filter((source) => names.includes(path.basename(source))).map((sourcePath) => ({ sourcePath, intervalMs: MINUTE })),
       socket: { host: '127.0.0.1', port: 0 },
       adapters: [adapter],
     },
@@ -223,18 +220,23 @@ describe('Metrics over a job removal and a restart', () => {
     }
   });
 
-  it("seeds each job's last success from its newest version after a restart, before any run", async () => {
+  it("seeds each job's last success from its newest version after a restart, before any run; not a removed job's", async () => {
     const first = await startMetricsHost();
     await firstRuns(first.host, first.clock, 2);
     const newest = first.host.newestVersion('notes.txt')!.createdAt;
+    await first.host.request('job.remove', { job: 'diary.txt' }); // its version is kept
     await first.host.stop();
 
     const dataDir = path.join(first.root, 'data');
     const clock = new VirtualClock(START + 3_600_000);
-    const second = await startMetricsHost(dataDir, clock);
+    const second = await startMetricsHost(dataDir, clock, ['notes.txt']);
     try {
-      const { samples } = await scrape(second.metrics);
+      const diary = second.host.jobs().find((job) => job.id === 'diary.txt');
+      assert.equal(diary?.state, 'removed');
+      assert.ok(diary.newest, 'the removed job kept its version');
+      const { samples, text } = await scrape(second.metrics);
       assert.equal(valueOf(samples, 'safekeep_backup_last_success_timestamp_seconds', { job: 'notes.txt' }), newest / 1000);
+      assert.ok(!text.includes('job="diary.txt"'), 'a removed job has no series');
       assert.equal(valueOf(samples, 'safekeep_backup_runs_total', { job: 'notes.txt', outcome: 'copied' }), undefined);
       assert.equal(valueOf(samples, 'safekeep_backup_versions', { job: 'notes.txt' }), 1);
     } finally {
