@@ -48,6 +48,7 @@ export type {
   JsonRequestReceived,
   ReplyForwarded,
   ReplyForwardFailed,
+  ReplyOutcome,
   ReplyReady,
   ReplySent,
   RequestReceived,
@@ -56,6 +57,7 @@ export type {
   TextRequestReceived,
   TransportProblem,
 } from './protocol/messages.ts';
+export type { RequestType } from './protocol/request-type.ts';
 export type { StoreCommand, StoreOp, StoreResult } from './store/messages.ts';
 
 // Backup domain

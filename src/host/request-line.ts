@@ -4,6 +4,7 @@ import type { CommandResult } from '../protocol/commands.ts';
 import type { DialectCodec } from '../protocol/dialect.ts';
 import type { ReplyReady, RequestReceived } from '../protocol/messages.ts';
 import type { ReplyText } from '../protocol/reply-chunks.ts';
+import { requestTypeOf, type RequestType } from '../protocol/request-type.ts';
 
 export interface RequestLineDeps {
   /** Starts the command; the answer comes back through `answered` or `failed`. */
@@ -67,7 +68,8 @@ export class RequestLine {
     const current = this.#current;
     if (current?.request.requestId !== requestId) return;
     this.#current = null;
-    this.#deps.deliver(this.#replyTo(current.request, this.#rendered(current.request, () => this.#codec.renderResult(current.request, result))));
+    const text = this.#rendered(current.request, () => this.#codec.renderResult(current.request, result));
+    this.#deps.deliver(this.#replyTo(current.request, text, requestTypeOf(current.command), null));
     this.#advance();
   }
 
@@ -75,7 +77,7 @@ export class RequestLine {
     const current = this.#current;
     if (current?.request.requestId !== requestId) return;
     this.#current = null;
-    this.#deliverError(current.request, error);
+    this.#deliverError(current.request, requestTypeOf(current.command), error);
     this.#advance();
   }
 
@@ -94,9 +96,9 @@ export class RequestLine {
   }
 
   /** Answers a request with the dialect's error; an unexpected error's own words go to the log, never to the client. */
-  #deliverError(request: RequestReceived, error: ErrorShape): void {
+  #deliverError(request: RequestReceived, type: RequestType, error: ErrorShape): void {
     if (error.detail !== undefined) this.#deps.reportFailure(request.requestId, error);
-    this.#deps.deliver(this.#replyTo(request, this.#rendered(request, () => this.#codec.renderError(request, error))));
+    this.#deps.deliver(this.#replyTo(request, this.#rendered(request, () => this.#codec.renderError(request, error)), type, error.code));
   }
 
   /** The reply text, or, if rendering it fails (it never should), the dialect's INTERNAL error: a reply is owed either way. */
@@ -120,16 +122,16 @@ export class RequestLine {
       }
       switch (step.kind) {
         case 'reject':
-          this.#deliverError(step.request, step.error);
+          this.#deliverError(step.request, 'invalid', step.error);
           break;
         case 'exit':
           this.close();
-          this.#deps.deliver(this.#replyTo(step.request, '', true));
+          this.#deps.deliver(this.#replyTo(step.request, '', 'connection.exit', null, true));
           break;
         case 'dispatch':
           // Queued past its deadline (the one before it took that long): answered as timed out, never started late.
           if (this.#deps.now() >= step.deadline) {
-            this.#deliverError(step.request, TIMEOUT_ERROR);
+            this.#deliverError(step.request, requestTypeOf(step.command), TIMEOUT_ERROR);
             break;
           }
           this.#current = step;
@@ -139,8 +141,9 @@ export class RequestLine {
     }
   }
 
-  #replyTo(request: RequestReceived, text: ReplyText, close = false): ReplyReady {
+  #replyTo(request: RequestReceived, text: ReplyText, type: RequestType, code: string | null, close = false): ReplyReady {
+    const outcome = { dialect: request.dialect, type, code, receivedAt: request.receivedAt };
     const seedReply = this.#codec.isSeedMessage?.(request) === true;
-    return { connectionId: this.connectionId, requestId: request.requestId, text, close, ...(seedReply ? { seedReply } : {}) };
+    return { connectionId: this.connectionId, requestId: request.requestId, text, close, ...(seedReply ? { seedReply } : {}), outcome };
   }
 }

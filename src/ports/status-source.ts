@@ -15,4 +15,10 @@ export interface BookCounts {
 export interface StatusSource {
   status(): Promise<ServiceStatus>;
   bookCounts(): Promise<BookCounts>;
+  /**
+   * Each job's newest catalogued version's `createdAt` (ms), by job id: the
+   * time of its last success that survives a restart (`status` only knows
+   * the runs of this one). Optional: without it, metrics start from `lastRun`.
+   */
+  newestVersionTimes?(): Promise<ReadonlyMap<string, number>>;
 }

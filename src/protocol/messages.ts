@@ -1,6 +1,7 @@
 import type { ErrorShape } from '../errors/safekeep-error.ts';
 import type { ReplyText } from './reply-chunks.ts';
 import type { Command, CommandResult } from './commands.ts';
+import type { RequestType } from './request-type.ts';
 
 /**
  * What the socket adapter and the request flow say to each other on the bus.
@@ -92,6 +93,21 @@ export interface ReplyReady {
   readonly close: boolean;
   /** A reply to a password-book seed message: also delivered over the `--reply-to` channel when there is one. */
   readonly seedReply?: true;
+  /** What the reply answers, for metrics; set by the request flow (a reply emitted by other code may lack it). */
+  readonly outcome?: ReplyOutcome;
+}
+
+/**
+ * What a reply answers, in bounded words (never a client's text): so request
+ * metrics need no event of their own nor a table of requests in flight.
+ */
+export interface ReplyOutcome {
+  readonly dialect: Dialect;
+  readonly type: RequestType;
+  /** Null when the request succeeded, else its error's code. */
+  readonly code: string | null;
+  /** The request's `receivedAt`: the reply's time less this is how long the request took. */
+  readonly receivedAt: number;
 }
 
 export interface ReplySent {

@@ -37,6 +37,11 @@ export function splitRecording(text: string): { readonly header: RecordingHeader
   if (text.includes('"name":"request.received"')) {
     throw new RecordingFormatError('it was made by an older safekeep, whose socket sent one event per request (request.received); replay it with the version that made it');
   }
+  // Before replies said what they answered (for metrics), a reply.ready had no `outcome`: a replay's would differ at the first.
+  const firstReply = lines.find((line) => line.includes('"name":"reply.ready"'));
+  if (firstReply !== undefined && !firstReply.includes('"outcome":{')) {
+    throw new RecordingFormatError('it was made by an older safekeep, whose replies did not say their outcome (reply.ready without outcome); replay it with the version that made it');
+  }
   const last = lines.length > 1 ? (parseLine(lines.at(-1) as string, lines.length) as Partial<RecordingEnd>) : {};
   const complete = last.end === RECORDING_FORMAT;
   if (complete) lines.pop();
