@@ -55,6 +55,8 @@ export interface CliConfig {
   readonly verifyCopies: boolean;
   /** `--checkpoint-bytes`: log bytes between store checkpoints, or undefined for the default. */
   readonly checkpointLogBytes: number | undefined;
+  /** `--on-failure`, `--webhook`, `--heartbeat`: who is told about failures and good runs; empty tells nobody. */
+  readonly notify: { readonly onFailure?: string; readonly webhookUrl?: string; readonly heartbeatUrl?: string };
 }
 
 export type CliParse =
@@ -132,6 +134,15 @@ Options:
   --checkpoint-bytes N    Fold the store's write-ahead log into its files once
                           it holds N bytes (default 16777216; small values are
                           for tests that kill during checkpoints).
+  --on-failure CMD        Run CMD with /bin/sh when a run fails or a version is
+                          found damaged; the details are in SAFEKEEP_EVENT,
+                          SAFEKEEP_JOB, SAFEKEEP_MESSAGE… (see README). Killed
+                          after 30s.
+  --webhook URL           POST a JSON notice to URL (http or https) when a run
+                          fails or a version is found damaged. A failing job is
+                          told once, then hourly while it keeps failing.
+  --heartbeat URL         GET URL after good runs (at most once a minute), for
+                          a dead man's switch such as healthchecks.io.
   --record FILE           Record every step of this run to FILE (NDJSON, secrets
                           replaced by placeholders) for \`safekeep replay FILE\`.
   --verbose               Also log schedules and connections.
@@ -171,6 +182,9 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
         'verify-interval': { type: 'string' },
         'verify-copies': { type: 'boolean' },
         'checkpoint-bytes': { type: 'string' },
+        'on-failure': { type: 'string' },
+        webhook: { type: 'string' },
+        heartbeat: { type: 'string' },
         verbose: { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -211,6 +225,8 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
   if (checkpointText !== undefined && checkpointLogBytes === undefined) {
     return { kind: 'error', message: `--checkpoint-bytes '${checkpointText}' is not a whole number of bytes from 1 to 1 TiB` };
   }
+  const notify = notifyOf(values);
+  if (typeof notify === 'string') return { kind: 'error', message: notify };
   const sources = values.source ?? [];
   if (sources.some((source) => source.trim() === '')) return { kind: 'error', message: '--source needs a file path' };
   const allowed = values.allow ?? [];
@@ -240,8 +256,41 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       verifyIntervalMs,
       verifyCopies: values['verify-copies'] ?? false,
       checkpointLogBytes,
+      notify,
     },
   };
+}
+
+/**
+ * The notification flags, or what is wrong with one. A URL is never echoed:
+ * webhook and heartbeat URLs usually carry their token in the path, and this
+ * message may end up in a journal.
+ */
+function notifyOf(values: Readonly<Record<string, unknown>>): CliConfig['notify'] | string {
+  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? values[name] : undefined);
+  const onFailure = text('on-failure');
+  if (onFailure !== undefined && onFailure.trim() === '') return '--on-failure needs a command';
+  const urls: Record<string, string> = {};
+  for (const [flag, key] of [['webhook', 'webhookUrl'], ['heartbeat', 'heartbeatUrl']] as const) {
+    const value = text(flag);
+    if (value === undefined) continue;
+    const problem = httpUrlProblem(value);
+    if (problem !== null) return `--${flag} ${problem}`;
+    urls[key] = value.trim();
+  }
+  return { ...(onFailure === undefined ? {} : { onFailure }), ...urls };
+}
+
+/** Why `text` is not an http(s) URL, or null; names the scheme at most, never the rest. */
+function httpUrlProblem(text: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return 'is not a URL; give a whole one, such as https://hooks.example.com/…';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must be an http:// or https:// URL, not a ${url.protocol} one`;
+  return null;
 }
 
 /** The policy the `--keep-*` flags (and `--keep`, short for `--keep-last`) say, or what is wrong with them. */
