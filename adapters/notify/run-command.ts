@@ -54,7 +54,7 @@ export function runCommand(command: string, options: RunCommandOptions): Promise
       killTimer = setTimeout(() => signalGroup(child.pid as number, 'SIGKILL'), KILL_GRACE_MS);
       killTimer.unref();
     };
-    const timer = setTimeout(() => kill(`did not finish within ${Math.round(options.timeoutMs / 1000)} s and was killed`), options.timeoutMs);
+    const timer = setTimeout(() => kill(`did not finish within ${options.timeoutMs % 1000 === 0 ? `${options.timeoutMs / 1000} s` : `${options.timeoutMs} ms`} and was killed`), options.timeoutMs);
     const onAbort = () => kill('was killed because the service is stopping');
     options.signal.addEventListener('abort', onAbort, { once: true });
     if (options.signal.aborted) onAbort();
