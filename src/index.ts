@@ -57,6 +57,8 @@ export type {
   TransportProblem,
 } from './protocol/messages.ts';
 export type { StoreCommand, StoreOp, StoreResult } from './store/messages.ts';
+export type { NotifyChannel, NotifyFailed } from './notify/events.ts';
+export type { NotifyOptions } from './host/host-options.ts';
 
 // Backup domain
 export type { BackupJob, BackupJobSpec } from './backup/job.ts';
