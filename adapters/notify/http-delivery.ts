@@ -30,7 +30,8 @@ export async function deliverHttp(delivery: HttpDelivery): Promise<void> {
       await attemptOnce(delivery);
       return;
     } catch (error) {
-      const failure = error instanceof DeliveryError ? error : new DeliveryError(String(error), { retryable: false, cause: error });
+      // Anything else's message might quote the URL: not repeated.
+      const failure = error instanceof DeliveryError ? error : new DeliveryError('the request could not be made', { retryable: false, cause: error });
       const delay = delivery.retryDelaysMs[attempt - 1];
       if (!failure.retryable || delay === undefined || delivery.signal.aborted) {
         throw attempts > 1 && failure.retryable ? new DeliveryError(`${failure.message} (after ${attempt} attempts)`, { retryable: true, cause: failure }) : failure;
@@ -42,13 +43,18 @@ export async function deliverHttp(delivery: HttpDelivery): Promise<void> {
 }
 
 async function attemptOnce({ method, url, json, timeoutMs, signal }: HttpDelivery): Promise<void> {
+  const { target, authorization } = withoutCredentials(url);
   const timeout = AbortSignal.timeout(timeoutMs);
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await fetch(target, {
       method,
       signal: AbortSignal.any([signal, timeout]),
-      headers: { 'user-agent': 'safekeep', ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        'user-agent': 'safekeep',
+        ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(authorization === undefined ? {} : { authorization }),
+      },
       ...(json === undefined ? {} : { body: JSON.stringify(json) }),
     });
   } catch (error) {
@@ -61,6 +67,20 @@ async function attemptOnce({ method, url, json, timeoutMs, signal }: HttpDeliver
   if (response.ok) return;
   const retryable = response.status === 429 || response.status >= 500;
   throw new DeliveryError(`answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`, { retryable });
+}
+
+/**
+ * `https://user:pw@host/…` as the URL without them plus a Basic
+ * authorization header: fetch refuses URLs that hold credentials, and
+ * receivers behind basic auth are common.
+ */
+function withoutCredentials(url: string): { target: URL; authorization: string | undefined } {
+  const target = new URL(url);
+  if (target.username === '' && target.password === '') return { target, authorization: undefined };
+  const credentials = `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`;
+  target.username = '';
+  target.password = '';
+  return { target, authorization: `Basic ${Buffer.from(credentials).toString('base64')}` };
 }
 
 /** Why a request never got an answer, by the OS's code (undici hides it in `cause`); never the URL. */

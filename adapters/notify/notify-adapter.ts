@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Subscription } from 'rxjs';
 import type { Bus } from '../../src/bus/bus.ts';
 import type { NotifyChannel, NotifyFailed } from '../../src/notify/events.ts';
+import { httpUrlProblem } from '../../src/notify/http-url.ts';
 import type { HostAdapter } from '../../src/ports/host-adapter.ts';
 import { DeliveryQueue } from './delivery-queue.ts';
 import { deliverHttp } from './http-delivery.ts';
@@ -58,7 +59,13 @@ export class NotifyAdapter implements HostAdapter {
   #bus: Bus | null = null;
   #subscriptions: Subscription[] = [];
 
+  /** Throws a TypeError (that does not repeat the URL) for a URL that is not http(s), or an empty command: a mistake is told at start, not at the first failure. */
   constructor(options: NotifyAdapterOptions) {
+    if (options.onFailure !== undefined && options.onFailure.trim() === '') throw new TypeError('notify.onFailure is an empty command');
+    for (const key of ['webhookUrl', 'heartbeatUrl'] as const) {
+      const problem = options[key] === undefined ? null : httpUrlProblem(options[key]);
+      if (problem !== null) throw new TypeError(`notify.${key} ${problem}`);
+    }
     this.#options = options;
     this.#policy = new NotifyPolicy(options);
     this.#hostName = options.hostName ?? hostname();

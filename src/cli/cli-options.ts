@@ -4,6 +4,7 @@ import { DEFAULT_INTERVAL_MS, formatInterval, parseDuration, parseInterval } fro
 import { RETENTION_FLAGS, retentionFromFlags } from '../backup/retention-policy.ts';
 import type { RetentionPolicy } from '../backup/retention.ts';
 import { excludeProblem } from '../backup/snapshot-excludes.ts';
+import { httpUrlProblem } from '../notify/http-url.ts';
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
@@ -281,17 +282,6 @@ function notifyOf(values: Readonly<Record<string, unknown>>): CliConfig['notify'
   return { ...(onFailure === undefined ? {} : { onFailure }), ...urls };
 }
 
-/** Why `text` is not an http(s) URL, or null; names the scheme at most, never the rest. */
-function httpUrlProblem(text: string): string | null {
-  let url: URL;
-  try {
-    url = new URL(text.trim());
-  } catch {
-    return 'is not a URL; give a whole one, such as https://hooks.example.com/…';
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must be an http:// or https:// URL, not a ${url.protocol} one`;
-  return null;
-}
 
 /** The policy the `--keep-*` flags (and `--keep`, short for `--keep-last`) say, or what is wrong with them. */
 function retentionOf(values: Readonly<Record<string, unknown>>): RetentionPolicy | string {

@@ -200,6 +200,30 @@ describe('notifications', () => {
     await receiver.close();
   });
 
+  it('sends a URL’s user and password as basic authorization, since fetch refuses them in the URL', async () => {
+    const root = await tempDir('notify');
+    const receiver = await startReceiver();
+    const notify = new NotifyAdapter({ webhookUrl: `http://ops:p%40ss@127.0.0.1:${receiver.port}/hook` });
+    const { host, clock } = await startTestHost(path.join(root, 'data'), { jobs: [{ sourcePath: path.join(root, 'gone.txt'), intervalMs: MINUTE }], adapters: [notify] });
+    clock.advance(0);
+    const posted = await receiver.next();
+    assert.equal(posted.headers.authorization, `Basic ${Buffer.from('ops:p@ss').toString('base64')}`);
+    assert.equal(posted.path, '/hook');
+    await host.stop();
+    await receiver.close();
+  });
+
+  it('refuses a URL that is not http(s) when it is set up, not at the first failure', () => {
+    assert.throws(() => new NotifyAdapter({ webhookUrl: 'mailto:ops@example.com?token=abc' }), (error: Error) => {
+      assert.equal(error.name, 'TypeError');
+      assert.match(error.message, /notify\.webhookUrl must be an http:\/\/ or https:\/\/ URL/);
+      assert.ok(!error.message.includes('token=abc'));
+      return true;
+    });
+    assert.throws(() => new NotifyAdapter({ heartbeatUrl: 'not a url' }), /notify\.heartbeatUrl is not a URL/);
+    assert.throws(() => new NotifyAdapter({ onFailure: '  ' }), /empty command/);
+  });
+
   it('hands a source path full of shell syntax to the command as data, never as code', async () => {
     const root = await tempDir('notify');
     const marker = path.join(root, 'PWNED');
