@@ -15,7 +15,7 @@ export interface NotifyFailed {
   readonly target: string;
   /** What went wrong, one sentence (an HTTP status, a timeout, an exit code with the command's last output line). */
   readonly reason: string;
-  /** The event that was being notified, e.g. `backup.failed`. */
+  /** The event that was being notified (`backup.failed`, `backup.version.damaged`, `backup.completed` for a heartbeat), or `notify.dropped` when notices were dropped unsent. */
   readonly event: string;
   /** The job it concerned, when there is one. */
   readonly jobId: string | null;

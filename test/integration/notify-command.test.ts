@@ -38,8 +38,8 @@ describe('the --on-failure command', () => {
     const root = await tempDir('notify-command');
     const pidFile = path.join(root, 'pid');
     const started = Date.now();
-    await assert.rejects(runCommand(`sleep 30 & echo $! > '${pidFile}'; wait`, options({ timeoutMs: 300 })), /did not finish within 300 ms and was killed/);
-    assert.ok(Date.now() - started < 5_000);
+    await assert.rejects(runCommand(`sleep 30 & echo $! > '${pidFile}'; wait`, options({ timeoutMs: 1_500 })), /did not finish within 1500 ms and was killed/);
+    assert.ok(Date.now() - started < 8_000, 'killed, not waited for');
     const pid = Number(await readFile(pidFile, 'utf8'));
     // Gone, or dead and waiting for init to reap it (a zombie still answers kill 0).
     const state = await readFile(`/proc/${pid}/stat`, 'utf8').then((stat) => stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3), () => 'gone');
