@@ -238,3 +238,23 @@ describe('notifications', () => {
     await host.stop();
   });
 });
+
+describe('notifications and record/replay', () => {
+  it('a run whose webhook failed replays identically: notify.failed is fed in as an edge’s report, and nothing is sent again', async () => {
+    const root = await tempDir('notify-replay');
+    const port = await freePort();
+    const file = path.join(root, 'run.ndjson');
+    const notify = new NotifyAdapter({ webhookUrl: `http://127.0.0.1:${port}/hook`, retryDelaysMs: [] });
+    const { host, clock } = await startTestHost(path.join(root, 'data'), { jobs: [{ sourcePath: path.join(root, 'gone.txt'), intervalMs: MINUTE }], adapters: [notify], record: file });
+    const notifyFailed = collect(host, 'notify.failed');
+    clock.advance(0);
+    await notifyFailed.next();
+    await host.stop();
+    const text = await readFile(file, 'utf8');
+    assert.match(text, /"notify\.failed"/);
+    const { replayRecording } = await import('../../src/replay/replay.ts');
+    const result = await replayRecording(text);
+    assert.equal(result.divergence, null, JSON.stringify(result.divergence, null, 2));
+    assert.equal(result.matched, result.steps);
+  });
+});
