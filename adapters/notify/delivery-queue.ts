@@ -6,8 +6,12 @@ export interface DeliveryQueueOptions<T> {
   readonly deliver: (item: T, signal: AbortSignal) => Promise<void>;
   /** A delivery failed (after its own retries). */
   readonly onFailed: (item: T, error: unknown) => void;
-  /** `count` items were dropped unsent: told once per pile-up, not once per item, so a dead receiver does not flood the log. */
-  readonly onDropped: (count: number) => void;
+  /**
+   * `count` items were dropped unsent, because the queue was full (`full`) or
+   * the stop's grace ran out (`stopping`): told once per pile-up, not once
+   * per item, so a dead receiver does not flood the log.
+   */
+  readonly onDropped: (count: number, because: 'full' | 'stopping') => void;
 }
 
 /**
@@ -71,9 +75,11 @@ export class DeliveryQueue<T> {
     const outcome = await Promise.race([this.idle().then(() => 'done' as const), graceOver]);
     clearTimeout(timer);
     if (outcome === 'late') {
-      this.#dropped += this.#waiting.splice(0).length;
+      this.#reportDropped();
+      const left = this.#waiting.splice(0).length;
       this.#abort.abort(new Error('the service is stopping'));
       await this.idle();
+      if (left > 0) this.#options.onDropped(left, 'stopping');
     }
     this.#reportDropped();
   }
@@ -94,6 +100,6 @@ export class DeliveryQueue<T> {
     if (this.#dropped === 0) return;
     const count = this.#dropped;
     this.#dropped = 0;
-    this.#options.onDropped(count);
+    this.#options.onDropped(count, 'full');
   }
 }

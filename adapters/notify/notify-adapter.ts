@@ -55,7 +55,8 @@ export class NotifyAdapter implements HostAdapter {
   readonly #options: NotifyAdapterOptions;
   readonly #policy: NotifyPolicy;
   readonly #hostName: string;
-  readonly #queues: DeliveryQueue<Told>[] = [];
+  /** Every channel's queue, to stop and to wait for; whatever each carries. */
+  readonly #queues: Pick<DeliveryQueue<unknown>, 'stop' | 'idle'>[] = [];
   #bus: Bus | null = null;
   #subscriptions: Subscription[] = [];
 
@@ -116,12 +117,13 @@ export class NotifyAdapter implements HostAdapter {
       deliver,
       onFailed: (notice, error) =>
         this.#report({ channel, target, event: notice.event, jobId: notice.jobId, reason: error instanceof Error ? error.message : String(error) }),
-      onDropped: (count) => {
-        if (channel === 'heartbeat') return;
-        this.#report({ channel, target, event: 'notify.dropped', jobId: null, reason: `${count} notification${count === 1 ? ' was' : 's were'} dropped unsent while the receiver did not answer` });
+      onDropped: (count, because) => {
+        if (channel === 'heartbeat' && because === 'full') return;
+        const dropped = `${count} notification${count === 1 ? ' was' : 's were'} dropped unsent`;
+        this.#report({ channel, target, event: 'notify.dropped', jobId: null, reason: `${dropped} ${because === 'full' ? 'while the receiver did not answer' : 'because the service stopped'}` });
       },
     });
-    this.#queues.push(queue as unknown as DeliveryQueue<Told>);
+    this.#queues.push(queue);
     return queue;
   }
 

@@ -39,18 +39,18 @@ describe('a delivery queue', () => {
   it('drops the oldest waiting items when the receiver stays down, and says how many once', async () => {
     const receiver = heldReceiver();
     const failed: number[] = [];
-    const dropped: number[] = [];
-    const queue = new DeliveryQueue<number>({ capacity: 2, deliver: receiver.deliver, onFailed: (item) => failed.push(item), onDropped: (count) => dropped.push(count) });
+    const dropped: string[] = [];
+    const queue = new DeliveryQueue<number>({ capacity: 2, deliver: receiver.deliver, onFailed: (item) => failed.push(item), onDropped: (count, because) => dropped.push(`${count} ${because}`) });
     for (let item = 1; item <= 6; item++) queue.push(item);
     (await receiver.nextHeld()).release(new Error('down'));
     const fifth = await receiver.nextHeld();
     assert.deepEqual(failed, [1]);
-    assert.deepEqual(dropped, [3], 'items 2, 3 and 4 made way for 5 and 6');
+    assert.deepEqual(dropped, ['3 full'], 'items 2, 3 and 4 made way for 5 and 6');
     fifth.release();
     (await receiver.nextHeld()).release();
     await queue.idle();
     assert.deepEqual(receiver.delivered, [5, 6]);
-    assert.deepEqual(dropped, [3]);
+    assert.deepEqual(dropped, ['3 full']);
   });
 
   it('on stop, lets what is under way finish within the grace', async () => {
@@ -67,14 +67,14 @@ describe('a delivery queue', () => {
   it('on stop past the grace, aborts the delivery under way and reports the rest dropped', async () => {
     const receiver = heldReceiver();
     const failed: number[] = [];
-    const dropped: number[] = [];
-    const queue = new DeliveryQueue<number>({ capacity: 10, deliver: receiver.deliver, onFailed: (item) => failed.push(item), onDropped: (count) => dropped.push(count) });
+    const dropped: string[] = [];
+    const queue = new DeliveryQueue<number>({ capacity: 10, deliver: receiver.deliver, onFailed: (item) => failed.push(item), onDropped: (count, because) => dropped.push(`${count} ${because}`) });
     queue.push(1);
     queue.push(2);
     queue.push(3);
     await receiver.nextHeld();
     await queue.stop(20);
     assert.deepEqual(failed, [1]);
-    assert.deepEqual(dropped, [2]);
+    assert.deepEqual(dropped, ['2 stopping']);
   });
 });
