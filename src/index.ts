@@ -59,6 +59,8 @@ export type {
 } from './protocol/messages.ts';
 export type { RequestType } from './protocol/request-type.ts';
 export type { StoreCommand, StoreOp, StoreResult } from './store/messages.ts';
+export type { NotifyChannel, NotifyFailed } from './notify/events.ts';
+export type { NotifyOptions } from './host/host-options.ts';
 
 // Backup domain
 export type { BackupJob, BackupJobSpec } from './backup/job.ts';

@@ -171,6 +171,10 @@ export class ConsoleReporter implements HostAdapter {
         return verbose ? `[${event.payload.jobId}] copying (${event.payload.runId})` : null;
       case 'reply.forward.failed':
         return `reply channel: could not deliver ${event.payload.requestId} to ${event.payload.target}: ${event.payload.reason}`;
+      case 'notify.failed': {
+        const { channel, target, event: about, jobId, reason } = event.payload;
+        return `notify: ${channel} to ${target} failed${about.startsWith('backup.') ? ` for ${about}${jobId === null ? '' : ` of [${jobId}]`}` : ''}: ${reason}`;
+      }
       case 'connection.opened':
         return verbose ? `connection ${event.payload.connectionId} from ${event.payload.remoteAddress}:${event.payload.remotePort}` : null;
       case 'connection.closed':

@@ -25,6 +25,7 @@ import type {
   RequestSettled,
   RequestSubmitted,
 } from '../protocol/messages.ts';
+import type { NotifyFailed } from '../notify/events.ts';
 import type { StoreCheckpointFailed, StoreCommand, StoreDamaged, StoreResult } from '../store/messages.ts';
 
 export interface HostStarted {
@@ -82,6 +83,8 @@ export interface BusEvents {
   'store.result': StoreResult;
   'store.damaged': StoreDamaged;
   'store.checkpoint.failed': StoreCheckpointFailed;
+
+  'notify.failed': NotifyFailed;
 }
 
 export type BusEventName = keyof BusEvents;

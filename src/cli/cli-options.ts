@@ -3,6 +3,7 @@ import { DEFAULT_INTERVAL_MS, formatInterval, parseDuration, parseInterval } fro
 import { RETENTION_FLAGS, retentionFromFlags } from '../backup/retention-policy.ts';
 import type { RetentionPolicy } from '../backup/retention.ts';
 import { excludeProblem } from '../backup/snapshot-excludes.ts';
+import { httpUrlProblem } from '../notify/http-url.ts';
 import { parseArgsLayered, type OptionLayers } from './layered-parse-args.ts';
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
@@ -55,6 +56,8 @@ export interface CliConfig {
   readonly verifyCopies: boolean;
   /** `--checkpoint-bytes`: log bytes between store checkpoints, or undefined for the default. */
   readonly checkpointLogBytes: number | undefined;
+  /** `--on-failure`, `--webhook`, `--heartbeat`: who is told about failures and good runs; empty tells nobody. */
+  readonly notify: { readonly onFailure?: string; readonly webhookUrl?: string; readonly heartbeatUrl?: string };
 }
 
 export type CliParse =
@@ -141,6 +144,15 @@ Options:
   --checkpoint-bytes N    Fold the store's write-ahead log into its files once
                           it holds N bytes (default 16777216; small values are
                           for tests that kill during checkpoints).
+  --on-failure CMD        Run CMD with /bin/sh when a run fails or a version is
+                          found damaged; the details are in SAFEKEEP_EVENT,
+                          SAFEKEEP_JOB, SAFEKEEP_MESSAGE… (see README). Killed
+                          after 30s.
+  --webhook URL           POST a JSON notice to URL (http or https) when a run
+                          fails or a version is found damaged. A failing job is
+                          told once, then hourly while it keeps failing.
+  --heartbeat URL         GET URL after good runs (at most once a minute), for
+                          a dead man's switch such as healthchecks.io.
   --record FILE           Record every step of this run to FILE (NDJSON, secrets
                           replaced by placeholders) for \`safekeep replay FILE\`.
   --verbose               Also log schedules and connections.
@@ -185,6 +197,9 @@ export function parseCli(argv: readonly string[], cwd: string, layers?: OptionLa
         'verify-interval': { type: 'string' },
         'verify-copies': { type: 'boolean' },
         'checkpoint-bytes': { type: 'string' },
+        'on-failure': { type: 'string' },
+        webhook: { type: 'string' },
+        heartbeat: { type: 'string' },
         verbose: { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -225,6 +240,8 @@ export function parseCli(argv: readonly string[], cwd: string, layers?: OptionLa
   if (checkpointText !== undefined && checkpointLogBytes === undefined) {
     return { kind: 'error', message: `--checkpoint-bytes '${checkpointText}' is not a whole number of bytes from 1 to 1 TiB` };
   }
+  const notify = notifyOf(values);
+  if (typeof notify === 'string') return { kind: 'error', message: notify };
   const sources = values.source ?? [];
   if (sources.some((source) => source.trim() === '')) return { kind: 'error', message: '--source needs a file path' };
   const allowed = values.allow ?? [];
@@ -254,9 +271,31 @@ export function parseCli(argv: readonly string[], cwd: string, layers?: OptionLa
       verifyIntervalMs,
       verifyCopies: values['verify-copies'] ?? false,
       checkpointLogBytes,
+      notify,
     },
   };
 }
+
+/**
+ * The notification flags, or what is wrong with one. A URL is never echoed:
+ * webhook and heartbeat URLs usually carry their token in the path, and this
+ * message may end up in a journal.
+ */
+function notifyOf(values: Readonly<Record<string, unknown>>): CliConfig['notify'] | string {
+  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? values[name] : undefined);
+  const onFailure = text('on-failure');
+  if (onFailure !== undefined && onFailure.trim() === '') return '--on-failure needs a command';
+  const urls: Record<string, string> = {};
+  for (const [flag, key] of [['webhook', 'webhookUrl'], ['heartbeat', 'heartbeatUrl']] as const) {
+    const value = text(flag);
+    if (value === undefined) continue;
+    const problem = httpUrlProblem(value);
+    if (problem !== null) return `--${flag} ${problem}`;
+    urls[key] = value.trim();
+  }
+  return { ...(onFailure === undefined ? {} : { onFailure }), ...urls };
+}
+
 
 /** The policy the `--keep-*` flags (and `--keep`, short for `--keep-last`) say, or what is wrong with them. */
 function retentionOf(values: Readonly<Record<string, unknown>>): RetentionPolicy | string {

@@ -78,6 +78,7 @@ async function main(): Promise<number> {
       verifyIntervalMs: config.verifyIntervalMs,
       verifyCopies: config.verifyCopies,
       ...(config.checkpointLogBytes ? { checkpointLogBytes: config.checkpointLogBytes } : {}),
+      notify: config.notify,
     });
   } catch (error) {
     process.stderr.write(`safekeep: ${describeError(error)}\n`);

@@ -82,6 +82,11 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     if (options.console) {
       await startAdapter(new ConsoleReporter({ out: options.console.out, clock, verbose: options.console.verbose ?? false }));
     }
+    if (options.notify && (options.notify.onFailure ?? options.notify.webhookUrl ?? options.notify.heartbeatUrl) !== undefined) {
+      // Loaded only when asked for; started early and so stopped late: failures the stop itself causes are still told.
+      const { NotifyAdapter } = await import('../../adapters/notify/notify-adapter.ts');
+      await startAdapter(new NotifyAdapter(options.notify));
+    }
     if (internals.startStore !== false) await startAdapter(new LowdbStore({ dataDir: options.dataDir, ids, ...(options.checkpointLogBytes ? { checkpointLogBytes: options.checkpointLogBytes } : {}) }));
     const storeClient = new StoreClient(bus, core.ids);
     started.unshift(() => storeClient.dispose());

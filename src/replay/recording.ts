@@ -88,6 +88,8 @@ export const INPUT_EVENTS: ReadonlySet<BusEventName> = new Set<BusEventName>([
   'store.checkpoint.failed',
   'backup.progress',
   'host.stopping',
+  // Delivered (or not) by a receiver outside: an edge's report, as reply.forward.failed is.
+  'notify.failed',
 ]);
 
 export function isInput(step: Pick<RecordedStep, 'kind'> & { readonly name?: BusEventName }): boolean {
