@@ -98,7 +98,8 @@ export class LogAdapter implements HostAdapter {
     if (!this.#destination?.logger.isLevelEnabled(record.level)) return;
     if (format === 'pretty' && file === undefined && out.isTTY) {
       // \x1b[K clears what a longer earlier line left to the right.
-      out.write(`\r${clockFace(this.#options.clock.now())} INFO: ${record.msg}\x1b[K`);
+      // Coloured as pino-pretty colours an info line on a terminal.
+      out.write(`\r${clockFace(this.#options.clock.now())} \x1b[32mINFO\x1b[39m: \x1b[36m${record.msg}\x1b[39m\x1b[K`);
       this.#progressShown = true;
       return;
     }

@@ -72,8 +72,10 @@ export function logDestination(options: LogDestinationOptions): LogDestination {
           translateTime: PRETTY_TIME_FORMAT,
           // The message carries what matters ([job], request and connection ids), so a line fits a terminal.
           ignore: 'pid,hostname',
+          // hideObject leaves the fields out (the JSON form has them); singleLine would then also drop the line end.
           hideObject: true,
-          singleLine: true,
+          // Without the brackets pino-pretty puts around a time.
+          customPrettifiers: { time: (time) => String(time) },
         });
   const logger = pino(
     {
