@@ -47,7 +47,8 @@ export function logRecord(event: BusEvent, now: number): LogRecord | null {
   switch (event.name) {
     case 'host.started': {
       const { listening } = event.payload;
-      return record('info', listening ? `started, listening on ${listening.host}:${listening.port}` : 'started (no socket)', listening ? { host: listening.host, port: listening.port } : {});
+      // Not "listening on": that is the start line's (stdout), which scripts and tests wait for.
+      return record('info', listening ? `started; socket at ${listening.host}:${listening.port}` : 'started (no socket)', listening ? { host: listening.host, port: listening.port } : {});
     }
     case 'host.stopping':
       return record('info', `stopping (${event.payload.reason})`, { reason: event.payload.reason });
