@@ -43,7 +43,7 @@ export class LogAdapter implements HostAdapter {
   readonly #options: LogAdapterOptions;
   #destination: LogDestination | null = null;
   #subscription: Subscription | null = null;
-  #requests: RequestLines;
+  #requests: RequestLines | null = null;
   /** A progress line is on the terminal without its newline: the next line must first wipe it. */
   #progressShown = false;
   /** When each copy (by run id) last had a progress record. */
@@ -52,17 +52,17 @@ export class LogAdapter implements HostAdapter {
 
   constructor(options: LogAdapterOptions) {
     this.#options = options;
-    this.#requests = new RequestLines(options.clock);
   }
 
   async start(bus: Bus): Promise<void> {
     const destination = logDestination(this.#options);
     this.#destination = destination;
+    this.#requests = new RequestLines(this.#options.clock, { track: destination.logger.isLevelEnabled('debug') });
     if (destination.file) process.on('SIGHUP', this.#reopen);
     this.#subscription = bus.events$.subscribe((event) => {
       if (event.name === 'backup.progress') return this.#progress(event.payload);
       if (event.name === 'backup.completed' || event.name === 'backup.failed') this.#progressLoggedAt.delete(event.payload.runId);
-      for (const record of this.#requests.records(event)) this.#write(record);
+      for (const record of this.#requests?.records(event) ?? []) this.#write(record);
       const record = logRecord(event, this.#options.clock.now());
       if (record) this.#write(record);
     });

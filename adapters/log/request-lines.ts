@@ -37,13 +37,21 @@ interface OpenRequest {
 export class RequestLines {
   readonly #clock: Clock;
   readonly #open = new Map<string, OpenRequest>();
+  readonly #track: boolean;
 
-  constructor(clock: Clock) {
+  /**
+   * `track: false` (the log is above `debug`, where no request line would be
+   * written) keeps no request and reads no reply: the request path pays
+   * nothing for lines nobody sees. Only a failure with log-only words is told.
+   */
+  constructor(clock: Clock, { track = true }: { readonly track?: boolean } = {}) {
     this.#clock = clock;
+    this.#track = track;
   }
 
   /** The records an event makes (none for most; one per request for a read that brought several). */
   records(event: BusEvent): LogRecord[] {
+    if (!this.#track && event.name !== 'request.settled') return [];
     switch (event.name) {
       case 'requests.received':
         return event.payload.requests.map((request) => this.#received(request));
@@ -65,13 +73,14 @@ export class RequestLines {
         const settled = event.payload;
         const open = this.#open.get(settled.requestId);
         if (open) open.outcome = settled.ok ? { ok: true } : { ok: false, code: settled.error.code };
-        const [record] = this.#answered(settled.requestId, true);
+        const [line] = this.#answered(settled.requestId, true);
         // An error with log-only words (an unexpected error's own, a path) is news at any level; its message is fit for a client.
-        if (!settled.ok && settled.error.detail !== undefined && record) {
+        if (!settled.ok && settled.error.detail !== undefined) {
           const { error } = settled;
-          return [{ ...record, level: 'error', msg: `request ${settled.requestId} failed (${error.code}): ${error.message} [${error.detail}]` }];
+          const msg = `request ${settled.requestId} failed (${error.code}): ${error.message} [${error.detail}]`;
+          return [line ? { ...line, level: 'error', msg } : { level: 'error', msg, fields: { event: 'request.settled', requestId: settled.requestId, code: error.code } }];
         }
-        return record ? [record] : [];
+        return line ? [line] : [];
       }
       default:
         return [];

@@ -110,3 +110,14 @@ describe('request lines', () => {
     assert.deepEqual(lines.records({ name: 'reply.sent', payload: { connectionId: 'c9', requestId: 'q9', delivered: false } }), []);
   });
 });
+
+describe('request lines above debug', () => {
+  it('keep no request and read no reply, but still tell a failure with log-only words', () => {
+    const lines = new RequestLines(new VirtualClock(NOW), { track: false });
+    assert.deepEqual(lines.records({ name: 'requests.received', payload: { connectionId: 'c1', requests: [{ connectionId: 'c1', requestId: 'q1', dialect: 'text', text: 'status', framing: 'line', receivedAt: NOW }] } }), []);
+    assert.deepEqual(lines.records({ name: 'reply.sent', payload: { connectionId: 'c1', requestId: 'q1', delivered: true } }), []);
+    const [failed] = lines.records({ name: 'request.settled', payload: { requestId: 'p1', ok: false, error: { code: 'INTERNAL', message: 'Something went wrong', detail: 'ENOSPC' } } });
+    assert.equal(failed?.level, 'error');
+    assert.equal(failed?.msg, 'request p1 failed (INTERNAL): Something went wrong [ENOSPC]');
+  });
+});
