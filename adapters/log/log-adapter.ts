@@ -59,10 +59,13 @@ export class LogAdapter implements HostAdapter {
     this.#destination = destination;
     this.#requests = new RequestLines(this.#options.clock, { track: destination.logger.isLevelEnabled('debug') });
     if (destination.file) process.on('SIGHUP', this.#reopen);
+    const traceOn = destination.logger.isLevelEnabled('trace');
     this.#subscription = bus.events$.subscribe((event) => {
       if (event.name === 'backup.progress') return this.#progress(event.payload);
       if (event.name === 'backup.completed' || event.name === 'backup.failed') this.#progressLoggedAt.delete(event.payload.runId);
       for (const record of this.#requests?.records(event) ?? []) this.#write(record);
+      // The store's traffic is trace-only and busy: no sentence is built for it unless trace is on.
+      if ((event.name === 'store.command' || (event.name === 'store.result' && event.payload.ok)) && !traceOn) return;
       const record = logRecord(event, this.#options.clock.now());
       if (record) this.#write(record);
     });
