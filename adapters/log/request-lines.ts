@@ -92,7 +92,7 @@ export class RequestLines {
     this.#remember(request.requestId, { connectionId: request.connectionId, dialect: request.dialect, type, receivedAt: request.receivedAt });
     return {
       level: 'trace',
-      msg: `request ${request.requestId} on ${request.connectionId}: ${type} received`,
+      msg: `request ${request.requestId}${on(request.requestId, request.connectionId)}: ${type} received`,
       fields: {
         event: 'requests.received',
         requestId: request.requestId,
@@ -116,7 +116,7 @@ export class RequestLines {
     const durationMs = Math.max(0, this.#clock.now() - open.receivedAt);
     const outcome = open.outcome ?? { ok: true };
     const how = outcome.ok ? 'ok' : `error (${outcome.code})`;
-    const where = open.connectionId ? ` on ${open.connectionId}` : '';
+    const where = on(requestId, open.connectionId);
     return [
       {
         level: 'debug',
@@ -135,6 +135,11 @@ export class RequestLines {
       },
     ];
   }
+}
+
+/** ` on CONNECTION`, unless the request's id already names it (the socket's ids are `CONNECTION/n`): lines stay short. */
+function on(requestId: string, connectionId: string | undefined): string {
+  return connectionId === undefined || requestId.startsWith(`${connectionId}/`) ? '' : ` on ${connectionId}`;
 }
 
 /** A request's kind for the log: a known word or message type, its transport problem, or `unknown`; never the client's own text. */
