@@ -15,6 +15,7 @@ export { Host } from './host/host.ts';
 export { startHost } from './host/start-host.ts';
 export type { JobStatus } from './host/host.ts';
 export type { HostOptions, SocketOptions } from './host/host-options.ts';
+export type { LogOptions } from './host/host-options.ts';
 export type { CompletedRun } from './host/backup-scheduler.ts';
 export type { HostAdapter } from './ports/host-adapter.ts';
 export type { ForgetParams, HostRequests, HostRequestName, HostRequestParams, HostRequestResult, JobAddition, JobRef, RequestOptions, VersionRef } from './host/host-requests.ts';

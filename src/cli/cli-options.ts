@@ -46,6 +46,8 @@ export interface CliConfig {
   readonly maxConnections: number;
   readonly shutdownGraceMs: number;
   readonly verbose: boolean;
+  /** `--log-format`, `--log-level` (`--verbose` is `debug`), `--log-file`: HostOptions.log. */
+  readonly log: CliLog;
   /** Where seed replies of the password book also go (`--reply-to`), or null. */
   readonly replyTo: { readonly host: string; readonly port: number } | null;
   /** Where to record the run (`--record`), or null. */
@@ -59,6 +61,16 @@ export interface CliConfig {
   /** `--on-failure`, `--webhook`, `--heartbeat`: who is told about failures and good runs; empty tells nobody. */
   readonly notify: { readonly onFailure?: string; readonly webhookUrl?: string; readonly heartbeatUrl?: string };
 }
+
+/** The log flags, checked; an absent format is the host's default (pretty on stderr, JSON in a file). */
+export interface CliLog {
+  readonly format?: 'json' | 'pretty';
+  readonly level: LogLevelName;
+  readonly file?: string;
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 export type CliParse =
   | { readonly kind: 'run'; readonly config: CliConfig }
@@ -155,7 +167,14 @@ Options:
                           a dead man's switch such as healthchecks.io.
   --record FILE           Record every step of this run to FILE (NDJSON, secrets
                           replaced by placeholders) for \`safekeep replay FILE\`.
-  --verbose               Also log schedules and connections.
+  --log-format FORMAT     pretty (short lines, the default on stderr) or json
+                          (one JSON record a line, the default with --log-file).
+  --log-level LEVEL       trace, debug, info (default), warn, error, fatal or
+                          silent. debug adds schedules, connections and one
+                          line per request; trace adds store commands.
+  --log-file PATH         Append the log to PATH instead of stderr (created
+                          0640; SIGHUP reopens it, for logrotate).
+  --verbose               Same as --log-level debug.
   --version               Print the version and exit.
   -h, --help              Show this help.
 `;
@@ -201,6 +220,9 @@ export function parseCli(argv: readonly string[], cwd: string, layers?: OptionLa
         webhook: { type: 'string' },
         heartbeat: { type: 'string' },
         verbose: { type: 'boolean' },
+        'log-format': { type: 'string' },
+        'log-level': { type: 'string' },
+        'log-file': { type: 'string' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -242,6 +264,8 @@ export function parseCli(argv: readonly string[], cwd: string, layers?: OptionLa
   }
   const notify = notifyOf(values);
   if (typeof notify === 'string') return { kind: 'error', message: notify };
+  const log = logFlags(values, cwd);
+  if (typeof log === 'string') return { kind: 'error', message: log };
   const sources = values.source ?? [];
   if (sources.some((source) => source.trim() === '')) return { kind: 'error', message: '--source needs a file path' };
   const allowed = values.allow ?? [];
@@ -266,6 +290,7 @@ export function parseCli(argv: readonly string[], cwd: string, layers?: OptionLa
       idleTimeoutMs,
       ...limits,
       verbose: values.verbose ?? false,
+      log,
       replyTo,
       record: values.record === undefined ? null : path.resolve(cwd, values.record),
       verifyIntervalMs,
@@ -328,6 +353,22 @@ function negativeValuesJoined(argv: readonly string[]): string[] {
     }
   }
   return joined;
+}
+
+/** The `--log-*` flags, or what is wrong with one. `--verbose` is `--log-level debug`; an explicit `--log-level` wins. */
+function logFlags(values: Readonly<Record<string, unknown>>, cwd: string): CliLog | string {
+  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? values[name] : undefined);
+  const format = text('log-format');
+  if (format !== undefined && format !== 'json' && format !== 'pretty') return `--log-format '${format}' is not json or pretty`;
+  const level = text('log-level') ?? (values['verbose'] === true ? 'debug' : 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) return `--log-level '${level}' is not one of ${LOG_LEVELS.join(', ')}`;
+  const file = text('log-file');
+  if (file !== undefined && file.trim() === '') return '--log-file needs a file path';
+  return {
+    ...(format === undefined ? {} : { format }),
+    level: level as LogLevelName,
+    ...(file === undefined ? {} : { file: path.resolve(cwd, file) }),
+  };
 }
 
 type SocketLimits = Pick<CliConfig, 'maxNestingDepth' | 'requestDeadlineMs' | 'maxUnansweredRequests' | 'maxUnreadReplyBytes' | 'maxConnections' | 'shutdownGraceMs'>;

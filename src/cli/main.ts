@@ -72,7 +72,7 @@ async function main(): Promise<number> {
         maxConnections: config.maxConnections,
       },
       shutdownGraceMs: config.shutdownGraceMs,
-      console: { out: process.stderr, verbose: config.verbose },
+      log: config.log,
       ...(config.replyTo ? { replyTo: config.replyTo } : {}),
       ...(config.record ? { record: config.record } : {}),
       verifyIntervalMs: config.verifyIntervalMs,

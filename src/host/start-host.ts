@@ -1,4 +1,5 @@
 import { ConsoleReporter } from '../../adapters/console/console-reporter.ts';
+import { LogAdapter } from '../../adapters/log/log-adapter.ts';
 import { SocketAdapter } from '../../adapters/socket/socket-adapter.ts';
 import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
 import { BackupService } from '../backup/backup-service.ts';
@@ -25,6 +26,7 @@ import { packageVersion } from '../cli/package-version.ts';
 import { createCommandHandler } from './command-handler.ts';
 import { resolveHostOptions, type HostOptions, type ResolvedHostOptions } from './host-options.ts';
 import { InProcessRequests } from './in-process-requests.ts';
+import { logSettings } from './log-settings.ts';
 import { PathPolicy } from './path-policy.ts';
 import { RequestRouter } from './request-router.ts';
 import { VerifyScheduler } from './verify-scheduler.ts';
@@ -82,6 +84,8 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     if (options.console) {
       await startAdapter(new ConsoleReporter({ out: options.console.out, clock, verbose: options.console.verbose ?? false }));
     }
+    // Started before the store, like the console, so the store's start-up problems are logged too.
+    if (options.log) await startAdapter(new LogAdapter({ ...logSettings(options.log), clock }));
     if (options.notify && (options.notify.onFailure ?? options.notify.webhookUrl ?? options.notify.heartbeatUrl) !== undefined) {
       // Loaded only when asked for; started early and so stopped late: failures the stop itself causes are still told.
       const { NotifyAdapter } = await import('../../adapters/notify/notify-adapter.ts');

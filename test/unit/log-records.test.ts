@@ -1,0 +1,123 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BusEvent } from '../../src/bus/events.ts';
+import { logRecord } from '../../adapters/log/log-records.ts';
+import { replyOutcome, RequestLines, requestType } from '../../adapters/log/request-lines.ts';
+import { VirtualClock } from '../../src/clock/virtual-clock.ts';
+import { Secret } from '../../src/secret/secret.ts';
+
+const NOW = Date.parse('2026-11-24T09:00:00Z');
+const version = { id: 'notes.txt@3', jobId: 'notes.txt', seq: 3, path: '/b/notes.txt/notes.3.txt', size: 12, sha256: 'a'.repeat(64), createdAt: NOW, source: { size: 12, mtimeNs: '1', ctimeNs: '1', ino: '2', dev: '3' } };
+
+/** One event of each kind that carries ids, with the ids its record must carry. */
+const EVENTS: { event: BusEvent; level: string; ids: Record<string, string> }[] = [
+  { event: { name: 'backup.completed', payload: { jobId: 'notes.txt', runId: 'r1', at: NOW, kind: 'copied', version, requestIds: [] } }, level: 'info', ids: { jobId: 'notes.txt', runId: 'r1', versionId: 'notes.txt@3' } },
+  { event: { name: 'backup.failed', payload: { jobId: 'notes.txt', runId: 'r2', at: NOW, error: { code: 'SOURCE_MISSING', message: 'gone', detail: '/x' }, attempt: 2, requestIds: [] } }, level: 'error', ids: { jobId: 'notes.txt', runId: 'r2' } },
+  { event: { name: 'backup.scheduled', payload: { jobId: 'notes.txt', dueAt: NOW + 60_000, attempt: 0 } }, level: 'debug', ids: { jobId: 'notes.txt' } },
+  { event: { name: 'backup.copy.started', payload: { jobId: 'notes.txt', runId: 'r3', at: NOW } }, level: 'debug', ids: { jobId: 'notes.txt', runId: 'r3' } },
+  { event: { name: 'backup.version.damaged', payload: { jobId: 'notes.txt', versionId: 'notes.txt@2', path: '/b/2', reason: 'content-mismatch', expectedSha256: 'a'.repeat(64), actualSha256: 'b'.repeat(64), at: NOW } }, level: 'error', ids: { jobId: 'notes.txt', versionId: 'notes.txt@2' } },
+  { event: { name: 'backup.version.mismatch', payload: { jobId: 'notes.txt', versionId: 'notes.txt@1', path: '/b/1', expected: { size: 4 }, actual: null, at: NOW } }, level: 'warn', ids: { jobId: 'notes.txt', versionId: 'notes.txt@1' } },
+  { event: { name: 'backup.restored', payload: { jobId: 'notes.txt', version, target: '/home/n.txt', previous: null, at: NOW } }, level: 'info', ids: { jobId: 'notes.txt', versionId: 'notes.txt@3' } },
+  { event: { name: 'backup.paused', payload: { jobId: 'notes.txt' } }, level: 'info', ids: { jobId: 'notes.txt' } },
+  { event: { name: 'connection.opened', payload: { connectionId: 'c1', remoteAddress: '127.0.0.1', remotePort: 5000 } }, level: 'debug', ids: { connectionId: 'c1' } },
+  { event: { name: 'connection.closed', payload: { connectionId: 'c1', reason: 'client' } }, level: 'debug', ids: { connectionId: 'c1' } },
+  { event: { name: 'request.failed', payload: { requestId: 'q1', connectionId: 'c1', error: { code: 'INTERNAL', message: 'Something went wrong', detail: 'boom' } } }, level: 'error', ids: { requestId: 'q1', connectionId: 'c1' } },
+  { event: { name: 'reply.forward.failed', payload: { requestId: 'q2', target: '127.0.0.1:12346', attempts: 3, reason: 'ECONNREFUSED' } }, level: 'warn', ids: { requestId: 'q2' } },
+  { event: { name: 'store.result', payload: { commandId: 's1', ok: false, error: { code: 'STORE_WRITE_FAILED', message: 'no' } } }, level: 'error', ids: { commandId: 's1' } },
+  { event: { name: 'store.result', payload: { commandId: 's2', ok: true, value: { password: 'hunter2' } } }, level: 'trace', ids: { commandId: 's2' } },
+];
+
+describe('log records', () => {
+  for (const { event, level, ids } of EVENTS) {
+    it(`gives ${event.name} the level ${level}, the event name and every id it has`, () => {
+      const record = logRecord(event, NOW);
+      assert.ok(record);
+      assert.equal(record.level, level);
+      assert.equal(record.fields.event, event.name);
+      for (const [key, value] of Object.entries(ids)) assert.equal(record.fields[key], value, key);
+    });
+  }
+
+  it('uses the console sentences, with the job id in brackets', () => {
+    assert.equal(logRecord(EVENTS[0]!.event, NOW)?.msg, '[notes.txt] done: /b/notes.txt/notes.3.txt (12 bytes, sha256 aaaaaaaaaaaa…)');
+    assert.equal(logRecord(EVENTS[1]!.event, NOW)?.msg, '[notes.txt] failed (SOURCE_MISSING): gone [/x] [failure 2 in a row]');
+    assert.equal(logRecord(EVENTS[2]!.event, NOW)?.msg, '[notes.txt] next run in 1m');
+  });
+
+  it('never copies a payload whole: a store write with a secret in its value logs only its op, collection and id', () => {
+    const record = logRecord({ name: 'store.command', payload: { commandId: 's3', op: 'put', collection: 'book', key: 'alice', value: { password: new Secret('hunter2'), token: 'tok' } } }, NOW);
+    assert.deepEqual(record?.fields, { event: 'store.command', commandId: 's3', op: 'put', collection: 'book' });
+    assert.doesNotMatch(JSON.stringify(record), /hunter2|tok|alice/);
+    const ok = logRecord(EVENTS.at(-1)!.event, NOW);
+    assert.doesNotMatch(JSON.stringify(ok), /hunter2/);
+  });
+
+  it('leaves requests and replies to the request lines', () => {
+    assert.equal(logRecord({ name: 'reply.ready', payload: { connectionId: 'c', requestId: 'q', text: 'secret reply\n', close: false } }, NOW), null);
+    assert.equal(logRecord({ name: 'requests.received', payload: { connectionId: 'c', requests: [] } }, NOW), null);
+  });
+});
+
+describe('request lines', () => {
+  it('logs each request at trace when it arrives and at debug when answered, with type, outcome and duration but no body', () => {
+    const clock = new VirtualClock(NOW);
+    const lines = new RequestLines(clock);
+    const body = { type: 'session.login', username: 'alice', password: new Secret('hunter2') };
+    const received = lines.records({ name: 'requests.received', payload: { connectionId: 'c1', requests: [{ connectionId: 'c1', requestId: 'q1', dialect: 'json', body, receivedAt: NOW }] } });
+    assert.deepEqual(received.map((r) => [r.level, r.fields.type, r.fields.requestId, r.fields.connectionId]), [['trace', 'session.login', 'q1', 'c1']]);
+    lines.records({ name: 'reply.ready', payload: { connectionId: 'c1', requestId: 'q1', text: '{"type":"session.login","ok":false,"error":{"code":"BAD_CREDENTIALS","message":"no"}}\n', close: false } });
+    clock.advance(7);
+    const [answered] = lines.records({ name: 'reply.sent', payload: { connectionId: 'c1', requestId: 'q1', delivered: true } });
+    assert.equal(answered?.level, 'debug');
+    assert.equal(answered?.msg, 'request q1 on c1: session.login error (BAD_CREDENTIALS) in 7 ms');
+    assert.deepEqual(answered?.fields, { event: 'reply.sent', requestId: 'q1', connectionId: 'c1', dialect: 'json', type: 'session.login', outcome: 'error', code: 'BAD_CREDENTIALS', durationMs: 7, delivered: true });
+    assert.doesNotMatch(JSON.stringify([received, answered]), /hunter2|alice/);
+  });
+
+  it('names a request only by a known word or type, never by what the client wrote', () => {
+    const text = (t: string) => requestType({ connectionId: 'c', requestId: 'q', dialect: 'text', text: t, framing: 'line', receivedAt: 0 });
+    const json = (body: Record<string, unknown> | null) => requestType({ connectionId: 'c', requestId: 'q', dialect: 'json', body, receivedAt: 0 });
+    assert.equal(text('backup notes.txt'), 'backup');
+    assert.equal(text('hunter2 is my password'), 'unknown');
+    assert.equal(json({ type: 'entry.get' }), 'entry.get');
+    assert.equal(json({ type: 'hunter2' }), 'unknown');
+    assert.equal(json({ message: 'save_password', password: 'x' }), 'seed save_password');
+    assert.equal(json({ message: 'hunter2' }), 'unknown');
+    assert.equal(json(null), 'unknown');
+    assert.equal(requestType({ connectionId: 'c', requestId: 'q', dialect: 'json', body: null, problem: 'invalid-json', receivedAt: 0 }), 'invalid-json');
+  });
+
+  it('reads a reply for its outcome without keeping it, and takes a reply holding a secret for a success', () => {
+    assert.deepEqual(replyOutcome('text', 'Error (UNKNOWN_JOB): no such job\n'), { ok: false, code: 'UNKNOWN_JOB' });
+    assert.deepEqual(replyOutcome('text', "Invalid request command 'x' sent.\n"), { ok: false, code: 'INVALID_REQUEST' });
+    assert.deepEqual(replyOutcome('json', '{"message": "Invalid message!"}\n'), { ok: false, code: 'INVALID_MESSAGE' });
+    assert.deepEqual(replyOutcome('json', '{"ok":false,"error":{"code":"lowercase is not a code"}}\n'), { ok: false, code: 'ERROR' });
+    assert.deepEqual(replyOutcome('json', new Secret('{"ok":true,"result":{"token":"t"}}\n')), { ok: true });
+    assert.deepEqual(replyOutcome('text', 'Backup ok\n'), { ok: true });
+  });
+
+  it('logs an in-process request when it settles, and forgets requests of a closed connection', () => {
+    const clock = new VirtualClock(NOW);
+    const lines = new RequestLines(clock);
+    lines.records({ name: 'request.submitted', payload: { requestId: 'p1', command: { kind: 'backup.status' }, clientAddress: 'in-process' } });
+    clock.advance(3);
+    const [settled] = lines.records({ name: 'request.settled', payload: { requestId: 'p1', ok: false, error: { code: 'INTERNAL', message: 'Something went wrong', detail: 'ENOSPC' } } });
+    assert.equal(settled?.level, 'error');
+    assert.equal(settled?.fields.type, 'backup.status');
+    assert.equal(settled?.fields.durationMs, 3);
+    lines.records({ name: 'requests.received', payload: { connectionId: 'c9', requests: [{ connectionId: 'c9', requestId: 'q9', dialect: 'text', text: 'status', framing: 'line', receivedAt: NOW }] } });
+    lines.records({ name: 'connection.closed', payload: { connectionId: 'c9', reason: 'client' } });
+    assert.deepEqual(lines.records({ name: 'reply.sent', payload: { connectionId: 'c9', requestId: 'q9', delivered: false } }), []);
+  });
+});
+
+describe('request lines above debug', () => {
+  it('keep no request and read no reply, but still tell a failure with log-only words', () => {
+    const lines = new RequestLines(new VirtualClock(NOW), { track: false });
+    assert.deepEqual(lines.records({ name: 'requests.received', payload: { connectionId: 'c1', requests: [{ connectionId: 'c1', requestId: 'q1', dialect: 'text', text: 'status', framing: 'line', receivedAt: NOW }] } }), []);
+    assert.deepEqual(lines.records({ name: 'reply.sent', payload: { connectionId: 'c1', requestId: 'q1', delivered: true } }), []);
+    const [failed] = lines.records({ name: 'request.settled', payload: { requestId: 'p1', ok: false, error: { code: 'INTERNAL', message: 'Something went wrong', detail: 'ENOSPC' } } });
+    assert.equal(failed?.level, 'error');
+    assert.equal(failed?.msg, 'request p1 failed (INTERNAL): Something went wrong [ENOSPC]');
+  });
+});
