@@ -55,6 +55,8 @@ export interface CliConfig {
   readonly verifyCopies: boolean;
   /** `--checkpoint-bytes`: log bytes between store checkpoints, or undefined for the default. */
   readonly checkpointLogBytes: number | undefined;
+  /** `--http`: where the status page, /metrics and /healthz are served, or null for nowhere. */
+  readonly http: { readonly host: string; readonly port: number } | null;
 }
 
 export type CliParse =
@@ -134,6 +136,9 @@ Options:
                           for tests that kill during checkpoints).
   --record FILE           Record every step of this run to FILE (NDJSON, secrets
                           replaced by placeholders) for \`safekeep replay FILE\`.
+  --http [HOST:]PORT      Serve the status page, /metrics and /healthz over HTTP
+                          (host default 127.0.0.1; 0 picks a free port). No login:
+                          keep it on loopback or behind a proxy that asks for one.
   --verbose               Also log schedules and connections.
   --version               Print the version and exit.
   -h, --help              Show this help.
@@ -171,6 +176,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
         'verify-interval': { type: 'string' },
         'verify-copies': { type: 'boolean' },
         'checkpoint-bytes': { type: 'string' },
+        http: { type: 'string' },
         verbose: { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -211,6 +217,10 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
   if (checkpointText !== undefined && checkpointLogBytes === undefined) {
     return { kind: 'error', message: `--checkpoint-bytes '${checkpointText}' is not a whole number of bytes from 1 to 1 TiB` };
   }
+  const http = values.http === undefined ? null : httpAddress(values.http);
+  if (http === undefined) {
+    return { kind: 'error', message: `--http '${values.http}' is not PORT or HOST:PORT (for example 8080 or 127.0.0.1:8080; 0 picks a free port)` };
+  }
   const sources = values.source ?? [];
   if (sources.some((source) => source.trim() === '')) return { kind: 'error', message: '--source needs a file path' };
   const allowed = values.allow ?? [];
@@ -240,6 +250,7 @@ export function parseCli(argv: readonly string[], cwd: string): CliParse {
       verifyIntervalMs,
       verifyCopies: values['verify-copies'] ?? false,
       checkpointLogBytes,
+      http,
     },
   };
 }
@@ -316,5 +327,18 @@ function hostAndPort(text: string): { host: string; port: number } | undefined {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text.trim());
   const host = match?.[1] ?? match?.[2];
   const port = match?.[3] === undefined ? undefined : wholeNumber(match[3], 1, 65_535);
+  return host === undefined || port === undefined ? undefined : { host, port };
+}
+
+/** `PORT`, `HOST:PORT` or `[v6]:PORT`, with a port from 0 (a free one) to 65535; the host defaults to loopback. */
+export function httpAddress(text: string): { host: string; port: number } | undefined {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) {
+    const port = wholeNumber(trimmed, 0, 65_535);
+    return port === undefined ? undefined : { host: '127.0.0.1', port };
+  }
+  const match = /^(?:\[([^\]]+)\]|([^:\s\[\]]+)):(\d+)$/.exec(trimmed);
+  const host = match?.[1] ?? match?.[2];
+  const port = match?.[3] === undefined ? undefined : wholeNumber(match[3], 0, 65_535);
   return host === undefined || port === undefined ? undefined : { host, port };
 }

@@ -6,7 +6,7 @@ import { startHost } from '../host/start-host.ts';
 import type { BackupJobSpec } from '../backup/job.ts';
 import { DEFAULT_INTERVAL_MS, HELP, parseCli, type CliConfig } from './cli-options.ts';
 import { packageVersion } from './package-version.ts';
-import { startupLine } from './startup-line.ts';
+import { httpUrl, isLoopback, startupLine } from './startup-line.ts';
 
 /** A second Ctrl-C this soon after the first is the same key press, delivered by npm as well as by the terminal. */
 const REPEATED_SIGNAL_MS = 1_000;
@@ -68,6 +68,7 @@ async function main(): Promise<number> {
       verifyIntervalMs: config.verifyIntervalMs,
       verifyCopies: config.verifyCopies,
       ...(config.checkpointLogBytes ? { checkpointLogBytes: config.checkpointLogBytes } : {}),
+      ...(config.http ? { http: config.http } : {}),
     });
   } catch (error) {
     process.stderr.write(`safekeep: ${describeError(error)}\n`);
@@ -81,7 +82,10 @@ async function main(): Promise<number> {
     // The operator typed it at the terminal: configuration, like --source, so not held to --allow.
     if (asked) await host.addConfiguredJob({ ...asked, retention: config.retention });
   }
-  process.stdout.write(`${startupLine(host.address, host.jobs(), host.options.backupDir)}\n`);
+  if (host.httpAddress && !isLoopback(host.httpAddress.host)) {
+    process.stderr.write(`safekeep: warning: the status page at ${httpUrl(host.httpAddress)} can be reached from other machines and asks for no login\n`);
+  }
+  process.stdout.write(`${startupLine(host.address, host.jobs(), host.options.backupDir, host.httpAddress)}\n`);
   return await new Promise<number>(() => {
     // Runs until a signal stops the host; stopOnSignals exits the process.
   });
