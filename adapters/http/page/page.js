@@ -105,13 +105,15 @@ function runData(s) {
 
 function requestData(s) {
   const { bucketMs, start, counts } = s.history.requests;
-  // Only from when this service started: the buckets before it are not zero, they are unknown.
-  const first = Math.max(0, Math.floor((s.startedAt - start) / bucketMs));
+  // The buckets before this service started are not zero, they are unknown: gaps. At least ten buckets are
+  // drawn, so that a service just started does not plot one point on a span of years.
+  const started = Math.max(0, Math.floor((s.startedAt - start) / bucketMs));
+  const first = Math.max(0, Math.min(started, counts.length - 10));
   const xs = [];
   const ys = [];
   for (let i = first; i < counts.length; i++) {
     xs.push((start + i * bucketMs) / 1000);
-    ys.push(counts[i] / (bucketMs / 1000));
+    ys.push(i < started ? null : counts[i] / (bucketMs / 1000));
   }
   return [xs, ys];
 }
@@ -143,9 +145,11 @@ function makeRequestsPlot(container, data) {
     {
       width: plotWidth(container),
       height: 220,
-      series: [{}, { label: 'requests/s', stroke: '#4a7f4a', fill: 'rgba(74,127,74,0.12)', width: 2, value: (u, v) => (absent(v) ? '–' : v.toFixed(2)) }],
-      axes: [{}, { label: 'per second' }],
-      scales: { y: { range: (u, min, max) => [0, Math.max(0.1, max ?? 0.1)] } },
+      series: [{}, { label: 'requests/s', stroke: '#4a7f4a', fill: 'rgba(74,127,74,0.12)', width: 2, points: { show: true, size: 4 }, value: (u, v) => (absent(v) ? '–' : v.toFixed(2)) }],
+      axes: [{ space: 80 }, { label: 'per second' }],
+      scales: {
+        y: { range: (u, min, max) => [0, Math.max(0.1, max ?? 0.1)] },
+      },
     },
     data,
     container,
@@ -195,5 +199,11 @@ window.addEventListener('resize', () => {
     if (plot) plot.setSize({ width: plotWidth($(id)), height: 220 });
   }
 });
-setInterval(renderUptime, 1000);
+// Relative times ("3 s ago", "in 59 min") move on between pushes too.
+setInterval(() => {
+  if (!latest) return;
+  renderUptime();
+  renderJobs(latest);
+  renderRecent(latest);
+}, 1000);
 connect();
