@@ -337,7 +337,7 @@ export function httpAddress(text: string): { host: string; port: number } | unde
     const port = wholeNumber(trimmed, 0, 65_535);
     return port === undefined ? undefined : { host: '127.0.0.1', port };
   }
-  const match = /^(?:\[([^\]]+)\]|([^:\s\[\]]+)):(\d+)$/.exec(trimmed);
+  const match = /^(?:\[([^\]]+)\]|([^:\s[\]]+)):(\d+)$/.exec(trimmed);
   const host = match?.[1] ?? match?.[2];
   const port = match?.[3] === undefined ? undefined : wholeNumber(match[3], 0, 65_535);
   return host === undefined || port === undefined ? undefined : { host, port };

@@ -82,14 +82,16 @@ describe('the status page in a real browser', () => {
     // The live update: a backup over the socket, and the row's count goes up without a reload.
     await writeFile(source, 'my notes, take 5\n'.repeat(2500));
     await backup(port);
-    await page.waitForFunction((expected) => document.querySelector('#jobs tr[data-job="notes.txt"] td.versions')?.textContent === String(expected), versionsBefore + 1);
+    await row.locator('td.versions', { hasText: new RegExp(`^${versionsBefore + 1}$`) }).waitFor();
     assert.ok(Number(await page.locator('body').getAttribute('data-updates')) > updatesBefore, 'the page was updated, not reloaded');
     await page.locator('#recent li.run-copied').first().waitFor();
 
     // The plots hold the data: five runs with durations and sizes, and the requests made.
+    // Runs in the browser (a function, not text: the page's CSP refuses eval), on the plots page.js exposes.
     const plotted = await page.evaluate(() => {
-      const plots = (window as unknown as { safekeep: { plots: Record<string, { data: (number | null)[][] }> } }).safekeep.plots;
-      return { runs: plots['runs']?.data[0]?.length ?? 0, sizes: plots['runs']?.data[2] ?? [], requests: plots['requests']?.data[1] ?? [] };
+      type Plot = { data: (number | null)[][] };
+      const { plots } = (globalThis as unknown as { safekeep: { plots: { runs: Plot; requests: Plot } } }).safekeep;
+      return { runs: plots.runs.data[0]?.length ?? 0, sizes: plots.runs.data[2] ?? [], requests: plots.requests.data[1] ?? [] };
     });
     assert.equal(plotted.runs, 5);
     assert.ok(plotted.sizes.every((size) => typeof size === 'number' && size > 0), `sizes ${JSON.stringify(plotted.sizes)}`);

@@ -5,13 +5,21 @@ import net from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { systemClock } from '../../src/clock/clock.ts';
 import type { Host } from '../../src/host/host.ts';
-import { startTestHost, writeSource } from '../helpers/host-harness.ts';
+import { startHost } from '../../src/host/start-host.ts';
+import type { HostOptions } from '../../src/host/host-options.ts';
+import { sequentialIds } from '../../src/ids/ids.ts';
+import { writeSource } from '../helpers/host-harness.ts';
 import { JsonClient } from '../helpers/json-client.ts';
 import { TestClient } from '../helpers/test-client.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { EventStreamReader } from '../helpers/event-stream-reader.ts';
 
 const HOUR = 60 * 60_000;
+
+/** A host on the system clock: the page's pushes and heartbeats run on real time, as in production. */
+async function startRealHost(dataDir: string, options: Partial<HostOptions> = {}): Promise<{ host: Host }> {
+  return { host: await startHost({ dataDir, socket: false, clock: systemClock, ids: sequentialIds(), ...options }) };
+}
 // What the book holds that must never reach the page: usernames, master passwords, entry names and passwords.
 const ANN = { username: 'ann-the-user', masterPassword: 'master-secret-horse-9' };
 const ENTRIES = [
@@ -43,7 +51,7 @@ describe('the HTTP adapter on a running host', () => {
   before(async () => {
     const root = await tempDir('http');
     source = await writeSource(root, 'notes.txt', 'first');
-    ({ host } = await startTestHost(`${root}/data`, { jobs: [{ sourcePath: source, intervalMs: HOUR }], socket: { host: '127.0.0.1', port: 0 }, http: { port: 0 } }, systemClock));
+    ({ host } = await startRealHost(`${root}/data`, { jobs: [{ sourcePath: source, intervalMs: HOUR }], socket: { host: '127.0.0.1', port: 0 }, http: { port: 0 } }));
     const address = host.httpAddress;
     assert.ok(address, 'host.httpAddress is set when options.http is');
     assert.equal(address.host, '127.0.0.1');
@@ -156,7 +164,7 @@ describe('the HTTP adapter on a running host', () => {
 describe('/healthz while the host stops', () => {
   it('answers 503 with the reason stopping', async () => {
     const root = await tempDir('http-stop');
-    const { host } = await startTestHost(`${root}/data`, { http: { port: 0 } }, systemClock);
+    const { host } = await startRealHost(`${root}/data`, { http: { port: 0 } });
     const base = `http://127.0.0.1:${host.httpAddress!.port}`;
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
     let during: { status: number; body: unknown } | null = null;
@@ -175,7 +183,7 @@ describe('/healthz while the host stops', () => {
 
   it('answers 503 when the store reports a damaged file', async () => {
     const root = await tempDir('http-damaged');
-    const { host } = await startTestHost(`${root}/data`, { http: { port: 0 } }, systemClock);
+    const { host } = await startRealHost(`${root}/data`, { http: { port: 0 } });
     const base = `http://127.0.0.1:${host.httpAddress!.port}`;
     await host.bus.emit('store.damaged', { collection: 'book.users', shard: '00.json', message: 'shard 00 of book.users is not JSON' });
     const response = await fetch(`${base}/healthz`);
@@ -188,7 +196,7 @@ describe('/healthz while the host stops', () => {
 describe('a host without options.http', () => {
   it('serves no HTTP and says so with a null httpAddress', async () => {
     const root = await tempDir('http-off');
-    const { host } = await startTestHost(`${root}/data`, {}, systemClock);
+    const { host } = await startRealHost(`${root}/data`, {});
     assert.equal(host.httpAddress, null);
     await host.stop();
   });
@@ -200,9 +208,9 @@ describe('an --http port already in use', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const taken = (blocker.address() as net.AddressInfo).port;
     const root = await tempDir('http-taken');
-    await assert.rejects(startTestHost(`${root}/data`, { http: { port: taken } }, systemClock), (error: Error) => error.message.includes('EADDRINUSE') && error.message.includes(String(taken)));
+    await assert.rejects(startRealHost(`${root}/data`, { http: { port: taken } }), (error: Error) => error.message.includes('EADDRINUSE') && error.message.includes(String(taken)));
     // The data directory's lock was released: a second start succeeds.
-    const { host } = await startTestHost(`${root}/data`, {}, systemClock);
+    const { host } = await startRealHost(`${root}/data`, {});
     await host.stop();
     await new Promise((resolve) => blocker.close(resolve));
   });
