@@ -20,7 +20,8 @@ export interface StatusSnapshot {
   /** When this snapshot was taken (host clock). */
   readonly at: number;
   readonly connections: number;
-  readonly book: BookCounts;
+  /** Null when the store could not count them (a damaged collection): the rest of the page still shows. */
+  readonly book: BookCounts | null;
   readonly jobs: readonly JobReport[];
   /** The last runs, failures and damaged versions, newest first. */
   readonly recent: readonly RunPoint[];
@@ -61,7 +62,7 @@ export class SnapshotBuilder {
   }
 
   async snapshot(): Promise<StatusSnapshot> {
-    const [status, book] = await Promise.all([this.#status.status(), this.#status.bookCounts()]);
+    const [status, book] = await Promise.all([this.#status.status(), this.#status.bookCounts().catch(() => null)]);
     const runs = this.#history.runs();
     return {
       version: status.version,
@@ -69,7 +70,8 @@ export class SnapshotBuilder {
       uptimeMs: status.uptimeMs,
       at: this.#clock.now(),
       connections: this.#connections.size,
-      book: { users: book.users, entries: book.entries },
+      // Copied field by field: whatever else a StatusSource returns never reaches the page.
+      book: book && { users: book.users, entries: book.entries },
       jobs: status.jobs,
       recent: runs.slice(-RECENT_RUNS).reverse(),
       history: { runs, requests: this.#history.requestRate() },

@@ -36,7 +36,7 @@ function timeCell(at, now) {
 function renderHeader(s) {
   $('version').textContent = s.version;
   $('connections').textContent = String(s.connections);
-  $('book').textContent = `${s.book.users} ${s.book.users === 1 ? 'user' : 'users'}, ${s.book.entries} ${s.book.entries === 1 ? 'entry' : 'entries'}`;
+  $('book').textContent = !s.book ? 'unreadable (see safekeep check)' : `${s.book.users} ${s.book.users === 1 ? 'user' : 'users'}, ${s.book.entries} ${s.book.entries === 1 ? 'entry' : 'entries'}`;
   renderUptime();
 }
 
