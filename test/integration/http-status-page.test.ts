@@ -193,6 +193,24 @@ describe('/healthz while the host stops', () => {
   });
 });
 
+describe('the run history after a restart', () => {
+  it('draws the sizes of the catalog versions of the last day, with no duration, before any new run', async () => {
+    const root = await tempDir('http-seed');
+    const source = await writeSource(root, 'notes.txt', 'twelve bytes');
+    const jobs = [{ sourcePath: source, intervalMs: HOUR }];
+    const first = await startRealHost(`${root}/data`, { jobs });
+    await first.host.request('backup.run', { job: source });
+    await first.host.stop();
+
+    const { host } = await startRealHost(`${root}/data`, { jobs, http: { port: 0 } });
+    const status = await (await fetch(`http://127.0.0.1:${host.httpAddress!.port}/api/status`)).json() as { history: { runs: { size: number | null; durationMs: number | null; outcome: string }[] } };
+    const seeded = status.history.runs.filter((run) => run.durationMs === null);
+    assert.ok(seeded.length >= 1, JSON.stringify(status.history.runs));
+    assert.ok(seeded.every((run) => run.size === 'twelve bytes'.length && run.outcome === 'copied'));
+    await host.stop();
+  });
+});
+
 describe('a host without options.http', () => {
   it('serves no HTTP and says so with a null httpAddress', async () => {
     const root = await tempDir('http-off');
