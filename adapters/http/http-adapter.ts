@@ -112,13 +112,19 @@ export class HttpAdapter implements HostAdapter {
     });
     // A client that goes away mid-answer must not take the process down.
     server.on('clientError', (_error, socket) => socket.destroy());
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#options.port, this.#options.host ?? '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.#options.port, this.#options.host ?? '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (error) {
+      // A taken port: the host's start fails with Node's words (they name the address), and nothing stays subscribed.
+      await this.stop();
+      throw error;
+    }
     this.#server = server;
   }
 
