@@ -15,6 +15,11 @@ export interface EventStreamOptions {
  * that went away is forgotten when its response closes, and a client that
  * does not read is dropped once what waits for it passes `maxBufferedBytes`,
  * so no client can make the service hold its messages without bound.
+ *
+ * @example
+ * const stream = new EventStream({ clock, maxBufferedBytes: 1024 * 1024 });
+ * stream.add(response, eventMessage('snapshot', await snapshots.snapshot()));
+ * stream.broadcast('snapshot', next);
  */
 export class EventStream {
   readonly #clients = new Set<ServerResponse>();

@@ -19,6 +19,11 @@ export const CHECKPOINT_FAILURE_HOLD_MS = 10 * 60_000;
  * which checks the store again) or failed a checkpoint in the last ten
  * minutes. A damaged backup version does not count: the service still does
  * its work, and the page shows the damage.
+ *
+ * @example
+ * const health = new Health(clock);
+ * health.start(bus);
+ * const report = health.report(); // { status: 'unavailable', reason: 'starting', uptimeMs: 0 } until host.started
  */
 export class Health {
   readonly #clock: Clock;

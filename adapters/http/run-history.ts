@@ -39,6 +39,11 @@ const DAY_MS = 24 * 60 * 60_000;
  * `maxRuns` runs (and damaged versions), and the requests answered per
  * minute. It lives in memory only: a restart starts the rate plot afresh and
  * the run plot from the catalog's versions (`seed`).
+ *
+ * @example
+ * const history = new RunHistory({ clock });
+ * history.start(bus, (what) => console.log(what, 'changed'));
+ * const { counts, bucketMs } = history.requestRate(); // requests per minute, oldest first
  */
 export class RunHistory {
   readonly #clock: Clock;

@@ -33,6 +33,11 @@ const PAGE_FILE = /^[a-z][a-z0-9-]*\.(?:html|css|js|png|svg)$/;
  * `adapters/http/` when run from source and `dist/src/cli/` in the built
  * bundle: both have the package's root above them, with `adapters/` in it
  * (package.json `files` ships it).
+ *
+ * @example
+ * const files = await StaticFiles.locate();
+ * const page = await files.page('index.html'); // { body, contentType: 'text/html; charset=utf-8' }
+ * const uplot = await files.asset('uplot.esm.js');
  */
 export class StaticFiles {
   readonly #pageDir: string;

@@ -28,7 +28,14 @@ export interface StatusSnapshot {
   readonly history: { readonly runs: readonly RunPoint[]; readonly requests: RequestRate };
 }
 
-/** Builds snapshots: the status source's answers plus what the bus told (connections, runs, requests). */
+/**
+ * Builds snapshots: the status source's answers plus what the bus told (connections, runs, requests).
+ *
+ * @example
+ * const snapshots = new SnapshotBuilder({ status, history, clock });
+ * snapshots.start(bus, () => schedulePush());
+ * response.end(JSON.stringify(await snapshots.snapshot()));
+ */
 export class SnapshotBuilder {
   readonly #status: StatusSource;
   readonly #history: RunHistory;
