@@ -58,7 +58,8 @@ module.exports = {
     {
       name: 'not-to-unresolvable',
       severity: 'error',
-      from: {},
+      // The status page's scripts import uPlot by the URL the HTTP adapter serves it at, not by a file path.
+      from: { pathNot: '^adapters/http/page/' },
       to: { couldNotResolve: true },
     },
   ],

@@ -22,4 +22,9 @@ export default tseslint.config(
     files: ['test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts'],
     rules: { '@typescript-eslint/no-floating-promises': 'off', 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },
+  {
+    // The status page's own scripts run in a browser (adapters/http/page/tsconfig.json gives them the DOM).
+    files: ['adapters/http/page/*.js'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', EventSource: 'readonly', setInterval: 'readonly' } },
+  },
 );

@@ -85,6 +85,16 @@ export class LowdbStore implements HostAdapter {
     return this.#checkpointer?.completed ?? 0;
   }
 
+  /**
+   * Documents in a collection as the store holds them now, from memory (0
+   * for one never written): for the operator's views (the status page,
+   * `/metrics`), which must not send store commands over the bus, where a
+   * recording would keep them and its replay would look for them again.
+   */
+  countNow(collection: string): number {
+    return this.#collections.get(collection)?.count() ?? 0;
+  }
+
   async start(bus: Bus): Promise<void> {
     this.#bus = bus;
     try {

@@ -60,6 +60,8 @@ export interface CliConfig {
   readonly checkpointLogBytes: number | undefined;
   /** `--on-failure`, `--webhook`, `--heartbeat`: who is told about failures and good runs; empty tells nobody. */
   readonly notify: { readonly onFailure?: string; readonly webhookUrl?: string; readonly heartbeatUrl?: string };
+  /** `--http`: where the status page, /metrics and /healthz are served, or null for nowhere. */
+  readonly http: { readonly host: string; readonly port: number } | null;
 }
 
 /** The log flags, checked; an absent format is the host's default (pretty on stderr, JSON in a file). */
@@ -167,6 +169,9 @@ Options:
                           a dead man's switch such as healthchecks.io.
   --record FILE           Record every step of this run to FILE (NDJSON, secrets
                           replaced by placeholders) for \`safekeep replay FILE\`.
+  --http [HOST:]PORT      Serve the status page, /metrics and /healthz over HTTP
+                          (host default 127.0.0.1; 0 picks a free port). No login:
+                          keep it on loopback or behind a proxy that asks for one.
   --log-format FORMAT     pretty (short lines, the default on stderr) or json
                           (one JSON record a line, the default with --log-file).
   --log-level LEVEL       trace, debug, info (default), warn, error, fatal or
@@ -219,6 +224,7 @@ export function parseCli(argv: readonly string[], cwd: string, layers?: OptionLa
         'on-failure': { type: 'string' },
         webhook: { type: 'string' },
         heartbeat: { type: 'string' },
+        http: { type: 'string' },
         verbose: { type: 'boolean' },
         'log-format': { type: 'string' },
         'log-level': { type: 'string' },
@@ -266,6 +272,10 @@ export function parseCli(argv: readonly string[], cwd: string, layers?: OptionLa
   if (typeof notify === 'string') return { kind: 'error', message: notify };
   const log = logFlags(values, cwd);
   if (typeof log === 'string') return { kind: 'error', message: log };
+  const http = values.http === undefined ? null : httpAddress(values.http);
+  if (http === undefined) {
+    return { kind: 'error', message: `--http '${values.http}' is not PORT or HOST:PORT (for example 8080 or 127.0.0.1:8080; 0 picks a free port)` };
+  }
   const sources = values.source ?? [];
   if (sources.some((source) => source.trim() === '')) return { kind: 'error', message: '--source needs a file path' };
   const allowed = values.allow ?? [];
@@ -297,6 +307,7 @@ export function parseCli(argv: readonly string[], cwd: string, layers?: OptionLa
       verifyCopies: values['verify-copies'] ?? false,
       checkpointLogBytes,
       notify,
+      http,
     },
   };
 }
@@ -410,5 +421,18 @@ function hostAndPort(text: string): { host: string; port: number } | undefined {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text.trim());
   const host = match?.[1] ?? match?.[2];
   const port = match?.[3] === undefined ? undefined : wholeNumber(match[3], 1, 65_535);
+  return host === undefined || port === undefined ? undefined : { host, port };
+}
+
+/** `PORT`, `HOST:PORT` or `[v6]:PORT`, with a port from 0 (a free one) to 65535; the host defaults to loopback. */
+export function httpAddress(text: string): { host: string; port: number } | undefined {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) {
+    const port = wholeNumber(trimmed, 0, 65_535);
+    return port === undefined ? undefined : { host: '127.0.0.1', port };
+  }
+  const match = /^(?:\[([^\]]+)\]|([^:\s[\]]+)):(\d+)$/.exec(trimmed);
+  const host = match?.[1] ?? match?.[2];
+  const port = match?.[3] === undefined ? undefined : wholeNumber(match[3], 0, 65_535);
   return host === undefined || port === undefined ? undefined : { host, port };
 }

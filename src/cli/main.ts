@@ -7,7 +7,7 @@ import type { BackupJobSpec } from '../backup/job.ts';
 import { DEFAULT_INTERVAL_MS, HELP, type CliConfig } from './cli-options.ts';
 import { parseConfigured, type ConfiguredJob } from './configured-cli.ts';
 import { packageVersion } from './package-version.ts';
-import { startupLine } from './startup-line.ts';
+import { httpUrl, isLoopback, startupLine } from './startup-line.ts';
 
 /** A second Ctrl-C this soon after the first is the same key press, delivered by npm as well as by the terminal. */
 const REPEATED_SIGNAL_MS = 1_000;
@@ -79,6 +79,7 @@ async function main(): Promise<number> {
       verifyCopies: config.verifyCopies,
       ...(config.checkpointLogBytes ? { checkpointLogBytes: config.checkpointLogBytes } : {}),
       notify: config.notify,
+      ...(config.http ? { http: config.http } : {}),
     });
   } catch (error) {
     process.stderr.write(`safekeep: ${describeError(error)}\n`);
@@ -92,7 +93,10 @@ async function main(): Promise<number> {
     // The operator typed it at the terminal: configuration, like --source, so not held to --allow.
     if (asked) await host.addConfiguredJob({ ...asked, retention: config.retention });
   }
-  process.stdout.write(`${startupLine(host.address, host.jobs(), host.options.backupDir)}\n`);
+  if (host.httpAddress && !isLoopback(host.httpAddress.host)) {
+    process.stderr.write(`safekeep: warning: the status page at ${httpUrl(host.httpAddress)} can be reached from other machines and asks for no login\n`);
+  }
+  process.stdout.write(`${startupLine(host.address, host.jobs(), host.options.backupDir, host.httpAddress)}\n`);
   return await new Promise<number>(() => {
     // Runs until a signal stops the host; stopOnSignals exits the process.
   });

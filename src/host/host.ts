@@ -47,6 +47,7 @@ export class Host {
   readonly #service: BackupService;
   readonly #scheduler: BackupScheduler;
   readonly #socket: SocketAdapter | null;
+  readonly #http: { address(): { host: string; port: number } | null } | null;
   readonly #stopSteps: (() => Promise<void> | void)[];
   #stopping: Promise<void> | null = null;
   /** Callers of `request` still waiting for their answer, by request id. */
@@ -69,6 +70,7 @@ export class Host {
     book: PasswordBook;
     scheduler: BackupScheduler;
     socket: SocketAdapter | null;
+    http?: { address(): { host: string; port: number } | null } | null;
     stopSteps: (() => Promise<void> | void)[];
   }) {
     this.book = parts.book;
@@ -78,6 +80,7 @@ export class Host {
     this.#service = parts.service;
     this.#scheduler = parts.scheduler;
     this.#socket = parts.socket;
+    this.#http = parts.http ?? null;
     this.#stopSteps = parts.stopSteps;
     this.#deadlines = new Deadlines(this.clock);
     this.#requestIdBase = parts.options.ids.next('req');
@@ -126,6 +129,11 @@ export class Host {
   /** Where the socket listens (with the real port when 0 was asked), or null without a socket. */
   get address(): { host: string; port: number } | null {
     return this.#socket?.address() ?? null;
+  }
+
+  /** Where the status page, `/metrics` and `/healthz` are served (`options.http`), or null without them. */
+  get httpAddress(): { host: string; port: number } | null {
+    return this.#http?.address() ?? null;
   }
 
   /** Every known job, active ones first in their order (the first is the default job). */

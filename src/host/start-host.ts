@@ -1,5 +1,6 @@
 import { ConsoleReporter } from '../../adapters/console/console-reporter.ts';
 import { LogAdapter } from '../../adapters/log/log-adapter.ts';
+import type { HttpAdapter } from '../../adapters/http/http-adapter.ts';
 import { SocketAdapter } from '../../adapters/socket/socket-adapter.ts';
 import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
 import { BackupService } from '../backup/backup-service.ts';
@@ -92,6 +93,8 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       await startAdapter(new NotifyAdapter(options.notify));
     }
     if (internals.startStore !== false) await startAdapter(new LowdbStore({ dataDir: options.dataDir, ids, ...(options.checkpointLogBytes ? { checkpointLogBytes: options.checkpointLogBytes } : {}) }));
+    const store = internals.startStore === false ? null : new LowdbStore({ dataDir: options.dataDir, ids, ...(options.checkpointLogBytes ? { checkpointLogBytes: options.checkpointLogBytes } : {}) });
+    if (store) await startAdapter(store);
     const storeClient = new StoreClient(bus, core.ids);
     started.unshift(() => storeClient.dispose());
 
@@ -166,6 +169,15 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       socket = new SocketAdapter({ ...options.socket, ids, clock, shutdownGraceMs: options.shutdownGraceMs });
       await startAdapter(socket);
     }
+    let http: HttpAdapter | null = null;
+    if (options.http) {
+      // Loaded only when asked for, as the reply channel is: most runs have no page, and the bundle need not load it.
+      const [{ HttpAdapter }, { HostStatusSource }] = await Promise.all([import('../../adapters/http/http-adapter.ts'), import('./host-status-source.ts')]);
+      const status = new HostStatusSource({ service, scheduler, facts, clock: core.clock, count: (collection) => store?.countNow(collection) ?? 0 });
+      const seed = service.jobs().flatMap((job) => service.catalogedVersions(job.id).map((version) => ({ jobId: job.id, createdAt: version.createdAt, size: version.size })));
+      http = new HttpAdapter({ host: options.http.host ?? '127.0.0.1', port: options.http.port, clock, status, seed });
+      await startAdapter(http);
+    }
     for (const adapter of options.adapters) await startAdapter(adapter);
 
     await bus.emit('backup.jobs.loaded', {
@@ -187,7 +199,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     // A normal stop undoes the start in reverse, except that the scheduler goes first: its abandoned
     // copies then answer the clients waiting on them while the socket is still there to carry the replies.
     const stopSteps = [() => scheduler.stop(), ...started.filter((step) => step !== stopScheduler)];
-    return new Host({ bus, options, service, book, scheduler, socket, stopSteps });
+    return new Host({ bus, options, service, book, scheduler, socket, http, stopSteps });
   } catch (error) {
     for (const stop of started) await Promise.resolve(stop()).catch(() => undefined);
     throw error;

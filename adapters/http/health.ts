@@ -1,0 +1,77 @@
+import type { Subscription } from 'rxjs';
+import type { Bus } from '../../src/bus/bus.ts';
+import type { Clock } from '../../src/clock/clock.ts';
+
+/** The answer to `GET /healthz`. */
+export interface HealthReport {
+  readonly status: 'ok' | 'unavailable';
+  /** Why it is unavailable; absent when ok. */
+  readonly reason?: string;
+  readonly uptimeMs: number;
+}
+
+/** How long after the last failed store checkpoint the service counts as unready: the checkpointer retries sooner, and each failure says so again. */
+export const CHECKPOINT_FAILURE_HOLD_MS = 10 * 60_000;
+
+/**
+ * Liveness and readiness from the bus: ready once the host has started and
+ * until it stops, unless the store found a damaged file (until a restart,
+ * which checks the store again) or failed a checkpoint in the last ten
+ * minutes. A damaged backup version does not count: the service still does
+ * its work, and the page shows the damage.
+ *
+ * @example
+ * const health = new Health(clock);
+ * health.start(bus);
+ * const report = health.report(); // { status: 'unavailable', reason: 'starting', uptimeMs: 0 } until host.started
+ */
+export class Health {
+  readonly #clock: Clock;
+  #phase: 'starting' | 'serving' | 'stopping' = 'starting';
+  #startedAt: number | null = null;
+  #storeDamage: string | null = null;
+  #checkpointFailedAt: number | null = null;
+  #subscriptions: Subscription[] = [];
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  start(bus: Bus): void {
+    this.#subscriptions = [
+      bus.on$('host.started').subscribe(() => {
+        if (this.#phase === 'starting') this.#phase = 'serving';
+        this.#startedAt = this.#clock.now();
+      }),
+      bus.on$('host.stopping').subscribe(() => (this.#phase = 'stopping')),
+      // The collection only: the message may name files, which a probe's log has no need of.
+      bus.on$('store.damaged').subscribe((event) => (this.#storeDamage ??= event.collection)),
+      bus.on$('store.checkpoint.failed').subscribe(() => (this.#checkpointFailedAt = this.#clock.now())),
+    ];
+  }
+
+  stop(): void {
+    for (const subscription of this.#subscriptions) subscription.unsubscribe();
+    this.#subscriptions = [];
+  }
+
+  /** Marks the service as going away before the host says so (the adapter itself stopping). */
+  stopping(): void {
+    this.#phase = 'stopping';
+  }
+
+  report(): HealthReport {
+    const now = this.#clock.now();
+    const uptimeMs = this.#startedAt === null ? 0 : now - this.#startedAt;
+    const reason = this.#reason(now);
+    return reason === null ? { status: 'ok', uptimeMs } : { status: 'unavailable', reason, uptimeMs };
+  }
+
+  #reason(now: number): string | null {
+    if (this.#phase === 'starting') return 'starting';
+    if (this.#phase === 'stopping') return 'stopping';
+    if (this.#storeDamage !== null) return `store damaged (collection ${this.#storeDamage})`;
+    if (this.#checkpointFailedAt !== null && now - this.#checkpointFailedAt < CHECKPOINT_FAILURE_HOLD_MS) return 'store checkpoint failed';
+    return null;
+  }
+}

@@ -1,0 +1,87 @@
+import type { Subscription } from 'rxjs';
+import type { JobReport } from '../../src/backup/job-report.ts';
+import type { Bus } from '../../src/bus/bus.ts';
+import type { Clock } from '../../src/clock/clock.ts';
+import type { BookCounts, StatusSource } from '../../src/ports/status-source.ts';
+import type { RequestRate, RunHistory, RunPoint } from './run-history.ts';
+
+/** Recent runs and failures listed on the page (the plots get the whole day). */
+export const RECENT_RUNS = 50;
+
+/**
+ * What `GET /api/status` answers and `/events` pushes: the service at a
+ * glance. It holds job ids and source paths, counts and times; never a name
+ * of a password-book entry, a username or a secret (the book gives counts only).
+ */
+export interface StatusSnapshot {
+  readonly version: string;
+  readonly startedAt: number;
+  readonly uptimeMs: number;
+  /** When this snapshot was taken (host clock). */
+  readonly at: number;
+  readonly connections: number;
+  /** Null when the store could not count them (a damaged collection): the rest of the page still shows. */
+  readonly book: BookCounts | null;
+  readonly jobs: readonly JobReport[];
+  /** The last runs, failures and damaged versions, newest first. */
+  readonly recent: readonly RunPoint[];
+  readonly history: { readonly runs: readonly RunPoint[]; readonly requests: RequestRate };
+}
+
+/**
+ * Builds snapshots: the status source's answers plus what the bus told (connections, runs, requests).
+ *
+ * @example
+ * const snapshots = new SnapshotBuilder({ status, history, clock });
+ * snapshots.start(bus, () => schedulePush());
+ * response.end(JSON.stringify(await snapshots.snapshot()));
+ */
+export class SnapshotBuilder {
+  readonly #status: StatusSource;
+  readonly #history: RunHistory;
+  readonly #clock: Clock;
+  /** Open socket connections by id: a set, not a counter, so a close seen without its open cannot drive it negative. */
+  readonly #connections = new Set<string>();
+  #subscriptions: Subscription[] = [];
+
+  constructor(deps: { status: StatusSource; history: RunHistory; clock: Clock }) {
+    this.#status = deps.status;
+    this.#history = deps.history;
+    this.#clock = deps.clock;
+  }
+
+  start(bus: Bus, onChange: () => void): void {
+    this.#subscriptions = [
+      bus.on$('connection.opened').subscribe((event) => {
+        this.#connections.add(event.connectionId);
+        onChange();
+      }),
+      bus.on$('connection.closed').subscribe((event) => {
+        this.#connections.delete(event.connectionId);
+        onChange();
+      }),
+    ];
+  }
+
+  stop(): void {
+    for (const subscription of this.#subscriptions) subscription.unsubscribe();
+    this.#subscriptions = [];
+  }
+
+  async snapshot(): Promise<StatusSnapshot> {
+    const [status, book] = await Promise.all([this.#status.status(), this.#status.bookCounts().catch(() => null)]);
+    const runs = this.#history.runs();
+    return {
+      version: status.version,
+      startedAt: status.startedAt,
+      uptimeMs: status.uptimeMs,
+      at: this.#clock.now(),
+      connections: this.#connections.size,
+      // Copied field by field: whatever else a StatusSource returns never reaches the page.
+      book: book && { users: book.users, entries: book.entries },
+      jobs: status.jobs,
+      recent: runs.slice(-RECENT_RUNS).reverse(),
+      history: { runs, requests: this.#history.requestRate() },
+    };
+  }
+}
