@@ -92,7 +92,6 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       const { NotifyAdapter } = await import('../../adapters/notify/notify-adapter.ts');
       await startAdapter(new NotifyAdapter(options.notify));
     }
-    if (internals.startStore !== false) await startAdapter(new LowdbStore({ dataDir: options.dataDir, ids, ...(options.checkpointLogBytes ? { checkpointLogBytes: options.checkpointLogBytes } : {}) }));
     const store = internals.startStore === false ? null : new LowdbStore({ dataDir: options.dataDir, ids, ...(options.checkpointLogBytes ? { checkpointLogBytes: options.checkpointLogBytes } : {}) });
     if (store) await startAdapter(store);
     const storeClient = new StoreClient(bus, core.ids);

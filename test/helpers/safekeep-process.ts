@@ -25,10 +25,10 @@ export class SafekeepProcess {
 
   /**
    * `nodeFlags` go to node itself, before the script (a bench's `--cpu-prof`, which NODE_OPTIONS does not take);
-   * `command` is what node runs: the sources through tsx, or BUILT_ARGV.
+   * `command` is what node runs: the sources through tsx, or BUILT_ARGV; `env` its environment (SAFEKEEP_* settings).
    */
-  constructor(args: readonly string[], cwd: string, nodeFlags: readonly string[] = [], command: readonly string[] = SAFEKEEP_ARGV) {
-    this.child = spawn(process.execPath, [...nodeFlags, ...command, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  constructor(args: readonly string[], cwd: string, nodeFlags: readonly string[] = [], command: readonly string[] = SAFEKEEP_ARGV, env: NodeJS.ProcessEnv = process.env) {
+    this.child = spawn(process.execPath, [...nodeFlags, ...command, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout?.setEncoding('utf8').on('data', (text: string) => this.#append('stdout', text));
     this.child.stderr?.setEncoding('utf8').on('data', (text: string) => this.#append('stderr', text));
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => {
