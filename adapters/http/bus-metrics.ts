@@ -1,10 +1,11 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { Subscription } from 'rxjs';
 import type { ServiceStatus } from '../../src/backup/job-report.ts';
 import type { Bus } from '../../src/bus/bus.ts';
 import type { Clock } from '../../src/clock/clock.ts';
 import type { BookCounts, StatusSource } from '../../src/ports/status-source.ts';
 import { BackupMetrics } from './backup-metrics.ts';
+import { processMetrics } from './process-metrics.ts';
 import { RequestMetrics } from './request-metrics.ts';
 import { StoreMetrics } from './store-metrics.ts';
 
@@ -15,7 +16,8 @@ import { StoreMetrics } from './store-metrics.ts';
  * read from the StatusSource at each scrape (cheap: from memory and a store
  * count). Each instance has its own registry, never prom-client's global one,
  * so several hosts can run in one process; the process's own metrics
- * (`process_*`, `nodejs_*`, prom-client's defaults) are on it too.
+ * (`process_*`, `nodejs_*`, prom-client's defaults) follow, from the one
+ * registry the process has for them.
  *
  * @example
  * const metrics = new BusMetrics({ bus: host.bus, clock: host.clock, status });
@@ -52,7 +54,6 @@ export class BusMetrics {
       labelNames: ['source'],
       registers,
     });
-    collectDefaultMetrics({ register: this.#registry });
   }
 
   /** Subscribes to the bus and seeds each job's last success from the catalog (so it survives a restart). */
@@ -78,7 +79,8 @@ export class BusMetrics {
     const [status, counts] = await Promise.all([this.#read('status', () => this.deps.status.status()), this.#read('book', () => this.deps.status.bookCounts())]);
     this.#observeStatus(status);
     this.#observeBook(counts);
-    return this.#registry.metrics();
+    const [own, process] = await Promise.all([this.#registry.metrics(), processMetrics().metrics()]);
+    return `${own}\n${process}`;
   }
 
   async #seed(): Promise<void> {
