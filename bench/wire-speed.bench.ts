@@ -23,12 +23,14 @@ import { REPO, TEXT_REQUEST, WireRig } from './wire-rig.ts';
  *   (bench/in-process-calls.ts); bar ≥ 0.5;
  * - RSS per idle connection after one request; bar ≤ 16 KiB;
  * - spawn to listening, `dist` against the bare server on plain node; bar ≤ 2×;
- * - `--record` on against off, text 8 × 8; bar: cost ≤ 1.2×.
+ * - `--record` on against off, text 8 × 8; bar: cost ≤ 1.2×;
+ * - what an operator turns on (`--http`: /metrics counting every request; the
+ *   log at info) against neither, text and JSON 8 × 8; no bar, shown.
  * Servers run as child processes (safekeep from `dist`, baselines compiled to
  * plain JavaScript), driven by one load generator in a child of its own (two
  * cores: a server and the load); rounds alternate and medians are reported.
  * `npm run bench` builds `dist` first; run by hand, `npm run build` first.
- * Options: --rounds N, --round-ms MS, --only text,json,record,rss,startup,in-process
+ * Options: --rounds N, --round-ms MS, --only text,json,record,operations,rss,startup,in-process
  * (default all; `--only ''` with --cpu-prof profiles alone), --cpu-prof (also profile
  * safekeep under text and JSON 8 × 8 load).
  */
@@ -39,12 +41,12 @@ const { values: args } = parseArgs({
     'warm-up-ms': { type: 'string', default: '300' },
     'rss-connections': { type: 'string', default: '1000' },
     'startup-runs': { type: 'string', default: '7' },
-    only: { type: 'string', default: 'text,json,record,rss,startup,in-process' },
+    only: { type: 'string', default: 'text,json,record,operations,rss,startup,in-process' },
     'cpu-prof': { type: 'boolean', default: false },
   },
 });
 const TIMING: RoundTiming = { rounds: Number(args.rounds), roundMs: Number(args['round-ms']), warmUpMs: Number(args['warm-up-ms']) };
-const PARTS = ['text', 'json', 'record', 'rss', 'startup', 'in-process'] as const;
+const PARTS = ['text', 'json', 'record', 'operations', 'rss', 'startup', 'in-process'] as const;
 const ONLY = new Set(args.only.split(',').filter((part) => part !== ''));
 for (const part of ONLY) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--only takes ${PARTS.join(',')}; not ${part}`);
 const JSON_REQUEST = '{"message": "number_of_users"}\n';
@@ -122,6 +124,39 @@ async function recording(rig: WireRig): Promise<void> {
     cores.push(coreLine('recording on, text 8 × 8 (baseline: without --record)', recorded, unrecorded));
   } finally {
     await Promise.all([recorder.server.stop(), live.server.stop()]);
+  }
+}
+
+/**
+ * What operating it costs a request: a service with `--http` (its metrics
+ * count every request and time it) and a JSON log at info, against one with
+ * neither, started together. No bar in the issue; the ratio is shown.
+ */
+async function operations(rig: WireRig): Promise<void> {
+  // The log as JSON lines on stderr (the rig reads the first backup's line there), not pretty ones.
+  const operated = ['--http', '127.0.0.1:0', '--log-format', 'json'];
+  const [watched, plain] = await Promise.all([rig.servingSafekeep(operated), rig.servingSafekeep()]);
+  try {
+    for (const [name, request] of [['text 8 × 8', TEXT_REQUEST], ['JSON 8 × 8', JSON_REQUEST]] as const) {
+      const shape = { request, connections: 8, depth: 8 };
+      const [on, off] = await alternatingRounds(
+        rig.generator,
+        [contender(watched.server, request === TEXT_REQUEST ? watched.revertPath : JSON_REPLY), contender(plain.server, request === TEXT_REQUEST ? plain.revertPath : JSON_REPLY)],
+        shape,
+        TIMING,
+      );
+      rows.push({
+        path: `metrics and log on (\`--http\`, JSON log at info), ${name}`,
+        safekeep: wire(on),
+        baseline: `the same without them ${wire(off)}`,
+        ratio: (on.requestsPerSecond / off.requestsPerSecond).toFixed(2),
+        bar: 'none (shown)',
+        holds: '—',
+      });
+      cores.push(coreLine(`metrics and log on, ${name} (baseline: without them)`, on, off));
+    }
+  } finally {
+    await Promise.all([watched.server.stop(), plain.server.stop()]);
   }
 }
 
@@ -219,6 +254,7 @@ async function main(): Promise<void> {
     await dialects(rig, safekeep, serving.revertPath);
     await safekeep.stop();
     if (ONLY.has('record')) await recording(rig);
+    if (ONLY.has('operations')) await operations(rig);
     if (ONLY.has('rss')) await idleConnections(rig, serving.revertPath);
     if (ONLY.has('startup')) await startup(rig, serving.revertPath);
     if (ONLY.has('in-process')) await inProcess();
