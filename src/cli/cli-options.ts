@@ -4,7 +4,7 @@ import { RETENTION_FLAGS, retentionFromFlags } from '../backup/retention-policy.
 import type { RetentionPolicy } from '../backup/retention.ts';
 import { excludeProblem } from '../backup/snapshot-excludes.ts';
 import { httpAddress, type HttpAddress } from './http-flag.ts';
-import { parseArgsLayered, type OptionLayers } from './layered-parse-args.ts';
+import { parseArgsLayered, settingLayer, type OptionLayers } from './layered-parse-args.ts';
 import { logFlags, type CliLog } from './log-flags.ts';
 import { notifyFlags, type CliNotify } from './notify-flags.ts';
 import { wholeNumber } from './whole-number.ts';
@@ -263,7 +263,7 @@ export function parseCli(argv: readonly string[], cwd: string, layers?: OptionLa
   }
   const notify = notifyFlags(values);
   if (typeof notify === 'string') return { kind: 'error', message: notify };
-  const log = logFlags(values, cwd);
+  const log = logFlags(values, cwd, (flag) => settingLayer(layers, flag));
   if (typeof log === 'string') return { kind: 'error', message: log };
   const http = values.http === undefined ? null : httpAddress(values.http);
   if (http === undefined) {

@@ -60,6 +60,23 @@ export function parseArgsLayered<T extends ParseArgsConfig>(layers: OptionLayers
   return parsed;
 }
 
+/**
+ * Which layer gave `flag` its value, for settings that override one another
+ * (`--verbose` and `--log-level`): 0 the command line, 1 the environment,
+ * 2 the config file. Without layers (or before parsing) everything is the
+ * command line.
+ *
+ * @example
+ * const layers: OptionLayers = { cwd, env: { SAFEKEEP_LOG_LEVEL: 'warn' } };
+ * parseArgsLayered(layers, config);
+ * settingLayer(layers, 'log-level'); // 1
+ */
+export function settingLayer(layers: OptionLayers | undefined, flag: string): number {
+  const found = layers?.found;
+  if (found === undefined || found.commandLine.has(flag)) return 0;
+  return found.origins.get(flag)?.kind === 'env' ? 1 : 2;
+}
+
 /** The config file that applies, read and checked, or null when there is none. */
 function configFileFor(values: Record<string, unknown>, envValues: ReadonlyMap<string, OptionValue>, layers: OptionLayers, table: OptionTable): ConfigFile | null {
   const named = typeof values['config'] === 'string' ? values['config'] : layers.env['SAFEKEEP_CONFIG'] || undefined;
