@@ -178,6 +178,48 @@ Options:
 `;
 
 /**
+ * Every flag of the service's command line, as parseArgs reads them. The
+ * config file's keys and the SAFEKEEP_<FLAG> variables are derived from it
+ * (config-keys.ts), so a flag added here is a key and a variable too.
+ */
+export const CLI_OPTIONS = {
+  source: { type: 'string', multiple: true },
+  allow: { type: 'string', multiple: true },
+  exclude: { type: 'string', multiple: true },
+  interval: { type: 'string' },
+  keep: { type: 'string' },
+  ...Object.fromEntries(Object.values(RETENTION_FLAGS).map((flag) => [flag.slice(2), { type: 'string' as const }])),
+  'data-dir': { type: 'string' },
+  'backup-dir': { type: 'string' },
+  config: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'max-request-bytes': { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  'max-nesting-depth': { type: 'string' },
+  'request-deadline': { type: 'string' },
+  'max-unanswered': { type: 'string' },
+  'max-unread-reply-bytes': { type: 'string' },
+  'max-connections': { type: 'string' },
+  'shutdown-grace': { type: 'string' },
+  'reply-to': { type: 'string' },
+  record: { type: 'string' },
+  'verify-interval': { type: 'string' },
+  'verify-copies': { type: 'boolean' },
+  'checkpoint-bytes': { type: 'string' },
+  'on-failure': { type: 'string' },
+  webhook: { type: 'string' },
+  heartbeat: { type: 'string' },
+  http: { type: 'string' },
+  verbose: { type: 'boolean' },
+  'log-format': { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-file': { type: 'string' },
+  version: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/**
  * Parses the command line; with `layers`, options it leaves out come from the
  * environment and the config file (see layered-parse-args.ts). Never throws: a
  * mistake comes back as `{ kind: 'error' }` with the reason.
@@ -189,42 +231,7 @@ export function parseCli(argv: readonly string[], cwd: string, layers?: OptionLa
       args: negativeValuesJoined(argv),
       strict: true,
       allowPositionals: false,
-      options: {
-        source: { type: 'string', multiple: true },
-        allow: { type: 'string', multiple: true },
-        exclude: { type: 'string', multiple: true },
-        interval: { type: 'string' },
-        keep: { type: 'string' },
-        ...Object.fromEntries(Object.values(RETENTION_FLAGS).map((flag) => [flag.slice(2), { type: 'string' as const }])),
-        'data-dir': { type: 'string' },
-        'backup-dir': { type: 'string' },
-        config: { type: 'string' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        'max-request-bytes': { type: 'string' },
-        'idle-timeout': { type: 'string' },
-        'max-nesting-depth': { type: 'string' },
-        'request-deadline': { type: 'string' },
-        'max-unanswered': { type: 'string' },
-        'max-unread-reply-bytes': { type: 'string' },
-        'max-connections': { type: 'string' },
-        'shutdown-grace': { type: 'string' },
-        'reply-to': { type: 'string' },
-        record: { type: 'string' },
-        'verify-interval': { type: 'string' },
-        'verify-copies': { type: 'boolean' },
-        'checkpoint-bytes': { type: 'string' },
-        'on-failure': { type: 'string' },
-        webhook: { type: 'string' },
-        heartbeat: { type: 'string' },
-        http: { type: 'string' },
-        verbose: { type: 'boolean' },
-        'log-format': { type: 'string' },
-        'log-level': { type: 'string' },
-        'log-file': { type: 'string' },
-        version: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: CLI_OPTIONS,
     }));
   } catch (error) {
     return { kind: 'error', message: error instanceof Error ? error.message : String(error) };

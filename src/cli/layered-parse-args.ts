@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readConfigFile, type ConfigFile, type FileOrigin, type OptionValue } from './config-file.ts';
-import { readEnvSettings, type EnvOrigin } from './config-env.ts';
+import { CONFIG_VARIABLE, readEnvSettings, type EnvOrigin } from './config-env.ts';
 import type { OptionTable } from './config-keys.ts';
 
 /** The name of the config file looked for in the data directory when no `--config` is given. */
@@ -79,7 +79,7 @@ export function settingLayer(layers: OptionLayers | undefined, flag: string): nu
 
 /** The config file that applies, read and checked, or null when there is none. */
 function configFileFor(values: Record<string, unknown>, envValues: ReadonlyMap<string, OptionValue>, layers: OptionLayers, table: OptionTable): ConfigFile | null {
-  const named = typeof values['config'] === 'string' ? values['config'] : layers.env['SAFEKEEP_CONFIG'] || undefined;
+  const named = typeof values['config'] === 'string' ? values['config'] : layers.env[CONFIG_VARIABLE] || undefined;
   if (named !== undefined) return readConfigFile(path.resolve(layers.cwd, named), table);
   const dataDir = typeof values['data-dir'] === 'string' ? values['data-dir'] : envValues.get('data-dir');
   const candidate = path.resolve(layers.cwd, typeof dataDir === 'string' ? dataDir : 'safekeep-data', DATA_DIR_CONFIG);

@@ -56,7 +56,8 @@ describe('notifications', () => {
     assert.equal(env.get('SAFEKEEP_MESSAGE'), failure.error.message);
     assert.equal(env.get('SAFEKEEP_ATTEMPT'), '1');
     assert.equal(env.get('SAFEKEEP_AT'), new Date(failure.at).toISOString());
-    assert.equal(env.get('SAFEKEEP_HOST'), 'box');
+    assert.equal(env.get('SAFEKEEP_HOSTNAME'), 'box');
+    assert.equal(env.get('SAFEKEEP_HOST'), undefined, 'SAFEKEEP_HOST is --host to a safekeep the command runs');
     assert.ok(env.has('PATH'), 'the rest of the environment is inherited');
     await host.stop();
     await receiver.close();
