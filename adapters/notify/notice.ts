@@ -76,6 +76,10 @@ export function webhookBody(notice: Notice, hostName: string): Record<string, un
  * The variables the `--on-failure` command gets. The details travel here and
  * never on its command line, so a job name or message holding `$(…)` or `;`
  * is data to the shell, not code. Unset facts are empty strings.
+ *
+ * No name here may be a variable safekeep itself reads (SAFEKEEP_<FLAG>): a
+ * hook that runs `safekeep status` would take it for a setting. The host name
+ * is SAFEKEEP_HOSTNAME for that reason (SAFEKEEP_HOST is `--host`).
  */
 export function commandVariables(notice: Notice, hostName: string): Record<string, string> {
   return {
@@ -88,6 +92,6 @@ export function commandVariables(notice: Notice, hostName: string): Record<strin
     SAFEKEEP_DETAIL: notice.detail ?? '',
     SAFEKEEP_ATTEMPT: notice.attempt === null ? '' : String(notice.attempt),
     SAFEKEEP_AT: new Date(notice.at).toISOString(),
-    SAFEKEEP_HOST: hostName,
+    SAFEKEEP_HOSTNAME: hostName,
   };
 }

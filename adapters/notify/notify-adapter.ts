@@ -18,7 +18,7 @@ export interface NotifyAdapterOptions extends Partial<NotifyPolicyOptions> {
   readonly webhookUrl?: string;
   /** `--heartbeat`: a GET after good runs (at most one a minute). */
   readonly heartbeatUrl?: string;
-  /** Named in webhook bodies and SAFEKEEP_HOST; default this machine's host name. */
+  /** Named in webhook bodies and SAFEKEEP_HOSTNAME; default this machine's host name. */
   readonly hostName?: string;
   /** Default 30 s. */
   readonly commandTimeoutMs?: number;

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { DeliveryError } from './delivery-error.ts';
+import { urlsAsOrigins } from './target-origin.ts';
 
 export interface RunCommandOptions {
   /** Added to the inherited environment (which loses its own SAFEKEEP_* variables first). */
@@ -21,7 +22,8 @@ const KILL_GRACE_MS = 2_000;
  * nothing a job name or an error message holds is ever parsed by the shell.
  * Resolves with a summary of its output when it exits 0; otherwise rejects
  * with a DeliveryError naming the exit code (or the signal, or the time
- * limit) and the last line it printed.
+ * limit) and the last line it printed, every URL in it cut to its origin
+ * (a hook under `set -x` or `curl -v` prints its URL, token and all).
  *
  * The command runs in its own process group, so a timeout kills what it
  * started too (a `curl` under the shell), not the shell alone.
@@ -38,9 +40,13 @@ export function runCommand(command: string, options: RunCommandOptions): Promise
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', ['-c', command], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = Buffer.alloc(0);
+    let cut = false;
     const keep = (chunk: Buffer) => {
       output = Buffer.concat([output, chunk]);
-      if (output.length > options.maxOutputBytes) output = output.subarray(output.length - options.maxOutputBytes);
+      if (output.length > options.maxOutputBytes) {
+        output = output.subarray(output.length - options.maxOutputBytes);
+        cut = true;
+      }
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
@@ -71,7 +77,7 @@ export function runCommand(command: string, options: RunCommandOptions): Promise
     // 'close', not 'exit': the output pipes are read to their end first.
     child.on('close', (code, signal) => {
       finish();
-      const said = lastLine(output);
+      const said = lastLine(output, cut);
       const tail = said === '' ? '' : `; its last output: ${said}`;
       if (stoppedBecause !== null) reject(new DeliveryError(`the command ${stoppedBecause}${tail}`, { retryable: false }));
       else if (code === 0) resolve(said);
@@ -88,9 +94,16 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** The last non-empty line, shortened: enough for a log line to say what the command complained about. */
-function lastLine(output: Buffer): string {
-  const lines = output.toString('utf8').split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
-  const last = lines.at(-1) ?? '';
+/**
+ * The last non-empty line, its URLs cut to their origins, then shortened:
+ * enough for a log line to say what the command complained about. When the
+ * output was `cut` to its bound, the word it starts in the middle of is
+ * dropped: the tail of a URL (`hc-ping.com/<uuid>`) no longer looks like one.
+ */
+function lastLine(output: Buffer, cut: boolean): string {
+  const text = output.toString('utf8');
+  const whole = cut ? text.replace(/^\S*/, '') : text;
+  const lines = whole.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
+  const last = urlsAsOrigins(lines.at(-1) ?? '');
   return last.length > 200 ? `${last.slice(0, 200)}…` : last;
 }

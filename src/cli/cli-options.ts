@@ -3,8 +3,11 @@ import { DEFAULT_INTERVAL_MS, formatInterval, parseDuration, parseInterval } fro
 import { RETENTION_FLAGS, retentionFromFlags } from '../backup/retention-policy.ts';
 import type { RetentionPolicy } from '../backup/retention.ts';
 import { excludeProblem } from '../backup/snapshot-excludes.ts';
-import { httpUrlProblem } from '../notify/http-url.ts';
-import { parseArgsLayered, type OptionLayers } from './layered-parse-args.ts';
+import { httpAddress, type HttpAddress } from './http-flag.ts';
+import { parseArgsLayered, settingLayer, type OptionLayers } from './layered-parse-args.ts';
+import { logFlags, type CliLog } from './log-flags.ts';
+import { notifyFlags, type CliNotify } from './notify-flags.ts';
+import { wholeNumber } from './whole-number.ts';
 import {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
@@ -59,20 +62,10 @@ export interface CliConfig {
   /** `--checkpoint-bytes`: log bytes between store checkpoints, or undefined for the default. */
   readonly checkpointLogBytes: number | undefined;
   /** `--on-failure`, `--webhook`, `--heartbeat`: who is told about failures and good runs; empty tells nobody. */
-  readonly notify: { readonly onFailure?: string; readonly webhookUrl?: string; readonly heartbeatUrl?: string };
+  readonly notify: CliNotify;
   /** `--http`: where the status page, /metrics and /healthz are served, or null for nowhere. */
-  readonly http: { readonly host: string; readonly port: number } | null;
+  readonly http: HttpAddress | null;
 }
-
-/** The log flags, checked; an absent format is the host's default (pretty on stderr, JSON in a file). */
-export interface CliLog {
-  readonly format?: 'json' | 'pretty';
-  readonly level: LogLevelName;
-  readonly file?: string;
-}
-
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 export type CliParse =
   | { readonly kind: 'run'; readonly config: CliConfig }
@@ -185,6 +178,48 @@ Options:
 `;
 
 /**
+ * Every flag of the service's command line, as parseArgs reads them. The
+ * config file's keys and the SAFEKEEP_<FLAG> variables are derived from it
+ * (config-keys.ts), so a flag added here is a key and a variable too.
+ */
+export const CLI_OPTIONS = {
+  source: { type: 'string', multiple: true },
+  allow: { type: 'string', multiple: true },
+  exclude: { type: 'string', multiple: true },
+  interval: { type: 'string' },
+  keep: { type: 'string' },
+  ...Object.fromEntries(Object.values(RETENTION_FLAGS).map((flag) => [flag.slice(2), { type: 'string' as const }])),
+  'data-dir': { type: 'string' },
+  'backup-dir': { type: 'string' },
+  config: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'max-request-bytes': { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  'max-nesting-depth': { type: 'string' },
+  'request-deadline': { type: 'string' },
+  'max-unanswered': { type: 'string' },
+  'max-unread-reply-bytes': { type: 'string' },
+  'max-connections': { type: 'string' },
+  'shutdown-grace': { type: 'string' },
+  'reply-to': { type: 'string' },
+  record: { type: 'string' },
+  'verify-interval': { type: 'string' },
+  'verify-copies': { type: 'boolean' },
+  'checkpoint-bytes': { type: 'string' },
+  'on-failure': { type: 'string' },
+  webhook: { type: 'string' },
+  heartbeat: { type: 'string' },
+  http: { type: 'string' },
+  verbose: { type: 'boolean' },
+  'log-format': { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-file': { type: 'string' },
+  version: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/**
  * Parses the command line; with `layers`, options it leaves out come from the
  * environment and the config file (see layered-parse-args.ts). Never throws: a
  * mistake comes back as `{ kind: 'error' }` with the reason.
@@ -196,42 +231,7 @@ export function parseCli(argv: readonly string[], cwd: string, layers?: OptionLa
       args: negativeValuesJoined(argv),
       strict: true,
       allowPositionals: false,
-      options: {
-        source: { type: 'string', multiple: true },
-        allow: { type: 'string', multiple: true },
-        exclude: { type: 'string', multiple: true },
-        interval: { type: 'string' },
-        keep: { type: 'string' },
-        ...Object.fromEntries(Object.values(RETENTION_FLAGS).map((flag) => [flag.slice(2), { type: 'string' as const }])),
-        'data-dir': { type: 'string' },
-        'backup-dir': { type: 'string' },
-        config: { type: 'string' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        'max-request-bytes': { type: 'string' },
-        'idle-timeout': { type: 'string' },
-        'max-nesting-depth': { type: 'string' },
-        'request-deadline': { type: 'string' },
-        'max-unanswered': { type: 'string' },
-        'max-unread-reply-bytes': { type: 'string' },
-        'max-connections': { type: 'string' },
-        'shutdown-grace': { type: 'string' },
-        'reply-to': { type: 'string' },
-        record: { type: 'string' },
-        'verify-interval': { type: 'string' },
-        'verify-copies': { type: 'boolean' },
-        'checkpoint-bytes': { type: 'string' },
-        'on-failure': { type: 'string' },
-        webhook: { type: 'string' },
-        heartbeat: { type: 'string' },
-        http: { type: 'string' },
-        verbose: { type: 'boolean' },
-        'log-format': { type: 'string' },
-        'log-level': { type: 'string' },
-        'log-file': { type: 'string' },
-        version: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: CLI_OPTIONS,
     }));
   } catch (error) {
     return { kind: 'error', message: error instanceof Error ? error.message : String(error) };
@@ -268,9 +268,9 @@ export function parseCli(argv: readonly string[], cwd: string, layers?: OptionLa
   if (checkpointText !== undefined && checkpointLogBytes === undefined) {
     return { kind: 'error', message: `--checkpoint-bytes '${checkpointText}' is not a whole number of bytes from 1 to 1 TiB` };
   }
-  const notify = notifyOf(values);
+  const notify = notifyFlags(values);
   if (typeof notify === 'string') return { kind: 'error', message: notify };
-  const log = logFlags(values, cwd);
+  const log = logFlags(values, cwd, (flag) => settingLayer(layers, flag));
   if (typeof log === 'string') return { kind: 'error', message: log };
   const http = values.http === undefined ? null : httpAddress(values.http);
   if (http === undefined) {
@@ -312,27 +312,6 @@ export function parseCli(argv: readonly string[], cwd: string, layers?: OptionLa
   };
 }
 
-/**
- * The notification flags, or what is wrong with one. A URL is never echoed:
- * webhook and heartbeat URLs usually carry their token in the path, and this
- * message may end up in a journal.
- */
-function notifyOf(values: Readonly<Record<string, unknown>>): CliConfig['notify'] | string {
-  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? values[name] : undefined);
-  const onFailure = text('on-failure');
-  if (onFailure !== undefined && onFailure.trim() === '') return '--on-failure needs a command';
-  const urls: Record<string, string> = {};
-  for (const [flag, key] of [['webhook', 'webhookUrl'], ['heartbeat', 'heartbeatUrl']] as const) {
-    const value = text(flag);
-    if (value === undefined) continue;
-    const problem = httpUrlProblem(value);
-    if (problem !== null) return `--${flag} ${problem}`;
-    urls[key] = value.trim();
-  }
-  return { ...(onFailure === undefined ? {} : { onFailure }), ...urls };
-}
-
-
 /** The policy the `--keep-*` flags (and `--keep`, short for `--keep-last`) say, or what is wrong with them. */
 function retentionOf(values: Readonly<Record<string, unknown>>): RetentionPolicy | string {
   const words = ['--keep', ...Object.values(RETENTION_FLAGS)].flatMap((flag) => {
@@ -366,22 +345,6 @@ function negativeValuesJoined(argv: readonly string[]): string[] {
   return joined;
 }
 
-/** The `--log-*` flags, or what is wrong with one. `--verbose` is `--log-level debug`; an explicit `--log-level` wins. */
-function logFlags(values: Readonly<Record<string, unknown>>, cwd: string): CliLog | string {
-  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? values[name] : undefined);
-  const format = text('log-format');
-  if (format !== undefined && format !== 'json' && format !== 'pretty') return `--log-format '${format}' is not json or pretty`;
-  const level = text('log-level') ?? (values['verbose'] === true ? 'debug' : 'info');
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) return `--log-level '${level}' is not one of ${LOG_LEVELS.join(', ')}`;
-  const file = text('log-file');
-  if (file !== undefined && file.trim() === '') return '--log-file needs a file path';
-  return {
-    ...(format === undefined ? {} : { format }),
-    level: level as LogLevelName,
-    ...(file === undefined ? {} : { file: path.resolve(cwd, file) }),
-  };
-}
-
 type SocketLimits = Pick<CliConfig, 'maxNestingDepth' | 'requestDeadlineMs' | 'maxUnansweredRequests' | 'maxUnreadReplyBytes' | 'maxConnections' | 'shutdownGraceMs'>;
 
 /** The socket's limits from their flags, or what is wrong with one. */
@@ -410,29 +373,10 @@ function socketLimits(values: Readonly<Record<string, unknown>>): SocketLimits |
   return problem ?? (limits as SocketLimits);
 }
 
-function wholeNumber(text: string, min: number, max: number): number | undefined {
-  if (!/^\d+$/.test(text.trim())) return undefined;
-  const n = Number(text);
-  return n >= min && n <= max ? n : undefined;
-}
-
 /** `host:port` or `[v6]:port`, with a port from 1 to 65535. */
 function hostAndPort(text: string): { host: string; port: number } | undefined {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text.trim());
   const host = match?.[1] ?? match?.[2];
   const port = match?.[3] === undefined ? undefined : wholeNumber(match[3], 1, 65_535);
-  return host === undefined || port === undefined ? undefined : { host, port };
-}
-
-/** `PORT`, `HOST:PORT` or `[v6]:PORT`, with a port from 0 (a free one) to 65535; the host defaults to loopback. */
-export function httpAddress(text: string): { host: string; port: number } | undefined {
-  const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) {
-    const port = wholeNumber(trimmed, 0, 65_535);
-    return port === undefined ? undefined : { host: '127.0.0.1', port };
-  }
-  const match = /^(?:\[([^\]]+)\]|([^:\s[\]]+)):(\d+)$/.exec(trimmed);
-  const host = match?.[1] ?? match?.[2];
-  const port = match?.[3] === undefined ? undefined : wholeNumber(match[3], 0, 65_535);
   return host === undefined || port === undefined ? undefined : { host, port };
 }

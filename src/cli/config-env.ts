@@ -1,4 +1,4 @@
-import { envNameOf, NOT_SETTINGS, type OptionTable } from './config-keys.ts';
+import { envNameOf, NOT_SETTINGS, type OptionShape, type OptionTable } from './config-keys.ts';
 import type { OptionValue } from './config-file.ts';
 
 /** A setting that came from an environment variable, for error messages. */
@@ -18,6 +18,9 @@ export class EnvSettingError extends Error {
   override readonly name = 'EnvSettingError';
 }
 
+/** Names the config file as `--config` does (`config` is an action, so it has no SAFEKEEP_<FLAG> of its own; parseArgsLayered reads this). */
+export const CONFIG_VARIABLE = 'SAFEKEEP_CONFIG';
+
 const TRUE = /^(1|true|yes|on)$/i;
 const FALSE = /^(0|false|no|off)$/i;
 
@@ -32,9 +35,7 @@ const FALSE = /^(0|false|no|off)$/i;
 export function readEnvSettings(env: NodeJS.ProcessEnv, table: OptionTable): EnvSettings {
   const values = new Map<string, OptionValue>();
   const origins = new Map<string, EnvOrigin>();
-  for (const [flag, shape] of Object.entries(table)) {
-    if (NOT_SETTINGS.has(flag) || shape.multiple) continue;
-    const variable = envNameOf(flag);
+  for (const [flag, shape, variable] of flagsWithVariables(table)) {
     const text = env[variable];
     if (text === undefined || text === '') continue;
     if (shape.type === 'boolean') {
@@ -48,4 +49,24 @@ export function readEnvSettings(env: NodeJS.ProcessEnv, table: OptionTable): Env
     origins.set(flag, { kind: 'env', variable });
   }
   return { values, origins };
+}
+
+/**
+ * Every variable safekeep reads for `table`: the SAFEKEEP_<FLAG> of each
+ * single-valued setting, and SAFEKEEP_CONFIG. Variables safekeep sets for
+ * others (the `--on-failure` command's) must stay out of this list, or a
+ * `safekeep status` run by that command would take them for settings.
+ *
+ * @example
+ * variablesRead({ port: { type: 'string' }, source: { type: 'string', multiple: true } }); // ['SAFEKEEP_PORT', 'SAFEKEEP_CONFIG']
+ */
+export function variablesRead(table: OptionTable): string[] {
+  return [...flagsWithVariables(table).map(([, , variable]) => variable), CONFIG_VARIABLE];
+}
+
+/** The flags the environment may set, with their shapes and variables. */
+function flagsWithVariables(table: OptionTable): [string, OptionShape, string][] {
+  return Object.entries(table)
+    .filter(([flag, shape]) => !NOT_SETTINGS.has(flag) && !shape.multiple)
+    .map(([flag, shape]) => [flag, shape, envNameOf(flag)]);
 }

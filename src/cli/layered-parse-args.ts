@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readConfigFile, type ConfigFile, type FileOrigin, type OptionValue } from './config-file.ts';
-import { readEnvSettings, type EnvOrigin } from './config-env.ts';
+import { CONFIG_VARIABLE, readEnvSettings, type EnvOrigin } from './config-env.ts';
 import type { OptionTable } from './config-keys.ts';
 
 /** The name of the config file looked for in the data directory when no `--config` is given. */
@@ -60,9 +60,26 @@ export function parseArgsLayered<T extends ParseArgsConfig>(layers: OptionLayers
   return parsed;
 }
 
+/**
+ * Which layer gave `flag` its value, for settings that override one another
+ * (`--verbose` and `--log-level`): 0 the command line, 1 the environment,
+ * 2 the config file. Without layers (or before parsing) everything is the
+ * command line.
+ *
+ * @example
+ * const layers: OptionLayers = { cwd, env: { SAFEKEEP_LOG_LEVEL: 'warn' } };
+ * parseArgsLayered(layers, config);
+ * settingLayer(layers, 'log-level'); // 1
+ */
+export function settingLayer(layers: OptionLayers | undefined, flag: string): number {
+  const found = layers?.found;
+  if (found === undefined || found.commandLine.has(flag)) return 0;
+  return found.origins.get(flag)?.kind === 'env' ? 1 : 2;
+}
+
 /** The config file that applies, read and checked, or null when there is none. */
 function configFileFor(values: Record<string, unknown>, envValues: ReadonlyMap<string, OptionValue>, layers: OptionLayers, table: OptionTable): ConfigFile | null {
-  const named = typeof values['config'] === 'string' ? values['config'] : layers.env['SAFEKEEP_CONFIG'] || undefined;
+  const named = typeof values['config'] === 'string' ? values['config'] : layers.env[CONFIG_VARIABLE] || undefined;
   if (named !== undefined) return readConfigFile(path.resolve(layers.cwd, named), table);
   const dataDir = typeof values['data-dir'] === 'string' ? values['data-dir'] : envValues.get('data-dir');
   const candidate = path.resolve(layers.cwd, typeof dataDir === 'string' ? dataDir : 'safekeep-data', DATA_DIR_CONFIG);

@@ -25,6 +25,23 @@ describe('the --on-failure command', () => {
     });
   });
 
+  // Regression: a hook under `set -x` (or `curl -v`) printed its webhook URL, and its last line, token and all, became notify.failed's reason.
+  it('cuts every URL in the last line it printed to its origin', async () => {
+    await assert.rejects(runCommand('set -x; false "https://hooks.example.com/T0/B1/s3cret-token?key=abc" http://127.0.0.1:9/ping/s3cret-uuid', options()), (error: Error) => {
+      assert.match(error.message, /^the command exited with 1; its last output: \+ false https:\/\/hooks\.example\.com http:\/\/127\.0\.0\.1:9$/);
+      return true;
+    });
+    assert.equal(await runCommand('echo "pinged https://hc-ping.com/s3cret-uuid."', options()), 'pinged https://hc-ping.com.');
+  });
+
+  it('drops the start of a last line cut off by the output bound, so the tail of a URL cannot pass for text', async () => {
+    const long = `https://hooks.example.com/${'s3cret'.repeat(20)}/tail`;
+    await assert.rejects(runCommand(`echo "${long} refused"; exit 2`, options({ maxOutputBytes: 64 })), (error: Error) => {
+      assert.equal(error.message, 'the command exited with 2; its last output: refused');
+      return true;
+    });
+  });
+
   it('does not pass the service’s own SAFEKEEP_* settings on, only the notice’s', async () => {
     process.env.SAFEKEEP_WEBHOOK = 'https://hooks.example.com/secret';
     try {

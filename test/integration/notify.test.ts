@@ -56,7 +56,8 @@ describe('notifications', () => {
     assert.equal(env.get('SAFEKEEP_MESSAGE'), failure.error.message);
     assert.equal(env.get('SAFEKEEP_ATTEMPT'), '1');
     assert.equal(env.get('SAFEKEEP_AT'), new Date(failure.at).toISOString());
-    assert.equal(env.get('SAFEKEEP_HOST'), 'box');
+    assert.equal(env.get('SAFEKEEP_HOSTNAME'), 'box');
+    assert.equal(env.get('SAFEKEEP_HOST'), undefined, 'SAFEKEEP_HOST is --host to a safekeep the command runs');
     assert.ok(env.has('PATH'), 'the rest of the environment is inherited');
     await host.stop();
     await receiver.close();
@@ -175,6 +176,24 @@ describe('notifications', () => {
     await host.stop();
     assert.match(printed, /notify: webhook to http:\/\/127\.0\.0\.1:\d+ failed for backup\.failed of \[later\.txt\]: connection refused/);
     assert.ok(!printed.includes('T0K3N') && !printed.includes('key=abc'), 'the token in the URL is never printed');
+  });
+
+  it('reports a failing command with the URLs it printed cut to their origins, on the bus and on the console', async () => {
+    const root = await tempDir('notify');
+    const out = new PassThrough();
+    let printed = '';
+    out.on('data', (chunk: Buffer) => (printed += chunk.toString('utf8')));
+    const notify = new NotifyAdapter({ onFailure: 'set -x; false https://hooks.example.com/services/T0K3N?key=abc' });
+    const { host, clock } = await startTestHost(path.join(root, 'data'), { jobs: [{ sourcePath: path.join(root, 'gone.txt'), intervalMs: MINUTE }], adapters: [notify], console: { out } });
+    const notifyFailed = collect(host, 'notify.failed');
+    clock.advance(0);
+
+    const report = await notifyFailed.next();
+    assert.equal(report.channel, 'command');
+    assert.equal(report.reason, 'the command exited with 1; its last output: + false https://hooks.example.com');
+    await host.stop();
+    assert.match(printed, /\+ false https:\/\/hooks\.example\.com/);
+    assert.ok(!printed.includes('T0K3N') && !printed.includes('key=abc'), 'the token the command printed is never printed');
   });
 
   it('lets a stuck webhook time out without holding up the next backup', async () => {
