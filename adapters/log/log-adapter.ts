@@ -5,6 +5,7 @@ import type { Bus } from '../../src/bus/bus.ts';
 import type { Clock } from '../../src/clock/clock.ts';
 import type { HostAdapter } from '../../src/ports/host-adapter.ts';
 import { logDestination, type LogDestination } from './log-destination.ts';
+import { LogDrops } from './log-drops.ts';
 import { logRecord, progressRecord, type LogLevel, type LogRecord } from './log-records.ts';
 import { RequestLines } from './request-lines.ts';
 
@@ -49,13 +50,18 @@ export class LogAdapter implements HostAdapter {
   /** When each copy (by run id) last had a progress record. */
   readonly #progressLoggedAt = new Map<string, number>();
   readonly #reopen = () => this.#destination?.file?.reopen();
+  /** Records that could not be written; said on `out` (stderr), which is not where they go when there is a file. */
+  #drops: LogDrops | null = null;
 
   constructor(options: LogAdapterOptions) {
     this.#options = options;
   }
 
   async start(bus: Bus): Promise<void> {
-    const destination = logDestination(this.#options);
+    const { out, file } = this.#options;
+    const drops = new LogDrops(file === undefined ? 'the log' : `the log file ${file}`, (line) => out.write(line));
+    this.#drops = drops;
+    const destination = logDestination({ ...this.#options, drops });
     this.#destination = destination;
     this.#requests = new RequestLines(this.#options.clock, { track: destination.logger.isLevelEnabled('debug') });
     if (destination.file) process.on('SIGHUP', this.#reopen);
@@ -92,7 +98,15 @@ export class LogAdapter implements HostAdapter {
       this.#options.out.write('\r\x1b[K');
       this.#progressShown = false;
     }
-    logger[record.level](record.fields, record.msg);
+    // A destination that throws (a stream written after it failed) costs a record, never the service: a bus subscriber must not throw.
+    try {
+      logger[record.level](record.fields, record.msg);
+    } catch (error) {
+      this.#drops?.failed(error);
+      return;
+    }
+    // The file tells its own writes; a stream's are told here.
+    if (!this.#destination?.file) this.#drops?.wrote();
   }
 
   #progress(progress: BackupProgress): void {
