@@ -63,9 +63,9 @@ export class LogAdapter implements HostAdapter {
     this.#drops = drops;
     const destination = logDestination({ ...this.#options, drops });
     this.#destination = destination;
-    this.#requests = new RequestLines(this.#options.clock, { track: destination.logger.isLevelEnabled('debug') });
-    if (destination.file) process.on('SIGHUP', this.#reopen);
     const traceOn = destination.logger.isLevelEnabled('trace');
+    this.#requests = new RequestLines(this.#options.clock, { track: destination.logger.isLevelEnabled('debug'), trace: traceOn });
+    if (destination.file) process.on('SIGHUP', this.#reopen);
     this.#subscription = bus.events$.subscribe((event) => {
       if (event.name === 'backup.progress') return this.#progress(event.payload);
       if (event.name === 'backup.completed' || event.name === 'backup.failed') this.#progressLoggedAt.delete(event.payload.runId);
