@@ -32,6 +32,48 @@ export interface LogRecord {
 }
 
 /**
+ * The most severe level a record of each event can have, or null for an
+ * event `logRecord` does not report: the adapter builds no sentence for an
+ * event whose records the log's level would drop (at `info`, a connection's
+ * or a schedule's). A Record, so a new event is a compile error until listed.
+ */
+export const MOST_SEVERE_LEVEL: Readonly<Record<BusEventName, LogLevel | null>> = {
+  'host.started': 'info',
+  'host.stopping': 'info',
+  'host.repaired': 'warn',
+  'connection.opened': 'debug',
+  'connection.closed': 'debug',
+  'requests.received': null,
+  'request.submitted': null,
+  'request.settled': null,
+  'request.failed': 'error',
+  'reply.ready': null,
+  'reply.sent': null,
+  'reply.forwarded': 'debug',
+  'reply.forward.failed': 'warn',
+  'backup.jobs.loaded': 'warn',
+  'backup.scheduled': 'debug',
+  'backup.copy.started': 'debug',
+  'backup.progress': 'info',
+  'backup.completed': 'info',
+  'backup.failed': 'error',
+  'backup.pruned': 'warn',
+  'backup.paused': 'info',
+  'backup.resumed': 'info',
+  'backup.version.damaged': 'error',
+  'backup.version.mismatch': 'warn',
+  'backup.verified': 'warn',
+  'backup.restored': 'info',
+  'backup.job.removed': 'info',
+  'store.command': 'trace',
+  // A failure is an error; a success (most results) is trace, which the adapter checks on its own.
+  'store.result': 'error',
+  'store.damaged': 'error',
+  'store.checkpoint.failed': 'error',
+  'notify.failed': 'warn',
+};
+
+/**
  * The log record for one bus event, or null for an event the log does not
  * report (requests and replies are `RequestLines`'; a store result that
  * succeeded is not news). `now` is the log's clock, for "next run in …".

@@ -69,6 +69,25 @@ describe('log adapter', () => {
     assert.equal(records[0]!['msg'], '[notes.txt] failed (SOURCE_MISSING): gone [failure 1 in a row]');
   });
 
+  it('builds no record for an event whose records the level drops (a connection at info): it does not even read the payload', async () => {
+    const { bus, adapter, text } = await adapterOn({ level: 'info', format: 'json' });
+    let reads = 0;
+    const payload = {
+      get connectionId() {
+        reads++;
+        return 'c1';
+      },
+      remoteAddress: '127.0.0.1',
+      remotePort: 5000,
+    };
+    await bus.emit('connection.opened', payload);
+    await bus.emit('backup.scheduled', { jobId: 'n', dueAt: NOW, attempt: 0 });
+    await bus.emit('backup.paused', { jobId: 'n' });
+    await adapter.stop();
+    assert.equal(reads, 0);
+    assert.deepEqual(text().trim().split('\n').map((line) => (JSON.parse(line) as { event: string }).event), ['backup.paused']);
+  });
+
   it('says nothing at silent', async () => {
     const { bus, adapter, text } = await adapterOn({ level: 'silent' });
     await bus.emit('backup.failed', { jobId: 'n', runId: 'r1', at: NOW, error: { code: 'X', message: 'x' }, attempt: 1, requestIds: [] });

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BusEvent } from '../../src/bus/events.ts';
-import { logRecord } from '../../adapters/log/log-records.ts';
+import { logRecord, MOST_SEVERE_LEVEL } from '../../adapters/log/log-records.ts';
 import { RequestLines } from '../../adapters/log/request-lines.ts';
 import type { Command } from '../../src/protocol/commands.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
@@ -38,6 +38,22 @@ describe('log records', () => {
       for (const [key, value] of Object.entries(ids)) assert.equal(record.fields[key], value, key);
     });
   }
+
+  it('never makes a record more severe than the most severe level its event is listed with (the adapter skips by it)', () => {
+    const order = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+    const more: BusEvent[] = [
+      { name: 'backup.verified', payload: { trigger: 'schedule', checked: 3, damaged: 1, damagedVersionIds: ['a@1'], at: NOW } as never },
+      { name: 'backup.pruned', payload: { jobId: 'a', versionIds: ['a@1'], error: { code: 'X', message: 'x' }, at: NOW } as never },
+      { name: 'notify.failed', payload: { channel: 'webhook', target: 'https://hooks.example', event: 'backup.failed', jobId: 'a', reason: 'HTTP 500', at: NOW } as never },
+    ];
+    for (const event of [...EVENTS.map((entry) => entry.event), ...more]) {
+      const record = logRecord(event, NOW);
+      const most = MOST_SEVERE_LEVEL[event.name];
+      assert.ok(record && most, event.name);
+      assert.ok(order.indexOf(record.level) <= order.indexOf(most), `${event.name}: ${record.level} above ${most}`);
+    }
+    for (const name of ['requests.received', 'reply.ready', 'reply.sent', 'request.submitted', 'request.settled'] as const) assert.equal(MOST_SEVERE_LEVEL[name], null);
+  });
 
   it('uses the console sentences, with the job id in brackets', () => {
     assert.equal(logRecord(EVENTS[0]!.event, NOW)?.msg, '[notes.txt] done: /b/notes.txt/notes.3.txt (12 bytes, sha256 aaaaaaaaaaaa…)');
