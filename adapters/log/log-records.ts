@@ -1,7 +1,9 @@
-import type { BackupProgress } from '../../src/backup/events.ts';
+import type { BackupJobsLoaded, BackupProgress } from '../../src/backup/events.ts';
+import { jobsLoadedFoundDamage, jobsLoadedNotes } from '../../src/backup/jobs-loaded-notes.ts';
 import { formatInterval } from '../../src/backup/interval.ts';
 import type { BusEvent, BusEventName } from '../../src/bus/events.ts';
 import type { ErrorShape } from '../../src/errors/safekeep-error.ts';
+import { notifyFailedSentence } from '../../src/notify/notify-failed-sentence.ts';
 
 /** The pino levels a record can have (`silent` is a threshold, never a record's level). */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -190,9 +192,8 @@ export function logRecord(event: BusEvent, now: number): LogRecord | null {
       return record('warn', `reply channel: could not deliver ${requestId} to ${target}: ${reason}`, { requestId, target, attempts });
     }
     case 'notify.failed': {
-      const { channel, target, event: about, jobId, reason } = event.payload;
-      const what = about.startsWith('backup.') ? ` for ${about}${jobId === null ? '' : ` of [${jobId}]`}` : '';
-      return record('warn', `notify: ${channel} to ${target} failed${what}: ${reason}`, { channel, target, about, ...(jobId === null ? {} : { jobId }) });
+      const { channel, target, event: about, jobId } = event.payload;
+      return record('warn', notifyFailedSentence(event.payload), { channel, target, about, ...(jobId === null ? {} : { jobId }) });
     }
     // Clients are told only an error's message; the log is where its detail (a path, an unexpected error's words) goes.
     case 'request.failed': {
@@ -243,24 +244,11 @@ export function progressRecord({ jobId, runId, bytesDone, totalBytes, bytesPerSe
 
 type Maker = (level: LogLevel, msg: string, fields?: Omit<LogFields, 'event'>) => LogRecord;
 
-function jobsLoadedRecord(loaded: Extract<BusEvent, { name: 'backup.jobs.loaded' }>['payload'], record: Maker): LogRecord {
-  const { leftoversRemoved, missingVersionIds, damagedJobIds, damagedVersionIds, orphansAdopted, orphansRemoved, catalogUnreadable = [], restoresSettled = [] } = loaded;
-  const notes = [
-    catalogUnreadable.length > 0
-      ? `UNREADABLE ${catalogUnreadable.join(', ')}: the jobs and versions in them are unknown, so no uncatalogued file is removed or adopted until they are restored (safekeep check lists them)`
-      : '',
-    restoresSettled.length > 0 ? `settled ${restoresSettled.length === 1 ? 'a restore' : 'restores'} a crash cut short: ${restoresSettled.join(', ')}` : '',
-    leftoversRemoved > 0 ? `removed ${leftoversRemoved} partial cop${leftoversRemoved === 1 ? 'y' : 'ies'} left by an interrupted run` : '',
-    missingVersionIds.length > 0 ? `versions missing on disk, not offered for revert: ${missingVersionIds.join(', ')}` : '',
-    damagedJobIds.length > 0 ? `job records failing their checksum, not scheduled: ${damagedJobIds.join(', ')}` : '',
-    damagedVersionIds.length > 0 ? `version records failing their checksum, not offered for revert: ${damagedVersionIds.join(', ')}` : '',
-    orphansAdopted.length > 0 ? `adopted ${orphansAdopted.length} uncatalogued cop${orphansAdopted.length === 1 ? 'y' : 'ies'} of an interrupted run: ${orphansAdopted.join(', ')}` : '',
-    orphansRemoved.length > 0 ? `removed ${orphansRemoved.length} uncatalogued version file${orphansRemoved.length === 1 ? '' : 's'}: ${orphansRemoved.join(', ')}` : '',
-  ].filter(Boolean);
+function jobsLoadedRecord(loaded: BackupJobsLoaded, record: Maker): LogRecord {
+  const notes = jobsLoadedNotes(loaded);
   const fields = { jobs: loaded.activeJobIds.length, activeJobIds: loaded.activeJobIds };
   if (notes.length === 0) return record('debug', `catalog: ${loaded.activeJobIds.length} job${loaded.activeJobIds.length === 1 ? '' : 's'} active`, fields);
-  const damaged = catalogUnreadable.length + damagedJobIds.length + damagedVersionIds.length + missingVersionIds.length > 0;
-  return record(damaged ? 'warn' : 'info', `catalog: ${notes.join('; ')}`, fields);
+  return record(jobsLoadedFoundDamage(loaded) ? 'warn' : 'info', `catalog: ${notes.join('; ')}`, fields);
 }
 
 function mebibytes(bytes: number): string {

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import type { BusEvent } from '../../src/bus/events.ts';
 import { logRecord, MOST_SEVERE_LEVEL } from '../../adapters/log/log-records.ts';
 import { RequestLines } from '../../adapters/log/request-lines.ts';
+import { PassThrough } from 'node:stream';
+import { ConsoleReporter } from '../../adapters/console/console-reporter.ts';
+import { Bus } from '../../src/bus/bus.ts';
 import type { Command } from '../../src/protocol/commands.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
 import { Secret } from '../../src/secret/secret.ts';
@@ -44,7 +47,7 @@ describe('log records', () => {
     const more: BusEvent[] = [
       { name: 'backup.verified', payload: { trigger: 'schedule', checked: 3, damaged: 1, damagedVersionIds: ['a@1'], at: NOW } as never },
       { name: 'backup.pruned', payload: { jobId: 'a', versionIds: ['a@1'], error: { code: 'X', message: 'x' }, at: NOW } as never },
-      { name: 'notify.failed', payload: { channel: 'webhook', target: 'https://hooks.example', event: 'backup.failed', jobId: 'a', reason: 'HTTP 500', at: NOW } as never },
+      { name: 'notify.failed', payload: { channel: 'webhook', target: 'https://hooks.example', event: 'backup.failed', jobId: 'a', reason: 'HTTP 500' } },
     ];
     for (const event of [...EVENTS.map((entry) => entry.event), ...more]) {
       const record = logRecord(event, NOW);
@@ -59,6 +62,32 @@ describe('log records', () => {
     assert.equal(logRecord(EVENTS[0]!.event, NOW)?.msg, '[notes.txt] done: /b/notes.txt/notes.3.txt (12 bytes, sha256 aaaaaaaaaaaa…)');
     assert.equal(logRecord(EVENTS[1]!.event, NOW)?.msg, '[notes.txt] failed (SOURCE_MISSING): gone [/x] [failure 2 in a row]');
     assert.equal(logRecord(EVENTS[2]!.event, NOW)?.msg, '[notes.txt] next run in 1m');
+  });
+
+  it('tells the catalog’s start-up notes and a failed notice in the console’s very words (one builder for both)', async () => {
+    const loaded: BusEvent = {
+      name: 'backup.jobs.loaded',
+      payload: { jobs: [], activeJobIds: ['a'], missingVersionIds: ['a@1'], leftoversRemoved: 1, damagedJobIds: [], damagedVersionIds: [], orphansAdopted: ['a@2', 'a@3'], orphansRemoved: [], restoresSettled: ['/r'] },
+    };
+    const failed: BusEvent = { name: 'notify.failed', payload: { channel: 'webhook', target: 'https://hooks.example', event: 'backup.failed', jobId: 'a', reason: 'HTTP 500' } };
+    const dropped: BusEvent = { name: 'notify.failed', payload: { channel: 'command', target: 'shell command', event: 'notify.dropped', jobId: null, reason: '3 notices dropped' } };
+    const out = new PassThrough({ encoding: 'utf8' });
+    let printed = '';
+    out.on('data', (chunk: string) => (printed += chunk));
+    const bus = new Bus();
+    const reporter = new ConsoleReporter({ out, clock: new VirtualClock(NOW), verbose: false });
+    await reporter.start(bus);
+    for (const event of [loaded, failed, dropped]) await bus.emit(event.name, event.payload as never);
+    await reporter.stop();
+    const consoleLines = printed.trim().split('\n').map((line) => line.replace(/^\S+ /, ''));
+    const logLines = [loaded, failed, dropped].map((event) => logRecord(event, NOW)?.msg);
+    assert.deepEqual(logLines, consoleLines);
+    assert.deepEqual(logLines, [
+      'catalog: settled a restore a crash cut short: /r; removed 1 partial copy left by an interrupted run; versions missing on disk, not offered for revert: a@1; adopted 2 uncatalogued copies of an interrupted run: a@2, a@3',
+      'notify: webhook to https://hooks.example failed for backup.failed of [a]: HTTP 500',
+      'notify: command to shell command failed: 3 notices dropped',
+    ]);
+    assert.equal(logRecord(loaded, NOW)?.level, 'warn');
   });
 
   it('never copies a payload whole: a store write with a secret in its value logs only its op, collection and id', () => {
