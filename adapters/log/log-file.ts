@@ -28,6 +28,8 @@ export class LogFile extends Writable {
     this.#drops = drops;
     mkdirSync(path.dirname(file), { recursive: true });
     this.#fd = openSync(file, 'a', 0o640);
+    // The stream's own errors (a record written after the stop ended it) are dropped records too, never an unhandled 'error'.
+    this.on('error', (error) => drops.failed(error));
   }
 
   /** Opens the path again (logrotate moved the file away); if that fails, records keep going to the old file. */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { LogAdapter } from '../../adapters/log/log-adapter.ts';
 import { LogDrops } from '../../adapters/log/log-drops.ts';
+import { LogFile } from '../../adapters/log/log-file.ts';
 import { Bus } from '../../src/bus/bus.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
 import { logSettings } from '../../src/host/log-settings.ts';
@@ -156,6 +157,19 @@ describe('a log that cannot be written', () => {
       assert.equal(screen.text(), 'safekeep: cannot write the log file /dev/full (ENOSPC): dropping log records until it can\n');
     });
   }
+
+  it('ignores a record written to the file after the stop closed it', async () => {
+    const dir = await tempDir();
+    const said: string[] = [];
+    const file = new LogFile(path.join(dir, 'x.log'), new LogDrops('the log file x.log', (line) => said.push(line)));
+    file.end();
+    await new Promise((resolve) => file.once('finish', resolve));
+    file.write('late\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await readFile(path.join(dir, 'x.log'), 'utf8'), '');
+    // Node reports a write to a finished stream to its callback, or as 'error' (then told here): never unhandled.
+    assert.ok(said.length <= 1);
+  });
 
   it('says when writing works again, with how many records were dropped', () => {
     const lines: string[] = [];
