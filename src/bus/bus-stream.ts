@@ -38,10 +38,18 @@ export class BusStream<T> extends Observable<T> {
     return lifted;
   }
 
-  override subscribe(observerOrNext?: Partial<Observer<T>> | ((value: T) => void) | null): Subscription {
+  override subscribe(
+    observerOrNext?: Partial<Observer<T>> | ((value: T) => void) | null,
+    // RxJS's deprecated form, subscribe(next, error, complete), still honoured.
+    error?: ((error: unknown) => void) | null,
+    complete?: (() => void) | null,
+  ): Subscription {
     // An operator's own subscriber (inside a pipe) is passed through: its chain ends at a subscriber this guarded.
     if (observerOrNext instanceof Subscriber) return super.subscribe(observerOrNext);
-    const observer: Partial<Observer<T>> = typeof observerOrNext === 'function' ? { next: observerOrNext } : (observerOrNext ?? {});
+    const observer: Partial<Observer<T>> =
+      typeof observerOrNext === 'function' || observerOrNext === null || observerOrNext === undefined
+        ? { ...(observerOrNext ? { next: observerOrNext } : {}), ...(error ? { error } : {}), ...(complete ? { complete } : {}) }
+        : observerOrNext;
     const sink = this.#sink;
     return super.subscribe({
       next: (value) => {

@@ -112,6 +112,20 @@ describe('the bus', () => {
     assert.equal(bus.listenerCount('backup.resumed'), 1);
   });
 
+  it('still calls the error callback given in the (deprecated) subscribe(next, error) form', async () => {
+    const errors: string[] = [];
+    const bus = new Bus({ onListenerError: (error) => errors.push(`bus: ${(error as Error).message}`) });
+    bus.on$('backup.paused')
+      .pipe(
+        map(() => {
+          throw new Error('operator');
+        }),
+      )
+      .subscribe(() => {}, (error: unknown) => errors.push(`own: ${(error as Error).message}`));
+    await bus.emit('backup.paused', paused);
+    assert.deepEqual(errors, ['own: operator']);
+  });
+
   it('resolves once with the next matching event', async () => {
     const bus = new Bus();
     const next = bus.once('backup.paused', (event) => event.jobId === 'b');
