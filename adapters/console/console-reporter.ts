@@ -2,10 +2,12 @@ import type { Writable } from 'node:stream';
 import type { Subscription } from 'rxjs';
 import type { BackupProgress } from '../../src/backup/events.ts';
 import { formatInterval } from '../../src/backup/interval.ts';
+import { jobsLoadedNotes } from '../../src/backup/jobs-loaded-notes.ts';
 import type { Bus } from '../../src/bus/bus.ts';
 import type { BusEvent } from '../../src/bus/events.ts';
 import type { Clock } from '../../src/clock/clock.ts';
 import type { ErrorShape } from '../../src/errors/safekeep-error.ts';
+import { notifyFailedSentence } from '../../src/notify/notify-failed-sentence.ts';
 import type { HostAdapter } from '../../src/ports/host-adapter.ts';
 
 /** In a log (not a terminal), a long copy's progress is one line this often. */
@@ -112,23 +114,7 @@ export class ConsoleReporter implements HostAdapter {
         return error ? `[${jobId}] ${removed}, then pruning stopped (${error.code}): ${error.message}` : `[${jobId}] ${removed}`;
       }
       case 'backup.jobs.loaded': {
-        const { leftoversRemoved, missingVersionIds, damagedJobIds, damagedVersionIds, orphansAdopted, orphansRemoved, catalogUnreadable = [], restoresSettled = [] } = event.payload;
-        const notes = [
-          catalogUnreadable.length > 0
-            ? `UNREADABLE ${catalogUnreadable.join(', ')}: the jobs and versions in them are unknown, so no uncatalogued file is removed or adopted until they are restored (safekeep check lists them)`
-            : '',
-          restoresSettled.length > 0 ? `settled ${restoresSettled.length === 1 ? 'a restore' : 'restores'} a crash cut short: ${restoresSettled.join(', ')}` : '',
-          leftoversRemoved > 0 ? `removed ${leftoversRemoved} partial cop${leftoversRemoved === 1 ? 'y' : 'ies'} left by an interrupted run` : '',
-          missingVersionIds.length > 0 ? `versions missing on disk, not offered for revert: ${missingVersionIds.join(', ')}` : '',
-          damagedJobIds.length > 0 ? `job records failing their checksum, not scheduled: ${damagedJobIds.join(', ')}` : '',
-          damagedVersionIds.length > 0 ? `version records failing their checksum, not offered for revert: ${damagedVersionIds.join(', ')}` : '',
-          orphansAdopted.length > 0
-            ? `adopted ${orphansAdopted.length} uncatalogued cop${orphansAdopted.length === 1 ? 'y' : 'ies'} of an interrupted run: ${orphansAdopted.join(', ')}`
-            : '',
-          orphansRemoved.length > 0
-            ? `removed ${orphansRemoved.length} uncatalogued version file${orphansRemoved.length === 1 ? '' : 's'}: ${orphansRemoved.join(', ')}`
-            : '',
-        ].filter(Boolean);
+        const notes = jobsLoadedNotes(event.payload);
         return notes.length > 0 ? `catalog: ${notes.join('; ')}` : null;
       }
       case 'host.repaired':
@@ -171,10 +157,8 @@ export class ConsoleReporter implements HostAdapter {
         return verbose ? `[${event.payload.jobId}] copying (${event.payload.runId})` : null;
       case 'reply.forward.failed':
         return `reply channel: could not deliver ${event.payload.requestId} to ${event.payload.target}: ${event.payload.reason}`;
-      case 'notify.failed': {
-        const { channel, target, event: about, jobId, reason } = event.payload;
-        return `notify: ${channel} to ${target} failed${about.startsWith('backup.') ? ` for ${about}${jobId === null ? '' : ` of [${jobId}]`}` : ''}: ${reason}`;
-      }
+      case 'notify.failed':
+        return notifyFailedSentence(event.payload);
       case 'connection.opened':
         return verbose ? `connection ${event.payload.connectionId} from ${event.payload.remoteAddress}:${event.payload.remotePort}` : null;
       case 'connection.closed':

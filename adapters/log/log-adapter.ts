@@ -2,10 +2,12 @@ import type { Writable } from 'node:stream';
 import type { Subscription } from 'rxjs';
 import type { BackupProgress } from '../../src/backup/events.ts';
 import type { Bus } from '../../src/bus/bus.ts';
+import type { BusEventName } from '../../src/bus/events.ts';
 import type { Clock } from '../../src/clock/clock.ts';
 import type { HostAdapter } from '../../src/ports/host-adapter.ts';
 import { logDestination, type LogDestination } from './log-destination.ts';
-import { logRecord, progressRecord, type LogLevel, type LogRecord } from './log-records.ts';
+import { LogDrops } from './log-drops.ts';
+import { logRecord, MOST_SEVERE_LEVEL, progressRecord, type LogLevel, type LogRecord } from './log-records.ts';
 import { RequestLines } from './request-lines.ts';
 
 /** In a log (not a terminal), a long copy's progress is one record this often per run. */
@@ -49,23 +51,35 @@ export class LogAdapter implements HostAdapter {
   /** When each copy (by run id) last had a progress record. */
   readonly #progressLoggedAt = new Map<string, number>();
   readonly #reopen = () => this.#destination?.file?.reopen();
+  /** Records that could not be written; said on `out` (stderr), which is not where they go when there is a file. */
+  #drops: LogDrops | null = null;
 
   constructor(options: LogAdapterOptions) {
     this.#options = options;
   }
 
   async start(bus: Bus): Promise<void> {
-    const destination = logDestination(this.#options);
+    const { out, file } = this.#options;
+    const drops = new LogDrops(file === undefined ? 'the log' : `the log file ${file}`, (line) => out.write(line));
+    this.#drops = drops;
+    const destination = logDestination({ ...this.#options, drops });
     this.#destination = destination;
-    this.#requests = new RequestLines(this.#options.clock, { track: destination.logger.isLevelEnabled('debug') });
-    if (destination.file) process.on('SIGHUP', this.#reopen);
     const traceOn = destination.logger.isLevelEnabled('trace');
+    this.#requests = new RequestLines(this.#options.clock, { track: destination.logger.isLevelEnabled('debug'), trace: traceOn });
+    const requests = this.#requests;
+    if (destination.file) process.on('SIGHUP', this.#reopen);
+    // Every event comes here: one whose records the level drops costs a lookup, never a sentence.
+    const told = new Set<BusEventName>();
+    for (const [name, level] of Object.entries(MOST_SEVERE_LEVEL) as [BusEventName, LogLevel | null][]) {
+      if (level !== null && destination.logger.isLevelEnabled(level)) told.add(name);
+    }
     this.#subscription = bus.events$.subscribe((event) => {
       if (event.name === 'backup.progress') return this.#progress(event.payload);
       if (event.name === 'backup.completed' || event.name === 'backup.failed') this.#progressLoggedAt.delete(event.payload.runId);
-      for (const record of this.#requests?.records(event) ?? []) this.#write(record);
-      // The store's traffic is trace-only and busy: no sentence is built for it unless trace is on.
-      if ((event.name === 'store.command' || (event.name === 'store.result' && event.payload.ok)) && !traceOn) return;
+      for (const record of requests.records(event)) this.#write(record);
+      if (!told.has(event.name)) return;
+      // The store's results are busy and trace-only when they succeed.
+      if (event.name === 'store.result' && event.payload.ok && !traceOn) return;
       const record = logRecord(event, this.#options.clock.now());
       if (record) this.#write(record);
     });
@@ -92,7 +106,15 @@ export class LogAdapter implements HostAdapter {
       this.#options.out.write('\r\x1b[K');
       this.#progressShown = false;
     }
-    logger[record.level](record.fields, record.msg);
+    // A destination that throws (a stream written after it failed) costs a record, never the service: a bus subscriber must not throw.
+    try {
+      logger[record.level](record.fields, record.msg);
+    } catch (error) {
+      this.#drops?.failed(error);
+      return;
+    }
+    // The file tells its own writes; a stream's are told here.
+    if (!this.#destination?.file) this.#drops?.wrote();
   }
 
   #progress(progress: BackupProgress): void {

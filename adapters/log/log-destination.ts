@@ -1,7 +1,9 @@
 import type { Writable } from 'node:stream';
-import { destination, pino, type DestinationStream, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { PinoPretty } from 'pino-pretty';
 import type { Clock } from '../../src/clock/clock.ts';
+import type { LogDrops } from './log-drops.ts';
+import { LogFile } from './log-file.ts';
 import type { LogLevel } from './log-records.ts';
 
 /** How the log is written: the adapter's options, resolved. */
@@ -12,13 +14,15 @@ export interface LogDestinationOptions {
   readonly file?: string;
   readonly out: Writable & { readonly isTTY?: boolean };
   readonly clock: Clock;
+  /** Told of each record the file could not take (a full disk): the log drops it and goes on. */
+  readonly drops: LogDrops;
 }
 
 /** A logger and what it writes to, so the adapter can reopen and close the file. */
 export interface LogDestination {
   readonly logger: Logger;
-  /** The log file (sonic-boom), or null when writing to `out`. */
-  readonly file: (DestinationStream & { reopen(): void; flushSync(): void; end(): void }) | null;
+  /** The log file, or null when writing to `out`. */
+  readonly file: LogFile | null;
 }
 
 /**
@@ -55,12 +59,12 @@ export const PRETTY_TIME_FORMAT = 'SYS:HH:MM:ss';
  * is on disk before the next event happens.
  *
  * @example
- * const { logger } = logDestination({ format: 'json', level: 'info', out: process.stderr, clock: systemClock });
+ * const { logger } = logDestination({ format: 'json', level: 'info', out: process.stderr, clock: systemClock, drops });
  * logger.info({ event: 'host.started' }, 'started');
  */
 export function logDestination(options: LogDestinationOptions): LogDestination {
-  // sonic-boom opens the file synchronously, so a path that cannot be written fails the start with the OS's reason.
-  const file = options.file === undefined ? null : destination({ dest: options.file, append: true, sync: true, mkdir: true, mode: 0o640 });
+  // The file is opened synchronously, so a path that cannot be written fails the start with the OS's reason.
+  const file = options.file === undefined ? null : new LogFile(options.file, options.drops);
   const target: DestinationStream = file ?? (options.out as unknown as DestinationStream);
   const stream =
     options.format === 'json'
@@ -87,5 +91,5 @@ export function logDestination(options: LogDestinationOptions): LogDestination {
     },
     stream,
   );
-  return { logger, file: file as LogDestination['file'] };
+  return { logger, file };
 }

@@ -1,7 +1,9 @@
-import type { BackupProgress } from '../../src/backup/events.ts';
+import type { BackupJobsLoaded, BackupProgress } from '../../src/backup/events.ts';
+import { jobsLoadedFoundDamage, jobsLoadedNotes } from '../../src/backup/jobs-loaded-notes.ts';
 import { formatInterval } from '../../src/backup/interval.ts';
 import type { BusEvent, BusEventName } from '../../src/bus/events.ts';
 import type { ErrorShape } from '../../src/errors/safekeep-error.ts';
+import { notifyFailedSentence } from '../../src/notify/notify-failed-sentence.ts';
 
 /** The pino levels a record can have (`silent` is a threshold, never a record's level). */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -30,6 +32,48 @@ export interface LogRecord {
   readonly msg: string;
   readonly fields: LogFields;
 }
+
+/**
+ * The most severe level a record of each event can have, or null for an
+ * event `logRecord` does not report: the adapter builds no sentence for an
+ * event whose records the log's level would drop (at `info`, a connection's
+ * or a schedule's). A Record, so a new event is a compile error until listed.
+ */
+export const MOST_SEVERE_LEVEL: Readonly<Record<BusEventName, LogLevel | null>> = {
+  'host.started': 'info',
+  'host.stopping': 'info',
+  'host.repaired': 'warn',
+  'connection.opened': 'debug',
+  'connection.closed': 'debug',
+  'requests.received': null,
+  'request.submitted': null,
+  'request.settled': null,
+  'request.failed': 'error',
+  'reply.ready': null,
+  'reply.sent': null,
+  'reply.forwarded': 'debug',
+  'reply.forward.failed': 'warn',
+  'backup.jobs.loaded': 'warn',
+  'backup.scheduled': 'debug',
+  'backup.copy.started': 'debug',
+  'backup.progress': 'info',
+  'backup.completed': 'info',
+  'backup.failed': 'error',
+  'backup.pruned': 'warn',
+  'backup.paused': 'info',
+  'backup.resumed': 'info',
+  'backup.version.damaged': 'error',
+  'backup.version.mismatch': 'warn',
+  'backup.verified': 'warn',
+  'backup.restored': 'info',
+  'backup.job.removed': 'info',
+  'store.command': 'trace',
+  // A failure is an error; a success (most results) is trace, which the adapter checks on its own.
+  'store.result': 'error',
+  'store.damaged': 'error',
+  'store.checkpoint.failed': 'error',
+  'notify.failed': 'warn',
+};
 
 /**
  * The log record for one bus event, or null for an event the log does not
@@ -148,9 +192,8 @@ export function logRecord(event: BusEvent, now: number): LogRecord | null {
       return record('warn', `reply channel: could not deliver ${requestId} to ${target}: ${reason}`, { requestId, target, attempts });
     }
     case 'notify.failed': {
-      const { channel, target, event: about, jobId, reason } = event.payload;
-      const what = about.startsWith('backup.') ? ` for ${about}${jobId === null ? '' : ` of [${jobId}]`}` : '';
-      return record('warn', `notify: ${channel} to ${target} failed${what}: ${reason}`, { channel, target, about, ...(jobId === null ? {} : { jobId }) });
+      const { channel, target, event: about, jobId } = event.payload;
+      return record('warn', notifyFailedSentence(event.payload), { channel, target, about, ...(jobId === null ? {} : { jobId }) });
     }
     // Clients are told only an error's message; the log is where its detail (a path, an unexpected error's words) goes.
     case 'request.failed': {
@@ -201,24 +244,11 @@ export function progressRecord({ jobId, runId, bytesDone, totalBytes, bytesPerSe
 
 type Maker = (level: LogLevel, msg: string, fields?: Omit<LogFields, 'event'>) => LogRecord;
 
-function jobsLoadedRecord(loaded: Extract<BusEvent, { name: 'backup.jobs.loaded' }>['payload'], record: Maker): LogRecord {
-  const { leftoversRemoved, missingVersionIds, damagedJobIds, damagedVersionIds, orphansAdopted, orphansRemoved, catalogUnreadable = [], restoresSettled = [] } = loaded;
-  const notes = [
-    catalogUnreadable.length > 0
-      ? `UNREADABLE ${catalogUnreadable.join(', ')}: the jobs and versions in them are unknown, so no uncatalogued file is removed or adopted until they are restored (safekeep check lists them)`
-      : '',
-    restoresSettled.length > 0 ? `settled ${restoresSettled.length === 1 ? 'a restore' : 'restores'} a crash cut short: ${restoresSettled.join(', ')}` : '',
-    leftoversRemoved > 0 ? `removed ${leftoversRemoved} partial cop${leftoversRemoved === 1 ? 'y' : 'ies'} left by an interrupted run` : '',
-    missingVersionIds.length > 0 ? `versions missing on disk, not offered for revert: ${missingVersionIds.join(', ')}` : '',
-    damagedJobIds.length > 0 ? `job records failing their checksum, not scheduled: ${damagedJobIds.join(', ')}` : '',
-    damagedVersionIds.length > 0 ? `version records failing their checksum, not offered for revert: ${damagedVersionIds.join(', ')}` : '',
-    orphansAdopted.length > 0 ? `adopted ${orphansAdopted.length} uncatalogued cop${orphansAdopted.length === 1 ? 'y' : 'ies'} of an interrupted run: ${orphansAdopted.join(', ')}` : '',
-    orphansRemoved.length > 0 ? `removed ${orphansRemoved.length} uncatalogued version file${orphansRemoved.length === 1 ? '' : 's'}: ${orphansRemoved.join(', ')}` : '',
-  ].filter(Boolean);
+function jobsLoadedRecord(loaded: BackupJobsLoaded, record: Maker): LogRecord {
+  const notes = jobsLoadedNotes(loaded);
   const fields = { jobs: loaded.activeJobIds.length, activeJobIds: loaded.activeJobIds };
   if (notes.length === 0) return record('debug', `catalog: ${loaded.activeJobIds.length} job${loaded.activeJobIds.length === 1 ? '' : 's'} active`, fields);
-  const damaged = catalogUnreadable.length + damagedJobIds.length + damagedVersionIds.length + missingVersionIds.length > 0;
-  return record(damaged ? 'warn' : 'info', `catalog: ${notes.join('; ')}`, fields);
+  return record(jobsLoadedFoundDamage(loaded) ? 'warn' : 'info', `catalog: ${notes.join('; ')}`, fields);
 }
 
 function mebibytes(bytes: number): string {

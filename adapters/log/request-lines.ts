@@ -1,74 +1,74 @@
-import { isBookMessageType } from '../../src/book/book-messages.ts';
 import type { BusEvent } from '../../src/bus/events.ts';
 import type { Clock } from '../../src/clock/clock.ts';
-import { isBackupMessageType } from '../../src/protocol/backup-messages.ts';
-import type { Command } from '../../src/protocol/commands.ts';
-import type { RequestReceived } from '../../src/protocol/messages.ts';
-import type { ReplyText } from '../../src/protocol/reply-chunks.ts';
+import type { Dialect, ReplyReady, RequestReceived } from '../../src/protocol/messages.ts';
+import { requestTypeOf } from '../../src/protocol/request-type.ts';
 import type { LogRecord } from './log-records.ts';
 
-/** Requests awaiting their reply, at most this many (a reply that never comes must not grow the map forever). */
+/** Requests awaiting their line, at most this many (a reply that is never sent must not grow the map forever). */
 const MAX_OPEN_REQUESTS = 10_000;
-/** Replies longer than this are not read for their outcome (a long reply is a listing, not an error). */
-const MAX_OUTCOME_SCAN = 4096;
-const TEXT_WORDS = new Set(['status', 'versions', 'backup', 'revert', 'restore', 'add', 'pause', 'resume', 'remove', 'verify', 'exit', 'forget']);
-const SEED_MESSAGES = new Set(['save_password', 'number_of_users', 'check_users']);
-const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/** What most events make: no record, and no array made for it. */
+const NONE: readonly LogRecord[] = Object.freeze([]);
 
 interface OpenRequest {
   readonly connectionId?: string;
-  readonly dialect: 'text' | 'json' | 'in-process';
+  readonly dialect: Dialect | 'in-process';
+  /** A RequestType (`backup.run`, `entry.get`, `invalid`): never the client's words. */
   readonly type: string;
   readonly receivedAt: number;
-  /** Set from the reply before it is written: `ok`, or the error code. */
+  /** A reply to one of the seed's messages (`save_password`…), whose type is the typed message it stands for. */
+  readonly seed?: true;
+  /** `ok`, or the error code; set when the reply or the settlement says. */
   outcome?: { readonly ok: true } | { readonly ok: false; readonly code: string };
 }
 
 /**
  * One line per request: what kind it was, how it ended and how long it took,
  * never its body or its reply (either may hold a password or a token). A
- * request's type is told only when it is a known word or message type, so a
- * client's own text never reaches the log.
+ * request's type is its RequestType (src/protocol/request-type.ts, the one
+ * the metrics count by), so a client's own text never reaches the log.
  *
  * @example
- * const lines = new RequestLines(systemClock);
+ * const lines = new RequestLines(systemClock, { track: true, trace: false });
  * bus.events$.subscribe((event) => lines.records(event).forEach(write));
  */
 export class RequestLines {
   readonly #clock: Clock;
   readonly #open = new Map<string, OpenRequest>();
   readonly #track: boolean;
+  readonly #traced: boolean;
 
   /**
    * `track: false` (the log is above `debug`, where no request line would be
    * written) keeps no request and reads no reply: the request path pays
    * nothing for lines nobody sees. Only a failure with log-only words is told.
+   * `trace: false` makes no arrival line (trace) for a log that would drop it.
    */
-  constructor(clock: Clock, { track = true }: { readonly track?: boolean } = {}) {
+  constructor(clock: Clock, { track = true, trace = true }: { readonly track?: boolean; readonly trace?: boolean } = {}) {
     this.#clock = clock;
     this.#track = track;
+    this.#traced = track && trace;
   }
 
   /** The records an event makes (none for most; one per request for a read that brought several). */
-  records(event: BusEvent): LogRecord[] {
-    if (!this.#track && event.name !== 'request.settled') return [];
+  records(event: BusEvent): readonly LogRecord[] {
+    if (!this.#track && event.name !== 'request.settled') return NONE;
     switch (event.name) {
       case 'requests.received':
-        return event.payload.requests.map((request) => this.#received(request));
-      case 'reply.ready': {
-        const open = this.#open.get(event.payload.requestId);
-        if (open) open.outcome = replyOutcome(open.dialect, event.payload.text);
-        return [];
-      }
+        return this.#traced ? event.payload.requests.map((request) => received(request)) : NONE;
+      case 'reply.ready':
+        this.#replied(event.payload);
+        return NONE;
       case 'reply.sent':
         return this.#answered(event.payload.requestId, event.payload.delivered);
       case 'connection.closed':
-        // Requests the connection took with it are never answered.
+        // Replies the connection took with it are never sent.
         for (const [requestId, open] of this.#open) if (open.connectionId === event.payload.connectionId) this.#open.delete(requestId);
-        return [];
+        return NONE;
       case 'request.submitted':
-        this.#remember(event.payload.requestId, { dialect: 'in-process', type: commandType(event.payload.command), receivedAt: this.#clock.now() });
-        return [];
+        // An embedder's adapter may submit any value: requestTypeOf names what is not a command `invalid`, never throws.
+        this.#remember(event.payload.requestId, { dialect: 'in-process', type: requestTypeOf(event.payload.command), receivedAt: this.#clock.now() });
+        return NONE;
       case 'request.settled': {
         const settled = event.payload;
         const open = this.#open.get(settled.requestId);
@@ -80,28 +80,29 @@ export class RequestLines {
           const msg = `request ${settled.requestId} failed (${error.code}): ${error.message} [${error.detail}]`;
           return [line ? { ...line, level: 'error', msg } : { level: 'error', msg, fields: { event: 'request.settled', requestId: settled.requestId, code: error.code } }];
         }
-        return line ? [line] : [];
+        return line ? [line] : NONE;
       }
       default:
-        return [];
+        return NONE;
     }
   }
 
-  #received(request: RequestReceived): LogRecord {
-    const type = requestType(request);
-    this.#remember(request.requestId, { connectionId: request.connectionId, dialect: request.dialect, type, receivedAt: request.receivedAt });
-    return {
-      level: 'trace',
-      msg: `request ${request.requestId}${on(request.requestId, request.connectionId)}: ${type} received`,
-      fields: {
-        event: 'requests.received',
-        requestId: request.requestId,
-        connectionId: request.connectionId,
-        dialect: request.dialect,
-        type,
-        ...(request.problem ? { problem: request.problem } : {}),
-      },
-    };
+  /**
+   * The request flow says on each reply what it answered (`outcome`): the
+   * line needs nothing from the request nor the reply's text. A reply put on
+   * the bus without one (by other code) has no line.
+   */
+  #replied(reply: ReplyReady): void {
+    const { outcome } = reply;
+    if (!outcome) return;
+    this.#remember(reply.requestId, {
+      connectionId: reply.connectionId,
+      dialect: outcome.dialect,
+      type: outcome.type,
+      receivedAt: outcome.receivedAt,
+      ...(reply.seedReply ? { seed: true } : {}),
+      outcome: outcome.code === null ? { ok: true } : { ok: false, code: outcome.code },
+    });
   }
 
   #remember(requestId: string, open: OpenRequest): void {
@@ -109,9 +110,9 @@ export class RequestLines {
     if (this.#open.size > MAX_OPEN_REQUESTS) this.#open.delete(this.#open.keys().next().value as string);
   }
 
-  #answered(requestId: string, delivered: boolean): LogRecord[] {
+  #answered(requestId: string, delivered: boolean): readonly LogRecord[] {
     const open = this.#open.get(requestId);
-    if (!open) return [];
+    if (!open) return NONE;
     this.#open.delete(requestId);
     const durationMs = Math.max(0, this.#clock.now() - open.receivedAt);
     const outcome = open.outcome ?? { ok: true };
@@ -127,6 +128,7 @@ export class RequestLines {
           ...(open.connectionId ? { connectionId: open.connectionId } : {}),
           dialect: open.dialect,
           type: open.type,
+          ...(open.seed ? { seed: true } : {}),
           outcome: outcome.ok ? 'ok' : 'error',
           ...(outcome.ok ? {} : { code: outcome.code }),
           durationMs,
@@ -142,49 +144,17 @@ function on(requestId: string, connectionId: string | undefined): string {
   return connectionId === undefined || requestId.startsWith(`${connectionId}/`) ? '' : ` on ${connectionId}`;
 }
 
-/** A request's kind for the log: a known word or message type, its transport problem, or `unknown`; never the client's own text. */
-export function requestType(request: RequestReceived): string {
-  if (request.problem) return request.problem;
-  if (request.dialect === 'text') {
-    const word = /^\s*(\S+)/.exec(request.text)?.[1]?.toLowerCase();
-    return word !== undefined && TEXT_WORDS.has(word) ? word : 'unknown';
-  }
-  const body = request.body;
-  if (body === null) return 'unknown';
-  const type = body['type'];
-  if (Object.hasOwn(body, 'type')) return typeof type === 'string' && (isBookMessageType(type) || isBackupMessageType(type)) ? type : 'unknown';
-  const message = body['message'];
-  return typeof message === 'string' && SEED_MESSAGES.has(message) ? `seed ${message}` : 'unknown';
-}
-
-/** An in-process request's kind: the command, or the password book's message type. */
-function commandType(command: Command): string {
-  return command.kind === 'book' ? command.request.type : command.kind;
-}
-
-/**
- * Whether a reply says the request failed, and its code. Only a short plain
- * reply is looked at: one holding a secret (a Secret) is a success by
- * construction, and a streamed one (chunks) is a listing.
- */
-export function replyOutcome(dialect: OpenRequest['dialect'], text: ReplyText): NonNullable<OpenRequest['outcome']> {
-  if (typeof text !== 'string' || text.length > MAX_OUTCOME_SCAN) return { ok: true };
-  if (dialect === 'text') {
-    const coded = /^Error \(([A-Z0-9_]+)\)/.exec(text)?.[1];
-    if (coded) return { ok: false, code: coded };
-    if (text.startsWith('Invalid request')) return { ok: false, code: 'INVALID_REQUEST' };
-    if (text.startsWith('Request too long')) return { ok: false, code: 'REQUEST_TOO_LONG' };
-    return { ok: true };
-  }
-  let reply: unknown;
-  try {
-    reply = JSON.parse(text);
-  } catch {
-    return { ok: true };
-  }
-  if (typeof reply !== 'object' || reply === null) return { ok: true };
-  const { ok, error, message } = reply as { ok?: unknown; error?: { code?: unknown }; message?: unknown };
-  if (ok === false) return { ok: false, code: typeof error?.code === 'string' && ERROR_CODE.test(error.code) ? error.code : 'ERROR' };
-  if (message === 'Invalid message!') return { ok: false, code: 'INVALID_MESSAGE' };
-  return { ok: true };
+/** A request as it arrives (trace): its ids, dialect and transport problem; what it asks is told by its answer's line. */
+function received(request: RequestReceived): LogRecord {
+  return {
+    level: 'trace',
+    msg: `request ${request.requestId}${on(request.requestId, request.connectionId)}: received${request.problem ? ` (${request.problem})` : ''}`,
+    fields: {
+      event: 'requests.received',
+      requestId: request.requestId,
+      connectionId: request.connectionId,
+      dialect: request.dialect,
+      ...(request.problem ? { problem: request.problem } : {}),
+    },
+  };
 }

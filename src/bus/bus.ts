@@ -1,5 +1,6 @@
 import Emittery from 'emittery';
-import { Observable, filter } from 'rxjs';
+import { filter, type Observable } from 'rxjs';
+import { BusStream } from './bus-stream.ts';
 import type { BusEvent, BusEventName, BusEvents } from './events.ts';
 
 /**
@@ -23,7 +24,10 @@ import type { BusEvent, BusEventName, BusEvents } from './events.ts';
  * A subscriber or listener that throws does not stop the others nor reject
  * `emit`: the error goes to `onListenerError`, because a bus that crashes the
  * service on one bad subscriber would make every subscriber a liability.
- * (An RxJS subscriber's own error goes where RxJS sends it.)
+ * That holds for a stream's subscribers too, and for what they `pipe` (see
+ * BusStream), though RxJS would rethrow their exceptions from a timer: the
+ * bus's streams guard their subscribers themselves rather than through
+ * RxJS's `config.onUnhandledError`, one setting for the whole process.
  *
  * @example
  * const bus = new Bus();
@@ -53,6 +57,9 @@ export class Bus {
   #anyStreams: readonly ((event: BusEvent) => void)[] = [];
   /** Emittery listeners per name (and for any name): with none, an emit makes no promise. */
   readonly #listeners = new Map<BusEventName, number>();
+  /** The event whose stream subscribers are being called: the name a subscriber's exception is told with. */
+  #delivering: BusEventName | null = null;
+  #delivered: BusEventName | null = null;
 
   constructor(options: BusOptions = {}) {
     this.#onListenerError =
@@ -60,19 +67,25 @@ export class Bus {
   }
 
   /** Every event, in emit order, with its name, synchronously like every stream. */
-  readonly events$: Observable<BusEvent> = new Observable<BusEvent>((subscriber) => {
-    const listener = (event: BusEvent) => subscriber.next(event);
-    this.#anyStreams = [...this.#anyStreams, listener];
-    return () => {
-      this.#anyStreams = this.#anyStreams.filter((other) => other !== listener);
-    };
-  });
+  readonly events$: Observable<BusEvent> = new BusStream<BusEvent>(
+    (subscriber) => {
+      const listener = (event: BusEvent) => subscriber.next(event);
+      this.#anyStreams = [...this.#anyStreams, listener];
+      return () => {
+        this.#anyStreams = this.#anyStreams.filter((other) => other !== listener);
+      };
+    },
+    (error) => this.#streamFailed(error, null),
+  );
 
   /**
    * Publishes an event: stream subscribers have seen it when this returns;
    * the promise resolves when every emittery listener has run. Never rejects.
    */
   emit<K extends BusEventName>(name: K, payload: BusEvents[K]): Promise<void> {
+    // A subscriber may emit in turn: the outer event's name is back once the inner one is delivered.
+    const outer = this.#delivering;
+    this.#delivering = name;
     if (this.#taps.size > 0 || this.#anyStreams.length > 0) {
       const event = { name, payload } as BusEvent;
       for (const tap of this.#taps) tap(event);
@@ -80,6 +93,8 @@ export class Bus {
     }
     const streams = this.#streams.get(name);
     if (streams) for (const listener of streams) this.#deliver(listener, payload, name);
+    this.#delivering = outer;
+    this.#delivered = name;
     if (!this.#listeners.get(name)) return DELIVERED;
     return this.#emitter.emit(name, payload).catch((error: unknown) => this.#onListenerError(error, name));
   }
@@ -96,15 +111,18 @@ export class Bus {
 
   /** The stream of one event's payloads, delivered synchronously (see the class comment). */
   on$<K extends BusEventName>(name: K): Observable<BusEvents[K]> {
-    return new Observable<BusEvents[K]>((subscriber) => {
-      const listener = (payload: BusEvents[K]) => subscriber.next(payload);
-      this.#streams.set(name, [...(this.#streams.get(name) ?? []), listener as StreamListener]);
-      return () => {
-        const left = (this.#streams.get(name) ?? []).filter((other) => other !== listener);
-        if (left.length > 0) this.#streams.set(name, left);
-        else this.#streams.delete(name);
-      };
-    });
+    return new BusStream<BusEvents[K]>(
+      (subscriber) => {
+        const listener = (payload: BusEvents[K]) => subscriber.next(payload);
+        this.#streams.set(name, [...(this.#streams.get(name) ?? []), listener as StreamListener]);
+        return () => {
+          const left = (this.#streams.get(name) ?? []).filter((other) => other !== listener);
+          if (left.length > 0) this.#streams.set(name, left);
+          else this.#streams.delete(name);
+        };
+      },
+      (error) => this.#streamFailed(error, name),
+    );
   }
 
   /** The stream of one event's payloads that satisfy `predicate`. */
@@ -148,6 +166,17 @@ export class Bus {
     this.#listeners.clear();
     this.#streams.clear();
     this.#anyStreams = [];
+  }
+
+  /**
+   * A stream subscriber threw (or its stream errored unhandled). During an
+   * emit that is the event being delivered; later (a piped `delay`), the
+   * stream's own event, or for `events$` the event delivered last.
+   */
+  #streamFailed(error: unknown, origin: BusEventName | null): void {
+    const name = this.#delivering ?? origin ?? this.#delivered;
+    if (name !== null) this.#onListenerError(error, name);
+    else console.error('safekeep: a bus stream subscriber failed:', error);
   }
 
   #deliver(listener: StreamListener, value: unknown, name: BusEventName): void {

@@ -59,8 +59,8 @@ describe('a log file of JSON lines (--log-format json --log-file)', () => {
     assert.deepEqual(
       requests.map((record) => [record.type, record.outcome, record.code ?? null, record.level]),
       [
-        ['backup', 'ok', null, 'debug'],
-        ['unknown', 'error', 'INVALID_REQUEST', 'debug'],
+        ['backup.run', 'ok', null, 'debug'],
+        ['invalid', 'error', 'INVALID_REQUEST', 'debug'],
         ['backup.status', 'ok', null, 'debug'],
       ],
     );

@@ -116,11 +116,13 @@ describe('the log never holds a secret', () => {
       assert.ok(!log.includes(value), `the log holds a secret (${value.split('-')[0]}…)`);
       assert.ok(!server.stdout.includes(value) && !server.stderr.includes(value), 'the console holds a secret');
     }
-    // The audit covers what it claims: every book message type, and the seed's messages, were logged at trace.
-    const logged = new Set(records.filter((record) => record['event'] === 'requests.received').map((record) => record['type']));
-    for (const type of [...Object.keys(BOOK_MESSAGES), 'seed save_password', 'seed number_of_users', 'seed check_users', 'invalid-json']) {
+    // The audit covers what it claims: every book message type, the seed's messages (as the typed ones they stand for) and broken JSON were logged.
+    const answered = records.filter((record) => record['event'] === 'reply.sent');
+    const logged = new Set(answered.map((record) => `${record['seed'] === true ? 'seed ' : ''}${String(record['type'])}`));
+    for (const type of [...Object.keys(BOOK_MESSAGES), 'seed pending.add', 'seed users.count', 'seed users.list', 'seed invalid']) {
       assert.ok(logged.has(type), `no ${type} request in the log`);
     }
+    assert.ok(records.some((record) => record['event'] === 'requests.received' && record['problem'] === 'invalid-json'), 'no invalid-json request in the log');
     assert.ok(records.some((record) => record['event'] === 'reply.sent' && record['code'] === 'LOGIN_FAILED'), 'a failed login is logged with its code');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { map } from 'rxjs';
 import { Bus } from '../../src/bus/bus.ts';
 import type { BusEvent } from '../../src/bus/events.ts';
 
@@ -44,6 +45,85 @@ describe('the bus', () => {
     await bus.emit('backup.paused', paused);
     assert.deepEqual(delivered, ['notes.json']);
     assert.deepEqual(errors, ['backup.paused: bad listener']);
+  });
+
+  it('keeps the process and the other subscribers going when a stream subscriber throws (on$, where$, events$, piped)', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const errors: string[] = [];
+      const bus = new Bus({ onListenerError: (error, name) => errors.push(`${name}: ${(error as Error).message}`) });
+      const delivered: string[] = [];
+      const subscriptions = [
+        bus.on$('backup.paused').subscribe(() => {
+          throw new Error('on$');
+        }),
+        bus.where$('backup.paused', (event) => event.jobId !== 'skip').subscribe(() => {
+          throw new Error('where$');
+        }),
+        bus.events$.subscribe({
+          next: () => {
+            throw new Error('events$');
+          },
+        }),
+        bus.on$('backup.paused')
+          .pipe(map((event) => event.jobId))
+          .subscribe(() => {
+            throw new Error('piped');
+          }),
+        bus.on$('backup.paused').subscribe((event) => delivered.push(event.jobId)),
+        bus.events$.subscribe((event) => delivered.push(event.name)),
+      ];
+      await bus.emit('backup.paused', { jobId: 'a' });
+      // A subscriber that threw is still subscribed: it sees the next event (and throws again).
+      await bus.emit('backup.paused', { jobId: 'b' });
+      // RxJS would have rethrown from a timer: give one the time to fire.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(uncaught, []);
+      assert.deepEqual(delivered, ['backup.paused', 'a', 'backup.paused', 'b']);
+      const once = ['backup.paused: events$', 'backup.paused: on$', 'backup.paused: where$', 'backup.paused: piped'];
+      assert.deepEqual(errors, [...once, ...once]);
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      assert.equal(bus.listenerCount(), 0);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
+  it('tells an error a piped operator throws, which ends that subscriber only, with the event it came from', async () => {
+    const errors: string[] = [];
+    const bus = new Bus({ onListenerError: (error, name) => errors.push(`${name}: ${(error as Error).message}`) });
+    const seen: string[] = [];
+    bus.on$('backup.resumed')
+      .pipe(
+        map((event) => {
+          if (event.jobId === 'bad') throw new Error('operator');
+          return event.jobId;
+        }),
+      )
+      .subscribe((jobId) => seen.push(`piped ${jobId}`));
+    bus.on$('backup.resumed').subscribe((event) => seen.push(event.jobId));
+    await bus.emit('backup.resumed', { jobId: 'bad' });
+    await bus.emit('backup.resumed', { jobId: 'good' });
+    // The piped subscriber's stream ended with the operator's error: it sees no more.
+    assert.deepEqual(seen, ['bad', 'good']);
+    assert.deepEqual(errors, ['backup.resumed: operator']);
+    assert.equal(bus.listenerCount('backup.resumed'), 1);
+  });
+
+  it('still calls the error callback given in the (deprecated) subscribe(next, error) form', async () => {
+    const errors: string[] = [];
+    const bus = new Bus({ onListenerError: (error) => errors.push(`bus: ${(error as Error).message}`) });
+    bus.on$('backup.paused')
+      .pipe(
+        map(() => {
+          throw new Error('operator');
+        }),
+      )
+      .subscribe(() => {}, (error: unknown) => errors.push(`own: ${(error as Error).message}`));
+    await bus.emit('backup.paused', paused);
+    assert.deepEqual(errors, ['own: operator']);
   });
 
   it('resolves once with the next matching event', async () => {

@@ -4,6 +4,8 @@ import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { LogAdapter } from '../../adapters/log/log-adapter.ts';
+import { LogDrops } from '../../adapters/log/log-drops.ts';
+import { LogFile } from '../../adapters/log/log-file.ts';
 import { Bus } from '../../src/bus/bus.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
 import { logSettings } from '../../src/host/log-settings.ts';
@@ -68,6 +70,25 @@ describe('log adapter', () => {
     assert.equal(records[0]!['msg'], '[notes.txt] failed (SOURCE_MISSING): gone [failure 1 in a row]');
   });
 
+  it('builds no record for an event whose records the level drops (a connection at info): it does not even read the payload', async () => {
+    const { bus, adapter, text } = await adapterOn({ level: 'info', format: 'json' });
+    let reads = 0;
+    const payload = {
+      get connectionId() {
+        reads++;
+        return 'c1';
+      },
+      remoteAddress: '127.0.0.1',
+      remotePort: 5000,
+    };
+    await bus.emit('connection.opened', payload);
+    await bus.emit('backup.scheduled', { jobId: 'n', dueAt: NOW, attempt: 0 });
+    await bus.emit('backup.paused', { jobId: 'n' });
+    await adapter.stop();
+    assert.equal(reads, 0);
+    assert.deepEqual(text().trim().split('\n').map((line) => (JSON.parse(line) as { event: string }).event), ['backup.paused']);
+  });
+
   it('says nothing at silent', async () => {
     const { bus, adapter, text } = await adapterOn({ level: 'silent' });
     await bus.emit('backup.failed', { jobId: 'n', runId: 'r1', at: NOW, error: { code: 'X', message: 'x' }, attempt: 1, requestIds: [] });
@@ -124,11 +145,83 @@ describe('log adapter', () => {
   });
 });
 
+describe('a log that cannot be written', () => {
+  for (const format of ['json', 'pretty'] as const) {
+    it(`drops records to a full disk (${format}) without throwing into the bus, and says so once on stderr`, async () => {
+      const screen = terminal(false);
+      const bus = new Bus({ onListenerError: (error) => assert.fail(`a subscriber threw: ${String(error)}`) });
+      const adapter = new LogAdapter({ ...logSettings({ out: screen.out, file: '/dev/full', format }), clock: new VirtualClock(NOW) });
+      await adapter.start(bus);
+      for (let i = 0; i < 5; i++) await bus.emit('backup.paused', { jobId: `j${i}` });
+      await adapter.stop();
+      assert.equal(screen.text(), 'safekeep: cannot write the log file /dev/full (ENOSPC): dropping log records until it can\n');
+    });
+  }
+
+  it('ignores a record written to the file after the stop closed it', async () => {
+    const dir = await tempDir();
+    const said: string[] = [];
+    const file = new LogFile(path.join(dir, 'x.log'), new LogDrops('the log file x.log', (line) => said.push(line)));
+    file.end();
+    await new Promise((resolve) => file.once('finish', resolve));
+    file.write('late\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await readFile(path.join(dir, 'x.log'), 'utf8'), '');
+    // Node reports a write to a finished stream to its callback, or as 'error' (then told here): never unhandled.
+    assert.ok(said.length <= 1);
+  });
+
+  it('says when writing works again, with how many records were dropped', () => {
+    const lines: string[] = [];
+    const drops = new LogDrops('the log file /l.log', (line) => lines.push(line));
+    drops.wrote();
+    drops.failed(Object.assign(new Error('no space'), { code: 'ENOSPC' }));
+    drops.failed(new Error('no space'));
+    drops.failed('no space');
+    drops.wrote();
+    drops.wrote();
+    drops.failed(new Error('EIO: i/o error'));
+    drops.wrote();
+    assert.deepEqual(lines, [
+      'safekeep: cannot write the log file /l.log (ENOSPC): dropping log records until it can\n',
+      'safekeep: writing the log file /l.log again; 3 log records were dropped\n',
+      'safekeep: cannot write the log file /l.log (EIO: i/o error): dropping log records until it can\n',
+      'safekeep: writing the log file /l.log again; 1 log record was dropped\n',
+    ]);
+  });
+
+  it('drops a record whose stream throws, and goes on with the next', async () => {
+    let fail = true;
+    let written = '';
+    const said: string[] = [];
+    // A stream whose write throws (as one written after it was destroyed does); the notices go to it too, caught apart.
+    const out = new PassThrough();
+    out.write = ((chunk: string) => {
+      if (chunk.startsWith('safekeep: ')) said.push(chunk);
+      else if (fail) throw Object.assign(new Error('gone'), { code: 'EPIPE' });
+      else written += chunk;
+      return true;
+    }) as typeof out.write;
+    const bus = new Bus({ onListenerError: (error) => assert.fail(`a subscriber threw: ${String(error)}`) });
+    const adapter = new LogAdapter({ ...logSettings({ out, format: 'json' }), clock: new VirtualClock(NOW) });
+    await adapter.start(bus);
+    await bus.emit('backup.paused', { jobId: 'a' });
+    await bus.emit('backup.paused', { jobId: 'b' });
+    fail = false;
+    await bus.emit('backup.paused', { jobId: 'c' });
+    await adapter.stop();
+    assert.match(written, /"jobId":"c"/);
+    assert.doesNotMatch(written, /"jobId":"[ab]"/);
+    assert.deepEqual(said, ['safekeep: cannot write the log (EPIPE): dropping log records until it can\n', 'safekeep: writing the log again; 2 log records were dropped\n']);
+  });
+});
+
 describe('log destination', () => {
   it('redacts password, token, body and text fields at the top and one level down', async () => {
     const { logDestination } = await import('../../adapters/log/log-destination.ts');
     const screen = terminal(false);
-    const { logger } = logDestination({ format: 'json', level: 'info', out: screen.out, clock: new VirtualClock(NOW) });
+    const drops = new LogDrops('the log', () => {});
+    const { logger } = logDestination({ format: 'json', level: 'info', out: screen.out, clock: new VirtualClock(NOW), drops });
     logger.info({ password: 'hunter2', nested: { token: 'tok-123', body: { a: 1 } }, text: 'entry hunter2', secret: new Secret('s3cr3t') }, 'x');
     assert.doesNotMatch(screen.text(), /hunter2|tok-123|s3cr3t|"a":1/);
     assert.match(screen.text(), /\[redacted\]/);

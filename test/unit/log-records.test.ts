@@ -1,8 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BusEvent } from '../../src/bus/events.ts';
-import { logRecord } from '../../adapters/log/log-records.ts';
-import { replyOutcome, RequestLines, requestType } from '../../adapters/log/request-lines.ts';
+import { logRecord, MOST_SEVERE_LEVEL } from '../../adapters/log/log-records.ts';
+import { RequestLines } from '../../adapters/log/request-lines.ts';
+import { PassThrough } from 'node:stream';
+import { ConsoleReporter } from '../../adapters/console/console-reporter.ts';
+import { Bus } from '../../src/bus/bus.ts';
+import type { Command } from '../../src/protocol/commands.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
 import { Secret } from '../../src/secret/secret.ts';
 
@@ -38,10 +42,52 @@ describe('log records', () => {
     });
   }
 
+  it('never makes a record more severe than the most severe level its event is listed with (the adapter skips by it)', () => {
+    const order = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+    const more: BusEvent[] = [
+      { name: 'backup.verified', payload: { trigger: 'schedule', checked: 3, damaged: 1, damagedVersionIds: ['a@1'], at: NOW } as never },
+      { name: 'backup.pruned', payload: { jobId: 'a', versionIds: ['a@1'], error: { code: 'X', message: 'x' }, at: NOW } as never },
+      { name: 'notify.failed', payload: { channel: 'webhook', target: 'https://hooks.example', event: 'backup.failed', jobId: 'a', reason: 'HTTP 500' } },
+    ];
+    for (const event of [...EVENTS.map((entry) => entry.event), ...more]) {
+      const record = logRecord(event, NOW);
+      const most = MOST_SEVERE_LEVEL[event.name];
+      assert.ok(record && most, event.name);
+      assert.ok(order.indexOf(record.level) <= order.indexOf(most), `${event.name}: ${record.level} above ${most}`);
+    }
+    for (const name of ['requests.received', 'reply.ready', 'reply.sent', 'request.submitted', 'request.settled'] as const) assert.equal(MOST_SEVERE_LEVEL[name], null);
+  });
+
   it('uses the console sentences, with the job id in brackets', () => {
     assert.equal(logRecord(EVENTS[0]!.event, NOW)?.msg, '[notes.txt] done: /b/notes.txt/notes.3.txt (12 bytes, sha256 aaaaaaaaaaaa…)');
     assert.equal(logRecord(EVENTS[1]!.event, NOW)?.msg, '[notes.txt] failed (SOURCE_MISSING): gone [/x] [failure 2 in a row]');
     assert.equal(logRecord(EVENTS[2]!.event, NOW)?.msg, '[notes.txt] next run in 1m');
+  });
+
+  it('tells the catalog’s start-up notes and a failed notice in the console’s very words (one builder for both)', async () => {
+    const loaded: BusEvent = {
+      name: 'backup.jobs.loaded',
+      payload: { jobs: [], activeJobIds: ['a'], missingVersionIds: ['a@1'], leftoversRemoved: 1, damagedJobIds: [], damagedVersionIds: [], orphansAdopted: ['a@2', 'a@3'], orphansRemoved: [], restoresSettled: ['/r'] },
+    };
+    const failed: BusEvent = { name: 'notify.failed', payload: { channel: 'webhook', target: 'https://hooks.example', event: 'backup.failed', jobId: 'a', reason: 'HTTP 500' } };
+    const dropped: BusEvent = { name: 'notify.failed', payload: { channel: 'command', target: 'shell command', event: 'notify.dropped', jobId: null, reason: '3 notices dropped' } };
+    const out = new PassThrough({ encoding: 'utf8' });
+    let printed = '';
+    out.on('data', (chunk: string) => (printed += chunk));
+    const bus = new Bus();
+    const reporter = new ConsoleReporter({ out, clock: new VirtualClock(NOW), verbose: false });
+    await reporter.start(bus);
+    for (const event of [loaded, failed, dropped]) await bus.emit(event.name, event.payload as never);
+    await reporter.stop();
+    const consoleLines = printed.trim().split('\n').map((line) => line.replace(/^\S+ /, ''));
+    const logLines = [loaded, failed, dropped].map((event) => logRecord(event, NOW)?.msg);
+    assert.deepEqual(logLines, consoleLines);
+    assert.deepEqual(logLines, [
+      'catalog: settled a restore a crash cut short: /r; removed 1 partial copy left by an interrupted run; versions missing on disk, not offered for revert: a@1; adopted 2 uncatalogued copies of an interrupted run: a@2, a@3',
+      'notify: webhook to https://hooks.example failed for backup.failed of [a]: HTTP 500',
+      'notify: command to shell command failed: 3 notices dropped',
+    ]);
+    assert.equal(logRecord(loaded, NOW)?.level, 'warn');
   });
 
   it('never copies a payload whole: a store write with a secret in its value logs only its op, collection and id', () => {
@@ -64,8 +110,10 @@ describe('request lines', () => {
     const lines = new RequestLines(clock);
     const body = { type: 'session.login', username: 'alice', password: new Secret('hunter2') };
     const received = lines.records({ name: 'requests.received', payload: { connectionId: 'c1', requests: [{ connectionId: 'c1', requestId: 'q1', dialect: 'json', body, receivedAt: NOW }] } });
-    assert.deepEqual(received.map((r) => [r.level, r.fields.type, r.fields.requestId, r.fields.connectionId]), [['trace', 'session.login', 'q1', 'c1']]);
-    lines.records({ name: 'reply.ready', payload: { connectionId: 'c1', requestId: 'q1', text: '{"type":"session.login","ok":false,"error":{"code":"BAD_CREDENTIALS","message":"no"}}\n', close: false } });
+    assert.deepEqual(received.map((r) => [r.level, r.msg, r.fields.requestId, r.fields.connectionId, r.fields.dialect]), [['trace', 'request q1 on c1: received', 'q1', 'c1', 'json']]);
+    const text = '{"type":"session.login","ok":false,"error":{"code":"BAD_CREDENTIALS","message":"alice hunter2"}}\n';
+    const outcome = { dialect: 'json', type: 'session.login', code: 'BAD_CREDENTIALS', receivedAt: NOW } as const;
+    lines.records({ name: 'reply.ready', payload: { connectionId: 'c1', requestId: 'q1', text, close: false, outcome } });
     clock.advance(7);
     const [answered] = lines.records({ name: 'reply.sent', payload: { connectionId: 'c1', requestId: 'q1', delivered: true } });
     assert.equal(answered?.level, 'debug');
@@ -74,29 +122,33 @@ describe('request lines', () => {
     assert.doesNotMatch(JSON.stringify([received, answered]), /hunter2|alice/);
   });
 
-  it('names a request only by a known word or type, never by what the client wrote', () => {
-    const text = (t: string) => requestType({ connectionId: 'c', requestId: 'q', dialect: 'text', text: t, framing: 'line', receivedAt: 0 });
-    const json = (body: Record<string, unknown> | null) => requestType({ connectionId: 'c', requestId: 'q', dialect: 'json', body, receivedAt: 0 });
-    assert.equal(text('backup notes.txt'), 'backup');
-    assert.equal(text('hunter2 is my password'), 'unknown');
-    assert.equal(json({ type: 'entry.get' }), 'entry.get');
-    assert.equal(json({ type: 'hunter2' }), 'unknown');
-    assert.equal(json({ message: 'save_password', password: 'x' }), 'seed save_password');
-    assert.equal(json({ message: 'hunter2' }), 'unknown');
-    assert.equal(json(null), 'unknown');
-    assert.equal(requestType({ connectionId: 'c', requestId: 'q', dialect: 'json', body: null, problem: 'invalid-json', receivedAt: 0 }), 'invalid-json');
+  it('takes type, outcome and time from the reply’s outcome, never from its text, and marks a seed message’s reply', () => {
+    const lines = new RequestLines(new VirtualClock(NOW + 5));
+    // The text says otherwise: only `outcome` counts (the text is never parsed).
+    const ready = (requestId: string, outcome: object, extra: object = {}) =>
+      lines.records({ name: 'reply.ready', payload: { connectionId: 'c1', requestId, text: '{"ok":false,"error":{"code":"NOPE"}}\n', close: false, outcome, ...extra } as never });
+    ready('c1/1', { dialect: 'text', type: 'backup.run', code: null, receivedAt: NOW });
+    ready('c1/2', { dialect: 'json', type: 'pending.add', code: null, receivedAt: NOW + 1 }, { seedReply: true });
+    ready('c1/3', { dialect: 'text', type: 'invalid', code: 'INVALID_REQUEST', receivedAt: NOW });
+    const sent = (requestId: string) => lines.records({ name: 'reply.sent', payload: { connectionId: 'c1', requestId, delivered: true } })[0];
+    assert.equal(sent('c1/1')?.msg, 'request c1/1: backup.run ok in 5 ms');
+    assert.deepEqual(sent('c1/2')?.fields, { event: 'reply.sent', requestId: 'c1/2', connectionId: 'c1', dialect: 'json', type: 'pending.add', seed: true, outcome: 'ok', durationMs: 4, delivered: true });
+    assert.equal(sent('c1/3')?.msg, 'request c1/3: invalid error (INVALID_REQUEST) in 5 ms');
+    // A reply emitted by other code, without its outcome, has no line.
+    lines.records({ name: 'reply.ready', payload: { connectionId: 'c1', requestId: 'c1/4', text: 'x\n', close: false } });
+    assert.deepEqual(lines.records({ name: 'reply.sent', payload: { connectionId: 'c1', requestId: 'c1/4', delivered: true } }), []);
   });
 
-  it('reads a reply for its outcome without keeping it, and takes a reply holding a secret for a success', () => {
-    assert.deepEqual(replyOutcome('text', 'Error (UNKNOWN_JOB): no such job\n'), { ok: false, code: 'UNKNOWN_JOB' });
-    assert.deepEqual(replyOutcome('text', "Invalid request command 'x' sent.\n"), { ok: false, code: 'INVALID_REQUEST' });
-    assert.deepEqual(replyOutcome('json', '{"message": "Invalid message!"}\n'), { ok: false, code: 'INVALID_MESSAGE' });
-    assert.deepEqual(replyOutcome('json', '{"ok":false,"error":{"code":"lowercase is not a code"}}\n'), { ok: false, code: 'ERROR' });
-    assert.deepEqual(replyOutcome('json', new Secret('{"ok":true,"result":{"token":"t"}}\n')), { ok: true });
-    assert.deepEqual(replyOutcome('text', 'Backup ok\n'), { ok: true });
+  it('names a malformed in-process request from an embedder `invalid` instead of throwing', () => {
+    const lines = new RequestLines(new VirtualClock(NOW));
+    for (const command of [null, 42, { kind: 'book' }, { kind: 'book', request: null }, { kind: 'hunter2' }]) {
+      assert.deepEqual(lines.records({ name: 'request.submitted', payload: { requestId: 'p1', command: command as unknown as Command, clientAddress: 'in-process' } }), []);
+      const [settled] = lines.records({ name: 'request.settled', payload: { requestId: 'p1', ok: true, result: { kind: 'connection.exit' } } as never });
+      assert.equal(settled?.fields.type, 'invalid');
+    }
   });
 
-  it('logs an in-process request when it settles, and forgets requests of a closed connection', () => {
+  it('logs an in-process request when it settles, and forgets replies of a closed connection', () => {
     const clock = new VirtualClock(NOW);
     const lines = new RequestLines(clock);
     lines.records({ name: 'request.submitted', payload: { requestId: 'p1', command: { kind: 'backup.status' }, clientAddress: 'in-process' } });
@@ -105,16 +157,22 @@ describe('request lines', () => {
     assert.equal(settled?.level, 'error');
     assert.equal(settled?.fields.type, 'backup.status');
     assert.equal(settled?.fields.durationMs, 3);
-    lines.records({ name: 'requests.received', payload: { connectionId: 'c9', requests: [{ connectionId: 'c9', requestId: 'q9', dialect: 'text', text: 'status', framing: 'line', receivedAt: NOW }] } });
+    lines.records({ name: 'reply.ready', payload: { connectionId: 'c9', requestId: 'q9', text: 'x\n', close: false, outcome: { dialect: 'text', type: 'backup.status', code: null, receivedAt: NOW } } });
     lines.records({ name: 'connection.closed', payload: { connectionId: 'c9', reason: 'client' } });
     assert.deepEqual(lines.records({ name: 'reply.sent', payload: { connectionId: 'c9', requestId: 'q9', delivered: false } }), []);
   });
 });
 
 describe('request lines above debug', () => {
+  it('make no arrival line when trace is off', () => {
+    const lines = new RequestLines(new VirtualClock(NOW), { trace: false });
+    assert.deepEqual(lines.records({ name: 'requests.received', payload: { connectionId: 'c1', requests: [{ connectionId: 'c1', requestId: 'q1', dialect: 'text', text: 'status', framing: 'line', receivedAt: NOW }] } }), []);
+  });
+
   it('keep no request and read no reply, but still tell a failure with log-only words', () => {
     const lines = new RequestLines(new VirtualClock(NOW), { track: false });
     assert.deepEqual(lines.records({ name: 'requests.received', payload: { connectionId: 'c1', requests: [{ connectionId: 'c1', requestId: 'q1', dialect: 'text', text: 'status', framing: 'line', receivedAt: NOW }] } }), []);
+    assert.deepEqual(lines.records({ name: 'reply.ready', payload: { connectionId: 'c1', requestId: 'q1', text: 'x\n', close: false, outcome: { dialect: 'text', type: 'backup.status', code: null, receivedAt: NOW } } }), []);
     assert.deepEqual(lines.records({ name: 'reply.sent', payload: { connectionId: 'c1', requestId: 'q1', delivered: true } }), []);
     const [failed] = lines.records({ name: 'request.settled', payload: { requestId: 'p1', ok: false, error: { code: 'INTERNAL', message: 'Something went wrong', detail: 'ENOSPC' } } });
     assert.equal(failed?.level, 'error');
