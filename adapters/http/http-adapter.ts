@@ -57,7 +57,8 @@ const SECURITY_HEADERS = {
  * The operator's window on the service, over HTTP (`--http HOST:PORT`): the
  * status page (`/`) with its files and uPlot's, a JSON snapshot
  * (`/api/status`), live updates as server-sent events (`/events`),
- * Prometheus metrics (`/metrics`) and liveness/readiness (`/healthz`). It
+ * Prometheus metrics (`/metrics`), liveness (`/healthz`) and readiness
+ * (`/readyz`). It
  * only looks: nothing it serves changes the service, and nothing it does
  * travels on the bus as a request (see StatusSource). There is no login,
  * which is why it listens on loopback unless told otherwise.
@@ -240,8 +241,8 @@ export class HttpAdapter implements HostAdapter {
   }
 
   async #route(pathname: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (pathname === '/healthz') {
-      const report = this.#health.report();
+    if (pathname === '/healthz' || pathname === '/readyz') {
+      const report = pathname === '/healthz' ? this.#health.liveness() : this.#health.readiness();
       return sendJson(response, report.status === 'ok' ? 200 : 503, report);
     }
     if (pathname === '/api/status') return sendJson(response, 200, await this.#snapshots.snapshot());
