@@ -62,6 +62,14 @@ describe('deploy/safekeep.service', () => {
     assert.equal(verified.stderr.trim(), '', 'no unknown keys, no bad values');
   });
 
+  it('is installed from a packed tarball, not linked to a checkout the service may not read', async () => {
+    const readme = await readFile(path.join(REPO, 'README.md'), 'utf8');
+    for (const text of [readme, await readFile(UNIT, 'utf8')]) {
+      assert.match(text, /sudo npm install -g \.\/safekeep-\*\.tgz/);
+      assert.doesNotMatch(text, /^[#\s]*sudo npm install -g \.(\s|$)/m);
+    }
+  });
+
   it('keeps its data in its state directory, stops gently after the shutdown grace, and restarts on failure', async () => {
     const settings = new Map(await unitSettings());
     assert.equal(settings.get('StateDirectory'), 'safekeep');
@@ -127,6 +135,16 @@ describe('deploy/Dockerfile', () => {
         await access(path.join(REPO, source));
         assert.ok(allowed.includes(source.replace(/\/$/, '')), `${source} is let through by .dockerignore`);
       }
+    }
+  });
+
+  it('is run, in its own example and the README’s, with a stop timeout longer than the shutdown grace and the notifications’', async () => {
+    const readme = await readFile(path.join(REPO, 'README.md'), 'utf8');
+    const examples = [(await readFile(DOCKERFILE, 'utf8')).replace(/\n#\s*/g, '\n'), readme].flatMap((text) => text.match(/docker run -d [^\n]*/g) ?? []);
+    assert.ok(examples.length >= 2, 'a run example in each');
+    for (const example of examples) {
+      const seconds = Number(/--stop-timeout (\d+)/.exec(example)?.[1]);
+      assert.ok(seconds * 1000 > DEFAULT_SHUTDOWN_GRACE_MS + 5_000, `docker stop would kill it mid-stop: ${example}`);
     }
   });
 
