@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,10 @@ import { CLI_BUNDLE, CLI_BUNDLE_INPUTS } from './cli-bundle.js';
  * Next to them it writes the list of source files they were built from, which
  * `npm start` (scripts/safekeep.js) compares with the sources to rebuild a
  * command older than them.
+ *
+ * It also copies the status page's files into `dist/adapters/http/page/`: the
+ * HTTP adapter looks for them above its own file, and an install that has only
+ * `dist/` (the Docker image, a package) must find them there.
  */
 const root = fileURLToPath(new URL('../', import.meta.url));
 const outdir = path.join(root, path.dirname(CLI_BUNDLE));
@@ -93,7 +97,16 @@ const entry = await build({
   define: { SAFEKEEP_BUNDLE_HASH: JSON.stringify(bundleHash) },
 });
 
-// Our files only: a dependency changes with `npm install`, which builds anyway.
+// The page's files as the browser gets them (not its tsconfig.json, which only type-checks them).
+const pageSource = 'adapters/http/page';
+const pageFiles = (await readdir(path.join(root, pageSource))).filter((name) => /\.(?:html|css|js|png|svg)$/.test(name)).sort();
+const pageCopy = path.join(root, 'dist', pageSource);
+await rm(pageCopy, { recursive: true, force: true });
+await mkdir(pageCopy, { recursive: true });
+for (const name of pageFiles) await copyFile(path.join(root, pageSource, name), path.join(pageCopy, name));
+
+// Our files only: a dependency changes with `npm install`, which builds anyway. The page's files too: their copy must follow an edit.
 const inputs = new Set([...Object.keys(bundled.metafile.inputs), ...Object.keys(entry.metafile.inputs)].filter((input) => !input.startsWith('node_modules/')));
+for (const name of pageFiles) inputs.add(`${pageSource}/${name}`);
 inputs.add('scripts/build-cli.ts').add('scripts/cli-bundle.js');
 await writeFile(path.join(root, CLI_BUNDLE_INPUTS), `${JSON.stringify([...inputs].sort(), null, 1)}\n`);

@@ -8,13 +8,17 @@ export interface EventStreamOptions {
   readonly heartbeatMs?: number;
   /** Bytes a client may leave unread; past it the client is dropped (it reconnects and gets a fresh snapshot). Default 1 MiB. */
   readonly maxBufferedBytes?: number;
+  /** Bytes all clients together may leave unread; past it the clients furthest behind are dropped first. Default 4 MiB. */
+  readonly maxTotalBufferedBytes?: number;
 }
 
 /**
  * The clients of `GET /events`. Each is written the same messages; a client
  * that went away is forgotten when its response closes, and a client that
  * does not read is dropped once what waits for it passes `maxBufferedBytes`,
- * so no client can make the service hold its messages without bound.
+ * and the ones furthest behind once what waits for all of them passes
+ * `maxTotalBufferedBytes`, so no client, and no crowd of them, can make the
+ * service hold its messages without bound.
  *
  * @example
  * const stream = new EventStream({ clock, maxBufferedBytes: 1024 * 1024 });
@@ -26,6 +30,7 @@ export class EventStream {
   readonly #clock: Clock;
   readonly #heartbeatMs: number;
   readonly #maxBufferedBytes: number;
+  readonly #maxTotalBufferedBytes: number;
   #heartbeat: TimerHandle | null = null;
   /** Clients dropped for not reading, for tests and the curious. */
   dropped = 0;
@@ -34,6 +39,7 @@ export class EventStream {
     this.#clock = options.clock;
     this.#heartbeatMs = options.heartbeatMs ?? 15_000;
     this.#maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+    this.#maxTotalBufferedBytes = options.maxTotalBufferedBytes ?? 4 * 1024 * 1024;
   }
 
   get size(): number {
@@ -53,8 +59,7 @@ export class EventStream {
   /** Sends one event (`name`, JSON `data`) to every client. */
   broadcast(name: string, data: unknown): void {
     if (this.#clients.size === 0) return;
-    const message = eventMessage(name, data);
-    for (const client of [...this.#clients]) this.#write(client, message);
+    this.#writeAll(eventMessage(name, data));
   }
 
   /** Ends every stream. */
@@ -65,14 +70,29 @@ export class EventStream {
     this.#clients.clear();
   }
 
-  #write(client: ServerResponse, message: string): void {
-    if (client.writableLength > this.#maxBufferedBytes) {
-      this.dropped++;
-      this.#clients.delete(client);
-      client.destroy();
-      return;
+  #writeAll(message: string): void {
+    let total = 0;
+    for (const client of this.#clients) total += client.writableLength;
+    if (total > this.#maxTotalBufferedBytes) {
+      // Furthest behind first: they hold the most, and a client that reads keeps its stream.
+      for (const client of [...this.#clients].sort((a, b) => b.writableLength - a.writableLength)) {
+        if (total <= this.#maxTotalBufferedBytes) break;
+        total -= client.writableLength;
+        this.#drop(client);
+      }
     }
+    for (const client of [...this.#clients]) this.#write(client, message);
+  }
+
+  #write(client: ServerResponse, message: string): void {
+    if (client.writableLength > this.#maxBufferedBytes) return this.#drop(client);
     client.write(message);
+  }
+
+  #drop(client: ServerResponse): void {
+    this.dropped++;
+    this.#clients.delete(client);
+    client.destroy();
   }
 
   #armHeartbeat(): void {
@@ -80,7 +100,7 @@ export class EventStream {
     this.#heartbeat = this.#clock.setTimeout(() => {
       this.#heartbeat = null;
       if (this.#clients.size === 0) return;
-      for (const client of [...this.#clients]) this.#write(client, ': heartbeat\n\n');
+      this.#writeAll(': heartbeat\n\n');
       this.#armHeartbeat();
     }, this.#heartbeatMs);
   }

@@ -2,7 +2,7 @@ import type { Subscription } from 'rxjs';
 import type { Bus } from '../../src/bus/bus.ts';
 import type { Clock } from '../../src/clock/clock.ts';
 
-/** The answer to `GET /healthz`. */
+/** The answer to `GET /healthz` (liveness) and `GET /readyz` (readiness). */
 export interface HealthReport {
   readonly status: 'ok' | 'unavailable';
   /** Why it is unavailable; absent when ok. */
@@ -14,16 +14,19 @@ export interface HealthReport {
 export const CHECKPOINT_FAILURE_HOLD_MS = 10 * 60_000;
 
 /**
- * Liveness and readiness from the bus: ready once the host has started and
- * until it stops, unless the store found a damaged file (until a restart,
- * which checks the store again) or failed a checkpoint in the last ten
- * minutes. A damaged backup version does not count: the service still does
- * its work, and the page shows the damage.
+ * Liveness and readiness from the bus. Alive (`liveness()`) once the host has
+ * started and until it stops: a probe that restarts a service on failure asks
+ * this, and a damaged store is not mended by a restart loop. Ready
+ * (`readiness()`) when alive and the store is sound: not after it found a
+ * damaged file (until a restart, which checks the store again) nor for ten
+ * minutes after a failed checkpoint. A damaged backup version counts for
+ * neither: the service still does its work, and the page shows the damage.
  *
  * @example
  * const health = new Health(clock);
  * health.start(bus);
- * const report = health.report(); // { status: 'unavailable', reason: 'starting', uptimeMs: 0 } until host.started
+ * health.liveness(); // { status: 'unavailable', reason: 'starting', uptimeMs: 0 } until host.started
+ * health.readiness(); // also 'unavailable' with 'store damaged (collection book.users)' after store.damaged
  */
 export class Health {
   readonly #clock: Clock;
@@ -60,16 +63,28 @@ export class Health {
     this.#phase = 'stopping';
   }
 
-  report(): HealthReport {
-    const now = this.#clock.now();
-    const uptimeMs = this.#startedAt === null ? 0 : now - this.#startedAt;
-    const reason = this.#reason(now);
+  /** `GET /healthz`: ok unless starting or stopping. */
+  liveness(): HealthReport {
+    return this.#report(this.#phaseReason());
+  }
+
+  /** `GET /readyz`: ok when alive and the store is sound. */
+  readiness(): HealthReport {
+    return this.#report(this.#phaseReason() ?? this.#storeReason(this.#clock.now()));
+  }
+
+  #report(reason: string | null): HealthReport {
+    const uptimeMs = this.#startedAt === null ? 0 : this.#clock.now() - this.#startedAt;
     return reason === null ? { status: 'ok', uptimeMs } : { status: 'unavailable', reason, uptimeMs };
   }
 
-  #reason(now: number): string | null {
+  #phaseReason(): string | null {
     if (this.#phase === 'starting') return 'starting';
     if (this.#phase === 'stopping') return 'stopping';
+    return null;
+  }
+
+  #storeReason(now: number): string | null {
     if (this.#storeDamage !== null) return `store damaged (collection ${this.#storeDamage})`;
     if (this.#checkpointFailedAt !== null && now - this.#checkpointFailedAt < CHECKPOINT_FAILURE_HOLD_MS) return 'store checkpoint failed';
     return null;

@@ -29,7 +29,22 @@ export interface HttpAdapterOptions {
   readonly heartbeatMs?: number;
   /** Bytes an `/events` client may leave unread before it is dropped; default 1 MiB. */
   readonly maxEventBufferBytes?: number;
+  /** Bytes all `/events` clients together may leave unread; past it the one furthest behind is dropped. Default 4 MiB. */
+  readonly maxEventBufferTotalBytes?: number;
+  /** `/events` clients at once; one more is answered 503 with `Retry-After`. Default 32. */
+  readonly maxEventClients?: number;
+  /** Open connections at once (Node's `server.maxConnections`); one more is closed as it arrives. Default 128. */
+  readonly maxConnections?: number;
+  /** Time for a request's headers to arrive whole; default 10 s. */
+  readonly headersTimeoutMs?: number;
+  /** Time for a whole request to arrive (not its answer: an `/events` stream lasts); default 10 s. */
+  readonly requestTimeoutMs?: number;
+  /** How often Node looks for requests past those times; default 1 s. */
+  readonly timeoutCheckIntervalMs?: number;
 }
+
+/** Seconds an `/events` client turned away is told to wait (`Retry-After`). */
+const EVENTS_RETRY_AFTER_S = 5;
 
 /** Every answer carries these: the page loads only its own files, and browsers take each file for the type it is sent as. */
 const SECURITY_HEADERS = {
@@ -42,7 +57,8 @@ const SECURITY_HEADERS = {
  * The operator's window on the service, over HTTP (`--http HOST:PORT`): the
  * status page (`/`) with its files and uPlot's, a JSON snapshot
  * (`/api/status`), live updates as server-sent events (`/events`),
- * Prometheus metrics (`/metrics`) and liveness/readiness (`/healthz`). It
+ * Prometheus metrics (`/metrics`), liveness (`/healthz`) and readiness
+ * (`/readyz`). It
  * only looks: nothing it serves changes the service, and nothing it does
  * travels on the bus as a request (see StatusSource). There is no login,
  * which is why it listens on loopback unless told otherwise.
@@ -68,6 +84,8 @@ export class HttpAdapter implements HostAdapter {
   #lastPushAt = -Infinity;
   #pushing = false;
   #pushAgain = false;
+  /** `/events` requests waiting for their first snapshot: they count against the cap before they are clients. */
+  #eventsPending = 0;
 
   constructor(options: HttpAdapterOptions) {
     this.#options = options;
@@ -79,6 +97,7 @@ export class HttpAdapter implements HostAdapter {
       clock: options.clock,
       ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
       ...(options.maxEventBufferBytes !== undefined ? { maxBufferedBytes: options.maxEventBufferBytes } : {}),
+      ...(options.maxEventBufferTotalBytes !== undefined ? { maxTotalBufferedBytes: options.maxEventBufferTotalBytes } : {}),
     });
   }
 
@@ -86,6 +105,11 @@ export class HttpAdapter implements HostAdapter {
   address(): { host: string; port: number } | null {
     const address = this.#server?.address();
     return address && typeof address === 'object' ? { host: address.address, port: address.port } : null;
+  }
+
+  /** Connections open now (any path): at most `maxConnections`. */
+  get openConnections(): number {
+    return this.#sockets.size;
   }
 
   /** Clients of `/events` now, and those dropped for not reading. */
@@ -105,13 +129,27 @@ export class HttpAdapter implements HostAdapter {
     for (const name of ['backup.scheduled', 'backup.copy.started', 'backup.paused', 'backup.resumed', 'backup.job.removed', 'backup.pruned', 'host.started', 'host.stopping'] as const) {
       this.#unsubscribers.push(bus.on$(name).subscribe(() => this.#schedulePush(this.#pushIntervalMs())));
     }
-    const server = createServer((request, response) => void this.#handle(request, response));
+    // Bounded: a client that sends its headers slowly is cut off, and so is every connection past the cap. Node applies
+    // requestTimeout only until a request has arrived whole, so a long `/events` answer is not cut by it.
+    const requestTimeout = this.#options.requestTimeoutMs ?? 10_000;
+    const server = createServer(
+      {
+        headersTimeout: Math.min(this.#options.headersTimeoutMs ?? 10_000, requestTimeout),
+        requestTimeout,
+        connectionsCheckingInterval: this.#options.timeoutCheckIntervalMs ?? 1_000,
+      },
+      (request, response) => void this.#handle(request, response),
+    );
+    server.maxConnections = this.#options.maxConnections ?? 128;
     server.on('connection', (socket) => {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
     });
-    // A client that goes away mid-answer must not take the process down.
-    server.on('clientError', (_error, socket) => socket.destroy());
+    // A client too slow with its request is told so; one that goes away mid-answer must not take the process down.
+    server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.writable) socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.destroy();
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -203,15 +241,14 @@ export class HttpAdapter implements HostAdapter {
   }
 
   async #route(pathname: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (pathname === '/healthz') {
-      const report = this.#health.report();
+    if (pathname === '/healthz' || pathname === '/readyz') {
+      const report = pathname === '/healthz' ? this.#health.liveness() : this.#health.readiness();
       return sendJson(response, report.status === 'ok' ? 200 : 503, report);
     }
     if (pathname === '/api/status') return sendJson(response, 200, await this.#snapshots.snapshot());
     if (pathname === '/events') {
       if (request.method === 'HEAD') return sendJson(response, 200, null);
-      const first = eventMessage('snapshot', await this.#snapshots.snapshot());
-      return this.#events.add(response, first);
+      return this.#addEventClient(response);
     }
     if (pathname === '/metrics' && this.#metrics) {
       const text = await this.#metrics.render();
@@ -232,6 +269,29 @@ export class HttpAdapter implements HostAdapter {
     if (!file) return sendJson(response, 404, { error: 'not found' });
     response.writeHead(200, { 'Content-Type': file.contentType, 'Content-Length': file.body.length, 'Cache-Control': 'no-cache' });
     response.end(request.method === 'HEAD' ? undefined : file.body);
+  }
+
+  async #addEventClient(response: ServerResponse): Promise<void> {
+    if (this.#events.size + this.#eventsPending >= (this.#options.maxEventClients ?? 32)) {
+      response.setHeader('Retry-After', String(EVENTS_RETRY_AFTER_S));
+      return sendJson(response, 503, { error: 'too many clients of /events: try again later' });
+    }
+    // A client may leave while its first snapshot is taken: its close is heard from now on, or it would stay a client.
+    let gone = false;
+    const onClose = () => (gone = true);
+    response.once('close', onClose);
+    this.#eventsPending++;
+    let first: string;
+    try {
+      first = eventMessage('snapshot', await this.#snapshots.snapshot());
+    } finally {
+      this.#eventsPending--;
+      response.off('close', onClose);
+    }
+    if (gone || response.destroyed) return;
+    // The adapter stopped meanwhile: its streams are closed, and this one must not start.
+    if (!this.#server) return void response.destroy();
+    this.#events.add(response, first);
   }
 }
 

@@ -33,12 +33,17 @@ export interface SeedVersion {
 
 const DAY_MS = 24 * 60 * 60_000;
 
+/** Runs kept at most, all jobs together: a whole day of one run every 10 s (the shortest interval one would plot). */
+export const MAX_RUNS = 8_640;
+
 /**
- * The status page's memory of the last day, kept in fixed-size rings so a
- * service up for months holds no more than on its first day: the last
- * `maxRuns` runs (and damaged versions), and the requests answered per
- * minute. It lives in memory only: a restart starts the rate plot afresh and
- * the run plot from the catalog's versions (`seed`).
+ * The status page's memory of the last day, bounded so a service up for
+ * months holds no more than on its first day: the runs (and damaged versions)
+ * of the last 24 hours, at most `maxRuns` of them (default 8,640, a day of one
+ * run every 10 s, all jobs together; past that the oldest go first), and the
+ * requests answered per minute in a fixed ring. It lives in memory only: a
+ * restart starts the rate plot afresh and the run plot from the catalog's
+ * versions (`seed`).
  *
  * @example
  * const history = new RunHistory({ clock });
@@ -60,7 +65,7 @@ export class RunHistory {
 
   constructor(options: { clock: Clock; maxRuns?: number; bucketMs?: number; windowMs?: number }) {
     this.#clock = options.clock;
-    this.#maxRuns = options.maxRuns ?? 500;
+    this.#maxRuns = options.maxRuns ?? MAX_RUNS;
     this.#bucketMs = options.bucketMs ?? 60_000;
     this.#counts = new Uint32Array(Math.ceil((options.windowMs ?? DAY_MS) / this.#bucketMs));
     this.#headBucket = Math.floor(this.#clock.now() / this.#bucketMs);
@@ -125,7 +130,17 @@ export class RunHistory {
 
   #push(run: RunPoint): void {
     this.#runs.push(run);
-    if (this.#runs.length > this.#maxRuns) this.#runs.splice(0, this.#runs.length - this.#maxRuns);
+    // Runs arrive in time order (the seed sorts its own), so what is older than a day is at the front.
+    const since = this.#clock.now() - DAY_MS;
+    let old = 0;
+    while (old < this.#runs.length && (this.#runs[old]?.at ?? 0) < since) old++;
+    const drop = Math.max(old, this.#runs.length - this.#maxRuns);
+    if (drop > 0) this.#runs.splice(0, drop);
+  }
+
+  /** Runs held in memory (those of the last day, at most `maxRuns`). */
+  get size(): number {
+    return this.#runs.length;
   }
 
   #countRequest(): void {

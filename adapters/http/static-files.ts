@@ -30,9 +30,12 @@ const PAGE_FILE = /^[a-z][a-z0-9-]*\.(?:html|css|js|png|svg)$/;
  * The status page's files: those in `adapters/http/page/` and uPlot's from
  * its package, read from disk once and kept (they are small and never change
  * while the service runs). Found from this module's own location, which is
- * `adapters/http/` when run from source and `dist/src/cli/` in the built
- * bundle: both have the package's root above them, with `adapters/` in it
- * (package.json `files` ships it).
+ * `adapters/http/` when run from source, and `dist/src/cli/` (the bundle) or
+ * `dist/adapters/http/` (the compiled library) when built: the first folder
+ * above it that holds `adapters/http/page/index.html` wins, which is the
+ * checkout's for the sources and `dist/`'s own copy (made by the build) for
+ * the built command, so an install with `dist/` alone (the Docker image)
+ * finds its page.
  *
  * @example
  * const files = await StaticFiles.locate();
@@ -89,6 +92,20 @@ async function findPageDir(from: string): Promise<string> {
   for (let dir = from; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'adapters', 'http', 'page');
     if (await access(path.join(candidate, 'index.html')).then(() => true, () => false)) return candidate;
-    if (path.dirname(dir) === dir) throw new Error(`The status page's files (adapters/http/page/index.html) were not found above ${from}`);
+    if (path.dirname(dir) === dir) throw new PageFilesNotFoundError(from);
+  }
+}
+
+/**
+ * The install lacks the status page's files: `--http` cannot serve. Its `code`
+ * is ENOENT's, so the command tells it as one line (no stack): what is missing
+ * and where it looked.
+ */
+class PageFilesNotFoundError extends Error {
+  readonly code = 'ENOENT';
+
+  constructor(from: string) {
+    super(`the status page's files (adapters/http/page/index.html) were not found in any folder above ${from}; rebuild (npm run build copies them into dist/) or reinstall`);
+    this.name = 'PageFilesNotFoundError';
   }
 }

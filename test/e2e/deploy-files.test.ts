@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { access, copyFile, cp, readFile, writeFile } from 'node:fs/promises';
+import { access, copyFile, cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validate } from 'dockerfile-utils';
@@ -62,6 +62,14 @@ describe('deploy/safekeep.service', () => {
     assert.equal(verified.stderr.trim(), '', 'no unknown keys, no bad values');
   });
 
+  it('is installed from a packed tarball, not linked to a checkout the service may not read', async () => {
+    const readme = await readFile(path.join(REPO, 'README.md'), 'utf8');
+    for (const text of [readme, await readFile(UNIT, 'utf8')]) {
+      assert.match(text, /sudo npm install -g \.\/safekeep-\*\.tgz/);
+      assert.doesNotMatch(text, /^[#\s]*sudo npm install -g \.(\s|$)/m);
+    }
+  });
+
   it('keeps its data in its state directory, stops gently after the shutdown grace, and restarts on failure', async () => {
     const settings = new Map(await unitSettings());
     assert.equal(settings.get('StateDirectory'), 'safekeep');
@@ -77,6 +85,16 @@ describe('deploy/safekeep.service', () => {
     }
     const flags = (settings.get('ExecStart') ?? '').split(/\s+/).slice(1);
     assert.equal(parseCli(flags, '/').kind, 'run', 'ExecStart’s flags are ones safekeep takes');
+  });
+});
+
+describe('the package', () => {
+  it('ships the status page inside dist/, so an install of the built command serves it', async () => {
+    const packed = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO });
+    assert.equal(packed.code, 0, packed.stderr);
+    const [listing] = JSON.parse(packed.stdout) as { files: { path: string }[] }[];
+    const files = new Set(listing?.files.map((file) => file.path));
+    for (const file of ['dist/src/cli/main.js', 'dist/adapters/http/page/index.html', 'dist/adapters/http/page/page.js']) assert.ok(files.has(file), `${file} is in the package`);
   });
 });
 
@@ -120,6 +138,16 @@ describe('deploy/Dockerfile', () => {
     }
   });
 
+  it('is run, in its own example and the README’s, with a stop timeout longer than the shutdown grace and the notifications’', async () => {
+    const readme = await readFile(path.join(REPO, 'README.md'), 'utf8');
+    const examples = [(await readFile(DOCKERFILE, 'utf8')).replace(/\n#\s*/g, '\n'), readme].flatMap((text) => text.match(/docker run -d [^\n]*/g) ?? []);
+    assert.ok(examples.length >= 2, 'a run example in each');
+    for (const example of examples) {
+      const seconds = Number(/--stop-timeout (\d+)/.exec(example)?.[1]);
+      assert.ok(seconds * 1000 > DEFAULT_SHUTDOWN_GRACE_MS + 5_000, `docker stop would kill it mid-stop: ${example}`);
+    }
+  });
+
   it('has a health check that asks /healthz and fails when it is not ok', async () => {
     const runtime = await runtimeStage();
     const healthcheck = runtime.find((instruction) => instruction.keyword === 'HEALTHCHECK')?.args ?? '';
@@ -148,10 +176,27 @@ describe('deploy/Dockerfile', () => {
     const version = await run(process.execPath, [main, '--version'], { cwd: app, env: { ...process.env, NODE_ENV: 'production' } });
     assert.match(version.stdout, /^safekeep \d+\.\d+\.\d+/);
 
-    // A real start: the password hasher (the native argon2) runs before it says it listens.
+    // A real start, with the status page as the image has it (SAFEKEEP_HTTP): the password hasher (the native argon2)
+    // runs before it says it listens, and the page's files, uPlot's and /healthz are served from dist/ and node_modules.
+    // It broke once: dist/ had no page, so the image exited 1 at start.
     const dataDir = path.join(app, 'data');
-    const service = new SafekeepProcess(['--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0'], app, [], [main]);
+    const env = { ...process.env, NODE_ENV: 'production', SAFEKEEP_HTTP: '127.0.0.1:0' };
+    const service = new SafekeepProcess(['--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0'], app, [], [main], env);
     await service.port();
+    const [, base = ''] = await service.waitFor('stdout', /status page at (http:\/\/127\.0\.0\.1:\d+)\//);
+    for (const [file, type] of [['/', /^text\/html/], ['/assets/uplot.esm.js', /^text\/javascript/], ['/page/page.js', /^text\/javascript/], ['/healthz', /^application\/json/]] as const) {
+      const response = await fetch(`${base}${file}`);
+      assert.equal(response.status, 200, file);
+      assert.match(response.headers.get('content-type') ?? '', type, file);
+      assert.ok((await response.text()).length > 0, file);
+    }
     assert.deepEqual(await service.stop('SIGTERM'), { code: 0, signal: null }, service.stderr);
+
+    // Without the page's files the start fails in one line that says what is missing, not with a stack.
+    await rm(path.join(app, 'dist/adapters/http/page'), { recursive: true });
+    const broken = await run(process.execPath, [main, '--data-dir', dataDir, '--port', '0'], { cwd: app, env });
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /^safekeep: the status page's files \(adapters\/http\/page\/index\.html\) were not found .*\(code ENOENT\)\n$/m);
+    assert.doesNotMatch(broken.stderr, /\n\s+at /, 'no stack');
   });
 });

@@ -14,6 +14,8 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** Debian's chromium (`apt-get install chromium`; .ci/run installs it); SAFEKEEP_CHROMIUM names another. */
 const CHROMIUM = process.env['SAFEKEEP_CHROMIUM'] ?? '/usr/bin/chromium';
 const OUTPUT = path.join(REPO, 'test-output');
+/** CI services set CI (GitHub, GitLab: `CI=true`); there the test must run, not skip. */
+const IN_CI = (process.env['CI'] ?? '') !== '' && !/^(?:0|false)$/i.test(process.env['CI'] ?? '');
 /** Set to 1 to also refresh the README's screenshot from this run. */
 const UPDATE_DOCS = process.env['SAFEKEEP_UPDATE_SCREENSHOT'] === '1';
 
@@ -37,7 +39,10 @@ async function backup(port: number): Promise<void> {
 describe('the status page in a real browser', () => {
   it('shows the service, updates live after a backup without a reload, and plots the runs', async (t) => {
     if (!existsSync(CHROMIUM)) {
-      t.skip(`no Chromium at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) or set SAFEKEEP_CHROMIUM`);
+      const why = `no Chromium at ${CHROMIUM}: install Debian's chromium package (apt-get install chromium) or set SAFEKEEP_CHROMIUM`;
+      // In CI (.ci/run installs it) a missing browser is a failure, not a skip nobody reads.
+      if (IN_CI) assert.fail(`${why} (CI=${process.env['CI']}: the browser test must run in CI)`);
+      t.skip(why);
       return;
     }
     const folder = await tempDir('status-page');

@@ -61,6 +61,59 @@ describe('/events', () => {
     await adapter.stop();
   });
 
+  it('drops the clients furthest behind once all clients together leave more unread than the total limit', async () => {
+    const { bus, adapter, port } = await started({ jobs: 300, pushIntervalMs: 1, maxEventBufferBytes: 64 * 1024 * 1024, maxEventBufferTotalBytes: 256 * 1024 });
+    // Two clients that never read: each stays under its own (large) limit, but together they pass the total.
+    const slow = await Promise.all([0, 1].map(async () => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      await once(socket, 'connect');
+      socket.pause();
+      socket.on('error', () => undefined);
+      socket.write('GET /events HTTP/1.1\r\nHost: x\r\n\r\n');
+      return socket;
+    }));
+    const reader = new EventStreamReader(await fetch(`http://127.0.0.1:${port}/events`));
+    await reader.next();
+    for (let i = 0; adapter.eventClients.dropped < 2; i++) {
+      assert.ok(i < 5_000, 'the slow clients were never dropped');
+      await bus.emit('connection.opened', { connectionId: `c${i}`, remoteAddress: '127.0.0.1', remotePort: 1 });
+      await reader.next((event) => event.event === 'snapshot' && JSON.parse(event.data).connections === i + 1);
+    }
+    assert.deepEqual(adapter.eventClients, { open: 1, dropped: 2 }, 'the client that reads keeps its stream');
+    for (const socket of slow) socket.destroy();
+    await reader.cancel();
+    await adapter.stop();
+  });
+
+  it('forgets a client that left while its first snapshot was being taken (it used to stay a client for ever)', async () => {
+    // A status that takes 30 ms: the client leaves as soon as it is asked for.
+    let asked!: () => void;
+    const wasAsked = new Promise<void>((resolve) => (asked = resolve));
+    const slowStatus = statusWith(1);
+    const status: StatusSource = {
+      status: async () => {
+        asked();
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return slowStatus.status();
+      },
+      bookCounts: () => slowStatus.bookCounts(),
+    };
+    const { adapter, port } = await started({ status });
+    const socket = net.connect({ host: '127.0.0.1', port });
+    await once(socket, 'connect');
+    socket.write('GET /events HTTP/1.1\r\nHost: x\r\n\r\n');
+    await wasAsked;
+    socket.destroy();
+    while (adapter.openConnections > 0) await new Promise((resolve) => setImmediate(resolve));
+    // Another request for a snapshot: answered after the first one's, so that one has finished by then.
+    try {
+      assert.equal((await fetch(`http://127.0.0.1:${port}/api/status`, { headers: { connection: 'close' } })).status, 200);
+      assert.deepEqual(adapter.eventClients, { open: 0, dropped: 0 });
+    } finally {
+      await adapter.stop();
+    }
+  });
+
   it('forgets a client that went away', async () => {
     const { adapter, port } = await started();
     const reader = new EventStreamReader(await fetch(`http://127.0.0.1:${port}/events`));

@@ -68,14 +68,16 @@ describe('the HTTP adapter on a running host', () => {
     await host.stop();
   });
 
-  it('answers /healthz with 200 ok once the host has started, with the security headers', async () => {
-    const response = await fetch(`${base}/healthz`);
-    assert.equal(response.status, 200);
-    const body = (await response.json()) as { status: string; uptimeMs: number };
-    assert.equal(body.status, 'ok');
-    assert.equal(typeof body.uptimeMs, 'number');
-    assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'self'/);
-    assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
+  it('answers /healthz and /readyz with 200 ok once the host has started, with the security headers', async () => {
+    for (const probe of ['/healthz', '/readyz']) {
+      const response = await fetch(`${base}${probe}`);
+      assert.equal(response.status, 200, probe);
+      const body = (await response.json()) as { status: string; uptimeMs: number };
+      assert.equal(body.status, 'ok');
+      assert.equal(typeof body.uptimeMs, 'number');
+      assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+      assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
+    }
   });
 
   it('answers /api/status with jobs, book counts, version, uptime, connections and history, and no name or secret from the book', async () => {
@@ -161,34 +163,53 @@ describe('the HTTP adapter on a running host', () => {
   });
 });
 
-describe('/healthz while the host stops', () => {
-  it('answers 503 with the reason stopping', async () => {
+describe('/healthz (alive) and /readyz (ready)', () => {
+  it('both answer 503 with the reason stopping while the host stops', async () => {
     const root = await tempDir('http-stop');
     const { host } = await startRealHost(`${root}/data`, { http: { port: 0 } });
     const base = `http://127.0.0.1:${host.httpAddress!.port}`;
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
-    let during: { status: number; body: unknown } | null = null;
+    const during: { status: number; body: { status: string; reason: string } }[] = [];
     // The bus waits for this listener before the host takes anything down, so the page is still there to ask.
     host.bus.on('host.stopping', async () => {
-      const response = await fetch(`${base}/healthz`);
-      during = { status: response.status, body: await response.json() };
+      for (const probe of ['/healthz', '/readyz']) {
+        const response = await fetch(`${base}${probe}`);
+        during.push({ status: response.status, body: (await response.json()) as { status: string; reason: string } });
+      }
     });
     await host.stop();
-    const seen = during as { status: number; body: { status: string; reason: string } } | null;
-    assert.equal(seen?.status, 503);
-    assert.equal(seen?.body.status, 'unavailable');
-    assert.equal(seen?.body.reason, 'stopping');
+    assert.equal(during.length, 2);
+    for (const seen of during) {
+      assert.equal(seen.status, 503);
+      assert.equal(seen.body.status, 'unavailable');
+      assert.equal(seen.body.reason, 'stopping');
+    }
     await assert.rejects(fetch(`${base}/healthz`), 'nothing listens once the host has stopped');
   });
 
-  it('answers 503 when the store reports a damaged file', async () => {
+  it('is not ready but still alive when the store reports a damaged file: a restart loop would not mend it', async () => {
     const root = await tempDir('http-damaged');
     const { host } = await startRealHost(`${root}/data`, { http: { port: 0 } });
     const base = `http://127.0.0.1:${host.httpAddress!.port}`;
     await host.bus.emit('store.damaged', { collection: 'book.users', shard: '00.json', message: 'shard 00 of book.users is not JSON' });
-    const response = await fetch(`${base}/healthz`);
-    assert.equal(response.status, 503);
-    assert.deepEqual(await response.json().then((body) => (body as { reason: string }).reason), 'store damaged (collection book.users)');
+    const ready = await fetch(`${base}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.deepEqual(await ready.json().then((body) => (body as { reason: string }).reason), 'store damaged (collection book.users)');
+    const alive = await fetch(`${base}/healthz`);
+    assert.equal(alive.status, 200);
+    assert.equal(((await alive.json()) as { status: string }).status, 'ok');
+    await host.stop();
+  });
+
+  it('is not ready but still alive after a store checkpoint failed', async () => {
+    const root = await tempDir('http-checkpoint');
+    const { host } = await startRealHost(`${root}/data`, { http: { port: 0 } });
+    const base = `http://127.0.0.1:${host.httpAddress!.port}`;
+    await host.bus.emit('store.checkpoint.failed', { message: 'the checkpoint could not be written' });
+    const ready = await fetch(`${base}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.equal(((await ready.json()) as { reason: string }).reason, 'store checkpoint failed');
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
     await host.stop();
   });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Bus } from '../../src/bus/bus.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
 import type { BackupVersion } from '../../src/backup/version.ts';
-import { RunHistory } from '../../adapters/http/run-history.ts';
+import { MAX_RUNS, RunHistory } from '../../adapters/http/run-history.ts';
 
 const START = Date.parse('2026-11-24T09:00:00.000Z');
 const MINUTE = 60_000;
@@ -44,6 +44,24 @@ describe('the status page run history', () => {
     const { bus, clock, history } = started(undefined, { maxRuns: 3 });
     for (let i = 1; i <= 5; i++) await bus.emit('backup.completed', { jobId: 'a', runId: `r${i}`, at: clock.now() + i, kind: 'copied', version: version(i), requestIds: [] });
     assert.deepEqual(history.runs().map((run) => run.size), [3, 4, 5]);
+  });
+
+  it('keeps a whole day of runs at one every 10 s (it used to keep 500, 80 minutes of them), and forgets runs older than a day', async () => {
+    const { bus, clock, history } = started();
+    for (let i = 1; i <= MAX_RUNS; i++) {
+      clock.advance(10_000);
+      await bus.emit('backup.completed', { jobId: 'a', runId: `r${i}`, at: clock.now(), kind: 'copied', version: version(i), requestIds: [] });
+    }
+    assert.equal(MAX_RUNS, 8_640);
+    const runs = history.runs();
+    assert.equal(runs.length, MAX_RUNS);
+    assert.equal(runs[0]?.at, START + 10_000, 'the first run of the day is still there');
+    assert.equal(clock.now() - (runs[0]?.at ?? 0), DAY - 10_000);
+    // A quiet day later, one more run: the old ones are gone from memory, not just from the answer.
+    clock.advance(DAY + 1);
+    await bus.emit('backup.completed', { jobId: 'a', runId: 'late', at: clock.now(), kind: 'copied', version: version(1), requestIds: [] });
+    assert.deepEqual(history.runs().map((run) => run.jobId + run.size), ['a1']);
+    assert.equal(history.size, 1);
   });
 
   it('is seeded with the catalog versions of the last day only, oldest first', () => {
