@@ -83,6 +83,8 @@ export class HttpAdapter implements HostAdapter {
   #push: { timer: TimerHandle; due: number } | null = null;
   #lastPushAt = -Infinity;
   #pushing = false;
+  /** The newest run the last push carried. */
+  #pushedSeq = 0;
   #pushAgain = false;
   /** `/events` requests waiting for their first snapshot: they count against the cap before they are clients. */
   #eventsPending = 0;
@@ -212,8 +214,12 @@ export class HttpAdapter implements HostAdapter {
     this.#pushing = true;
     try {
       this.#lastPushAt = this.#options.clock.now();
-      const snapshot = await this.#snapshots.snapshot().catch(() => null);
-      if (snapshot && this.#server) this.#events.broadcast('snapshot', snapshot);
+      // Every page on the stream has the runs up to the last push (or more, from its first snapshot): only newer ones go.
+      const snapshot = await this.#snapshots.snapshot(this.#pushedSeq).catch(() => null);
+      if (snapshot && this.#server) {
+        this.#events.broadcast('snapshot', snapshot);
+        this.#pushedSeq = snapshot.history.lastSeq;
+      }
     } finally {
       this.#pushing = false;
       if (this.#pushAgain) {

@@ -4,6 +4,8 @@ import type { Subscription } from 'rxjs';
 
 /** One backup run as the page plots and lists it. */
 export interface RunPoint {
+  /** Its place in this service's history, from 1: a page that has runs up to `seq` is sent only the ones after. */
+  readonly seq: number;
   readonly jobId: string;
   /** When it ended (ms since the epoch, host clock). */
   readonly at: number;
@@ -61,6 +63,7 @@ export class RunHistory {
   /** The bucket number (time / bucketMs) that `#counts[#head]` holds. */
   #headBucket: number;
   #head = 0;
+  #lastSeq = 0;
   #subscriptions: Subscription[] = [];
 
   constructor(options: { clock: Clock; maxRuns?: number; bucketMs?: number; windowMs?: number }) {
@@ -106,10 +109,23 @@ export class RunHistory {
     this.#subscriptions = [];
   }
 
-  /** Runs of the last day, oldest first. */
-  runs(): RunPoint[] {
+  /** Runs of the last day, oldest first; with `afterSeq`, only those after it (what a page that has them lacks). */
+  runs(afterSeq = 0): RunPoint[] {
     const since = this.#clock.now() - DAY_MS;
-    return this.#runs.filter((run) => run.at >= since);
+    // From the back: a page asks for the few runs since its last push, not for a day of them.
+    let first = this.#runs.length;
+    while (first > 0 && (this.#runs[first - 1]?.seq ?? 0) > afterSeq) first--;
+    return this.#runs.slice(first).filter((run) => run.at >= since);
+  }
+
+  /** The newest runs, newest first (the page's list). */
+  recent(count: number): RunPoint[] {
+    return this.#runs.slice(-count).reverse();
+  }
+
+  /** The `seq` of the newest run (0 before any). */
+  get lastSeq(): number {
+    return this.#lastSeq;
   }
 
   /** The requests answered per bucket over the window, ending with the current bucket. */
@@ -128,8 +144,8 @@ export class RunHistory {
     return startedAt === undefined ? null : Math.max(0, endedAt - startedAt);
   }
 
-  #push(run: RunPoint): void {
-    this.#runs.push(run);
+  #push(point: Omit<RunPoint, 'seq'>): void {
+    this.#runs.push({ seq: ++this.#lastSeq, ...point });
     // Runs arrive in time order (the seed sorts its own), so what is older than a day is at the front.
     const since = this.#clock.now() - DAY_MS;
     let old = 0;

@@ -25,7 +25,19 @@ export interface StatusSnapshot {
   readonly jobs: readonly JobReport[];
   /** The last runs, failures and damaged versions, newest first. */
   readonly recent: readonly RunPoint[];
-  readonly history: { readonly runs: readonly RunPoint[]; readonly requests: RequestRate };
+  /**
+   * The plots' data. `runs` is the whole day when `complete`; otherwise only
+   * the runs after `afterSeq` (a push to pages that already have the rest,
+   * so a day of frequent runs is sent once, not with every push). `lastSeq`
+   * is the newest run's.
+   */
+  readonly history: {
+    readonly complete: boolean;
+    readonly afterSeq: number;
+    readonly lastSeq: number;
+    readonly runs: readonly RunPoint[];
+    readonly requests: RequestRate;
+  };
 }
 
 /**
@@ -68,9 +80,10 @@ export class SnapshotBuilder {
     this.#subscriptions = [];
   }
 
-  async snapshot(): Promise<StatusSnapshot> {
+  /** The whole view; with `afterSeq`, its history holds only the runs after that one (see StatusSnapshot.history). */
+  async snapshot(afterSeq?: number): Promise<StatusSnapshot> {
     const [status, book] = await Promise.all([this.#status.status(), this.#status.bookCounts().catch(() => null)]);
-    const runs = this.#history.runs();
+    const history = this.#history;
     return {
       version: status.version,
       startedAt: status.startedAt,
@@ -80,8 +93,14 @@ export class SnapshotBuilder {
       // Copied field by field: whatever else a StatusSource returns never reaches the page.
       book: book && { users: book.users, entries: book.entries },
       jobs: status.jobs,
-      recent: runs.slice(-RECENT_RUNS).reverse(),
-      history: { runs, requests: this.#history.requestRate() },
+      recent: history.recent(RECENT_RUNS),
+      history: {
+        complete: afterSeq === undefined,
+        afterSeq: afterSeq ?? 0,
+        lastSeq: history.lastSeq,
+        runs: history.runs(afterSeq),
+        requests: history.requestRate(),
+      },
     };
   }
 }

@@ -117,6 +117,11 @@ describe('the HTTP adapter on a running host', () => {
     assert.equal(snapshot.recent[0].outcome, 'copied');
     assert.equal(snapshot.recent[0].size, 'second, longer'.length);
     assert.equal(typeof snapshot.recent[0].durationMs, 'number');
+    // The first snapshot had the whole day; a push carries only the runs after the last push, not the day again.
+    assert.equal(first.history.complete, true);
+    assert.equal(snapshot.history.complete, false);
+    assert.ok(snapshot.history.runs.length >= 1);
+    assert.ok(snapshot.history.runs.every((run: { seq: number }) => run.seq > snapshot.history.afterSeq));
     text.destroy();
     await events.cancel();
     for (const secret of SECRETS) assert.ok(!events.text.includes(secret), `/events must not contain ${secret}`);

@@ -28,8 +28,8 @@ describe('the status page run history', () => {
     await bus.emit('backup.completed', { jobId: 'b', runId: 'r2', at: clock.now() + 400, kind: 'copied', version: version(2048), requestIds: [] });
     await bus.emit('backup.failed', { jobId: 'a', runId: 'r1', at: clock.now() + 1_000, error, attempt: 1, requestIds: [] });
     assert.deepEqual(history.runs(), [
-      { jobId: 'b', at: START + 400, durationMs: 300, size: 2048, outcome: 'copied' },
-      { jobId: 'a', at: START + 1_000, durationMs: 1_000, size: null, outcome: 'failed', code: 'SOURCE_NOT_FOUND' },
+      { seq: 1, jobId: 'b', at: START + 400, durationMs: 300, size: 2048, outcome: 'copied' },
+      { seq: 2, jobId: 'a', at: START + 1_000, durationMs: 1_000, size: null, outcome: 'failed', code: 'SOURCE_NOT_FOUND' },
     ]);
     assert.deepEqual(changes, ['runs', 'runs']);
   });
@@ -38,6 +38,16 @@ describe('the status page run history', () => {
     const { bus, clock, history } = started();
     await bus.emit('backup.completed', { jobId: 'a', runId: 'r9', at: clock.now(), kind: 'unchanged', version: version(5), requestIds: [] });
     assert.equal(history.runs()[0]?.durationMs, null);
+  });
+
+  it('gives a page only the runs after the newest it has (seq), newest list first', async () => {
+    const { bus, clock, history } = started();
+    for (let i = 1; i <= 5; i++) await bus.emit('backup.completed', { jobId: 'a', runId: `r${i}`, at: clock.now() + i, kind: 'copied', version: version(i), requestIds: [] });
+    assert.equal(history.lastSeq, 5);
+    assert.deepEqual(history.runs(3).map((run) => [run.seq, run.size]), [[4, 4], [5, 5]]);
+    assert.deepEqual(history.runs(5), []);
+    assert.equal(history.runs().length, 5);
+    assert.deepEqual(history.recent(2).map((run) => run.seq), [5, 4]);
   });
 
   it('keeps at most maxRuns runs, dropping the oldest', async () => {

@@ -8,8 +8,11 @@ const $ = (id) => document.getElementById(id);
 let latest = null;
 let receivedAt = 0;
 const plots = { runs: null, requests: null };
-// For the browser test and the curious: the plots and the last snapshot.
-window.safekeep = { plots, snapshot: () => latest };
+/** The day of runs the plot draws: the first snapshot brings it whole, later pushes only the runs after it. */
+let runsKept = [];
+const DAY_MS = 24 * 60 * 60_000;
+// For the browser test and the curious: the plots, the last snapshot and the runs kept.
+window.safekeep = { plots, snapshot: () => latest, runs: () => runsKept };
 
 function hostNow() {
   return latest ? latest.at + (Date.now() - receivedAt) : Date.now();
@@ -94,8 +97,21 @@ function plotWidth(container) {
   return Math.max(300, container.clientWidth);
 }
 
-function runData(s) {
-  const runs = s.history.runs.filter((run) => run.outcome !== 'damaged');
+/** Takes a snapshot's runs into `runsKept`: all of them when it is complete, else those newer than the newest kept. */
+function keepRuns(history, at) {
+  if (history.complete) runsKept = history.runs.slice();
+  else {
+    const newest = runsKept.length ? runsKept[runsKept.length - 1].seq : 0;
+    for (const run of history.runs) if (run.seq > newest) runsKept.push(run);
+  }
+  const since = at - DAY_MS;
+  let old = 0;
+  while (old < runsKept.length && runsKept[old].at < since) old++;
+  if (old > 0) runsKept.splice(0, old);
+}
+
+function runData() {
+  const runs = runsKept.filter((run) => run.outcome !== 'damaged');
   return [
     runs.map((run) => run.at / 1000),
     runs.map((run) => (absent(run.durationMs) ? null : run.durationMs / 1000)),
@@ -157,7 +173,7 @@ function makeRequestsPlot(container, data) {
 }
 
 function renderPlots(s) {
-  const runs = runData(s);
+  const runs = runData();
   const requests = requestData(s);
   const runsBox = $('plot-runs');
   const requestsBox = $('plot-requests');
@@ -172,6 +188,7 @@ function renderPlots(s) {
 function render(s) {
   latest = s;
   receivedAt = Date.now();
+  keepRuns(s.history, s.at);
   renderHeader(s);
   renderJobs(s);
   renderRecent(s);
