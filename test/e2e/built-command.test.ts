@@ -1,4 +1,4 @@
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { watch } from 'node:fs';
@@ -8,20 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { JsonClient } from '../helpers/json-client.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { TestClient } from '../helpers/test-client.ts';
-import { BUILT_ARGV, BUILT_MAIN, run, SafekeepProcess } from '../helpers/safekeep-process.ts';
+import { BUILT_ARGV, BUILT_MAIN, builtServices, run } from '../helpers/safekeep-process.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
-const stopping: SafekeepProcess[] = [];
-// A failed test must not leave a service running past its file.
-after(() => Promise.all(stopping.map((service) => service.stop('SIGKILL'))));
-
-function startBuilt(args: readonly string[], cwd: string): SafekeepProcess {
-  const service = new SafekeepProcess(args, cwd, [], BUILT_ARGV);
-  stopping.push(service);
-  return service;
-}
+const startBuilt = builtServices();
 
 /** What the service's process runs: the command line of `pid`, one argument per entry. */
 async function commandLine(pid: number): Promise<string[]> {

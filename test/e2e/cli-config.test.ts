@@ -1,21 +1,13 @@
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { BUILT_ARGV, run, SafekeepProcess } from '../helpers/safekeep-process.ts';
+import { BUILT_ARGV, builtServices, run, type SafekeepProcess } from '../helpers/safekeep-process.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { JsonClient } from '../helpers/json-client.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
-const stopping: SafekeepProcess[] = [];
-// A failed test must not leave a service running past its file.
-after(() => Promise.all(stopping.map((service) => service.stop('SIGKILL'))));
-
-function startBuilt(args: readonly string[], cwd: string): SafekeepProcess {
-  const service = new SafekeepProcess(args, cwd, [], BUILT_ARGV);
-  stopping.push(service);
-  return service;
-}
+const startBuilt = builtServices();
 
 describe('the service configured by a file and the environment (built command)', () => {
   it('starts from --config alone: the file\'s port, data directory and jobs, paths relative to the file', async () => {

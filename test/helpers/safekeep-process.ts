@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -89,4 +90,22 @@ export function run(command: string, args: readonly string[], options: { cwd?: s
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.input ?? '');
   });
+}
+
+/**
+ * For one test file: starts the built command, and kills every service it
+ * started when the file's tests end, so a failed test never leaves one running.
+ *
+ * @example
+ * const startBuilt = builtServices();
+ * const service = startBuilt(['--port', '0'], folder);
+ */
+export function builtServices(): (args: readonly string[], cwd: string, env?: NodeJS.ProcessEnv) => SafekeepProcess {
+  const started: SafekeepProcess[] = [];
+  after(() => Promise.all(started.map((service) => service.stop('SIGKILL'))));
+  return (args, cwd, env = process.env) => {
+    const service = new SafekeepProcess(args, cwd, [], BUILT_ARGV, env);
+    started.push(service);
+    return service;
+  };
 }
