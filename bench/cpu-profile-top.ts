@@ -34,17 +34,7 @@ export async function topSelfTimes(file: string, count: number, window?: { fromU
     const where = callFrame.url ? ` ${callFrame.url.replace(/^.*\/(?=[^/]+\/[^/]+$)/, '')}:${callFrame.lineNumber + 1}` : '';
     nameOf.set(id, `${callFrame.functionName || '(anonymous)'}${where}`);
   }
-  const micros = new Map<string, number>();
-  let total = 0;
-  let at = profile.startTime;
-  profile.samples.forEach((node, index) => {
-    const delta = profile.timeDeltas[index] ?? 0;
-    at += delta;
-    if (window && (at < window.fromUs || at > window.toUs)) return;
-    const name = nameOf.get(node) ?? '?';
-    micros.set(name, (micros.get(name) ?? 0) + delta);
-    total += delta;
-  });
+  const { micros, total } = sampleTimes(profile, nameOf, window);
   return [...micros]
     .filter(([name]) => name !== '(idle)' && name !== '(program)')
     .sort((a, b) => b[1] - a[1])
@@ -73,17 +63,28 @@ export async function selfTimeByOrigin(file: string, window?: { fromUs: number; 
     if (callFrame.functionName === '(idle)' || callFrame.functionName === '(program)') continue;
     originOfNode.set(id, originOf(callFrame.url, callFrame.functionName));
   }
+  // Idle and program nodes have no origin: they count in no share.
+  const { micros, total: busy } = sampleTimes(profile, originOfNode, window);
+  return [...micros].sort((a, b) => b[1] - a[1]).map(([name, us]) => ({ name, ms: us / 1_000, share: us / busy }));
+}
+
+/**
+ * Each sample's time (inside `window`, if given) summed under the key `keyOf`
+ * gives its node, and the time of the samples counted. A node without a key
+ * is not counted at all.
+ */
+function sampleTimes(profile: CpuProfile, keyOf: ReadonlyMap<number, string>, window?: { fromUs: number; toUs: number }): { micros: Map<string, number>; total: number } {
   const micros = new Map<string, number>();
-  let busy = 0;
+  let total = 0;
   let at = profile.startTime;
   profile.samples.forEach((node, index) => {
     const delta = profile.timeDeltas[index] ?? 0;
     at += delta;
     if (window && (at < window.fromUs || at > window.toUs)) return;
-    const origin = originOfNode.get(node);
-    if (origin === undefined) return;
-    micros.set(origin, (micros.get(origin) ?? 0) + delta);
-    busy += delta;
+    const key = keyOf.get(node);
+    if (key === undefined) return;
+    micros.set(key, (micros.get(key) ?? 0) + delta);
+    total += delta;
   });
-  return [...micros].sort((a, b) => b[1] - a[1]).map(([name, us]) => ({ name, ms: us / 1_000, share: us / busy }));
+  return { micros, total };
 }

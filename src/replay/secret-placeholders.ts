@@ -48,6 +48,25 @@ function isPlainObject(value: object): boolean {
   return prototype === Object.prototype || prototype === null;
 }
 
+/**
+ * `items` with `change` applied to each, copied only from the first item that
+ * changes: the array itself when none does (most steps hold no secret). A
+ * changed item that comes out undefined is written as `missing`.
+ */
+function mapItems(items: readonly unknown[], change: (item: unknown) => unknown, missing: unknown = undefined): readonly unknown[] {
+  let copy: unknown[] | null = null;
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index];
+    const changed = change(item);
+    if (copy === null) {
+      if (changed === item) continue;
+      copy = items.slice(0, index);
+    }
+    copy.push(changed === undefined ? missing : changed);
+  }
+  return copy ?? items;
+}
+
 /** Sets a field of a copy; a field named `__proto__` (a user's name as a key) stays a field, as `JSON.parse` made it, instead of replacing the prototype. */
 function setField(copy: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
@@ -122,17 +141,7 @@ export class SecretPlaceholders {
 
   /** Items as `sanitize` makes them; the array itself when none changes (JSON writes a missing item as `null`, as a copy would hold it). */
   #sanitizeArray(value: readonly unknown[]): readonly unknown[] {
-    let copy: unknown[] | null = null;
-    for (let index = 0; index < value.length; index++) {
-      const item = value[index];
-      const sanitized = this.sanitize(item);
-      if (copy === null) {
-        if (sanitized === item) continue;
-        copy = value.slice(0, index);
-      }
-      copy.push(sanitized ?? null);
-    }
-    return copy ?? value;
+    return mapItems(value, (item) => this.sanitize(item), null);
   }
 
   /**
@@ -180,17 +189,7 @@ export class SecretPlaceholders {
   }
 
   #restoreArray(value: readonly unknown[]): readonly unknown[] {
-    let copy: unknown[] | null = null;
-    for (let index = 0; index < value.length; index++) {
-      const item = value[index];
-      const restored = this.restore(item);
-      if (copy === null) {
-        if (restored === item) continue;
-        copy = value.slice(0, index);
-      }
-      copy.push(restored);
-    }
-    return copy ?? value;
+    return mapItems(value, (item) => this.restore(item));
   }
 
   #restoreObject(value: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {

@@ -86,14 +86,19 @@ describe('/events', () => {
   });
 
   it('forgets a client that left while its first snapshot was being taken (it used to stay a client for ever)', async () => {
-    // A status that takes 30 ms: the client leaves as soon as it is asked for.
+    // The first status answers only once the client has left (the test releases it); later ones at once.
     let asked!: () => void;
     const wasAsked = new Promise<void>((resolve) => (asked = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
     const slowStatus = statusWith(1);
+    let calls = 0;
     const status: StatusSource = {
       status: async () => {
-        asked();
-        await new Promise((resolve) => setTimeout(resolve, 30));
+        if (calls++ === 0) {
+          asked();
+          await released;
+        }
         return slowStatus.status();
       },
       bookCounts: () => slowStatus.bookCounts(),
@@ -105,6 +110,7 @@ describe('/events', () => {
     await wasAsked;
     socket.destroy();
     while (adapter.openConnections > 0) await new Promise((resolve) => setImmediate(resolve));
+    release();
     // Another request for a snapshot: answered after the first one's, so that one has finished by then.
     try {
       assert.equal((await fetch(`http://127.0.0.1:${port}/api/status`, { headers: { connection: 'close' } })).status, 200);
