@@ -73,6 +73,12 @@ export const MOST_SEVERE_LEVEL: Readonly<Record<BusEventName, LogLevel | null>> 
   'store.damaged': 'error',
   'store.checkpoint.failed': 'error',
   'notify.failed': 'warn',
+  // Another node's write: trace, as this node's own store commands are.
+  'store.changed': 'trace',
+  'cluster.link': 'warn',
+  // Another node's events are that node's to log.
+  'cluster.remote': null,
+  'cluster.lease': 'info',
 };
 
 /**
@@ -191,6 +197,21 @@ export function logRecord(event: BusEvent, now: number): LogRecord | null {
       const { requestId, target, attempts, reason } = event.payload;
       return record('warn', `reply channel: could not deliver ${requestId} to ${target}: ${reason}`, { requestId, target, attempts });
     }
+    case 'cluster.link': {
+      const { state, server } = event.payload;
+      if (state === 'disconnected') return record('warn', 'lost the connection to the cluster; writes are refused until it returns', { state });
+      if (state === 'closed') return record('info', 'left the cluster', { state });
+      return record('info', `${state} to the cluster at ${server ?? '?'}`, { state, ...(server ? { server } : {}) });
+    }
+    case 'cluster.lease': {
+      const { jobId, state, node } = event.payload;
+      const what = state === 'taken' ? `took the lease of shared job ${jobId}: this node (${node}) runs it now` : state === 'lost' ? `lost the lease of shared job ${jobId}; another node will run it` : `gave up the lease of shared job ${jobId}`;
+      return record(state === 'lost' ? 'warn' : 'info', what, { jobId, state, node });
+    }
+    case 'store.changed': {
+      const { collection, key, deleted } = event.payload;
+      return record('trace', `store: another node ${deleted ? 'deleted' : 'wrote'} a document of ${collection}`, { collection, ...(collection.startsWith('backup.') ? { key } : {}) });
+    }
     case 'notify.failed': {
       const { channel, target, event: about, jobId } = event.payload;
       return record('warn', notifyFailedSentence(event.payload), { channel, target, about, ...(jobId === null ? {} : { jobId }) });
@@ -228,6 +249,7 @@ export function logRecord(event: BusEvent, now: number): LogRecord | null {
     case 'request.settled':
     case 'reply.ready':
     case 'reply.sent':
+    case 'cluster.remote':
       return null;
   }
 }

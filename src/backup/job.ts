@@ -25,6 +25,10 @@ export interface BackupJob {
    * the job's source. Absent otherwise.
    */
   readonly restoringTo?: string;
+  /** In a cluster: the node that made the job and runs it (where its source is). Absent on one node, and on shared jobs. */
+  readonly node?: string;
+  /** In a cluster: the source is on storage several nodes see (`--shared-source`); whoever holds the job's lease runs it. */
+  readonly shared?: true;
 }
 
 /** What a user says about a job: the rest is derived. */
@@ -37,6 +41,8 @@ export interface BackupJobSpec {
   readonly keep?: number | null;
   /** Globs a directory source leaves out (see README "Directory jobs"); ignored for a file. */
   readonly excludes?: readonly string[];
+  /** In a cluster: the source is on storage several nodes see, so any of them may run the job, one at a time (`--shared-source`). */
+  readonly shared?: boolean;
 }
 
 /**

@@ -45,6 +45,8 @@ export interface BackupVersion {
   readonly file?: VersionFileFingerprint;
   /** Set once verification found the file not to be what was registered: never offered again. */
   readonly damaged?: VersionDamage;
+  /** In a cluster: the node whose disk holds `path`. Absent on one node. Other nodes serve the version from the cluster's object store. */
+  readonly node?: string;
 }
 
 /**

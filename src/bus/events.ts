@@ -26,7 +26,8 @@ import type {
   RequestSubmitted,
 } from '../protocol/messages.ts';
 import type { NotifyFailed } from '../notify/events.ts';
-import type { StoreCheckpointFailed, StoreCommand, StoreDamaged, StoreResult } from '../store/messages.ts';
+import type { StoreChanged, StoreCheckpointFailed, StoreCommand, StoreDamaged, StoreResult } from '../store/messages.ts';
+import type { ClusterLease, ClusterLink, ClusterRemoteEvent } from '../cluster/events.ts';
 
 export interface HostStarted {
   /** Where the socket listens, or null when the host runs without one. */
@@ -83,6 +84,11 @@ export interface BusEvents {
   'store.result': StoreResult;
   'store.damaged': StoreDamaged;
   'store.checkpoint.failed': StoreCheckpointFailed;
+  'store.changed': StoreChanged;
+
+  'cluster.link': ClusterLink;
+  'cluster.remote': ClusterRemoteEvent;
+  'cluster.lease': ClusterLease;
 
   'notify.failed': NotifyFailed;
 }

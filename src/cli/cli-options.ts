@@ -3,6 +3,7 @@ import { DEFAULT_INTERVAL_MS, formatInterval, parseDuration, parseInterval } fro
 import { RETENTION_FLAGS, retentionFromFlags } from '../backup/retention-policy.ts';
 import type { RetentionPolicy } from '../backup/retention.ts';
 import { excludeProblem } from '../backup/snapshot-excludes.ts';
+import { clusterFlags, type CliCluster } from './cluster-flags.ts';
 import { httpAddress, type HttpAddress } from './http-flag.ts';
 import { parseArgsLayered, settingLayer, type OptionLayers } from './layered-parse-args.ts';
 import { logFlags, type CliLog } from './log-flags.ts';
@@ -65,6 +66,8 @@ export interface CliConfig {
   readonly notify: CliNotify;
   /** `--http`: where the status page, /metrics and /healthz are served, or null for nowhere. */
   readonly http: HttpAddress | null;
+  /** `--cluster` and its companions (`--node-name`, `--store`…); `cluster` null without it. */
+  readonly cluster: CliCluster;
 }
 
 export type CliParse =
@@ -165,6 +168,23 @@ Options:
   --http [HOST:]PORT      Serve the status page, /metrics and /healthz over HTTP
                           (host default 127.0.0.1; 0 picks a free port). No login:
                           keep it on loopback or behind a proxy that asks for one.
+  --cluster URLS          Join a safekeep cluster on NATS JetStream: the NATS
+                          servers, nats://HOST:PORT[,...] (README "Cluster").
+                          The book and the catalog are then shared by every
+                          node; any node answers any client.
+  --node-name NAME        This node's name in the cluster (default: the host
+                          name); unique per node.
+  --store STORE           nats (JetStream KV, shared; the default with
+                          --cluster) or lowdb (this node's own files).
+  --replicas N            JetStream replicas of safekeep's buckets (default 3:
+                          a write is acknowledged once three servers have it).
+  --version-store WHERE   local (the default: versions on this node's disk) or
+                          nats (also in a JetStream object store, so any node
+                          can serve revert for them).
+  --shared-source         The --source paths are on storage every node sees:
+                          one node at a time runs each job, under a lease.
+  --lease-ttl TIME        How long a shared job's lease lasts unrenewed; then
+                          another node takes the job over (default 10s).
   --log-format FORMAT     pretty (short lines, the default on stderr) or json
                           (one JSON record a line, the default with --log-file).
   --log-level LEVEL       trace, debug, info (default), warn, error, fatal or
@@ -211,6 +231,13 @@ export const CLI_OPTIONS = {
   webhook: { type: 'string' },
   heartbeat: { type: 'string' },
   http: { type: 'string' },
+  cluster: { type: 'string' },
+  'node-name': { type: 'string' },
+  store: { type: 'string' },
+  replicas: { type: 'string' },
+  'version-store': { type: 'string' },
+  'shared-source': { type: 'boolean' },
+  'lease-ttl': { type: 'string' },
   verbose: { type: 'boolean' },
   'log-format': { type: 'string' },
   'log-level': { type: 'string' },
@@ -276,6 +303,8 @@ export function parseCli(argv: readonly string[], cwd: string, layers?: OptionLa
   if (http === undefined) {
     return { kind: 'error', message: `--http '${values.http}' is not PORT or HOST:PORT (for example 8080 or 127.0.0.1:8080; 0 picks a free port)` };
   }
+  const cluster = clusterFlags(values);
+  if (typeof cluster === 'string') return { kind: 'error', message: cluster };
   const sources = values.source ?? [];
   if (sources.some((source) => source.trim() === '')) return { kind: 'error', message: '--source needs a file path' };
   const allowed = values.allow ?? [];
@@ -308,6 +337,7 @@ export function parseCli(argv: readonly string[], cwd: string, layers?: OptionLa
       checkpointLogBytes,
       notify,
       http,
+      cluster,
     },
   };
 }

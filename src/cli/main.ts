@@ -80,6 +80,7 @@ async function main(): Promise<number> {
       ...(config.checkpointLogBytes ? { checkpointLogBytes: config.checkpointLogBytes } : {}),
       notify: config.notify,
       ...(config.http ? { http: config.http } : {}),
+      ...(config.cluster.cluster ? { cluster: config.cluster.cluster } : {}),
     });
   } catch (error) {
     process.stderr.write(`safekeep: ${describeError(error)}\n`);
@@ -117,7 +118,13 @@ function invocationDir(): string {
 
 /** `--exclude` applies to the folders among the sources given with it. */
 function jobSpec(config: CliConfig, sourcePath: string, isFolder: boolean): BackupJobSpec {
-  return { sourcePath, intervalMs: config.intervalMs ?? DEFAULT_INTERVAL_MS, retention: config.retention, ...(isFolder ? { excludes: config.excludes } : {}) };
+  return {
+    sourcePath,
+    intervalMs: config.intervalMs ?? DEFAULT_INTERVAL_MS,
+    retention: config.retention,
+    ...(isFolder ? { excludes: config.excludes } : {}),
+    ...(config.cluster.sharedSources ? { shared: true } : {}),
+  };
 }
 
 /** A job from the config file's `jobs`; its excludes, like --exclude's, apply to a folder only. */

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { RequestTimeouts } from '../../machines/request.machine.ts';
@@ -8,6 +9,7 @@ import { cryptoRandom, type RandomSource } from '../random/random.ts';
 import { systemClock, type Clock } from '../clock/clock.ts';
 import { randomIds, type IdSource } from '../ids/ids.ts';
 import type { HostAdapter } from '../ports/host-adapter.ts';
+import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from '../cluster/cluster-options.ts';
 
 /** The TCP socket clients talk to. */
 export interface SocketOptions {
@@ -146,9 +148,16 @@ export interface HostOptions {
    * A recording stores the zone `local` stood for, so its replay agrees.
    */
   readonly retentionTimeZone?: 'local' | 'utc' | (string & {});
+  /**
+   * Join a safekeep cluster on NATS JetStream (README "Cluster"): the book and
+   * the catalog kept in JetStream KV, shared jobs leased, events and requests
+   * carried between nodes. Default: none (nothing of NATS is loaded).
+   */
+  readonly cluster?: ClusterOptions | false;
 }
 
-export type ResolvedHostOptions = Required<Omit<HostOptions, 'jobs' | 'socket' | 'retry' | 'requestTimeouts' | 'book' | 'checkpointLogBytes'>> & {
+export type ResolvedHostOptions = Required<Omit<HostOptions, 'jobs' | 'socket' | 'retry' | 'requestTimeouts' | 'book' | 'checkpointLogBytes' | 'cluster'>> & {
+  readonly cluster: ResolvedClusterOptions | false;
   /** Undefined: the store's own default. */
   readonly checkpointLogBytes: number | undefined;
   readonly book: ResolvedBookOptions;
@@ -212,5 +221,6 @@ export function resolveHostOptions(options: HostOptions): ResolvedHostOptions {
     verifyCopies: options.verifyCopies ?? false,
     checkpointLogBytes: options.checkpointLogBytes,
     record: options.record ?? false,
+    cluster: options.cluster ? resolveClusterOptions(options.cluster, hostname()) : false,
   };
 }

@@ -3,6 +3,9 @@ import { LogAdapter } from '../../adapters/log/log-adapter.ts';
 import type { HttpAdapter } from '../../adapters/http/http-adapter.ts';
 import { SocketAdapter } from '../../adapters/socket/socket-adapter.ts';
 import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
+import { acquireDataDirLock } from '../../adapters/store/data-dir-lock.ts';
+import { makeDirectory } from '../fs/make-directory.ts';
+import type { ClusterAdapter } from '../ports/cluster.ts';
 import { BackupService } from '../backup/backup-service.ts';
 import { BackupCatalog } from '../backup/catalog.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
@@ -92,7 +95,23 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       const { NotifyAdapter } = await import('../../adapters/notify/notify-adapter.ts');
       await startAdapter(new NotifyAdapter(options.notify));
     }
-    const store = internals.startStore === false ? null : new LowdbStore({ dataDir: options.dataDir, ids, ...(options.checkpointLogBytes ? { checkpointLogBytes: options.checkpointLogBytes } : {}) });
+    let cluster: ClusterAdapter | null = null;
+    if (options.cluster) {
+      // Loaded only in a cluster: a single node never loads the NATS client.
+      const { NatsCluster } = await import('../../adapters/nats/nats-cluster.ts');
+      cluster = new NatsCluster({ ...options.cluster, clock, ids });
+      await startAdapter(cluster);
+    }
+    let store: (HostAdapter & { countNow(collection: string): number }) | null = null;
+    if (internals.startStore !== false && cluster?.store) {
+      // The cluster keeps the book and the catalog; the data directory still holds this node's key, backups and cache, one process at a time.
+      await makeDirectory(options.dataDir, 0o700);
+      const lock = await acquireDataDirLock(options.dataDir, () => ids.next('lock'));
+      started.unshift(() => lock.release());
+      store = cluster.store;
+    } else if (internals.startStore !== false) {
+      store = new LowdbStore({ dataDir: options.dataDir, ids, ...(options.checkpointLogBytes ? { checkpointLogBytes: options.checkpointLogBytes } : {}) });
+    }
     if (store) await startAdapter(store);
     const storeClient = new StoreClient(bus, core.ids);
     started.unshift(() => storeClient.dispose());

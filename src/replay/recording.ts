@@ -86,6 +86,11 @@ export const INPUT_EVENTS: ReadonlySet<BusEventName> = new Set<BusEventName>([
   'store.result',
   'store.damaged',
   'store.checkpoint.failed',
+  // Another node's write, as the cluster's store saw it.
+  'store.changed',
+  // The node's connection to NATS, and other nodes' events: the cluster is an edge too.
+  'cluster.link',
+  'cluster.remote',
   'backup.progress',
   'host.stopping',
   // Delivered (or not) by a receiver outside: an edge's report, as reply.forward.failed is.

@@ -60,3 +60,17 @@ export interface StoreDamaged {
   readonly message: string;
   readonly detail?: string;
 }
+
+/**
+ * A document changed in a store other processes write too (the cluster's
+ * JetStream KV): another node's write, as this node's store saw it. The
+ * host's in-memory views (the backup catalog) apply it. This node's own
+ * writes are not told this way: their commands' results are.
+ */
+export interface StoreChanged {
+  readonly collection: string;
+  readonly key: string;
+  /** The document now; absent when it was deleted. */
+  readonly value?: unknown;
+  readonly deleted?: true;
+}

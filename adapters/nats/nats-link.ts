@@ -1,0 +1,69 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Bus } from '../../src/bus/bus.ts';
+
+/**
+ * The node's one connection to NATS, shared by every part of the cluster
+ * adapter. It reconnects for as long as the node runs, and tells the bus
+ * each time the link drops or returns (`cluster.link`): while it is down the
+ * parts refuse writes rather than let the client library buffer them.
+ */
+export class NatsLink {
+  readonly #servers: readonly string[];
+  readonly #name: string;
+  #connection: NatsConnection | null = null;
+  #connected = false;
+  #server: string | null = null;
+
+  constructor(options: { servers: readonly string[]; nodeName: string }) {
+    this.#servers = options.servers;
+    this.#name = options.nodeName;
+  }
+
+  get connection(): NatsConnection {
+    if (!this.#connection) throw new Error('The NATS link is not open');
+    return this.#connection;
+  }
+
+  /** Whether the link is up now. */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /** The server it is connected to (`host:port`), or null. */
+  get server(): string | null {
+    return this.#server;
+  }
+
+  async open(bus: Bus): Promise<void> {
+    const connection = await connect({
+      servers: [...this.#servers],
+      name: `safekeep ${this.#name}`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+    this.#connection = connection;
+    this.#connected = true;
+    this.#server = connection.getServer();
+    void bus.emit('cluster.link', { state: 'connected', server: this.#server });
+    void (async () => {
+      for await (const status of connection.status()) {
+        if (status.type === 'disconnect') {
+          this.#connected = false;
+          this.#server = null;
+          void bus.emit('cluster.link', { state: 'disconnected' });
+        } else if (status.type === 'reconnect') {
+          this.#connected = true;
+          this.#server = connection.getServer();
+          void bus.emit('cluster.link', { state: 'reconnected', server: this.#server });
+        }
+      }
+    })();
+  }
+
+  async close(): Promise<void> {
+    const connection = this.#connection;
+    this.#connection = null;
+    this.#connected = false;
+    if (connection && !connection.isClosed()) await connection.drain().catch(() => connection.close());
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * How a host joins a safekeep cluster on NATS JetStream (`--cluster`). Without
+ * these options nothing of NATS is loaded and nothing changes.
+ */
+export interface ClusterOptions {
+  /** NATS servers to connect to, `nats://HOST:PORT` (any of the cluster's; the client learns the rest). */
+  readonly servers: readonly string[];
+  /** This node's name, unique in the cluster: what leases, versions and `status` name it by. Default: the machine's host name. */
+  readonly nodeName?: string;
+  /** Where the book and the backup catalog live: `nats` (JetStream KV, shared by every node; the default with a cluster) or `lowdb` (this node's own). */
+  readonly store?: 'nats' | 'lowdb';
+  /** Replicas of every JetStream bucket safekeep makes (KV and object store); default 3, 1 on a single-server NATS. */
+  readonly replicas?: number;
+  /** Where versions' bytes are kept: `local` (this node's backup folder only; the default) or `nats` (also in a JetStream object store, so any node can serve them). */
+  readonly versionStore?: 'local' | 'nats';
+  /** How long a shared job's lease lasts without renewal; default 10 s. Another node takes the job over when it runs out. */
+  readonly leaseTtlMs?: number;
+  /** Prefix of every bucket and subject safekeep uses, so several clusters can share one NATS; default `safekeep`. */
+  readonly name?: string;
+}
+
+export interface ResolvedClusterOptions {
+  readonly servers: readonly string[];
+  readonly nodeName: string;
+  readonly store: 'nats' | 'lowdb';
+  readonly replicas: number;
+  readonly versionStore: 'local' | 'nats';
+  readonly leaseTtlMs: number;
+  readonly name: string;
+}
+
+export const DEFAULT_LEASE_TTL_MS = 10_000;
+export const DEFAULT_REPLICAS = 3;
+export const DEFAULT_CLUSTER_NAME = 'safekeep';
+
+export function resolveClusterOptions(options: ClusterOptions, hostName: string): ResolvedClusterOptions {
+  return {
+    servers: options.servers,
+    nodeName: options.nodeName ?? hostName,
+    store: options.store ?? 'nats',
+    replicas: options.replicas ?? DEFAULT_REPLICAS,
+    versionStore: options.versionStore ?? 'local',
+    leaseTtlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+    name: options.name ?? DEFAULT_CLUSTER_NAME,
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * What this node knows of the cluster, for the operator (`status`, the page):
+ * which nodes are alive, and which node runs which job.
+ */
+export interface ClusterView {
+  snapshot(): ClusterSnapshot;
+}
+
+export interface ClusterSnapshot {
+  /** This node's name. */
+  readonly node: string;
+  /** Whether this node is connected to NATS now (writes are refused while it is not). */
+  readonly connected: boolean;
+  /** The NATS server it is connected to (`host:port`), when connected. */
+  readonly server: string | null;
+  /** Every node heard from recently, this one included, by name. */
+  readonly nodes: readonly ClusterNode[];
+  /** The shared jobs' leases: who holds which. */
+  readonly leases: readonly { readonly jobId: string; readonly node: string; readonly renewedAt: number }[];
+}
+
+export interface ClusterNode {
+  readonly name: string;
+  /** When it last said it was alive (ms since the epoch). */
+  readonly seenAt: number;
+  readonly startedAt: number;
+  readonly version: string;
+  /** Where its socket listens, if it has one. */
+  readonly listening: { readonly host: string; readonly port: number } | null;
+  /** The jobs it runs now. */
+  readonly jobs: readonly string[];
+}

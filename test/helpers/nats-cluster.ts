@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { after } from 'node:test';
+import { freePort } from './free-port.ts';
+import { tempDir } from './temp-dir.ts';
+
+/** Debian's nats-server (`apt-get install nats-server`; .ci/run installs it); SAFEKEEP_NATS_SERVER names another. */
+export const NATS_SERVER = process.env['SAFEKEEP_NATS_SERVER'] ?? findOnPath('nats-server');
+/** CI services set CI (`CI=true`); there the cluster tests must run, not skip. */
+const IN_CI = (process.env['CI'] ?? '') !== '' && !/^(?:0|false)$/i.test(process.env['CI'] ?? '');
+
+/**
+ * Skips the test (or, under CI, fails it) when there is no nats-server; true
+ * when the test may go on.
+ *
+ * @example
+ * it('…', async (t) => { if (!natsServerOr(t)) return; const nats = await startNatsCluster(); … });
+ */
+export function natsServerOr(t: { skip(message: string): void }): boolean {
+  if (NATS_SERVER !== null) return true;
+  const why = "no nats-server on PATH: install Debian's nats-server package (apt-get install nats-server) or set SAFEKEEP_NATS_SERVER";
+  if (IN_CI) assert.fail(`${why} (CI=${process.env['CI']}: the cluster tests must run in CI)`);
+  t.skip(why);
+  return false;
+}
+
+/** One nats-server of a test cluster. */
+export interface NatsServer {
+  readonly name: string;
+  /** `nats://127.0.0.1:PORT`, what clients connect to. */
+  readonly url: string;
+  readonly clientPort: number;
+  readonly monitorPort: number;
+  readonly routePort: number;
+  readonly storeDir: string;
+  process: ChildProcess | null;
+  log: string;
+}
+
+const clusters: NatsCluster[] = [];
+// A failed test must leave no nats-server running.
+after(async () => {
+  await Promise.all(clusters.map((cluster) => cluster.stop()));
+});
+
+/**
+ * A NATS cluster of real nats-server processes on loopback, JetStream on,
+ * each with its own store in a temp folder: `servers` of them (3 by default),
+ * routed to each other. Stopped when the test file ends.
+ *
+ * @example
+ * const nats = await startNatsCluster();
+ * await startHost({ dataDir, cluster: { servers: nats.urls, nodeName: 'a' } });
+ * await nats.kill(0);   // kill -9 one server
+ * await nats.restart(0); // and bring it back, with its store
+ */
+export async function startNatsCluster(options: { servers?: number; label?: string } = {}): Promise<NatsCluster> {
+  assert.ok(NATS_SERVER, 'nats-server is not installed (use natsServerOr first)');
+  const count = options.servers ?? 3;
+  const folder = await tempDir(options.label ?? 'nats');
+  const servers: NatsServer[] = [];
+  for (let i = 0; i < count; i++) {
+    const [clientPort, monitorPort, routePort] = [await freePort(), await freePort(), await freePort()];
+    const storeDir = path.join(folder, `n${i + 1}`);
+    await mkdir(storeDir, { recursive: true });
+    servers.push({ name: `n${i + 1}`, url: `nats://127.0.0.1:${clientPort}`, clientPort, monitorPort, routePort, storeDir, process: null, log: '' });
+  }
+  const cluster = new NatsCluster(servers);
+  clusters.push(cluster);
+  await Promise.all(servers.map((_, i) => cluster.restart(i)));
+  await cluster.ready();
+  return cluster;
+}
+
+export class NatsCluster {
+  readonly servers: readonly NatsServer[];
+
+  constructor(servers: readonly NatsServer[]) {
+    this.servers = servers;
+  }
+
+  /** Every server's client URL. */
+  get urls(): string[] {
+    return this.servers.map((server) => server.url);
+  }
+
+  /** Starts server `i` (again), with the store it had; resolves once it listens for clients. */
+  async restart(i: number): Promise<void> {
+    const server = this.servers[i] as NatsServer;
+    assert.equal(server.process, null, `${server.name} is running`);
+    const routes = this.servers.length > 1 ? ['--cluster_name', 'skc', '--cluster', `nats://127.0.0.1:${server.routePort}`, '--routes', this.servers.map((s) => `nats://127.0.0.1:${s.routePort}`).join(',')] : [];
+    const child = spawn(
+      NATS_SERVER as string,
+      ['-a', '127.0.0.1', '-p', String(server.clientPort), '-m', String(server.monitorPort), '-n', server.name, '-js', '-sd', server.storeDir, ...routes],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    server.process = child;
+    server.log = '';
+    child.stdout?.setEncoding('utf8').on('data', (text: string) => (server.log += text));
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => (server.log += text));
+    child.on('exit', () => {
+      if (server.process === child) server.process = null;
+    });
+    await waitUntil(() => server.log.includes('Server is ready') || child.exitCode !== null, 10_000, `${server.name} to start`);
+    assert.equal(child.exitCode, null, `${server.name} exited at start:\n${server.log}`);
+  }
+
+  /** Kills server `i` (SIGKILL by default: `kill -9`) and waits until it is gone. */
+  async kill(i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const server = this.servers[i] as NatsServer;
+    const child = server.process;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+    server.process = null;
+  }
+
+  /**
+   * Resolves once every running server answers 200 on /healthz: JetStream has
+   * a meta leader and each of its stream replicas is current (a restarted one
+   * has caught up).
+   */
+  async ready(timeoutMs = 30_000): Promise<void> {
+    const running = this.servers.filter((server) => server.process !== null);
+    await waitUntil(async () => (await Promise.all(running.map((server) => healthy(server)))).every(Boolean), timeoutMs, 'the NATS servers to be healthy');
+  }
+
+  /** Server `i`'s JetStream account details from its monitoring port (`/jsz?streams=true`). */
+  async jsz(i: number): Promise<unknown> {
+    const server = this.servers[i] as NatsServer;
+    const response = await fetch(`http://127.0.0.1:${server.monitorPort}/jsz?streams=true&config=true`);
+    return response.json();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.servers.map((_, i) => this.kill(i, 'SIGTERM')));
+  }
+}
+
+async function healthy(server: NatsServer): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${server.monitorPort}/healthz`);
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(test: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await test())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function findOnPath(command: string): string | null {
+  const found = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
+  const location = found.stdout.trim();
+  return found.status === 0 && location !== '' ? location : null;
+}
