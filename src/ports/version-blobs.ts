@@ -1,22 +1,37 @@
+import type { VersionFileFingerprint } from '../backup/version.ts';
+
+/** What a blob must hash to before it may land at its path. */
+export interface ExpectedBlob {
+  /** Hex SHA-256. */
+  readonly sha256: string;
+  readonly size: number;
+}
+
 /**
  * Where versions' bytes are kept beyond the disk of the node that made them
  * (the cluster's JetStream object store, `--version-store nats`), so any node
  * can serve them. Names are the backup engine's; the adapter maps them to
- * what its store allows.
+ * what its store allows. Every result is plain data, so a recording can hold
+ * it and a replay hand it back.
  */
 export interface VersionBlobs {
   /**
-   * Stores the file at `filePath` under `name`; resolves only once the store
-   * acknowledged all of it with its replicas, and with the SHA-256 (hex) the
-   * store computed, which the caller compares with its own.
+   * Stores the file at `filePath` under `name` (replacing what was there);
+   * resolves only once the store acknowledged all of it with its replicas,
+   * and with the SHA-256 (hex) the store computed, which the caller compares
+   * with its own. Rejects with `VersionStoreFailedError`.
    */
   putFile(name: string, filePath: string): Promise<{ readonly sha256: string; readonly size: number }>;
   /**
-   * Writes the bytes stored under `name` to `filePath` (created, or
-   * replaced), resolving with their SHA-256 (hex) as written; rejects with
-   * `VersionBlobMissingError` when there is no such blob.
+   * Brings the bytes stored under `name` to `filePath`, complete or not at
+   * all: they are written to a temp file beside it (named with `tempId`),
+   * hashed as they are written and fsynced; only if they are `expected` is the
+   * temp file renamed over `filePath` (and the folder fsynced). Resolves with
+   * the landed file's fingerprint. Rejects with `VersionBlobMissingError` when
+   * there is no such blob, `VersionBlobMismatchError` when the bytes are not
+   * the expected ones; on any failure no temp file is left.
    */
-  getFile(name: string, filePath: string): Promise<{ readonly sha256: string; readonly size: number }>;
+  getFile(name: string, filePath: string, expected: ExpectedBlob, tempId: string): Promise<{ readonly sha256: string; readonly size: number; readonly file: VersionFileFingerprint }>;
   /** Removes a blob; resolves also when there was none. */
   delete(name: string): Promise<void>;
 }
