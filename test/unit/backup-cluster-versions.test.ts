@@ -1,0 +1,286 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { BackupService } from '../../src/backup/backup-service.ts';
+import { BackupCatalog } from '../../src/backup/catalog.ts';
+import { localBackupFiles } from '../../src/backup/local-backup-files.ts';
+import { VersionVerifier } from '../../src/backup/version-verifier.ts';
+import { Bus } from '../../src/bus/bus.ts';
+import { VirtualClock } from '../../src/clock/virtual-clock.ts';
+import { sequentialIds } from '../../src/ids/ids.ts';
+import { clusterNodes, START, type TestNode } from '../helpers/cluster-backup-nodes.ts';
+import { flipByte } from '../helpers/flip-byte.ts';
+import { MemoryBlobs } from '../helpers/memory-blobs.ts';
+import { openStore } from '../helpers/open-store.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+
+const closers: (() => Promise<void>)[] = [];
+after(() => Promise.all(closers.map((close) => close())));
+
+/** Nodes a and c sharing one catalog and one in-memory object store (or none). */
+async function twoNodes(options: { blobs?: boolean } = {}) {
+  const blobs = new MemoryBlobs();
+  const cluster = await clusterNodes(['a', 'c'], () => (options.blobs === false ? {} : { blobs }));
+  closers.push(cluster.close);
+  const [a, c] = cluster.nodes as [TestNode, TestNode];
+  return { ...cluster, a, c, blobs };
+}
+
+async function addNotes(node: TestNode, content = 'v1', extra: { shared?: boolean; keep?: number } = {}) {
+  const source = path.join(node.root, 'src', 'notes.txt');
+  await writeFile(source, content);
+  const job = await node.service.upsertJob({ sourcePath: source, intervalMs: 60_000, ...extra });
+  return { source, job };
+}
+
+async function runOk(node: TestNode, jobId: string) {
+  const outcome = await node.service.run(jobId);
+  assert.ok(outcome.ok, JSON.stringify(outcome));
+  return outcome.version;
+}
+
+const filesIn = (directory: string) => readdir(directory).catch(() => [] as string[]);
+
+describe('a backup service on one node (no cluster)', () => {
+  it('makes jobs and versions as before: plain ids, no node, no shared mark, nothing cached', async () => {
+    const dataDir = await tempDir('single');
+    const store = await openStore(path.join(dataDir, 'store'));
+    closers.push(store.close);
+    const service = new BackupService({ catalog: new BackupCatalog(store.client), bus: new Bus(), clock: new VirtualClock(START), ids: sequentialIds(), backupDir: path.join(dataDir, 'backups'), files: localBackupFiles });
+    await service.load();
+    const source = path.join(dataDir, 'notes.txt');
+    await writeFile(source, 'v1');
+    const job = await service.upsertJob({ sourcePath: source, intervalMs: 60_000, shared: true });
+    assert.equal(job.id, 'notes.txt');
+    assert.equal(job.node, undefined);
+    assert.equal(job.shared, undefined);
+    const outcome = await service.run(job.id);
+    assert.ok(outcome.ok && outcome.version);
+    assert.equal(outcome.version.node, undefined);
+    assert.equal((await service.forRevert(job.id))?.path, outcome.version.path);
+    assert.ok(service.isLocal({ node: 'elsewhere' }), 'on one node every record is this node\u2019s');
+  });
+});
+
+describe('jobs in a cluster', () => {
+  it('gives a node\u2019s own job the node and a node-qualified id, and a shared one the same plain id on every node', async () => {
+    const { a, c } = await twoNodes();
+    const { job } = await addNotes(a);
+    assert.equal(job.id, 'notes.txt.a');
+    assert.equal(job.node, 'a');
+    assert.equal(job.shared, undefined);
+    assert.equal(c.service.job('notes.txt.a')?.node, 'a', 'c sees a\u2019s job through the shared catalog');
+    const { job: cJob } = await addNotes(c);
+    assert.equal(cJob.id, 'notes.txt.c', 'c\u2019s notes.txt is another file, so another job');
+    const sharedSource = path.join(a.root, 'src', 'shared.txt');
+    await writeFile(sharedSource, 's');
+    const sharedOnA = await a.service.upsertJob({ sourcePath: sharedSource, intervalMs: 60_000, shared: true });
+    const sharedOnC = await c.service.upsertJob({ sourcePath: sharedSource, intervalMs: 60_000, shared: true });
+    assert.equal(sharedOnA.id, 'shared.txt');
+    assert.equal(sharedOnA.shared, true);
+    assert.equal(sharedOnA.node, undefined);
+    assert.equal(sharedOnC.id, 'shared.txt', 'the same shared source is one job');
+  });
+
+  it('finds a job by path only among this node\u2019s own and shared jobs, and by its name without the node', async () => {
+    const { a, c } = await twoNodes();
+    const { source } = await addNotes(a);
+    assert.equal(a.service.findJob(source)?.id, 'notes.txt.a');
+    assert.equal(c.service.findJob(source), undefined, 'a\u2019s path names nothing on c');
+    assert.equal(a.service.findJob('notes.txt')?.id, 'notes.txt.a');
+    assert.equal(c.service.findJob('notes.txt'), undefined);
+    assert.equal(c.service.findJob('notes.txt.a')?.id, 'notes.txt.a', 'by its full id from anywhere');
+  });
+
+  it('never gives two nodes adding the same name at the same moment the same id', async () => {
+    const { a, c } = await twoNodes();
+    const [onA, onC] = await Promise.all([addNotes(a), addNotes(c)]);
+    assert.notEqual(onA.job.id, onC.job.id);
+    assert.equal(a.service.jobs().length, 2);
+    assert.equal(c.service.jobs().length, 2);
+  });
+});
+
+describe('versions in a cluster', () => {
+  it('stamps new versions with their node and puts their bytes in the object store before the catalog', async () => {
+    const { a, c, blobs, store } = await twoNodes();
+    const { job } = await addNotes(a, 'hello from a');
+    const version = await runOk(a, job.id);
+    assert.equal(version?.node, 'a');
+    assert.equal(blobs.blobs.get(version!.id)?.toString(), 'hello from a');
+    const stored = await store.client.get<{ node?: string }>('backup.versions', version!.id);
+    assert.equal(stored?.node, 'a');
+    assert.deepEqual(c.service.versions(job.id).map((listed) => listed.id), [version!.id], 'c sees it at once');
+  });
+
+  it('offers another node\u2019s versions without a local file and never marks them damaged or missing', async () => {
+    const { a, c, restart } = await twoNodes();
+    const { job } = await addNotes(a);
+    const version = await runOk(a, job.id);
+    assert.equal((await c.service.revertable(job.id))?.id, version!.id);
+    assert.equal(await c.service.servable(version!), true);
+    const verifier = new VersionVerifier({ service: c.service, files: localBackupFiles, bus: c.bus, clock: c.clock });
+    const report = await verifier.verifyAll({ trigger: 'request' });
+    assert.equal(report.damaged, 0);
+    assert.equal(report.checked, 0, 'c checks only what its own disk holds');
+    assert.equal((await verifier.verifyOne(version!)).checked, 0);
+    assert.equal(c.service.record(version!.id)?.damaged, undefined);
+    const c2 = await restart('c');
+    const loaded = await c2.service.load();
+    assert.deepEqual(loaded.missing, [], 'not missing at load either');
+    assert.deepEqual(c2.service.versions(job.id).map((listed) => listed.id), [version!.id]);
+    assert.deepEqual(loaded.orphansRemoved, []);
+  });
+
+  it('answers revert of another node\u2019s version with a verified copy in this node\u2019s cache, reused while it is unchanged', async () => {
+    const { a, c, blobs } = await twoNodes();
+    const { job } = await addNotes(a, 'the bytes');
+    const version = await runOk(a, job.id);
+    const served = await c.service.forRevert(job.id);
+    assert.ok(served);
+    assert.equal(served.id, version!.id);
+    assert.equal(served.path, path.join(c.root, 'data', 'cache', job.id, path.basename(version!.path)));
+    assert.equal(await readFile(served.path, 'utf8'), 'the bytes');
+    assert.equal(blobs.calls.get, 1);
+    assert.equal((await c.service.forRevert(job.id))?.path, served.path);
+    assert.equal(blobs.calls.get, 1, 'an unchanged cached copy is reused after one stat');
+    await flipByte(served.path);
+    const again = await c.service.forRevert(job.id);
+    assert.equal(blobs.calls.get, 2, 'a cached copy changed since it was verified is fetched again');
+    assert.equal(await readFile(again!.path, 'utf8'), 'the bytes');
+    assert.equal((await a.service.forRevert(job.id))?.path, version!.path, 'its maker answers its own file');
+  });
+
+  it('shares one download between concurrent reverts of one version', async () => {
+    const { a, c, blobs } = await twoNodes();
+    const { job } = await addNotes(a);
+    await runOk(a, job.id);
+    const served = await Promise.all([c.service.forRevert(job.id), c.service.forRevert(job.id), c.service.forRevert(job.id)]);
+    assert.equal(new Set(served.map((version) => version?.path)).size, 1);
+    assert.equal(blobs.calls.get, 1);
+  });
+
+  it('tries a download that does not hash right once more, then refuses with VERSION_UNAVAILABLE, leaves no file, and marks nothing damaged', async () => {
+    const { a, c, blobs } = await twoNodes();
+    const { job } = await addNotes(a);
+    const version = await runOk(a, job.id);
+    blobs.corruptGets = 1;
+    assert.equal(await readFile((await c.service.forRevert(job.id))!.path, 'utf8'), 'v1', 'one bad download is retried');
+    const cacheFolder = path.join(c.root, 'data', 'cache', job.id);
+    await flipByte(path.join(cacheFolder, path.basename(version!.path)));
+    blobs.corruptGets = 2;
+    await assert.rejects(c.service.forRevert(job.id), (error: Error & { code?: string }) => error.code === 'VERSION_UNAVAILABLE' && /twice/.test(error.message));
+    assert.deepEqual(await filesIn(cacheFolder), [], 'neither the bad bytes nor a temp file are left');
+    assert.equal(c.service.record(version!.id)?.damaged, undefined);
+    assert.equal(a.service.record(version!.id)?.damaged, undefined);
+    assert.equal((await c.service.forRevert(job.id))?.id, version!.id, 'served once the store gives the right bytes');
+  });
+
+  it('without an object store, refuses revert of another node\u2019s version naming the node and the flag', async () => {
+    const { a, c } = await twoNodes({ blobs: false });
+    const { job } = await addNotes(a);
+    const version = await runOk(a, job.id);
+    await assert.rejects(c.service.forRevert(job.id), (error: Error & { code?: string }) => error.code === 'VERSION_NOT_HERE' && error.message.includes("node 'a'") && error.message.includes('--version-store nats'));
+    await assert.rejects(c.service.materialise(version!), { code: 'VERSION_NOT_HERE' });
+    assert.equal((await a.service.forRevert(job.id))?.id, version!.id);
+  });
+});
+
+describe('applyRemote', () => {
+  it('applies added, changed and deleted jobs and versions, quarantine marks included, and deletes cached copies of versions that left', async () => {
+    const { a, c } = await twoNodes();
+    const { job, source } = await addNotes(a, 'one');
+    const first = await runOk(a, job.id);
+    a.clock.advance(60_000);
+    await writeFile(source, 'two');
+    const second = await runOk(a, job.id);
+    assert.deepEqual(c.service.versions(job.id).map((version) => version.seq), [1, 2]);
+    const cached = (await c.service.forRevert(job.id))!.path;
+    await a.service.markDamaged(first!, 'content-mismatch', 'f'.repeat(64));
+    assert.deepEqual(c.service.versions(job.id).map((version) => version.seq), [2], 'a quarantined version is withdrawn on c too');
+    assert.equal(c.service.record(first!.id)?.damaged?.reason, 'content-mismatch');
+    await a.service.upsertJob({ sourcePath: source, intervalMs: 120_000 });
+    assert.equal(c.service.job(job.id)?.intervalMs, 120_000);
+    await a.service.forget(job.id, { policy: { last: 1 } });
+    assert.equal(c.service.record(first!.id), undefined);
+    await a.service.forgetJob(job.id);
+    assert.equal(c.service.job(job.id), undefined);
+    assert.equal(c.service.record(second!.id), undefined);
+    await assert.rejects(stat(cached), { code: 'ENOENT' }, 'the cached copy of a version that left the catalog is deleted');
+  });
+
+  it('handles a record that fails its digest as load does: not trusted, its sequence never reused', async () => {
+    const { a, c } = await twoNodes();
+    const { job } = await addNotes(a);
+    const version = await runOk(a, job.id);
+    await c.service.applyRemote({ collection: 'backup.versions', key: version!.id, value: { ...version!, sha256: '0'.repeat(64), digest: 'not-it' } });
+    assert.equal(c.service.record(version!.id), undefined);
+    assert.deepEqual(c.service.versions(job.id), []);
+    assert.deepEqual(c.service.catalogued().damagedRecords.map((record) => record.key), [version!.id]);
+    await c.service.applyRemote({ collection: 'backup.jobs', key: 'evil', value: { id: 'evil', sourcePath: '/x', intervalMs: 1, digest: 'nope' } });
+    assert.equal(c.service.job('evil'), undefined);
+    await c.service.applyRemote({ collection: 'book.users', key: 'x', value: { anything: true } });
+  });
+});
+
+describe('retention in a cluster', () => {
+  it('removes another node\u2019s version by its record and its blob only; the node that made it deletes its own file', async () => {
+    const { a, c, blobs } = await twoNodes();
+    const sharedSource = path.join(a.root, 'src', 'shared.txt');
+    await writeFile(sharedSource, 'made on a');
+    const job = await a.service.upsertJob({ sourcePath: sharedSource, intervalMs: 60_000, shared: true, keep: 1 });
+    const onA = await runOk(a, job.id);
+    await c.service.revertable(job.id);
+    await writeFile(sharedSource, 'made on c');
+    c.clock.advance(60_000);
+    const onC = await runOk(c, job.id);
+    assert.equal(onC?.node, 'c');
+    assert.deepEqual(c.service.versions(job.id).map((version) => version.id), [onC!.id], 'c\u2019s prune removed a\u2019s version');
+    assert.equal(blobs.blobs.has(onA!.id), false, 'its blob is gone');
+    assert.equal(blobs.blobs.has(onC!.id), true);
+    assert.deepEqual(await filesIn(path.join(c.root, 'backups', job.id)), [path.basename(onC!.path)], 'c touched no path of a\u2019s');
+    await assert.rejects(stat(onA!.path), { code: 'ENOENT' }, 'a, told its version left the catalog, deleted its own file');
+    assert.deepEqual(a.service.versions(job.id).map((version) => version.id), [onC!.id]);
+  });
+});
+
+describe('registering a version in a cluster', () => {
+  it('registers nothing and leaves no file and no blob when beforeRegister throws', async () => {
+    const blobs = new MemoryBlobs();
+    let fenced = 0;
+    const cluster = await clusterNodes(['a'], () => ({
+      blobs,
+      beforeRegister: async () => {
+        fenced++;
+        throw new Error('the lease was lost');
+      },
+    }));
+    closers.push(cluster.close);
+    const [a] = cluster.nodes as [TestNode];
+    const { job } = await addNotes(a);
+    const outcome = await a.service.run(job.id);
+    assert.equal(outcome.ok, false);
+    assert.equal(fenced, 1);
+    assert.deepEqual(a.service.catalogued().versions, []);
+    assert.deepEqual(await cluster.store.client.keys('backup.versions'), []);
+    assert.deepEqual(await filesIn(path.join(a.root, 'backups', job.id)), []);
+    assert.equal(blobs.blobs.size, 0);
+  });
+
+  it('registers nothing and leaves no file when the object store fails or hashes other bytes', async () => {
+    const { a, blobs } = await twoNodes();
+    const { job } = await addNotes(a);
+    blobs.failPuts = 1;
+    const failed = await a.service.run(job.id);
+    assert.ok(!failed.ok && failed.error.code === 'VERSION_STORE_FAILED');
+    blobs.wrongDigest = true;
+    const mismatched = await a.service.run(job.id);
+    assert.ok(!mismatched.ok && mismatched.error.code === 'VERSION_STORE_FAILED' && /not the copy/.test(mismatched.error.message));
+    assert.deepEqual(a.service.catalogued().versions, []);
+    assert.deepEqual(await filesIn(path.join(a.root, 'backups', job.id)), []);
+    assert.equal(blobs.blobs.size, 0);
+    blobs.wrongDigest = false;
+    assert.ok((await a.service.run(job.id)).ok, 'the next run, with the store back, registers');
+  });
+});
