@@ -5,7 +5,7 @@ import { BackupCatalog } from '../../src/backup/catalog.ts';
 import type { BackupJob } from '../../src/backup/job.ts';
 import { localBackupFiles } from '../../src/backup/local-backup-files.ts';
 import type { BackupVersion } from '../../src/backup/version.ts';
-import { Bus } from '../../src/bus/bus.ts';
+import type { Bus } from '../../src/bus/bus.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
 import { sequentialIds } from '../../src/ids/ids.ts';
 import { withDigest } from '../../src/integrity/record-digest.ts';
