@@ -22,12 +22,14 @@ export class ObjectBlobs implements VersionBlobs {
   readonly #link: NatsLink;
   readonly #bucket: string;
   readonly #replicas: number;
+  readonly #idleDownloadMs: number;
   #store: ObjectStore | null = null;
 
-  constructor(options: { link: NatsLink; name: string; replicas: number }) {
+  constructor(options: { link: NatsLink; name: string; replicas: number; idleDownloadMs?: number }) {
     this.#link = options.link;
     this.#bucket = `${options.name}-versions`;
     this.#replicas = options.replicas;
+    this.#idleDownloadMs = options.idleDownloadMs ?? IDLE_DOWNLOAD_MS;
   }
 
   /** Creates the bucket, or opens it when it exists with the same configuration. */
@@ -59,7 +61,7 @@ export class ObjectBlobs implements VersionBlobs {
       throw new VersionStoreFailedError(`The object store could not be read for ${name}: ${reasonOf(error)}`, { cause: error });
     }
     if (!result) throw new VersionBlobMissingError(`The object store holds no bytes for ${name}`);
-    return landBlob(objectChunks(result, IDLE_DOWNLOAD_MS), filePath, expected, tempId);
+    return landBlob(objectChunks(result, this.#idleDownloadMs), filePath, expected, tempId);
   }
 
   async delete(name: string): Promise<void> {
