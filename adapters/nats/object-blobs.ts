@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import { VersionBlobMissingError, VersionStoreFailedError } from '../../src/backup/errors.ts';
 import { landBlob } from '../../src/cluster/blob-landing.ts';
+import { deleteSnapshot, landSnapshot, putSnapshot, type BlobObjects } from '../../src/cluster/snapshot-blobs.ts';
 import { SafekeepError } from '../../src/errors/safekeep-error.ts';
 import type { ExpectedBlob, VersionBlobs } from '../../src/ports/version-blobs.ts';
 import type { NatsLink } from './nats-link.ts';
@@ -71,6 +72,40 @@ export class ObjectBlobs implements VersionBlobs {
     } catch (error) {
       throw new VersionStoreFailedError(`The object store did not remove ${name}: ${reasonOf(error)}`, { cause: error });
     }
+  }
+
+  putSnapshot(name: string, snapshotPath: string): Promise<{ sha256: string; size: number }> {
+    return putSnapshot(this.#objects(), name, snapshotPath);
+  }
+
+  getSnapshot(name: string, snapshotPath: string, expected: ExpectedBlob, tempId: string) {
+    return landSnapshot(this.#objects(), name, snapshotPath, expected, tempId);
+  }
+
+  deleteSnapshot(name: string, keep: readonly string[]): Promise<void> {
+    return deleteSnapshot(this.#objects(), name, keep);
+  }
+
+  /** The object store as the snapshot helpers see it: one object per manifest and per distinct file. */
+  #objects(): BlobObjects {
+    return {
+      sha256Of: async (name) => {
+        const store = this.#ready('read the object store');
+        const info = await store.info(name).catch((error: unknown) => {
+          throw new VersionStoreFailedError(`The object store could not be read for ${name}: ${reasonOf(error)}`, { cause: error });
+        });
+        return info && !info.deleted ? hexOfObjectDigest(info.digest) : null;
+      },
+      putFile: (name, filePath) => this.putFile(name, filePath),
+      chunksOf: async (name) => {
+        const store = this.#ready('fetch the version');
+        const result = await store.get(name).catch((error: unknown) => {
+          throw new VersionStoreFailedError(`The object store could not be read for ${name}: ${reasonOf(error)}`, { cause: error });
+        });
+        return result ? objectChunks(result, this.#idleDownloadMs) : null;
+      },
+      delete: (name) => this.delete(name),
+    };
   }
 
   /** The store, when the link is up: with the link down the client would queue the request, and nothing may wait on a write that is not durable. */

@@ -469,7 +469,7 @@ export class BackupService {
       return version;
     } catch (error) {
       await this.#deps.files.removeVersionFile(version.path).catch(() => undefined);
-      await this.#deps.blobs?.delete(version.id).catch(() => undefined);
+      await this.#deleteBlob(version).catch(() => undefined);
       throw error;
     }
   }
@@ -485,14 +485,16 @@ export class BackupService {
 
   /**
    * Puts a new version's bytes in the object store and checks that the store
-   * hashed what this node hashed. Snapshots stay on their node's disk: the
-   * object store keeps file versions only (see `VersionCache`).
+   * hashed what this node hashed: a file whole; a snapshot as its files and
+   * its manifest (whose SHA-256 is the version's).
    */
   async #putBlob(version: BackupVersion): Promise<void> {
     const { blobs } = this.#deps;
-    if (!blobs || version.kind === 'directory') return;
-    const stored = await blobs.putFile(version.id, version.path);
-    if (stored.sha256 !== version.sha256 || stored.size !== version.size) {
+    if (!blobs) return;
+    const snapshot = version.kind === 'directory';
+    const stored = snapshot ? await blobs.putSnapshot(version.id, version.path) : await blobs.putFile(version.id, version.path);
+    const expectedSize = snapshot ? (version.file?.size ?? stored.size) : version.size;
+    if (stored.sha256 !== version.sha256 || stored.size !== expectedSize) {
       throw new VersionStoreFailedError(`The object store hashed ${version.id} to ${stored.sha256} (${stored.size} bytes), not the copy's ${version.sha256} (${version.size} bytes); the version was not registered`);
     }
   }
@@ -501,7 +503,16 @@ export class BackupService {
   async #removeData(version: BackupVersion): Promise<void> {
     if (this.isLocal(version)) await this.#deps.files.removeVersionFile(version.path);
     else await this.#cache?.evict(version);
-    await this.#deps.blobs?.delete(version.id);
+    await this.#deleteBlob(version);
+  }
+
+  /** A version's blob; a snapshot's files only where none of the job's other snapshots still catalogued holds them. */
+  async #deleteBlob(version: BackupVersion): Promise<void> {
+    const { blobs } = this.#deps;
+    if (!blobs) return;
+    if (version.kind !== 'directory') return blobs.delete(version.id);
+    const keep = this.#ledger.recordsOf(version.jobId).filter((other) => other.kind === 'directory' && other.id !== version.id).map((other) => other.id);
+    return blobs.deleteSnapshot(version.id, keep);
   }
 
   /** A new version, marked (in a cluster) as this node's. */

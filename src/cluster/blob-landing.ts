@@ -50,7 +50,7 @@ export async function landBlob(
       await handle.close();
     }
     const sha256 = hash.digest('hex');
-    if (sha256 !== expected.sha256 || size !== expected.size) {
+    if (sha256 !== expected.sha256 || (expected.size >= 0 && size !== expected.size)) {
       throw new VersionBlobMismatchError(`The stored bytes hash to ${sha256} (${size} bytes), not the catalogued ${expected.sha256} (${expected.size} bytes)`);
     }
     await rename(tempPath, filePath);

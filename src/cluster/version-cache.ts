@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { VersionBlobMismatchError, VersionBlobMissingError, VersionNotHereError, VersionUnavailableError } from '../backup/errors.ts';
-import type { BackupVersion, VersionFileFingerprint } from '../backup/version.ts';
+import { probePathOf, type BackupVersion, type VersionFileFingerprint } from '../backup/version.ts';
 import { SafekeepError } from '../errors/safekeep-error.ts';
 import type { IdSource } from '../ids/ids.ts';
 import type { BackupFiles } from '../ports/backup-files.ts';
@@ -26,8 +26,10 @@ interface Verified {
  * Versions made on other nodes, brought to this node's disk so that `revert`
  * and `restore` can answer a plain local file: fetched from the object store
  * into `<cacheDir>/<jobId>/<file name>` (temp file, fsync, rename), and kept
- * only when they hash to the catalogued SHA-256. A file cached before is
- * reused while one `stat` finds it as it was when verified (size, mtime,
+ * only when they hash to the catalogued SHA-256 (a snapshot: its tree beside
+ * its manifest, the manifest checked against the catalog and every file
+ * against the manifest). A copy cached before is reused while one `stat`
+ * finds it (a snapshot: its manifest) as it was when verified (size, mtime,
  * inode), as `revert` trusts a local version file; otherwise it is fetched
  * again. What was verified is remembered in memory only: after a restart the
  * cache starts empty (`clear`) and versions are fetched afresh.
@@ -66,11 +68,8 @@ export class VersionCache {
         `The version ${version.id} was made on ${holder}, whose disk alone holds it: this node cannot serve it. Ask ${holder}, or run the cluster with --version-store nats so that versions are kept in the cluster`,
       );
     }
-    if (version.kind === 'directory') {
-      throw new VersionNotHereError(`The version ${version.id} is a directory snapshot made on another node; this node can serve only file versions made elsewhere. Ask node '${version.node ?? '?'}' for it`);
-    }
     const cached = this.#verified.get(version.id);
-    if (cached && cached.sha256 === version.sha256 && sameFile(cached.file, await this.#deps.files.statVersionFile(cached.path))) return { ...version, path: cached.path };
+    if (cached && cached.sha256 === version.sha256 && sameFile(cached.file, await this.#deps.files.statVersionFile(probePathOf({ ...version, path: cached.path })))) return { ...version, path: cached.path };
     const verified = await this.#fetchOnce(version);
     return { ...version, path: verified.path };
   }
@@ -110,7 +109,12 @@ export class VersionCache {
     let lastError: unknown;
     for (let attempt = 1; attempt <= 2; attempt++) {
       try {
-        const landed = await blobs.getFile(version.id, target, { sha256: version.sha256, size: version.size }, this.#deps.ids.next('fetch'));
+        const tempId = this.#deps.ids.next('fetch');
+        // A snapshot's SHA-256 is its manifest's; the manifest holds every file's, and each is checked as it lands.
+        const landed =
+          version.kind === 'directory'
+            ? await blobs.getSnapshot(version.id, target, { sha256: version.sha256, size: version.file?.size ?? -1 }, tempId)
+            : await blobs.getFile(version.id, target, { sha256: version.sha256, size: version.size }, tempId);
         const verified = { sha256: version.sha256, path: target, file: landed.file };
         this.#verified.set(version.id, verified);
         return verified;

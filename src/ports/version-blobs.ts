@@ -4,6 +4,7 @@ import type { VersionFileFingerprint } from '../backup/version.ts';
 export interface ExpectedBlob {
   /** Hex SHA-256. */
   readonly sha256: string;
+  /** Bytes; negative when not known (a snapshot record from before manifests' sizes were kept). */
   readonly size: number;
 }
 
@@ -34,6 +35,22 @@ export interface VersionBlobs {
   getFile(name: string, filePath: string, expected: ExpectedBlob, tempId: string): Promise<{ readonly sha256: string; readonly size: number; readonly file: VersionFileFingerprint }>;
   /** Removes a blob; resolves also when there was none. */
   delete(name: string): Promise<void>;
+  /**
+   * Stores a directory version (a snapshot at `snapshotPath`, its manifest
+   * beside it) under `name`: each file of its manifest content-addressed
+   * within the job (so a file unchanged between snapshots is stored once),
+   * then the manifest. Resolves with the manifest's SHA-256 and size as
+   * the store computed them.
+   */
+  putSnapshot(name: string, snapshotPath: string): Promise<{ readonly sha256: string; readonly size: number }>;
+  /**
+   * Brings a stored snapshot to `snapshotPath` and its manifest beside it,
+   * whole and verified (the manifest against `expected`, each file against
+   * the manifest) or not at all; resolves with the manifest file's fingerprint.
+   */
+  getSnapshot(name: string, snapshotPath: string, expected: ExpectedBlob, tempId: string): Promise<{ readonly sha256: string; readonly size: number; readonly file: VersionFileFingerprint }>;
+  /** Removes a stored snapshot, keeping the files that the snapshots named in `keep` (the job's others) hold too. */
+  deleteSnapshot(name: string, keep: readonly string[]): Promise<void>;
 }
 
-export const VERSION_BLOBS_OPS = ['putFile', 'getFile', 'delete'] as const satisfies readonly (keyof VersionBlobs)[];
+export const VERSION_BLOBS_OPS = ['putFile', 'getFile', 'delete', 'putSnapshot', 'getSnapshot', 'deleteSnapshot'] as const satisfies readonly (keyof VersionBlobs)[];

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { VersionBlobMissingError, VersionStoreFailedError } from '../../src/backup/errors.ts';
 import { landBlob } from '../../src/cluster/blob-landing.ts';
+import { deleteSnapshot, landSnapshot, putSnapshot, type BlobObjects } from '../../src/cluster/snapshot-blobs.ts';
 import type { ExpectedBlob, VersionBlobs } from '../../src/ports/version-blobs.ts';
 
 /**
@@ -47,6 +48,34 @@ export class MemoryBlobs implements VersionBlobs {
   async delete(name: string): Promise<void> {
     this.calls.delete++;
     this.blobs.delete(name);
+  }
+
+  putSnapshot(name: string, snapshotPath: string) {
+    return putSnapshot(this.#objects(), name, snapshotPath);
+  }
+
+  getSnapshot(name: string, snapshotPath: string, expected: ExpectedBlob, tempId: string) {
+    this.calls.get++;
+    return landSnapshot(this.#objects(), name, snapshotPath, expected, tempId);
+  }
+
+  deleteSnapshot(name: string, keep: readonly string[]) {
+    return deleteSnapshot(this.#objects(), name, keep);
+  }
+
+  #objects(): BlobObjects {
+    return {
+      sha256Of: async (name) => {
+        const bytes = this.blobs.get(name);
+        return bytes ? createHash('sha256').update(bytes).digest('hex') : null;
+      },
+      putFile: (name, filePath) => this.putFile(name, filePath),
+      chunksOf: async (name) => {
+        const bytes = this.blobs.get(name);
+        return bytes ? chunksOf(Buffer.from(bytes)) : null;
+      },
+      delete: (name) => this.delete(name),
+    };
   }
 }
 

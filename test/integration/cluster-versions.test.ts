@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ObjectBlobs } from '../../adapters/nats/object-blobs.ts';
@@ -138,8 +138,9 @@ describe('VersionCache on the real object store', () => {
     await writeFile(source, bytes);
     await blobs.putFile('notes.txt.a@1', source);
     let gets = 0;
-    const counting = { ...blobs, putFile: blobs.putFile.bind(blobs), delete: blobs.delete.bind(blobs), getFile: (...args: Parameters<typeof blobs.getFile>) => (gets++, blobs.getFile(...args)) };
-    const cache = new VersionCache({ blobs: counting, files: localBackupFiles, cacheDir: path.join(dir, 'cache'), ids: sequentialIds() });
+    const getFile = blobs.getFile.bind(blobs);
+    blobs.getFile = (...args) => (gets++, getFile(...args));
+    const cache = new VersionCache({ blobs, files: localBackupFiles, cacheDir: path.join(dir, 'cache'), ids: sequentialIds() });
     const version = { id: 'notes.txt.a@1', jobId: 'notes.txt.a', seq: 1, path: '/on/a/backups/notes.txt.a/notes.1.txt', size: bytes.length, sha256: sha256Of(bytes), createdAt: 0, source: { size: 0, mtimeNs: '0', ctimeNs: '0', ino: '0', dev: '0' }, node: 'a' };
     const served = await cache.materialise(version);
     assert.equal(served.path, path.join(dir, 'cache', 'notes.txt.a', 'notes.1.txt'));
@@ -175,6 +176,29 @@ describe('two nodes sharing one catalog and the real object store', () => {
     await a.service.forgetJob(job.id);
     await assert.rejects(stat(served.path), { code: 'ENOENT' }, 'c deleted its cached copy');
     await assert.rejects(blobsC.getFile(outcome.version.id, path.join(c.root, 'x'), { sha256: outcome.version.sha256, size: outcome.version.size }, 'fetch_x'), { code: 'VERSION_BLOB_MISSING' });
+  });
+
+  it('a directory version made on a is served on c as a verified tree from the real object store', async (t) => {
+    if (skipWithoutNats(t)) return;
+    const [{ blobs: blobsA }, { blobs: blobsC }] = [await openBlobs('dirs', 0), await openBlobs('dirs', 1)];
+    const cluster = await clusterNodes(['a', 'c'], (name) => ({ blobs: name === 'a' ? blobsA : blobsC }));
+    after(() => cluster.close());
+    const [a, c] = cluster.nodes as [TestNode, TestNode];
+    const folder = path.join(a.root, 'src', 'photos');
+    await mkdir(path.join(folder, 'deep', 'er'), { recursive: true });
+    const big = randomBytes(3 * MiB);
+    await writeFile(path.join(folder, 'deep', 'er', 'big.bin'), big);
+    await writeFile(path.join(folder, 'small.txt'), 'small');
+    const job = await a.service.upsertJob({ sourcePath: folder, intervalMs: 60_000 });
+    const outcome = await a.service.run(job.id);
+    assert.ok(outcome.ok && outcome.version?.kind === 'directory', JSON.stringify(outcome));
+    const served = await c.service.forRevert(job.id);
+    assert.ok(served);
+    assert.deepEqual(await readFile(path.join(served.path, 'deep', 'er', 'big.bin')), big);
+    assert.equal(await readFile(path.join(served.path, 'small.txt'), 'utf8'), 'small');
+    assert.equal((await localBackupFiles.checkSnapshot(served.path, outcome.version.sha256)).kind, 'intact');
+    await a.service.forgetJob(job.id);
+    assert.equal(await blobsC.getSnapshot(outcome.version.id, path.join(c.root, 'gone'), { sha256: outcome.version.sha256, size: -1 }, 'x').then(() => 'found', (error: { code?: string }) => error.code), 'VERSION_BLOB_MISSING');
   });
 
   it('refuses to register a version while its node has lost NATS: the run fails, nothing is left', async (t) => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BackupService } from '../../src/backup/backup-service.ts';
@@ -282,5 +283,54 @@ describe('registering a version in a cluster', () => {
     assert.equal(blobs.blobs.size, 0);
     blobs.wrongDigest = false;
     assert.ok((await a.service.run(job.id)).ok, 'the next run, with the store back, registers');
+  });
+});
+
+describe('directory versions in a cluster', () => {
+  it('stores a snapshot as its manifest and content-addressed files, serves it on another node as a verified tree, and removes only files no other snapshot holds', async () => {
+    const { a, c, blobs } = await twoNodes();
+    const folder = path.join(a.root, 'src', 'photos');
+    await mkdir(path.join(folder, 'sub'), { recursive: true });
+    await writeFile(path.join(folder, 'kept.txt'), 'same in both');
+    await writeFile(path.join(folder, 'sub', 'changes.txt'), 'first');
+    await symlink('kept.txt', path.join(folder, 'link'));
+    const job = await a.service.upsertJob({ sourcePath: folder, intervalMs: 60_000, keep: 1 });
+    const first = await runOk(a, job.id);
+    assert.equal(first?.kind, 'directory');
+    assert.equal(blobs.blobs.size, 3, 'the manifest and two distinct files');
+    const served = await c.service.forRevert(job.id);
+    assert.ok(served);
+    assert.ok(served.path.startsWith(path.join(c.root, 'data', 'cache', job.id) + path.sep));
+    assert.equal(await readFile(path.join(served.path, 'kept.txt'), 'utf8'), 'same in both');
+    assert.equal(await readFile(path.join(served.path, 'sub', 'changes.txt'), 'utf8'), 'first');
+    assert.equal(await readlink(path.join(served.path, 'link')), 'kept.txt');
+    const check = await localBackupFiles.checkSnapshot(served.path, first!.sha256);
+    assert.equal(check.kind, 'intact', 'the cached tree is the snapshot, by its own manifest');
+    await c.service.forRevert(job.id);
+    assert.equal(blobs.calls.get, 1, 'reused while its manifest is unchanged');
+
+    a.clock.advance(60_000);
+    await writeFile(path.join(folder, 'sub', 'changes.txt'), 'second');
+    const second = await runOk(a, job.id);
+    assert.deepEqual(a.service.versions(job.id).map((version) => version.id), [second!.id], 'keep 1 removed the first');
+    const names = [...blobs.blobs.keys()].sort();
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    assert.deepEqual(names, [second!.id, `${job.id}/sha256/${sha('same in both')}`, `${job.id}/sha256/${sha('second')}`].sort(), 'the first\u2019s own file went with it, the shared one stayed');
+    await assert.rejects(stat(served.path), { code: 'ENOENT' }, 'c deleted its cached tree of the first');
+    const again = await c.service.forRevert(job.id);
+    assert.equal(await readFile(path.join(again!.path, 'sub', 'changes.txt'), 'utf8'), 'second');
+  });
+
+  it('refuses a snapshot whose stored file does not match its manifest, leaving nothing in the cache', async () => {
+    const { a, c, blobs } = await twoNodes();
+    const folder = path.join(a.root, 'src', 'docs');
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, 'a.txt'), 'aaa');
+    const job = await a.service.upsertJob({ sourcePath: folder, intervalMs: 60_000 });
+    await runOk(a, job.id);
+    const content = [...blobs.blobs.keys()].find((name) => name.includes('/sha256/'))!;
+    blobs.blobs.set(content, Buffer.from('zzz'));
+    await assert.rejects(c.service.forRevert(job.id), { code: 'VERSION_UNAVAILABLE' });
+    assert.deepEqual(await filesIn(path.join(c.root, 'data', 'cache', job.id)), []);
   });
 });
