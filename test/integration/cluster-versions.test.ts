@@ -7,6 +7,7 @@ import { ObjectBlobs } from '../../adapters/nats/object-blobs.ts';
 import { NatsLink } from '../../adapters/nats/nats-link.ts';
 import { localBackupFiles } from '../../src/backup/local-backup-files.ts';
 import { Bus } from '../../src/bus/bus.ts';
+import { startHost } from '../../src/host/start-host.ts';
 import { VersionCache } from '../../src/cluster/version-cache.ts';
 import { sequentialIds } from '../../src/ids/ids.ts';
 import { clusterNodes, type TestNode } from '../helpers/cluster-backup-nodes.ts';
@@ -153,6 +154,33 @@ describe('VersionCache on the real object store', () => {
     assert.deepEqual(await readFile(again.path), bytes);
     await cache.evict(version);
     await assert.rejects(stat(served.path), { code: 'ENOENT' });
+  });
+});
+
+describe('a host with --version-store nats', () => {
+  it('puts each new version in the object store <name>-versions and stamps it with its node', async (t) => {
+    if (skipWithoutNats(t)) return;
+    const root = await tempDir('host');
+    const source = path.join(root, 'notes.txt');
+    await writeFile(source, 'kept in the cluster');
+    const host = await startHost({
+      dataDir: path.join(root, 'data'),
+      socket: false,
+      jobs: [{ sourcePath: source, intervalMs: 3_600_000 }],
+      cluster: { servers: nats!.urls, nodeName: 'a', store: 'lowdb', versionStore: 'nats', name: 'hosted' },
+    });
+    try {
+      const run = await host.runBackup();
+      const version = run.version;
+      assert.ok(version);
+      assert.equal(version.node, 'a');
+      const { blobs } = await openBlobs('hosted', 1);
+      const target = path.join(root, 'fetched.txt');
+      await blobs.getFile(version.id, target, { sha256: version.sha256, size: version.size }, 'fetch_1');
+      assert.equal(await readFile(target, 'utf8'), 'kept in the cluster');
+    } finally {
+      await host.stop();
+    }
   });
 });
 
