@@ -10,7 +10,7 @@ import { fixedPlacement, type JobPlacement } from '../cluster/job-placement.ts';
 import { VersionCache } from '../cluster/version-cache.ts';
 import { applyCatalogChange } from './remote-catalog-change.ts';
 import { clusterJobIdFor } from './cluster-job-id.ts';
-import { VersionStoreFailedError } from './errors.ts';
+import { JobRunsElsewhereError, VersionStoreFailedError } from './errors.ts';
 import type { BackupCatalog, DamagedRecord } from './catalog.ts';
 import { settleOrphans } from './orphans.ts';
 import { VersionLedger } from './version-ledger.ts';
@@ -78,6 +78,8 @@ export class BackupService {
   readonly #placement: JobPlacement;
   /** In a cluster only: versions made on other nodes, brought here to be served. */
   readonly #cache: VersionCache | null;
+  /** Other nodes' catalog writes that arrived before `load` finished, in order; null once it has. */
+  #heldChanges: StoreChanged[] | null = [];
 
   constructor(deps: BackupServiceDeps) {
     this.#deps = deps;
@@ -89,6 +91,17 @@ export class BackupService {
     const isLocal = (version: BackupVersion) => this.isLocal(version);
     this.#trust = new VersionTrust({ ...deps, ledger: this.#ledger, isLocal });
     this.#retention = new RetentionPass({ ...deps, calendar: deps.calendar ?? localCalendar, ledger: this.#ledger, removeData: (version) => this.#removeData(version) });
+  }
+
+  /** Whether this node runs a job: every job on one node (whatever a record says); in a cluster, as the placement says. */
+  #runsHere(job: BackupJob): boolean {
+    return this.#deps.node === undefined || this.#placement.runsHere(job);
+  }
+
+  async #applyHeldChanges(): Promise<void> {
+    const held = this.#heldChanges ?? [];
+    this.#heldChanges = null;
+    for (const change of held) await this.applyRemote(change).catch(() => undefined);
   }
 
   /**
@@ -118,8 +131,13 @@ export class BackupService {
    * `status`, `versions` and `revert` here see it within moments. Other
    * collections are ignored.
    */
-  applyRemote(change: StoreChanged): Promise<void> {
-    return applyCatalogChange(change, {
+  async applyRemote(change: StoreChanged): Promise<void> {
+    // Until the catalog is loaded, changes wait: the load would overwrite what they had set. Applied again after it, each is the same.
+    if (this.#heldChanges) {
+      this.#heldChanges.push(change);
+      return;
+    }
+    await applyCatalogChange(change, {
       jobs: this.#jobs,
       ledger: this.#ledger,
       damagedJobIds: this.#damagedJobIds,
@@ -153,7 +171,7 @@ export class BackupService {
     const registeredPaths = this.#ledger.paths();
     for (const job of this.#jobs.values()) {
       // Only the folders of jobs that run here: another node's job has no folder on this disk worth settling.
-      if (!this.#placement.runsHere(job)) continue;
+      if (!this.#runsHere(job)) continue;
       const directory = this.#destinationOf(job.id);
       leftoversRemoved += await this.#deps.files.removeLeftoverTempFiles(directory);
       if (contents.unreadableShards.length > 0) continue;
@@ -167,6 +185,7 @@ export class BackupService {
         else orphansRemoved.push(settled.adopted.path);
       }
     }
+    await this.#applyHeldChanges();
     return {
       missing,
       leftoversRemoved,
@@ -182,7 +201,7 @@ export class BackupService {
   async #settleInterruptedRestores(): Promise<string[]> {
     const isDirectoryJob = (job: BackupJob) => this.#ledger.recordsOf(job.id).some((version) => version.kind === 'directory');
     // A restore target is on the disk of the node that runs the job.
-    const jobs = [...this.#jobs.values()].filter((job) => this.#placement.runsHere(job));
+    const jobs = [...this.#jobs.values()].filter((job) => this.#runsHere(job));
     const { done, unsettled } = await settleInterruptedRestores(restoreTargetsToSettle(jobs, isDirectoryJob), this.#deps.files);
     // A target left unsettled stays recorded, so the next start tries it again.
     for (const job of jobs) if (job.restoringTo !== undefined && !unsettled.has(job.restoringTo)) await this.#setRestoringTo(job.id, undefined);
@@ -374,6 +393,8 @@ export class BackupService {
     try {
       const job = this.#jobs.get(jobId);
       if (!job) throw new Error(`No job '${jobId}'`);
+      // Another node's job copies a file on that node: run here, it would copy this node's file of the same path into it.
+      if (!this.#runsHere(job)) throw new JobRunsElsewhereError(`The backup job '${jobId}' runs on ${this.#placement.runnerOf(job) === null ? 'whichever node holds its lease' : `node '${this.#placement.runnerOf(job)}'`}, not on this node`);
       // The newest whose file still looks as registered: a damaged newest must not make an unchanged source look backed up.
       const found = await this.revertable(jobId);
       // A snapshot made on another node (a shared job that moved) has no tree here to link unchanged files from.

@@ -109,3 +109,8 @@ export class VersionNotHereError extends SafekeepError {
 export class VersionUnavailableError extends SafekeepError {
   readonly code = 'VERSION_UNAVAILABLE';
 }
+
+/** In a cluster: the job runs on another node (its source is there), or on whichever node holds a shared job's lease; this node does not run it. */
+export class JobRunsElsewhereError extends SafekeepError {
+  readonly code = 'JOB_RUNS_ELSEWHERE';
+}

@@ -211,6 +211,18 @@ describe('applyRemote', () => {
     await assert.rejects(stat(cached), { code: 'ENOENT' }, 'the cached copy of a version that left the catalog is deleted');
   });
 
+  it('holds changes that arrive before the catalog is loaded and applies them after it, in order', async () => {
+    const { a, restart } = await twoNodes();
+    const { job, source } = await addNotes(a, 'one');
+    const c2 = await restart('c');
+    const version = await runOk(a, job.id);
+    await a.service.upsertJob({ sourcePath: source, intervalMs: 120_000 });
+    assert.equal(c2.service.job(job.id), undefined, 'nothing applied before load');
+    await c2.service.load();
+    assert.equal(c2.service.job(job.id)?.intervalMs, 120_000);
+    assert.deepEqual(c2.service.versions(job.id).map((listed) => listed.id), [version!.id]);
+  });
+
   it('handles a record that fails its digest as load does: not trusted, its sequence never reused', async () => {
     const { a, c } = await twoNodes();
     const { job } = await addNotes(a);
@@ -222,6 +234,16 @@ describe('applyRemote', () => {
     await c.service.applyRemote({ collection: 'backup.jobs', key: 'evil', value: { id: 'evil', sourcePath: '/x', intervalMs: 1, digest: 'nope' } });
     assert.equal(c.service.job('evil'), undefined);
     await c.service.applyRemote({ collection: 'book.users', key: 'x', value: { anything: true } });
+  });
+});
+
+describe('running jobs in a cluster', () => {
+  it('refuses to run another node\u2019s job (it would copy this node\u2019s file of that path): JOB_RUNS_ELSEWHERE', async () => {
+    const { a, c } = await twoNodes();
+    const { job } = await addNotes(a);
+    const outcome = await c.service.run(job.id);
+    assert.ok(!outcome.ok && outcome.error.code === 'JOB_RUNS_ELSEWHERE' && outcome.error.message.includes("node 'a'"), JSON.stringify(outcome));
+    assert.deepEqual(c.service.catalogued().versions, []);
   });
 });
 
