@@ -7,10 +7,10 @@ import type { BackupFiles } from '../ports/backup-files.ts';
 import type { VersionBlobs } from '../ports/version-blobs.ts';
 import type { StoreChanged } from '../store/messages.ts';
 import { fixedPlacement, type JobPlacement } from '../cluster/job-placement.ts';
-import { VersionCache } from '../cluster/version-cache.ts';
+import { defaultCacheDir, VersionPlaces } from './version-places.ts';
 import { applyCatalogChange } from './remote-catalog-change.ts';
 import { clusterJobIdFor } from './cluster-job-id.ts';
-import { JobRunsElsewhereError, VersionStoreFailedError } from './errors.ts';
+import { JobRunsElsewhereError } from './errors.ts';
 import type { BackupCatalog, DamagedRecord } from './catalog.ts';
 import { settleOrphans } from './orphans.ts';
 import { VersionLedger } from './version-ledger.ts';
@@ -76,21 +76,17 @@ export class BackupService {
   readonly #retention: RetentionPass;
   readonly #trust: VersionTrust;
   readonly #placement: JobPlacement;
-  /** In a cluster only: versions made on other nodes, brought here to be served. */
-  readonly #cache: VersionCache | null;
+  readonly #places: VersionPlaces;
   /** Other nodes' catalog writes that arrived before `load` finished, in order; null once it has. */
   #heldChanges: StoreChanged[] | null = [];
 
   constructor(deps: BackupServiceDeps) {
     this.#deps = deps;
     this.#placement = deps.placement ?? fixedPlacement(deps.node);
-    this.#cache =
-      deps.node === undefined
-        ? null
-        : new VersionCache({ blobs: deps.blobs ?? null, files: deps.files, ids: deps.ids, cacheDir: deps.cacheDir ?? path.join(deps.ownFolders?.[0] ?? deps.backupDir, 'cache') });
+    this.#places = new VersionPlaces({ ...deps, node: deps.node, blobs: deps.blobs ?? null, ledger: this.#ledger, cacheDir: deps.cacheDir ?? defaultCacheDir(deps.ownFolders, deps.backupDir) });
     const isLocal = (version: BackupVersion) => this.isLocal(version);
     this.#trust = new VersionTrust({ ...deps, ledger: this.#ledger, isLocal });
-    this.#retention = new RetentionPass({ ...deps, calendar: deps.calendar ?? localCalendar, ledger: this.#ledger, removeData: (version) => this.#removeData(version) });
+    this.#retention = new RetentionPass({ ...deps, calendar: deps.calendar ?? localCalendar, ledger: this.#ledger, removeData: (version) => this.#places.removeAll(version) });
   }
 
   /** Whether this node runs a job: every job on one node (whatever a record says); in a cluster, as the placement says. */
@@ -111,7 +107,7 @@ export class BackupService {
    * offered on the catalog's word and served from the cluster's object store.
    */
   isLocal(version: Pick<BackupVersion, 'node'>): boolean {
-    return this.#deps.node === undefined || version.node === undefined || version.node === this.#deps.node;
+    return this.#places.isLocal(version);
   }
 
   /**
@@ -120,9 +116,8 @@ export class BackupService {
    * object store now if need be). Rejects with VERSION_NOT_HERE without an
    * object store, VERSION_UNAVAILABLE when the bytes cannot be had intact.
    */
-  async materialise(version: BackupVersion): Promise<BackupVersion> {
-    if (this.isLocal(version) || !this.#cache) return version;
-    return this.#cache.materialise(version);
+  materialise(version: BackupVersion): Promise<BackupVersion> {
+    return this.#places.materialise(version);
   }
 
   /**
@@ -142,8 +137,8 @@ export class BackupService {
       ledger: this.#ledger,
       damagedJobIds: this.#damagedJobIds,
       // Another node's retention removed a version this node made: its file is an orphan now.
-      dropVersionData: (version) => (this.isLocal(version) ? this.#deps.files.removeVersionFile(version.path) : (this.#cache?.evict(version) ?? Promise.resolve())),
-      dropJobData: (jobId) => this.#cache?.evictJob(jobId) ?? Promise.resolve(),
+      dropVersionData: (version) => this.#places.dropHere(version),
+      dropJobData: (jobId) => this.#places.cache?.evictJob(jobId) ?? Promise.resolve(),
     });
   }
 
@@ -163,7 +158,7 @@ export class BackupService {
       if (!this.isLocal(version) || (await this.#deps.files.versionFileIntact(probePathOf(version), probeSizeOf(version)))) this.#ledger.offer(version);
       else missing.push(version);
     }
-    await this.#cache?.clear();
+    await this.#places.cache?.clear();
     const restoresSettled = await this.#settleInterruptedRestores();
     let leftoversRemoved = 0;
     const orphansAdopted: BackupVersion[] = [];
@@ -314,11 +309,11 @@ export class BackupService {
       await this.#deps.catalog.deleteVersion(version.id);
       this.#ledger.forget(version);
     }
-    for (const version of versions) await this.#removeData(version);
+    for (const version of versions) await this.#places.removeAll(version);
     await this.#deps.catalog.deleteJob(jobId);
     this.#jobs.delete(jobId);
     this.#ledger.dropJob(jobId);
-    await this.#cache?.evictJob(jobId);
+    await this.#places.cache?.evictJob(jobId);
     return versions.map((version) => version.id);
   }
 
@@ -417,7 +412,7 @@ export class BackupService {
       if (result === IS_A_DIRECTORY) {
         const snapshot = await takeSnapshot({ files, job, newest, seq, startedAt, tempId, destinationDir: this.#destinationOf(jobId), ownFolders: this.#ownFolders(), signal });
         if (snapshot.kind === 'unchanged') return { ok: true, kind: 'unchanged', version: snapshot.version, durationMs: durationMs() };
-        const registered = await this.#registerOrRemove(this.#madeHere(snapshot.version));
+        const registered = await this.#registerOrRemove(this.#places.madeHere(snapshot.version));
         await this.#prune(job);
         return { ok: true, kind: 'copied', version: registered, durationMs: durationMs() };
       }
@@ -432,7 +427,7 @@ export class BackupService {
         return { ok: true, kind: 'unchanged', version, durationMs: durationMs() };
       }
 
-      const version: BackupVersion = this.#madeHere({
+      const version: BackupVersion = this.#places.madeHere({
         id: `${jobId}@${seq}`,
         jobId,
         seq,
@@ -484,13 +479,13 @@ export class BackupService {
    */
   async #registerOrRemove(version: BackupVersion): Promise<BackupVersion> {
     try {
-      await this.#putBlob(version);
+      await this.#places.putBlob(version);
       await this.#deps.beforeRegister?.(version);
       await this.#register(version);
       return version;
     } catch (error) {
       await this.#deps.files.removeVersionFile(version.path).catch(() => undefined);
-      await this.#deleteBlob(version).catch(() => undefined);
+      await this.#places.deleteBlob(version).catch(() => undefined);
       throw error;
     }
   }
@@ -501,44 +496,7 @@ export class BackupService {
       await this.#register(orphan);
       return orphan;
     }
-    return this.#registerOrRemove(this.#madeHere(orphan)).catch(() => null);
-  }
-
-  /**
-   * Puts a new version's bytes in the object store and checks that the store
-   * hashed what this node hashed: a file whole; a snapshot as its files and
-   * its manifest (whose SHA-256 is the version's).
-   */
-  async #putBlob(version: BackupVersion): Promise<void> {
-    const { blobs } = this.#deps;
-    if (!blobs) return;
-    const snapshot = version.kind === 'directory';
-    const stored = snapshot ? await blobs.putSnapshot(version.id, version.path) : await blobs.putFile(version.id, version.path);
-    const expectedSize = snapshot ? (version.file?.size ?? stored.size) : version.size;
-    if (stored.sha256 !== version.sha256 || stored.size !== expectedSize) {
-      throw new VersionStoreFailedError(`The object store hashed ${version.id} to ${stored.sha256} (${stored.size} bytes), not the copy's ${version.sha256} (${version.size} bytes); the version was not registered`);
-    }
-  }
-
-  /** Deletes what is kept of a version that left the catalog: its file when this node holds it, its blob, its cached copy. */
-  async #removeData(version: BackupVersion): Promise<void> {
-    if (this.isLocal(version)) await this.#deps.files.removeVersionFile(version.path);
-    else await this.#cache?.evict(version);
-    await this.#deleteBlob(version);
-  }
-
-  /** A version's blob; a snapshot's files only where none of the job's other snapshots still catalogued holds them. */
-  async #deleteBlob(version: BackupVersion): Promise<void> {
-    const { blobs } = this.#deps;
-    if (!blobs) return;
-    if (version.kind !== 'directory') return blobs.delete(version.id);
-    const keep = this.#ledger.recordsOf(version.jobId).filter((other) => other.kind === 'directory' && other.id !== version.id).map((other) => other.id);
-    return blobs.deleteSnapshot(version.id, keep);
-  }
-
-  /** A new version, marked (in a cluster) as this node's. */
-  #madeHere(version: BackupVersion): BackupVersion {
-    return this.#deps.node === undefined ? version : { ...version, node: this.#deps.node };
+    return this.#registerOrRemove(this.#places.madeHere(orphan)).catch(() => null);
   }
 
   /** Catalogs a new version (durably first) and offers it. */
