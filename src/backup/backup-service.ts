@@ -247,9 +247,10 @@ export class BackupService {
     return this.#jobs.get(ref) ?? (node === undefined ? undefined : this.#jobs.get(`${ref}.${node}`)) ?? [...this.#jobs.values()].find((job) => job.sourcePath === ref && this.#sourceIsHere(job));
   }
 
-  /** Whether a job's source is one this node sees: every job on one node; in a cluster, its own jobs and shared ones. */
+  /** Whether a job's source is one this node sees: every job on one node; in a cluster, its own jobs, shared ones and ones without a node. */
   #sourceIsHere(job: BackupJob): boolean {
-    return this.#deps.node === undefined || job.shared === true || job.node === this.#deps.node;
+    // A job without a node is shared, or older than the cluster (made when this data directory was one node's): as `fixedPlacement` says, it runs here.
+    return this.#deps.node === undefined || job.node === undefined || job.node === this.#deps.node;
   }
 
   /** Creates the job for a source, or updates its interval, retention and excludes; durable before it resolves. */

@@ -64,6 +64,34 @@ describe('a backup service on one node (no cluster)', () => {
   });
 });
 
+describe('a data directory that joins a cluster', () => {
+  it('keeps its jobs and versions made before (no node): found by path, updated in place, served from this disk', async () => {
+    const dataDir = await tempDir('joining');
+    const store = await openStore(path.join(dataDir, 'store'));
+    closers.push(store.close);
+    const make = (node?: string) =>
+      new BackupService({ catalog: new BackupCatalog(store.client), bus: new Bus(), clock: new VirtualClock(START), ids: sequentialIds(), backupDir: path.join(dataDir, 'backups'), files: localBackupFiles, ownFolders: [dataDir], ...(node ? { node, blobs: new MemoryBlobs() } : {}) });
+    const single = make();
+    await single.load();
+    const source = path.join(dataDir, 'notes.txt');
+    await writeFile(source, 'before');
+    const job = await single.upsertJob({ sourcePath: source, intervalMs: 60_000 });
+    const before = await single.run(job.id);
+    assert.ok(before.ok && before.version);
+    const clustered = make('a');
+    const report = await clustered.load();
+    assert.deepEqual(report.missing, []);
+    assert.equal(clustered.findJob(source)?.id, 'notes.txt');
+    const updated = await clustered.upsertJob({ sourcePath: source, intervalMs: 120_000 });
+    assert.equal(updated.id, 'notes.txt', 'the same job, not a new one');
+    assert.equal(clustered.jobs().length, 1);
+    assert.equal((await clustered.forRevert(job.id))?.path, before.version.path);
+    await writeFile(source, 'after');
+    const after = await clustered.run(job.id);
+    assert.ok(after.ok && after.version?.node === 'a', 'it runs here, and new versions carry the node');
+  });
+});
+
 describe('jobs in a cluster', () => {
   it('gives a node\u2019s own job the node and a node-qualified id, and a shared one the same plain id on every node', async () => {
     const { a, c } = await twoNodes();
