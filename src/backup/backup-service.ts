@@ -94,6 +94,12 @@ export class BackupService {
     return this.#deps.node === undefined || this.#placement.runsHere(job);
   }
 
+  #mustRunHere(job: BackupJob): void {
+    if (this.#runsHere(job)) return;
+    const runner = this.#placement.runnerOf(job);
+    throw new JobRunsElsewhereError(`The backup job '${job.id}' runs on ${runner === null ? 'whichever node holds its lease' : `node '${runner}'`}, not on this node; ask that node`);
+  }
+
   async #applyHeldChanges(): Promise<void> {
     const held = this.#heldChanges ?? [];
     this.#heldChanges = null;
@@ -390,7 +396,7 @@ export class BackupService {
       const job = this.#jobs.get(jobId);
       if (!job) throw new Error(`No job '${jobId}'`);
       // Another node's job copies a file on that node: run here, it would copy this node's file of the same path into it.
-      if (!this.#runsHere(job)) throw new JobRunsElsewhereError(`The backup job '${jobId}' runs on ${this.#placement.runnerOf(job) === null ? 'whichever node holds its lease' : `node '${this.#placement.runnerOf(job)}'`}, not on this node`);
+      this.#mustRunHere(job);
       // The newest whose file still looks as registered: a damaged newest must not make an unchanged source look backed up.
       const found = await this.revertable(jobId);
       // A snapshot made on another node (a shared job that moved) has no tree here to link unchanged files from.
@@ -456,6 +462,8 @@ export class BackupService {
   async forget(jobId: string, options: ForgetOptions = {}): Promise<ForgetReport> {
     const job = this.#jobs.get(jobId);
     if (!job) throw new UnknownJobError(`There is no backup job '${jobId}'`);
+    // Retention is the business of the node that runs the job: two nodes pruning one job at once could each keep what the other removes.
+    if (!options.dryRun) this.#mustRunHere(job);
     return this.#retention.apply(job, options.policy ?? job.retention, options.dryRun ?? false);
   }
 

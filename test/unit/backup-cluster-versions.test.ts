@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BackupService } from '../../src/backup/backup-service.ts';
 import { BackupCatalog } from '../../src/backup/catalog.ts';
+import { clusterJobIdFor } from '../../src/backup/cluster-job-id.ts';
 import { localBackupFiles } from '../../src/backup/local-backup-files.ts';
 import { VersionVerifier } from '../../src/backup/version-verifier.ts';
 import { Bus } from '../../src/bus/bus.ts';
@@ -272,6 +273,21 @@ describe('running jobs in a cluster', () => {
     const outcome = await c.service.run(job.id);
     assert.ok(!outcome.ok && outcome.error.code === 'JOB_RUNS_ELSEWHERE' && outcome.error.message.includes("node 'a'"), JSON.stringify(outcome));
     assert.deepEqual(c.service.catalogued().versions, []);
+  });
+
+  it('leaves retention of a job to the node that runs it: forget elsewhere is refused, its dry run answered', async () => {
+    const { a, c } = await twoNodes();
+    const { job } = await addNotes(a);
+    await runOk(a, job.id);
+    await assert.rejects(c.service.forget(job.id, { policy: { last: 1 } }), { code: 'JOB_RUNS_ELSEWHERE' });
+    assert.equal((await c.service.forget(job.id, { policy: { last: 1 }, dryRun: true })).kept.length, 1);
+    assert.equal(a.service.versions(job.id).length, 1);
+  });
+
+  it('names a node\u2019s own jobs <name>.<node>, numbering its own alike names before the node', () => {
+    assert.equal(clusterJobIdFor('/x/notes.txt', 'a', new Set()), 'notes.txt.a');
+    assert.equal(clusterJobIdFor('/y/notes.txt', 'a', new Set(['notes.txt.a', 'notes.txt.b'])), 'notes.txt-2.a');
+    assert.equal(clusterJobIdFor('/y/notes.txt', 'b', new Set(['notes.txt.a'])), 'notes.txt.b');
   });
 });
 
