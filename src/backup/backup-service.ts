@@ -347,10 +347,11 @@ export class BackupService {
   }
 
   /** `revertable` for a `revert` request, which may trust a file found matching a moment ago (see `REVERT_TRUST_MS`). */
-  async forRevert(jobId: string): Promise<BackupVersion | null> {
-    const version = await this.#trust.forRevert(jobId);
-    // Another node's version is answered as a verified local copy (see `materialise`).
-    return version === null || this.isLocal(version) ? version : this.materialise(version);
+  forRevert(jobId: string): Promise<BackupVersion | null> {
+    const found = this.#trust.forRevert(jobId);
+    // One node's hot path stays as it was; in a cluster another node's version is answered as a verified local copy (see `materialise`).
+    if (this.#deps.node === undefined) return found;
+    return found.then((version) => (version === null || this.isLocal(version) ? version : this.materialise(version)));
   }
 
   /** Whether one version is offered and its file still matches its fingerprint (checked as `revertable` checks each). */
