@@ -4,6 +4,13 @@ import type { Clock } from '../clock/clock.ts';
 import { toErrorShape } from '../errors/safekeep-error.ts';
 import type { IdSource } from '../ids/ids.ts';
 import type { BackupFiles } from '../ports/backup-files.ts';
+import type { VersionBlobs } from '../ports/version-blobs.ts';
+import type { StoreChanged } from '../store/messages.ts';
+import { fixedPlacement, type JobPlacement } from '../cluster/job-placement.ts';
+import { defaultCacheDir, VersionPlaces } from './version-places.ts';
+import { applyCatalogChange } from './remote-catalog-change.ts';
+import { clusterJobIdFor } from './cluster-job-id.ts';
+import { JobRunsElsewhereError } from './errors.ts';
 import type { BackupCatalog, DamagedRecord } from './catalog.ts';
 import { settleOrphans } from './orphans.ts';
 import { VersionLedger } from './version-ledger.ts';
@@ -41,6 +48,16 @@ export interface BackupServiceDeps {
   readonly verifyCopies?: boolean;
   /** How retention reads times into hours, days and weeks; default the machine's time zone, as restic does. */
   readonly calendar?: Calendar;
+  /** In a cluster: this node's name. Absent on one node, and then nothing below applies. */
+  readonly node?: string;
+  /** In a cluster: which node runs which job; default `fixedPlacement(node)`. */
+  readonly placement?: JobPlacement;
+  /** In a cluster with `--version-store nats`: where every new version's bytes are also kept. */
+  readonly blobs?: VersionBlobs | null;
+  /** In a cluster: where versions made on other nodes are brought to be served (`<dataDir>/cache`, the host passes it). */
+  readonly cacheDir?: string;
+  /** Awaited right before a new version is written to the catalog (a shared job's lease fence); if it throws, the version is not registered and its file and blob are removed. */
+  readonly beforeRegister?: (version: BackupVersion) => Promise<void>;
 }
 
 
@@ -58,11 +75,77 @@ export class BackupService {
   readonly #damagedJobIds = new Set<string>();
   readonly #retention: RetentionPass;
   readonly #trust: VersionTrust;
+  readonly #placement: JobPlacement;
+  readonly #places: VersionPlaces;
+  /** Other nodes' catalog writes that arrived before `load` finished, in order; null once it has. */
+  #heldChanges: StoreChanged[] | null = [];
 
   constructor(deps: BackupServiceDeps) {
     this.#deps = deps;
-    this.#trust = new VersionTrust({ ...deps, ledger: this.#ledger });
-    this.#retention = new RetentionPass({ ...deps, calendar: deps.calendar ?? localCalendar, ledger: this.#ledger });
+    this.#placement = deps.placement ?? fixedPlacement(deps.node);
+    this.#places = new VersionPlaces({ ...deps, node: deps.node, blobs: deps.blobs ?? null, ledger: this.#ledger, cacheDir: deps.cacheDir ?? defaultCacheDir(deps.ownFolders, deps.backupDir) });
+    const isLocal = (version: BackupVersion) => this.isLocal(version);
+    this.#trust = new VersionTrust({ ...deps, ledger: this.#ledger, isLocal });
+    this.#retention = new RetentionPass({ ...deps, calendar: deps.calendar ?? localCalendar, ledger: this.#ledger, removeData: (version) => this.#places.removeAll(version) });
+  }
+
+  /** Whether this node runs a job: every job on one node (whatever a record says); in a cluster, as the placement says. */
+  #runsHere(job: BackupJob): boolean {
+    return this.#deps.node === undefined || this.#placement.runsHere(job);
+  }
+
+  #mustRunHere(job: BackupJob): void {
+    if (this.#runsHere(job)) return;
+    const runner = this.#placement.runnerOf(job);
+    throw new JobRunsElsewhereError(`The backup job '${job.id}' runs on ${runner === null ? 'whichever node holds its lease' : `node '${runner}'`}, not on this node; ask that node`);
+  }
+
+  async #applyHeldChanges(): Promise<void> {
+    const held = this.#heldChanges ?? [];
+    this.#heldChanges = null;
+    for (const change of held) await this.applyRemote(change).catch(() => undefined);
+  }
+
+  /**
+   * Whether this node's disk holds the version (`path` is here): always on
+   * one node; in a cluster, versions this node made and older records without
+   * a node. Only local versions are checked against this disk; the others are
+   * offered on the catalog's word and served from the cluster's object store.
+   */
+  isLocal(version: Pick<BackupVersion, 'node'>): boolean {
+    return this.#places.isLocal(version);
+  }
+
+  /**
+   * The version as this node can serve it: itself when local, else with
+   * `path` leading to a verified copy in this node's cache (fetched from the
+   * object store now if need be). Rejects with VERSION_NOT_HERE without an
+   * object store, VERSION_UNAVAILABLE when the bytes cannot be had intact.
+   */
+  materialise(version: BackupVersion): Promise<BackupVersion> {
+    return this.#places.materialise(version);
+  }
+
+  /**
+   * Applies another node's write to the catalog (`store.changed` on
+   * `backup.jobs` or `backup.versions`) to this node's jobs and versions, so
+   * `status`, `versions` and `revert` here see it within moments. Other
+   * collections are ignored.
+   */
+  async applyRemote(change: StoreChanged): Promise<void> {
+    // Until the catalog is loaded, changes wait: the load would overwrite what they had set. Applied again after it, each is the same.
+    if (this.#heldChanges) {
+      this.#heldChanges.push(change);
+      return;
+    }
+    await applyCatalogChange(change, {
+      jobs: this.#jobs,
+      ledger: this.#ledger,
+      damagedJobIds: this.#damagedJobIds,
+      // Another node's retention removed a version this node made: its file is an orphan now.
+      dropVersionData: (version) => this.#places.dropHere(version),
+      dropJobData: (jobId) => this.#places.cache?.evictJob(jobId) ?? Promise.resolve(),
+    });
   }
 
   async load(): Promise<LoadReport> {
@@ -77,15 +160,19 @@ export class BackupService {
     for (const version of [...contents.versions].sort((a, b) => a.seq - b.seq)) {
       this.#ledger.keep(version);
       if (!this.#ledger.hasJob(version.jobId) || version.damaged) continue;
-      if (await this.#deps.files.versionFileIntact(probePathOf(version), probeSizeOf(version))) this.#ledger.offer(version);
+      // Another node's version is on its disk, not this one's: offered on the catalog's word, never found missing here.
+      if (!this.isLocal(version) || (await this.#deps.files.versionFileIntact(probePathOf(version), probeSizeOf(version)))) this.#ledger.offer(version);
       else missing.push(version);
     }
+    await this.#places.cache?.clear();
     const restoresSettled = await this.#settleInterruptedRestores();
     let leftoversRemoved = 0;
     const orphansAdopted: BackupVersion[] = [];
     const orphansRemoved: string[] = [];
     const registeredPaths = this.#ledger.paths();
     for (const job of this.#jobs.values()) {
+      // Only the folders of jobs that run here: another node's job has no folder on this disk worth settling.
+      if (!this.#runsHere(job)) continue;
       const directory = this.#destinationOf(job.id);
       leftoversRemoved += await this.#deps.files.removeLeftoverTempFiles(directory);
       if (contents.unreadableShards.length > 0) continue;
@@ -94,10 +181,12 @@ export class BackupService {
       const settled = await settleOrphans({ job, directory, registeredPaths, lastSeq, files: this.#deps.files });
       orphansRemoved.push(...settled.removed);
       if (settled.adopted) {
-        await this.#register(settled.adopted);
-        orphansAdopted.push(settled.adopted);
+        const adopted = await this.#adopt(settled.adopted);
+        if (adopted) orphansAdopted.push(adopted);
+        else orphansRemoved.push(settled.adopted.path);
       }
     }
+    await this.#applyHeldChanges();
     return {
       missing,
       leftoversRemoved,
@@ -112,9 +201,11 @@ export class BackupService {
 
   async #settleInterruptedRestores(): Promise<string[]> {
     const isDirectoryJob = (job: BackupJob) => this.#ledger.recordsOf(job.id).some((version) => version.kind === 'directory');
-    const { done, unsettled } = await settleInterruptedRestores(restoreTargetsToSettle([...this.#jobs.values()], isDirectoryJob), this.#deps.files);
+    // A restore target is on the disk of the node that runs the job.
+    const jobs = [...this.#jobs.values()].filter((job) => this.#runsHere(job));
+    const { done, unsettled } = await settleInterruptedRestores(restoreTargetsToSettle(jobs, isDirectoryJob), this.#deps.files);
     // A target left unsettled stays recorded, so the next start tries it again.
-    for (const job of this.#jobs.values()) if (job.restoringTo !== undefined && !unsettled.has(job.restoringTo)) await this.#setRestoringTo(job.id, undefined);
+    for (const job of jobs) if (job.restoringTo !== undefined && !unsettled.has(job.restoringTo)) await this.#setRestoringTo(job.id, undefined);
     return done;
   }
 
@@ -157,13 +248,23 @@ export class BackupService {
 
   /** The job for `ref`: its id, or the absolute path of its source. */
   findJob(ref: string): BackupJob | undefined {
-    return this.#jobs.get(ref) ?? [...this.#jobs.values()].find((job) => job.sourcePath === ref);
+    const { node } = this.#deps;
+    // In a cluster, a path names a file on this node (or shared storage): another node's /home/x/notes.txt is another file. Its own jobs also answer to their name without the node.
+    return this.#jobs.get(ref) ?? (node === undefined ? undefined : this.#jobs.get(`${ref}.${node}`)) ?? [...this.#jobs.values()].find((job) => job.sourcePath === ref && this.#sourceIsHere(job));
+  }
+
+  /** Whether a job's source is one this node sees: every job on one node; in a cluster, its own jobs, shared ones and ones without a node. */
+  #sourceIsHere(job: BackupJob): boolean {
+    // A job without a node is shared, or older than the cluster (made when this data directory was one node's): as `fixedPlacement` says, it runs here.
+    return this.#deps.node === undefined || job.node === undefined || job.node === this.#deps.node;
   }
 
   /** Creates the job for a source, or updates its interval, retention and excludes; durable before it resolves. */
   async upsertJob(spec: BackupJobSpec): Promise<BackupJob> {
     const sourcePath = path.resolve(spec.sourcePath);
-    const existing = [...this.#jobs.values()].find((job) => job.sourcePath === sourcePath);
+    const { node } = this.#deps;
+    const shared = node !== undefined && spec.shared === true;
+    const existing = [...this.#jobs.values()].find((job) => job.sourcePath === sourcePath && this.#sourceIsHere(job) && (node === undefined || (job.shared === true) === shared));
     const retention = spec.retention ?? policyOfKeep(spec.keep);
     // Absent rather than empty, so jobs without any keep the records they always had.
     const excludes = spec.excludes && spec.excludes.length > 0 ? { excludes: [...spec.excludes] } : {};
@@ -175,13 +276,16 @@ export class BackupService {
       const { removedAt: _removedAt, ...active } = withoutExcludes(existing);
       job = { ...active, intervalMs: spec.intervalMs, retention, ...excludes };
     } else {
+      const taken = new Set([...this.#jobs.keys(), ...this.#damagedJobIds]);
       job = {
-        id: jobIdFor(sourcePath, new Set([...this.#jobs.keys(), ...this.#damagedJobIds])),
+        // A node's own job carries the node in its id, so two nodes adding the same name at once never write one record; a shared job's id is the same on every node that adds it.
+        id: node === undefined || shared ? jobIdFor(sourcePath, taken) : clusterJobIdFor(sourcePath, node, taken),
         sourcePath,
         intervalMs: spec.intervalMs,
         retention,
         createdAt: this.#deps.clock.now(),
         ...excludes,
+        ...(node === undefined ? {} : shared ? { shared: true as const } : { node }),
       };
     }
     await this.#deps.catalog.saveJob(job);
@@ -212,10 +316,11 @@ export class BackupService {
       await this.#deps.catalog.deleteVersion(version.id);
       this.#ledger.forget(version);
     }
-    for (const version of versions) await this.#deps.files.removeVersionFile(version.path);
+    for (const version of versions) await this.#places.removeAll(version);
     await this.#deps.catalog.deleteJob(jobId);
     this.#jobs.delete(jobId);
     this.#ledger.dropJob(jobId);
+    await this.#places.cache?.evictJob(jobId);
     return versions.map((version) => version.id);
   }
 
@@ -243,7 +348,10 @@ export class BackupService {
 
   /** `revertable` for a `revert` request, which may trust a file found matching a moment ago (see `REVERT_TRUST_MS`). */
   forRevert(jobId: string): Promise<BackupVersion | null> {
-    return this.#trust.forRevert(jobId);
+    const found = this.#trust.forRevert(jobId);
+    // One node's hot path stays as it was; in a cluster another node's version is answered as a verified local copy (see `materialise`).
+    if (this.#deps.node === undefined) return found;
+    return found.then((version) => (version === null || this.isLocal(version) ? version : this.materialise(version)));
   }
 
   /** Whether one version is offered and its file still matches its fingerprint (checked as `revertable` checks each). */
@@ -288,8 +396,12 @@ export class BackupService {
     try {
       const job = this.#jobs.get(jobId);
       if (!job) throw new Error(`No job '${jobId}'`);
+      // Another node's job copies a file on that node: run here, it would copy this node's file of the same path into it.
+      this.#mustRunHere(job);
       // The newest whose file still looks as registered: a damaged newest must not make an unchanged source look backed up.
-      const newest = await this.revertable(jobId);
+      const found = await this.revertable(jobId);
+      // A snapshot made on another node (a shared job that moved) has no tree here to link unchanged files from.
+      const newest = found?.kind === 'directory' && !this.isLocal(found) ? null : found;
       const seq = this.#ledger.lastSeq(jobId) + 1;
       const tempId = ids.next('copy');
       // A directory job's newest is a snapshot: no need to find out again that the source is not a file.
@@ -308,9 +420,9 @@ export class BackupService {
       if (result === IS_A_DIRECTORY) {
         const snapshot = await takeSnapshot({ files, job, newest, seq, startedAt, tempId, destinationDir: this.#destinationOf(jobId), ownFolders: this.#ownFolders(), signal });
         if (snapshot.kind === 'unchanged') return { ok: true, kind: 'unchanged', version: snapshot.version, durationMs: durationMs() };
-        await this.#registerOrRemove(snapshot.version);
+        const registered = await this.#registerOrRemove(this.#places.madeHere(snapshot.version));
         await this.#prune(job);
-        return { ok: true, kind: 'copied', version: snapshot.version, durationMs: durationMs() };
+        return { ok: true, kind: 'copied', version: registered, durationMs: durationMs() };
       }
       if (result.kind === 'unchanged') {
         const current = newest as BackupVersion;
@@ -323,7 +435,7 @@ export class BackupService {
         return { ok: true, kind: 'unchanged', version, durationMs: durationMs() };
       }
 
-      const version: BackupVersion = {
+      const version: BackupVersion = this.#places.madeHere({
         id: `${jobId}@${seq}`,
         jobId,
         seq,
@@ -333,7 +445,7 @@ export class BackupService {
         createdAt: startedAt,
         source: result.source,
         file: result.file,
-      };
+      });
       await this.#registerOrRemove(version);
       await this.#prune(job);
       return { ok: true, kind: 'copied', version, durationMs: durationMs() };
@@ -351,6 +463,8 @@ export class BackupService {
   async forget(jobId: string, options: ForgetOptions = {}): Promise<ForgetReport> {
     const job = this.#jobs.get(jobId);
     if (!job) throw new UnknownJobError(`There is no backup job '${jobId}'`);
+    // Retention is the business of the node that runs the job: two nodes pruning one job at once could each keep what the other removes.
+    if (!options.dryRun) this.#mustRunHere(job);
     return this.#retention.apply(job, options.policy ?? job.retention, options.dryRun ?? false);
   }
 
@@ -368,14 +482,31 @@ export class BackupService {
     await this.#retention.apply(job, this.#jobs.get(job.id)?.retention ?? job.retention, false).catch(() => undefined);
   }
 
-  /** Registers a new version; if that fails, it is not a version: no unlisted copy is left behind. */
-  async #registerOrRemove(version: BackupVersion): Promise<void> {
+  /**
+   * Registers a new version: its bytes go to the object store (with one)
+   * first, then the lease fence is asked, then the catalog. If any of that
+   * fails, it is not a version: no unlisted copy and no blob is left behind.
+   */
+  async #registerOrRemove(version: BackupVersion): Promise<BackupVersion> {
     try {
+      await this.#places.putBlob(version);
+      await this.#deps.beforeRegister?.(version);
       await this.#register(version);
+      return version;
     } catch (error) {
       await this.#deps.files.removeVersionFile(version.path).catch(() => undefined);
+      await this.#places.deleteBlob(version).catch(() => undefined);
       throw error;
     }
+  }
+
+  /** An orphan taken in at start: as a new version (see `#registerOrRemove`) in a cluster; as before on one node. Null when it could not be, and was removed. */
+  async #adopt(orphan: BackupVersion): Promise<BackupVersion | null> {
+    if (this.#deps.node === undefined) {
+      await this.#register(orphan);
+      return orphan;
+    }
+    return this.#registerOrRemove(this.#places.madeHere(orphan)).catch(() => null);
   }
 
   /** Catalogs a new version (durably first) and offers it. */

@@ -74,6 +74,22 @@ export class BackupCatalog {
   }
 }
 
+/** A catalog record as another node wrote it (`store.changed`), read as `load` reads each: failing its digest, not one of ours, or trusted. */
+export type CatalogRecord<T> = { readonly kind: 'damaged' } | { readonly kind: 'foreign' } | { readonly kind: 'trusted'; readonly record: T };
+
+/** The collections the catalog keeps, for whoever applies another node's writes. */
+export const CATALOG_COLLECTIONS = { jobs: JOBS, versions: VERSIONS } as const;
+
+export function readJobRecord(stored: unknown): CatalogRecord<BackupJob> {
+  if (isDamaged(stored)) return { kind: 'damaged' };
+  return isJob(stored) ? { kind: 'trusted', record: jobWithRetention(withoutDigest(stored)) } : { kind: 'foreign' };
+}
+
+export function readVersionRecord(stored: unknown): CatalogRecord<BackupVersion> {
+  if (isDamaged(stored)) return { kind: 'damaged' };
+  return isVersion(stored) ? { kind: 'trusted', record: withoutDigest(stored) } : { kind: 'foreign' };
+}
+
 /** Records written before digests existed (`unchecked`) are accepted as they are. */
 function isDamaged(stored: unknown): boolean {
   return typeof stored === 'object' && stored !== null && digestState(stored) === 'damaged';

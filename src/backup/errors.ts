@@ -84,3 +84,33 @@ export class SnapshotDamagedError extends SafekeepError {
 export class RestoreWouldDeleteError extends SafekeepError {
   readonly code = 'RESTORE_WOULD_DELETE';
 }
+
+/** The cluster's object store did not take a new version's bytes durably (no quorum, link down, digest not the copy's): the run failed and nothing was registered. */
+export class VersionStoreFailedError extends SafekeepError {
+  readonly code = 'VERSION_STORE_FAILED';
+}
+
+/** The object store holds no bytes under a version's name. */
+export class VersionBlobMissingError extends SafekeepError {
+  readonly code = 'VERSION_BLOB_MISSING';
+}
+
+/** The bytes the object store gave for a version do not hash to the catalogued SHA-256 (or have another size); nothing was kept. */
+export class VersionBlobMismatchError extends SafekeepError {
+  readonly code = 'VERSION_BLOB_MISMATCH';
+}
+
+/** A version made on another node whose bytes are on that node's disk only (`--version-store local`): this node cannot serve it. */
+export class VersionNotHereError extends SafekeepError {
+  readonly code = 'VERSION_NOT_HERE';
+}
+
+/** A version made on another node could not be brought to this node's cache intact (the object store failed, or gave other bytes twice). */
+export class VersionUnavailableError extends SafekeepError {
+  readonly code = 'VERSION_UNAVAILABLE';
+}
+
+/** In a cluster: the job runs on another node (its source is there), or on whichever node holds a shared job's lease; this node does not run it. */
+export class JobRunsElsewhereError extends SafekeepError {
+  readonly code = 'JOB_RUNS_ELSEWHERE';
+}

@@ -23,6 +23,8 @@ export interface RetentionPassDeps {
   readonly bus: Bus;
   readonly calendar: Calendar;
   readonly ledger: VersionLedger;
+  /** Deletes what is kept of a removed version (default: its file); in a cluster also its blob, and never another node's path. */
+  readonly removeData?: (version: BackupVersion) => Promise<void>;
 }
 
 /**
@@ -76,7 +78,7 @@ export class RetentionPass {
         await this.#deps.catalog.deleteVersion(version.id);
         this.#deps.ledger.forget(version);
         removed.push(version.id);
-        await this.#deps.files.removeVersionFile(version.path);
+        await (this.#deps.removeData ? this.#deps.removeData(version) : this.#deps.files.removeVersionFile(version.path));
       }
     } catch (error) {
       void this.#deps.bus.emit('backup.pruned', { jobId: job.id, versionIds: removed, error: toErrorShape(error) });

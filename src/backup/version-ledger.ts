@@ -35,12 +35,27 @@ export class VersionLedger {
   /** Records that failed their digest. Each still holds its id, so its sequence is never used again (a new record would overwrite it and orphan its file). */
   keepDamaged(records: readonly DamagedRecord[]): void {
     this.#damagedRecords = records;
-    for (const { key, stored } of records) {
-      const at = key.lastIndexOf('@');
-      if (at <= 0) continue;
-      const storedSeq = (stored as { seq?: unknown }).seq;
-      this.#noteSeq(key.slice(0, at), Math.max(Number(key.slice(at + 1)) || 0, typeof storedSeq === 'number' && Number.isSafeInteger(storedSeq) ? storedSeq : 0));
-    }
+    for (const record of records) this.#noteDamagedSeq(record);
+  }
+
+  #noteDamagedSeq({ key, stored }: DamagedRecord): void {
+    const at = key.lastIndexOf('@');
+    if (at <= 0) return;
+    const storedSeq = (stored as { seq?: unknown }).seq;
+    this.#noteSeq(key.slice(0, at), Math.max(Number(key.slice(at + 1)) || 0, typeof storedSeq === 'number' && Number.isSafeInteger(storedSeq) ? storedSeq : 0));
+  }
+
+  /** One more record that failed its digest (another node's write, as it arrived): it replaces any trusted record of that id. */
+  addDamaged(record: DamagedRecord): void {
+    const trusted = this.#records.get(record.key);
+    if (trusted) this.forget(trusted);
+    this.#damagedRecords = [...this.#damagedRecords.filter(({ key }) => key !== record.key), record];
+    this.#noteDamagedSeq(record);
+  }
+
+  /** Drops a damaged record that left the catalog (or was written again, intact). */
+  dropDamaged(key: string): void {
+    if (this.#damagedRecords.some((record) => record.key === key)) this.#damagedRecords = this.#damagedRecords.filter((record) => record.key !== key);
   }
 
   /** Offers a kept version for revert (replacing an older copy of its record). */

@@ -27,7 +27,7 @@ export class VersionVerifier {
     this.#deps = deps;
   }
 
-  /** Every catalogued version, including quarantined ones (a file put back intact is offered again). */
+  /** Every catalogued version this node's disk holds, including quarantined ones (a file put back intact is offered again). */
   async verifyAll(options: VerifyOptions): Promise<VerifyReport> {
     const { versions, damagedRecords } = this.#deps.service.catalogued();
     const checks: VersionCheck[] = [];
@@ -37,7 +37,8 @@ export class VersionVerifier {
       if (options.signal?.aborted) break;
       // A prune or an earlier check may have changed or removed it since the pass began.
       const version = this.#deps.service.record(listed.id);
-      if (!version) continue;
+      // Another node's version is on its disk: that node verifies it (this one must never call it missing).
+      if (!version || !this.#deps.service.isLocal(version)) continue;
       const { check, bytesRead } = await this.#verify(version, options.signal, intactSnapshots.get(version.jobId));
       if (version.kind === 'directory' && !check.damaged) intactSnapshots.set(version.jobId, version);
       checks.push(check);
@@ -50,7 +51,7 @@ export class VersionVerifier {
   /** One version, as a mismatch found by `revert` asks. */
   async verifyOne(version: BackupVersion): Promise<VerifyReport> {
     const current = this.#deps.service.record(version.id);
-    const checks = current ? [(await this.#verify(current)).check] : [];
+    const checks = current && this.#deps.service.isLocal(current) ? [(await this.#verify(current)).check] : [];
     return this.#report(checks, 'mismatch');
   }
 

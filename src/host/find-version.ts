@@ -8,7 +8,8 @@ import type { BackupVersion } from '../backup/version.ts';
  * `notes.json@3`), fit to be served: UNKNOWN_VERSION when the job has no such
  * version, VERSION_DAMAGED when it is quarantined or its file no longer
  * matches what was registered (it is then verified at once, as `revert`'s
- * own check does, and offered again if intact).
+ * own check does, and offered again if intact). A version made on another
+ * node comes with `path` leading to a verified copy in this node's cache.
  */
 export async function findVersion(service: BackupService, job: BackupJob, ref: string): Promise<BackupVersion> {
   const at = ref.lastIndexOf('@');
@@ -19,5 +20,6 @@ export async function findVersion(service: BackupService, job: BackupJob, ref: s
   if (!(await service.servable(version))) {
     throw new VersionDamagedError(`The version ${version.id} is not as it was registered; it is being verified and is not served until it proves intact`);
   }
-  return version;
+  // In a cluster, another node's version is answered as a verified copy in this node's cache.
+  return service.materialise(version);
 }

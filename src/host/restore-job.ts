@@ -56,10 +56,12 @@ async function restorePinned(deps: RestoreDeps, job: BackupJob, version: BackupV
   if (!checked) throw new UnknownVersionError(`The version ${version.id} was removed meanwhile`);
   if (checked.damaged) throw new VersionDamagedError(`The version ${version.id} is damaged (${checked.damaged.reason}) and now quarantined; nothing was restored`);
 
+  // Another node's version is restored from a verified copy in this node's cache.
+  const served = await service.materialise(checked);
   const previous = replace ? await keepCurrentSource(deps, job) : null;
-  const request = { versionPath: checked.path, sha256: checked.sha256, size: checked.size, target: lookup.real, tempId: ids.next('restore'), replace };
+  const request = { versionPath: served.path, sha256: checked.sha256, size: checked.size, target: lookup.real, tempId: ids.next('restore'), replace };
   // A snapshot is rebuilt beside the target and swapped in whole (see restoreDirectory); its bytes are checked against its manifest as they are copied.
-  if (versionKind(checked) === 'directory') await service.restoreDirectory(job.id, { version: { path: checked.path, sha256: checked.sha256, kind: 'directory' }, target: lookup.real, tempId: request.tempId, replace });
+  if (versionKind(checked) === 'directory') await service.restoreDirectory(job.id, { version: { path: served.path, sha256: checked.sha256, kind: 'directory' }, target: lookup.real, tempId: request.tempId, replace });
   else if (!previous || !sameBytes(previous, checked)) await files.restoreFile(request);
   return { jobId: job.id, version: checked, target: lookup.real, previous: previous && !sameBytes(previous, checked) ? previous : null };
 }

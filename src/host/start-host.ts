@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ConsoleReporter } from '../../adapters/console/console-reporter.ts';
 import { LogAdapter } from '../../adapters/log/log-adapter.ts';
 import type { HttpAdapter } from '../../adapters/http/http-adapter.ts';
@@ -6,7 +7,7 @@ import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
 import { acquireDataDirLock } from '../../adapters/store/data-dir-lock.ts';
 import { makeDirectory } from '../fs/make-directory.ts';
 import type { ClusterAdapter } from '../ports/cluster.ts';
-import { BackupService } from '../backup/backup-service.ts';
+import { BackupService, type BackupServiceDeps } from '../backup/backup-service.ts';
 import { BackupCatalog } from '../backup/catalog.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
 import { localBackupFiles } from '../backup/local-backup-files.ts';
@@ -19,6 +20,7 @@ import { Bus } from '../bus/bus.ts';
 import type { HostStarted } from '../bus/events.ts';
 import { BACKUP_FILES_OPS, type BackupFiles } from '../ports/backup-files.ts';
 import type { HostAdapter } from '../ports/host-adapter.ts';
+import { VERSION_BLOBS_OPS } from '../ports/version-blobs.ts';
 import { jsonDialect } from '../protocol/json-dialect.ts';
 import { textDialect } from '../protocol/text-dialect.ts';
 import type { PortGate } from '../replay/port-gate.ts';
@@ -126,7 +128,13 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       verifyCopies: options.verifyCopies,
       calendar: calendarFor(options.retentionTimeZone),
       ownFolders: [options.dataDir],
+      ...(cluster ? clusterDeps(cluster, options.dataDir, recorder) : {}),
     });
+    // Another node's catalog writes, applied to this node's jobs and versions.
+    if (cluster) {
+      const remote = bus.on$('store.changed').subscribe((change) => void service.applyRemote(change).catch(() => undefined));
+      started.unshift(() => remote.unsubscribe());
+    }
     const report = await service.load();
     const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs().filter((job) => job.removedAt === undefined);
 
@@ -236,6 +244,12 @@ async function startRecording(file: string, options: ResolvedHostOptions): Promi
   ]);
   const recording = await openRecordingFile(file, recordingHeader(options));
   return { file: recording, recorder: new Recorder({ sink: recording.sink, clock: options.clock, placeholders: new SecretPlaceholders(), startedAt: recording.header.startedAt }) };
+}
+
+/** What a clustered node's backup service adds: its name, the object store (recorded like the files port), its cache. */
+function clusterDeps(cluster: ClusterAdapter, dataDir: string, recorder: Recorder | null): Pick<BackupServiceDeps, 'node' | 'blobs' | 'cacheDir'> {
+  const blobs = cluster.blobs && recorder ? recorder.port('blobs', cluster.blobs, VERSION_BLOBS_OPS) : cluster.blobs;
+  return { node: cluster.node, blobs, cacheDir: path.join(dataDir, 'cache') };
 }
 
 async function upsertAll(service: BackupService, specs: readonly BackupJobSpec[]): Promise<BackupJob[]> {
