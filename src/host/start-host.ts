@@ -6,6 +6,10 @@ import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
 import { acquireDataDirLock } from '../../adapters/store/data-dir-lock.ts';
 import { makeDirectory } from '../fs/make-directory.ts';
 import type { ClusterAdapter } from '../ports/cluster.ts';
+import { fixedPlacement, leasedPlacement, type JobPlacement } from '../cluster/job-placement.ts';
+import { SharedJobs } from '../cluster/shared-jobs.ts';
+import { sharedJobCheck } from '../cluster/shared-job-check.ts';
+import { JOB_LEASES_OPS } from '../ports/job-leases.ts';
 import { BackupService } from '../backup/backup-service.ts';
 import { BackupCatalog } from '../backup/catalog.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
@@ -116,6 +120,24 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const storeClient = new StoreClient(bus, core.ids);
     started.unshift(() => storeClient.dispose());
 
+    // Which jobs run here: in a cluster, this node's own and the shared jobs whose lease it holds (the lease loop, started below).
+    // The scheduler is made later; the loop only reaches it once started.
+    const late: { scheduler?: BackupScheduler } = {};
+    const commandLineShared = new Set<string>();
+    const isShared = (job: BackupJob) => job.shared === true || commandLineShared.has(job.id);
+    const sharedJobs = cluster
+      ? new SharedJobs({
+          leases: recorder ? recorder.port('leases', cluster.leases, JOB_LEASES_OPS) : cluster.leases,
+          clock: core.clock,
+          bus,
+          node: cluster.node,
+          leaseTtlMs: options.cluster ? options.cluster.leaseTtlMs : 0,
+          scheduler: { start: (jobId) => late.scheduler?.start(jobId), remove: async (jobId) => late.scheduler?.remove(jobId) },
+          sharedJobIds: () => service.jobs().filter((job) => job.removedAt === undefined && isShared(job)).map((job) => job.id),
+        })
+      : null;
+    const placement: JobPlacement = cluster && sharedJobs ? leasedPlacement(cluster.node, sharedJobs, isShared) : fixedPlacement(undefined);
+
     const service = new BackupService({
       catalog: new BackupCatalog(storeClient),
       bus,
@@ -129,6 +151,10 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     });
     const report = await service.load();
     const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs().filter((job) => job.removedAt === undefined);
+    if (sharedJobs && options.cluster) {
+      activeJobs.forEach((job, index) => options.jobs?.[index]?.shared && commandLineShared.add(job.id));
+      sharedJobCheck(activeJobs.filter(isShared), options.cluster.leaseTtlMs);
+    }
 
     const book = await openPasswordBook({
       store: storeClient,
@@ -147,9 +173,21 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
         : {}),
     });
 
-    const scheduler = new BackupScheduler({ bus, clock: core.clock, progressClock: clock, ids: core.ids, service, retry: options.retry });
+    const scheduler = new BackupScheduler({
+      bus,
+      clock: core.clock,
+      progressClock: clock,
+      ids: core.ids,
+      service,
+      retry: options.retry,
+      ...(cluster ? { mayRun: (jobId: string) => placement.runsHere(service.job(jobId) as BackupJob) } : {}),
+    });
+    late.scheduler = scheduler;
     const stopScheduler = () => scheduler.stop();
     started.unshift(stopScheduler);
+    // Stopped before the scheduler (see stopSteps): no lease is taken while the jobs stop, and the leases are given up after.
+    const stopSharedJobs = () => sharedJobs?.stop();
+    started.unshift(stopSharedJobs);
     const verifier = new VersionVerifier({ service, files: core.files, bus, clock: core.clock });
     // A version revert found changed is looked at in full at once: offered again if intact, quarantined if not.
     service.onMismatch = (version) => void verifier.verifyOne(version).catch(() => undefined);
@@ -211,12 +249,13 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       ...(report.restoresSettled.length > 0 ? { restoresSettled: report.restoresSettled } : {}),
     });
     for (const job of activeJobs) scheduler.start(job.id);
+    sharedJobs?.start();
     scrub.start();
     await bus.emit('host.started', { listening: internals.listening !== undefined ? internals.listening : (socket?.address() ?? null) });
 
     // A normal stop undoes the start in reverse, except that the scheduler goes first: its abandoned
     // copies then answer the clients waiting on them while the socket is still there to carry the replies.
-    const stopSteps = [() => scheduler.stop(), ...started.filter((step) => step !== stopScheduler)];
+    const stopSteps = [stopSharedJobs, stopScheduler, ...started.filter((step) => step !== stopScheduler && step !== stopSharedJobs)];
     return new Host({ bus, options, service, book, scheduler, socket, http, stopSteps });
   } catch (error) {
     for (const stop of started) await Promise.resolve(stop()).catch(() => undefined);
