@@ -17,6 +17,9 @@ export interface KvLeasesOptions {
   readonly clock: Pick<Clock, 'now'>;
 }
 
+/** How long opening or making the bucket may take. */
+const OPEN_TIMEOUT_MS = 10_000;
+
 /** Longest a lease write may take before it counts as failed: well inside a renewal period, so a slow write cannot eat the lease. */
 const MAX_WRITE_TIMEOUT_MS = 2_000;
 
@@ -37,6 +40,7 @@ export class KvLeases implements JobLeases {
   readonly #replicas: number;
   readonly #ttlMs: number;
   readonly #clock: Pick<Clock, 'now'>;
+  /** A lease write that has not answered by then failed: a renewal that hangs must fail while the lease still has time left. */
   readonly #writeTimeoutMs: number;
   /** This node's current hold token per job, so a write whose reply was lost can be recognised as ours. */
   readonly #tokens = new Map<string, string>();
@@ -49,31 +53,40 @@ export class KvLeases implements JobLeases {
     this.#replicas = options.replicas;
     this.#ttlMs = options.leaseTtlMs;
     this.#clock = options.clock;
-    this.#writeTimeoutMs = Math.max(250, Math.min(MAX_WRITE_TIMEOUT_MS, Math.floor(options.leaseTtlMs / 4)));
+    this.#writeTimeoutMs = Math.max(500, Math.min(MAX_WRITE_TIMEOUT_MS, Math.floor(options.leaseTtlMs / 3)));
   }
 
   /** Opens (or makes) the bucket. Refuses a bucket made with another TTL: every node of a cluster must use the same `--lease-ttl`. */
   async open(): Promise<void> {
     const connection = this.#link.connection;
-    // Writes get a short timeout: a renewal that hangs must fail while the lease still has time left.
-    const kvm = new Kvm(jetstream(connection, { timeout: this.#writeTimeoutMs }));
-    let kv: KV;
-    try {
-      kv = await kvm.open(this.#bucket, { timeout: this.#writeTimeoutMs });
-      const status = await kv.status();
-      if (status.ttl !== this.#ttlMs) {
+    // Making the bucket may take seconds (an R3 stream); the lease writes get short timeouts of their own (see #writeTimeoutMs).
+    const kvm = new Kvm(jetstream(connection, { timeout: OPEN_TIMEOUT_MS }));
+    // Two nodes starting together may both find no bucket and both make it: the one that loses that race opens the other's.
+    for (let attempt = 1; ; attempt++) {
+      let kv: KV;
+      let ttl: number;
+      try {
+        // open() is lazy: status() is what finds out whether the bucket exists.
+        kv = await kvm.open(this.#bucket);
+        ttl = (await kv.status()).ttl;
+      } catch (error) {
+        if (!isStreamNotFound(error)) throw unavailable('open the leases bucket', error);
+        try {
+          kv = await kvm.create(this.#bucket, { replicas: bucketReplicas(connection, this.#replicas), ttl: this.#ttlMs, history: 1 });
+          ttl = this.#ttlMs;
+        } catch (cause) {
+          if (attempt < 3) continue;
+          throw unavailable('make the leases bucket', cause);
+        }
+      }
+      if (ttl !== this.#ttlMs) {
         throw new LeaseTtlMismatchError(
-          `The cluster's leases have a TTL of ${status.ttl} ms, but this node was started with --lease-ttl ${this.#ttlMs} ms; every node of a cluster must use the same lease TTL`,
+          `The cluster's leases have a TTL of ${ttl} ms, but this node was started with --lease-ttl ${this.#ttlMs} ms; every node of a cluster must use the same lease TTL`,
         );
       }
-    } catch (error) {
-      if (error instanceof LeaseTtlMismatchError) throw error;
-      if (!isStreamNotFound(error)) throw unavailable('open the leases bucket', error);
-      kv = await kvm
-        .create(this.#bucket, { replicas: bucketReplicas(connection, this.#replicas), ttl: this.#ttlMs, history: 1, timeout: this.#writeTimeoutMs })
-        .catch((cause: unknown) => Promise.reject(unavailable('make the leases bucket', cause)));
+      this.#kv = kv;
+      return;
     }
-    this.#kv = kv;
   }
 
   async acquire(jobId: string): Promise<LeaseHold | null> {
