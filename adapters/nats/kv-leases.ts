@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Clock } from '../../src/clock/clock.ts';
 import { LeaseStoreUnavailableError, LeaseTtlMismatchError } from '../../src/cluster/lease-errors.ts';
 import type { JobLeases, LeaseHold } from '../../src/ports/job-leases.ts';
@@ -17,8 +18,11 @@ export interface KvLeasesOptions {
   readonly clock: Pick<Clock, 'now'>;
 }
 
-/** How long opening or making the bucket may take. */
-const OPEN_TIMEOUT_MS = 10_000;
+/** How long one JetStream request (making the bucket, reading a lease) may take. */
+const REQUEST_TIMEOUT_MS = 5_000;
+
+/** How long opening or making the bucket may take, tries included (a cluster starting with the nodes may need seconds for a quorum). */
+const OPEN_TIMEOUT_MS = 20_000;
 
 /** Longest a lease write may take before it counts as failed: well inside a renewal period, so a slow write cannot eat the lease. */
 const MAX_WRITE_TIMEOUT_MS = 2_000;
@@ -60,32 +64,36 @@ export class KvLeases implements JobLeases {
   async open(): Promise<void> {
     const connection = this.#link.connection;
     // Making the bucket may take seconds (an R3 stream); the lease writes get short timeouts of their own (see #writeTimeoutMs).
-    const kvm = new Kvm(jetstream(connection, { timeout: OPEN_TIMEOUT_MS }));
-    // Two nodes starting together may both find no bucket and both make it: the one that loses that race opens the other's.
-    for (let attempt = 1; ; attempt++) {
-      let kv: KV;
-      let ttl: number;
+    const kvm = new Kvm(jetstream(connection, { timeout: REQUEST_TIMEOUT_MS }));
+    // Nodes starting together may all find no bucket and all make it (the losers open the winner's), and a
+    // cluster that is starting too may have no JetStream quorum yet: keep trying for a while before giving up.
+    const giveUpAt = Date.now() + OPEN_TIMEOUT_MS;
+    for (;;) {
       try {
-        // open() is lazy: status() is what finds out whether the bucket exists.
-        kv = await kvm.open(this.#bucket);
-        ttl = (await kv.status()).ttl;
-      } catch (error) {
-        if (!isStreamNotFound(error)) throw unavailable('open the leases bucket', error);
-        try {
-          kv = await kvm.create(this.#bucket, { replicas: bucketReplicas(connection, this.#replicas), ttl: this.#ttlMs, history: 1 });
-          ttl = this.#ttlMs;
-        } catch (cause) {
-          if (attempt < 3) continue;
-          throw unavailable('make the leases bucket', cause);
+        const { kv, ttl } = await this.#openOrMake(kvm, connection);
+        if (ttl !== this.#ttlMs) {
+          throw new LeaseTtlMismatchError(
+            `The cluster's leases have a TTL of ${ttl} ms, but this node was started with --lease-ttl ${this.#ttlMs} ms; every node of a cluster must use the same lease TTL`,
+          );
         }
+        this.#kv = kv;
+        return;
+      } catch (error) {
+        if (error instanceof LeaseTtlMismatchError || Date.now() > giveUpAt) throw error instanceof LeaseTtlMismatchError ? error : unavailable('open the leases bucket', error);
+        await new Promise((resolve) => setTimeout(resolve, 250));
       }
-      if (ttl !== this.#ttlMs) {
-        throw new LeaseTtlMismatchError(
-          `The cluster's leases have a TTL of ${ttl} ms, but this node was started with --lease-ttl ${this.#ttlMs} ms; every node of a cluster must use the same lease TTL`,
-        );
-      }
-      this.#kv = kv;
-      return;
+    }
+  }
+
+  async #openOrMake(kvm: Kvm, connection: NatsConnection): Promise<{ kv: KV; ttl: number }> {
+    try {
+      // open() is lazy: status() is what finds out whether the bucket exists.
+      const kv = await kvm.open(this.#bucket);
+      return { kv, ttl: (await kv.status()).ttl };
+    } catch (error) {
+      if (!isStreamNotFound(error)) throw error;
+      const kv = await kvm.create(this.#bucket, { replicas: bucketReplicas(connection, this.#replicas), ttl: this.#ttlMs, history: 1 });
+      return { kv, ttl: this.#ttlMs };
     }
   }
 
