@@ -9,7 +9,7 @@ import type { ClusterAdapter } from '../ports/cluster.ts';
 import { fixedPlacement, leasedPlacement, type JobPlacement } from '../cluster/job-placement.ts';
 import { SharedJobs } from '../cluster/shared-jobs.ts';
 import { sharedJobCheck } from '../cluster/shared-job-check.ts';
-import { JOB_LEASES_OPS } from '../ports/job-leases.ts';
+import { JOB_LEASES_OPS, type JobLeases } from '../ports/job-leases.ts';
 import { BackupService } from '../backup/backup-service.ts';
 import { BackupCatalog } from '../backup/catalog.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
@@ -57,6 +57,8 @@ export interface HostInternals {
   readonly hasherGate?: PortGate;
   /** What `host.started` says about the socket, when there is none to ask. */
   readonly listening?: HostStarted['listening'];
+  /** A replay of a cluster node: its shared jobs' leases answered from the recording, without NATS. */
+  readonly leases?: { readonly port: JobLeases; readonly node: string; readonly leaseTtlMs: number };
 }
 
 /** Starts a host: takes the data directory, loads the catalog, opens the socket, schedules the jobs. */
@@ -125,18 +127,19 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const late: { scheduler?: BackupScheduler } = {};
     const commandLineShared = new Set<string>();
     const isShared = (job: BackupJob) => job.shared === true || commandLineShared.has(job.id);
-    const sharedJobs = cluster
+    const leasing = cluster && options.cluster ? { port: cluster.leases, node: cluster.node, leaseTtlMs: options.cluster.leaseTtlMs } : (internals.leases ?? null);
+    const sharedJobs = leasing
       ? new SharedJobs({
-          leases: recorder ? recorder.port('leases', cluster.leases, JOB_LEASES_OPS) : cluster.leases,
+          leases: recorder ? recorder.port('leases', leasing.port, JOB_LEASES_OPS) : leasing.port,
           clock: core.clock,
           bus,
-          node: cluster.node,
-          leaseTtlMs: options.cluster ? options.cluster.leaseTtlMs : 0,
+          node: leasing.node,
+          leaseTtlMs: leasing.leaseTtlMs,
           scheduler: { start: (jobId) => late.scheduler?.start(jobId), remove: async (jobId) => late.scheduler?.remove(jobId) },
           sharedJobIds: () => service.jobs().filter((job) => job.removedAt === undefined && isShared(job)).map((job) => job.id),
         })
       : null;
-    const placement: JobPlacement = cluster && sharedJobs ? leasedPlacement(cluster.node, sharedJobs, isShared) : fixedPlacement(undefined);
+    const placement: JobPlacement = leasing && sharedJobs ? leasedPlacement(leasing.node, sharedJobs, isShared) : fixedPlacement(undefined);
 
     const service = new BackupService({
       catalog: new BackupCatalog(storeClient),
@@ -151,9 +154,9 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     });
     const report = await service.load();
     const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs().filter((job) => job.removedAt === undefined);
-    if (sharedJobs && options.cluster) {
+    if (leasing) {
       activeJobs.forEach((job, index) => options.jobs?.[index]?.shared && commandLineShared.add(job.id));
-      sharedJobCheck(activeJobs.filter(isShared), options.cluster.leaseTtlMs);
+      sharedJobCheck(activeJobs.filter(isShared), leasing.leaseTtlMs);
     }
 
     const book = await openPasswordBook({
@@ -180,7 +183,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       ids: core.ids,
       service,
       retry: options.retry,
-      ...(cluster ? { mayRun: (jobId: string) => placement.runsHere(service.job(jobId) as BackupJob) } : {}),
+      ...(leasing ? { mayRun: (jobId: string) => placement.runsHere(service.job(jobId) as BackupJob) } : {}),
     });
     late.scheduler = scheduler;
     const stopScheduler = () => scheduler.stop();
