@@ -114,6 +114,15 @@ export class KvLeases implements JobLeases {
         this.#tokens.set(jobId, token);
         return { jobId, node: this.#node, revision: entry!.revision };
       }
+      if (record && entry && record.node === this.#node && record.hold === this.#tokens.get(jobId)) {
+        // Still ours from an earlier hold this process gave up (it could not renew in time, e.g. through a stream
+        // leader's election) and nobody took since. Taken back by rewriting it: its age starts again now, as
+        // the caller's trust in the hold does (the old write's age is unknown here).
+        const revision = await kv
+          .update(key, this.#record(jobId, record.hold), entry.revision, this.#writeTimeoutMs)
+          .catch((cause: unknown) => (isWrongLastSequence(cause) ? null : Promise.reject(unavailable(`take the lease of job '${jobId}'`, cause))));
+        return revision === null ? null : { jobId, node: this.#node, revision };
+      }
       if (isTimeout(error)) throw unavailable(`take the lease of job '${jobId}'`, error);
       return null;
     }

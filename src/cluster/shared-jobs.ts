@@ -137,7 +137,9 @@ export class SharedJobs {
       if (!active.has(jobId)) void this.#serial(jobId, () => this.#giveUp(jobId));
     }
     for (const jobId of active) {
-      if (!this.#held.has(jobId) && !this.#known.has(jobId)) void this.#serial(jobId, () => this.#take(jobId));
+      // A lease the store still says is this node's, but not held here (given up after failed renewals) may be taken back.
+      const holder = this.#known.get(jobId);
+      if (!this.#held.has(jobId) && (holder === undefined || holder === this.#deps.node)) void this.#serial(jobId, () => this.#take(jobId));
     }
   }
 

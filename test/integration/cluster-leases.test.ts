@@ -122,6 +122,23 @@ describe('KvLeases on a real 3-server NATS cluster', () => {
     assert.ok(await b.leases.renew(taken));
   });
 
+  it("takes back its own live lease (this process's earlier hold), never one of another incarnation of the same node name", async (t) => {
+    if (!natsServerOr(t)) return;
+    const name = freshName();
+    const a = await node('a', name);
+    const hold = await a.leases.acquire('mine.txt');
+    assert.ok(hold);
+    // The same process asks again (it gave the hold up after failed renewals): it gets the lease back, rewritten.
+    const back = await a.leases.acquire('mine.txt');
+    assert.ok(back && back.revision > hold.revision);
+    const renewed = await a.leases.renew(back);
+    assert.ok(renewed);
+    // A restarted process with the same node name must wait for the lease to run out, and cannot renew it either.
+    const again = await node('a', name);
+    assert.equal(await again.leases.acquire('mine.txt'), null);
+    assert.equal(await again.leases.renew(renewed), null);
+  });
+
   it('keeps a renewed lease past many TTLs', async (t) => {
     if (!natsServerOr(t)) return;
     const name = freshName();

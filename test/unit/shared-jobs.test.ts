@@ -16,6 +16,8 @@ interface Record_ {
   node: string;
   revision: number;
   writtenAt: number;
+  /** Which view (process) wrote it: a node's own earlier hold may be taken back, another incarnation's may not. */
+  writer: MemoryLeases | null;
 }
 
 /** One lease store for every node, run out by the virtual clock: what the KV bucket with a TTL does. */
@@ -34,20 +36,21 @@ class MemoryLeaseStore {
     return new MemoryLeases(this, node);
   }
 
-  acquire(jobId: string, node: string): LeaseHold | null {
+  acquire(jobId: string, node: string, writer: MemoryLeases): LeaseHold | null {
     this.#expire();
-    if (this.records.has(jobId)) return null;
+    const record = this.records.get(jobId);
+    if (record && record.writer !== writer) return null;
     const revision = ++this.#revision;
-    this.records.set(jobId, { node, revision, writtenAt: this.clock.now() });
+    this.records.set(jobId, { node, revision, writtenAt: this.clock.now(), writer });
     return { jobId, node, revision };
   }
 
-  renew(hold: LeaseHold): LeaseHold | null {
+  renew(hold: LeaseHold, writer: MemoryLeases): LeaseHold | null {
     this.#expire();
     const record = this.records.get(hold.jobId);
-    if (!record || record.revision !== hold.revision || record.node !== hold.node) return null;
+    if (!record || record.revision !== hold.revision || record.writer !== writer) return null;
     const revision = ++this.#revision;
-    this.records.set(hold.jobId, { node: hold.node, revision, writtenAt: this.clock.now() });
+    this.records.set(hold.jobId, { node: hold.node, revision, writtenAt: this.clock.now(), writer });
     return { ...hold, revision };
   }
 
@@ -63,7 +66,7 @@ class MemoryLeaseStore {
 
   /** Another node writes over the lease (what a stale holder would see after a takeover). */
   steal(jobId: string, node: string): void {
-    this.records.set(jobId, { node, revision: ++this.#revision, writtenAt: this.clock.now() });
+    this.records.set(jobId, { node, revision: ++this.#revision, writtenAt: this.clock.now(), writer: null });
   }
 }
 
@@ -86,10 +89,10 @@ class MemoryLeases implements JobLeases {
   }
 
   acquire(jobId: string) {
-    return this.#call('acquire', () => this.store.acquire(jobId, this.node));
+    return this.#call('acquire', () => this.store.acquire(jobId, this.node, this));
   }
   renew(hold: LeaseHold) {
-    return this.#call('renew', () => this.store.renew(hold));
+    return this.#call('renew', () => this.store.renew(hold, this));
   }
   release(hold: LeaseHold) {
     return this.#call('release', () => this.store.release(hold));
@@ -239,6 +242,29 @@ describe('SharedJobs: the lease loop of shared jobs', () => {
       a.lease.map((event) => event.state),
       ['taken', 'lost'],
     );
+  });
+
+  it('a holder that gave its lease up during a short outage takes it back when the store answers again, before anyone else can', async () => {
+    const { nodes, run, clock, store } = rig(['a', 'b']);
+    const [a, b] = nodes as [TestNode, TestNode];
+    a.shared.start();
+    await run(50);
+    b.shared.start();
+    await run(TTL);
+    a.leases.reachable = false;
+    await run(TTL * 0.85);
+    assert.equal(a.shared.holds(JOB), false, 'a stopped the job');
+    assert.equal(store.records.get(JOB)?.node, 'a', 'the lease has not run out yet');
+    a.leases.reachable = true;
+    const backAt = clock.now();
+    await run(TTL / 4 + 50);
+    assert.equal(a.shared.holds(JOB), true);
+    assert.ok((a.scheduler.events.at(-1)?.at ?? 0) - backAt <= TTL / 4 + 20);
+    assert.deepEqual(
+      a.lease.map((event) => event.state),
+      ['taken', 'lost', 'taken'],
+    );
+    assert.deepEqual(b.scheduler.events, []);
   });
 
   it('a holder whose renewals hang (no answer at all) stops by its deadline too', async () => {
