@@ -128,7 +128,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const commandLineShared = new Set<string>();
     const isShared = (job: BackupJob) => job.shared === true || commandLineShared.has(job.id);
     const leasing = cluster && options.cluster ? { port: cluster.leases, node: cluster.node, leaseTtlMs: options.cluster.leaseTtlMs } : (internals.leases ?? null);
-    const sharedJobs = leasing
+    const sharedJobs: SharedJobs | null = leasing
       ? new SharedJobs({
           leases: recorder ? recorder.port('leases', leasing.port, JOB_LEASES_OPS) : leasing.port,
           clock: core.clock,
@@ -136,7 +136,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
           node: leasing.node,
           leaseTtlMs: leasing.leaseTtlMs,
           scheduler: { start: (jobId) => late.scheduler?.start(jobId), remove: async (jobId) => late.scheduler?.remove(jobId) },
-          sharedJobIds: () => service.jobs().filter((job) => job.removedAt === undefined && isShared(job)).map((job) => job.id),
+          sharedJobIds: (): string[] => service.jobs().filter((job) => job.removedAt === undefined && isShared(job)).map((job) => job.id),
         })
       : null;
     const placement: JobPlacement = leasing && sharedJobs ? leasedPlacement(leasing.node, sharedJobs, isShared) : fixedPlacement(undefined);

@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { appendFile, copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { natsServerOr, startNatsCluster } from '../helpers/nats-cluster.ts';
 import { run, SAFEKEEP_ARGV, spawnSafekeep, type SafekeepProcess } from '../helpers/safekeep-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { JsonClient } from '../helpers/json-client.ts';
 
 const INTERVAL_MS = 2_000;
 const NODES = ['a', 'b', 'c'] as const;
+/**
+ * `nats` (one catalog for the cluster) once the cluster-wide store is in; `lowdb` (each node its own catalog, the
+ * leases still shared through NATS) where it is not. SAFEKEEP_E2E_STORE overrides.
+ */
+const STORE = (process.env['SAFEKEEP_E2E_STORE'] ?? 'lowdb') as 'nats' | 'lowdb';
 
 type LogLine = Record<string, unknown> & { event: string; time: string };
 
@@ -75,12 +82,18 @@ describe('a shared job in a 3-node safekeep cluster (--shared-source)', () => {
         const logFile = path.join(root, `${name}.log`);
         const args = [
           ...['--source', source, '--shared-source', '--interval', '2s', '--lease-ttl', '2s'],
-          ...['--cluster', nats.urls.join(','), '--node-name', name, '--store', 'lowdb'],
+          ...['--cluster', nats.urls.join(','), '--node-name', name, '--store', STORE],
           ...['--port', '0', '--data-dir', dataDir, '--log-level', 'debug', '--log-format', 'json', '--log-file', logFile],
         ];
+        if (STORE === 'nats' && nodes[0]) {
+          // One book for the cluster: every node holds the first node's service key (see README "Cluster").
+          await mkdir(path.join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
+          await copyFile(path.join(nodes[0].dataDir, 'keys', 'service.key'), path.join(dataDir, 'keys', 'service.key'));
+        }
         nodes.push({ name, dataDir, logFile, process: spawnSafekeep(args, root) });
+        if (STORE === 'nats') await nodes.at(-1)?.process.port();
       }
-      await Promise.all(nodes.map((node) => node.process.port()));
+      const ports = await Promise.all(nodes.map((node) => node.process.port()));
 
       // Exactly one node takes the lease and runs the job; it makes a few versions.
       const holder = await until(
@@ -129,6 +142,12 @@ describe('a shared job in a 3-node safekeep cluster (--shared-source)', () => {
         'the successor says it took the lease',
       );
 
+      // The cluster's catalog (one for all, with --store nats): every version's bytes are on some node's disk, whole.
+      const successorPort = ports[nodes.indexOf(successor)] as number;
+      const client = await JsonClient.connect(successorPort);
+      const { versions } = (await client.ok({ type: 'backup.versions', job: 'notes.txt' })) as { versions: { id: string; sha256: string; damaged: unknown }[] };
+      client.close();
+
       // Stop the survivors (they give their leases up), then look at everything.
       clearInterval(appender);
       // (A survivor stopped gives its lease up, and the other may take it for the moment it has left: copies from here on are not the takeover's.)
@@ -153,8 +172,20 @@ describe('a shared job in a 3-node safekeep cluster (--shared-source)', () => {
       assert.deepEqual(new Set(copies.filter((copy) => copy.start < killedAt).map((copy) => copy.node)), new Set([holder.name]));
       assert.deepEqual(new Set(copies.filter((copy) => copy.start > killedAt && copy.start < stopAskedAt).map((copy) => copy.node)), new Set([successor.name]));
 
-      // Every version each node's catalog holds is complete: `safekeep check` re-hashes each against its file.
+      const onDisk = new Set<string>();
       for (const node of nodes) {
+        const folder = path.join(node.dataDir, 'backups', 'notes.txt');
+        for (const name of await readdir(folder).catch(() => [] as string[])) {
+          onDisk.add(createHash('sha256').update(await readFile(path.join(folder, name))).digest('hex'));
+        }
+      }
+      assert.ok(versions.length >= 2, JSON.stringify(versions));
+      for (const version of versions) {
+        assert.equal(version.damaged, null, version.id);
+        assert.ok(onDisk.has(version.sha256), `version ${version.id}: no file on any node's disk has its sha256`);
+      }
+      // Every version each node's own catalog holds is complete: `safekeep check` re-hashes each against its file.
+      for (const node of STORE === 'lowdb' ? nodes : []) {
         const checked = await run(process.execPath, [...SAFEKEEP_ARGV, 'check', '--data-dir', node.dataDir], { cwd: root });
         assert.equal(checked.code, 0, `check of ${node.name}'s data dir: ${checked.stdout}${checked.stderr}`);
         const versions = Number(/(\d+) versions? \(re-hashed\)/.exec(checked.stdout)?.[1] ?? NaN);
