@@ -71,7 +71,8 @@ describe('a shared job in a 3-node safekeep cluster (--shared-source)', () => {
     const root = await tempDir('cluster-shared-job');
     const source = path.join(root, 'shared', 'notes.txt');
     await mkdir(path.dirname(source));
-    await writeFile(source, 'line 0\n');
+    // Big enough that a copy takes a while, so the kill can land in the middle of one.
+    await writeFile(source, Buffer.alloc(16 * 1024 * 1024, 'safekeep '));
     // The source keeps changing, so every run copies.
     let lineNo = 0;
     const appender = setInterval(() => void appendFile(source, `line ${++lineNo} ${'x'.repeat(200)}\n`), 500);
@@ -81,7 +82,7 @@ describe('a shared job in a 3-node safekeep cluster (--shared-source)', () => {
         const dataDir = path.join(root, `node-${name}`);
         const logFile = path.join(root, `${name}.log`);
         const args = [
-          ...['--source', source, '--shared-source', '--interval', '2s', '--lease-ttl', '2s'],
+          ...['--source', source, '--shared-source', '--interval', '2s', '--lease-ttl', '2s', '--keep', '4'],
           ...['--cluster', nats.urls.join(','), '--node-name', name, '--store', STORE],
           ...['--port', '0', '--data-dir', dataDir, '--log-level', 'debug', '--log-format', 'json', '--log-file', logFile],
         ];
@@ -114,8 +115,9 @@ describe('a shared job in a 3-node safekeep cluster (--shared-source)', () => {
         assert.equal(log.filter((line) => line.event === 'backup.copy.started').length, 0, `${node.name} copied nothing while ${holder.name} held the lease`);
       }
 
-      // Killed mid-interval, the way a machine dies.
-      await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS / 2));
+      // Killed the way a machine dies: just after it began a copy, so most likely in the middle of one.
+      const copiesBefore = (await logOf(holder)).filter((line) => line.event === 'backup.copy.started').length;
+      await until('the holder to begin another copy', async () => (await logOf(holder)).filter((line) => line.event === 'backup.copy.started').length > copiesBefore, 10_000);
       const killedAt = Date.now();
       holder.process.child.kill('SIGKILL');
       await holder.process.exited;
