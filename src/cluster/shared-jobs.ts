@@ -55,6 +55,8 @@ export class SharedJobs {
   readonly #queues = new Map<string, Promise<unknown>>();
   /** Who held which job's lease when the leases were last read (and this node's own since). */
   #known = new Map<string, string>();
+  /** Jobs being stopped after a lost lease: taken again only once the abandoned copy is gone. */
+  readonly #stopping = new Map<string, Promise<void>>();
   #lookTimer: TimerHandle | null = null;
   #stopped = false;
 
@@ -144,6 +146,7 @@ export class SharedJobs {
   }
 
   async #take(jobId: string): Promise<void> {
+    await this.#stopping.get(jobId);
     if (this.#stopped || this.#held.has(jobId)) return;
     const sentAt = this.#deps.clock.now();
     let hold: LeaseHold | null;
@@ -218,7 +221,10 @@ export class SharedJobs {
     if (this.#held.get(jobId) !== held) return;
     this.#drop(jobId, held);
     if (this.#known.get(jobId) === this.#deps.node) this.#known.delete(jobId);
-    const stopped = this.#deps.scheduler.remove(jobId);
+    const stopped = this.#deps.scheduler.remove(jobId).finally(() => {
+      if (this.#stopping.get(jobId) === stopped) this.#stopping.delete(jobId);
+    });
+    this.#stopping.set(jobId, stopped);
     this.#emit(jobId, 'lost');
     await stopped;
   }

@@ -106,7 +106,7 @@ class MemoryLeases implements JobLeases {
 class SchedulerLog {
   readonly events: { what: 'start' | 'remove'; jobId: string; at: number }[] = [];
   constructor(readonly clock: VirtualClock) {}
-  readonly port = {
+  readonly port: { start(jobId: string): void; remove(jobId: string): Promise<void> } = {
     start: (jobId: string) => void this.events.push({ what: 'start', jobId, at: this.clock.now() }),
     remove: async (jobId: string) => void this.events.push({ what: 'remove', jobId, at: this.clock.now() }),
   };
@@ -265,6 +265,36 @@ describe('SharedJobs: the lease loop of shared jobs', () => {
       ['taken', 'lost', 'taken'],
     );
     assert.deepEqual(b.scheduler.events, []);
+  });
+
+  it('takes a lost job again only once its abandoned copy is gone', async () => {
+    const { nodes, run, store } = rig(['a']);
+    const [a] = nodes as [TestNode];
+    let finishRemove = () => {};
+    const removing = new Promise<void>((resolve) => (finishRemove = resolve));
+    a.scheduler.port.remove = async (jobId: string) => {
+      a.scheduler.events.push({ what: 'remove', jobId, at: 0 });
+      await removing;
+    };
+    a.shared.start();
+    await run(50);
+    // Lost by its deadline (the store did not answer), which stops the job without waiting in the lease's queue…
+    a.leases.reachable = false;
+    await run(TTL * 0.85);
+    // …and the store is back at once, the lease still this node's to take back.
+    a.leases.reachable = true;
+    assert.equal(store.records.get(JOB)?.node, 'a');
+    await run(TTL / 2);
+    assert.deepEqual(
+      a.scheduler.events.map((event) => event.what),
+      ['start', 'remove'],
+    );
+    finishRemove();
+    await run(TTL / 4 + 50);
+    assert.deepEqual(
+      a.scheduler.events.map((event) => event.what),
+      ['start', 'remove', 'start'],
+    );
   });
 
   it('a holder whose renewals hang (no answer at all) stops by its deadline too', async () => {
