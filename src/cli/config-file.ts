@@ -22,6 +22,12 @@ export interface JobEntry {
   readonly argv: readonly string[];
   /** Flag name → where its value was written, to place a rejected value. */
   readonly origins: ReadonlyMap<string, FileOrigin>;
+  /**
+   * `"shared": true`: in a cluster, the source is on storage every node sees
+   * (what `--shared-source` says of the command line's sources). Not a flag of
+   * its own job line: `--shared-source` alone would ask for `--cluster` there.
+   */
+  readonly shared?: { readonly value: boolean; readonly origin: FileOrigin };
 }
 
 /** A config file, read and checked against the option table. */
@@ -41,6 +47,9 @@ export class ConfigFileError extends Error {
 class WrongType {
   constructor(readonly message: string) {}
 }
+
+/** A `jobs` entry's key for `--shared-source` (a cluster's job whose source every node sees). */
+const SHARED_KEY = 'shared';
 
 /** The flags a `jobs` entry may hold (besides `source`): how often, what to leave out, what to keep. */
 const JOB_FLAGS = ['source', 'interval', 'exclude', 'keep', 'keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly'];
@@ -147,11 +156,17 @@ function readJobs(node: Node, table: OptionTable, base: string, at: Locator): Jo
     if (entry.type !== 'object') at.fail(entry, where, 'must be an object such as {"source": "notes.txt"}');
     const argv: string[] = [];
     const origins = new Map<string, FileOrigin>();
+    let shared: JobEntry['shared'];
     for (const [key, keyNode, valueNode] of properties(entry, `${where}.`, at)) {
+      if (key === SHARED_KEY) {
+        if (valueNode.type !== 'boolean') at.fail(valueNode, `${where}.${key}`, 'must be true or false');
+        shared = { value: valueNode.value as boolean, origin: at.origin(valueNode, `${where}.${key}`) };
+        continue;
+      }
       const flag = keys.get(key);
       if (flag === undefined) {
-        const guess = nearest(key, keys.keys());
-        at.fail(keyNode, `${where}.${key}`, `is not a job setting${guess ? `; did you mean "${guess}"?` : ''} (a job holds ${[...keys.keys()].join(', ')})`);
+        const guess = nearest(key, [...keys.keys(), SHARED_KEY]);
+        at.fail(keyNode, `${where}.${key}`, `is not a job setting${guess ? `; did you mean "${guess}"?` : ''} (a job holds ${[...keys.keys(), SHARED_KEY].join(', ')})`);
       }
       const value = optionValue(valueNode, table[flag as string] ?? { type: 'string' }, flag === 'source' ? base : null);
       if (value instanceof WrongType) at.fail(valueNode, `${where}.${key}`, value.message);
@@ -160,7 +175,7 @@ function readJobs(node: Node, table: OptionTable, base: string, at: Locator): Jo
       origins.set(flag as string, at.origin(valueNode, `${where}.${key}`));
     }
     if (!origins.has('source')) at.fail(entry, where, 'needs "source", the file or folder to back up');
-    return { index, line: at.origin(entry, where).line, argv, origins };
+    return { index, line: at.origin(entry, where).line, argv, origins, ...(shared ? { shared } : {}) };
   });
 }
 

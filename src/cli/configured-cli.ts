@@ -12,6 +12,8 @@ export interface ConfiguredJob {
   readonly intervalMs: number | undefined;
   readonly retention: RetentionPolicy;
   readonly excludes: readonly string[];
+  /** `"shared": true` (only with `--cluster`): whoever holds the job's lease runs it. */
+  readonly shared?: true;
 }
 
 /** What the command line, the environment and the config file say together. */
@@ -53,7 +55,12 @@ function configuredJob(entry: JobEntry, top: CliConfig, base: string): Configure
   if (parsed.kind !== 'run') return placedIn(parsed.kind === 'error' ? parsed.message : 'is not a job', entry.origins);
   const own = (flag: string) => entry.origins.has(flag);
   const ownRetention = [...entry.origins.keys()].some((flag) => flag.startsWith('keep'));
+  const { shared } = entry;
+  if (shared?.value && top.cluster.cluster === null) {
+    return `config file ${shared.origin.file}, line ${shared.origin.line}, key "${shared.origin.key}": needs --cluster: a shared source only means something in a cluster`;
+  }
   return {
+    ...(shared?.value ? { shared: true as const } : {}),
     sourcePath: parsed.config.sources[0] as string,
     intervalMs: own('interval') ? parsed.config.intervalMs : top.intervalMs,
     retention: ownRetention ? parsed.config.retention : top.retention,

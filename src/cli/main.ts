@@ -129,7 +129,13 @@ function jobSpec(config: CliConfig, sourcePath: string, isFolder: boolean): Back
 
 /** A job from the config file's `jobs`; its excludes, like --exclude's, apply to a folder only. */
 function configuredJobSpec(job: ConfiguredJob, isFolder: boolean): BackupJobSpec {
-  return { sourcePath: job.sourcePath, intervalMs: job.intervalMs ?? DEFAULT_INTERVAL_MS, retention: job.retention, ...(isFolder ? { excludes: job.excludes } : {}) };
+  return {
+    sourcePath: job.sourcePath,
+    intervalMs: job.intervalMs ?? DEFAULT_INTERVAL_MS,
+    retention: job.retention,
+    ...(isFolder ? { excludes: job.excludes } : {}),
+    ...(job.shared ? { shared: true } : {}),
+  };
 }
 
 function stopOnSignals(host: Host): void {

@@ -37,6 +37,7 @@ export class BackupScheduler {
   readonly #ids: IdSource;
   readonly #service: BackupService;
   readonly #retry: RetryPolicy;
+  readonly #mayRun: ((jobId: string) => boolean) | undefined;
   readonly #actors = new Map<string, JobActor>();
   readonly #waiters = new Map<string, Waiter>();
   readonly #runsInFlight = new Set<Promise<RunOutcome>>();
@@ -45,14 +46,18 @@ export class BackupScheduler {
   /** Each job's last run and next due time, for `status`. */
   readonly history = new RunHistory();
 
-  /** `progressClock` times `backup.progress` events: the real clock, also when `clock` is a recording's (see copy-progress.ts). */
-  constructor(deps: { bus: Bus; clock: Clock; progressClock: Pick<Clock, 'now'>; ids: IdSource; service: BackupService; retry: RetryPolicy }) {
+  /**
+   * `progressClock` times `backup.progress` events: the real clock, also when `clock` is a recording's (see copy-progress.ts).
+   * `mayRun` (in a cluster): whether a job runs on this node; `start` leaves any other alone (another node's, or a shared job whose lease is elsewhere).
+   */
+  constructor(deps: { bus: Bus; clock: Clock; progressClock: Pick<Clock, 'now'>; ids: IdSource; service: BackupService; retry: RetryPolicy; mayRun?: (jobId: string) => boolean }) {
     this.#bus = deps.bus;
     this.#clock = deps.clock;
     this.#progressClock = deps.progressClock;
     this.#ids = deps.ids;
     this.#service = deps.service;
     this.#retry = deps.retry;
+    this.#mayRun = deps.mayRun;
   }
 
   /** Ids of the jobs being scheduled, in the order they were started. */
@@ -71,11 +76,13 @@ export class BackupScheduler {
 
   /**
    * Starts scheduling a job. The first run is due one interval after the
-   * newest version, so a job that is overdue (or new) runs at once.
+   * newest version, so a job that is overdue (or new) runs at once. A job
+   * that does not run on this node (see `mayRun`) is not started.
    */
   start(jobId: string): void {
     const job = this.#service.job(jobId);
     if (!job || this.#actors.has(jobId)) return;
+    if (this.#mayRun && !this.#mayRun(jobId)) return;
     const newest = this.#service.newestVersion(jobId);
     const initialDelayMs = newest ? Math.max(0, newest.createdAt + job.intervalMs - this.#clock.now()) : 0;
     const copy = fromPromise<RunOutcome, CopyInput>(({ input, signal }) => {

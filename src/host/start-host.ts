@@ -7,9 +7,14 @@ import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
 import { acquireDataDirLock } from '../../adapters/store/data-dir-lock.ts';
 import { makeDirectory } from '../fs/make-directory.ts';
 import type { ClusterAdapter } from '../ports/cluster.ts';
+import { fixedPlacement, leasedPlacement, type JobPlacement } from '../cluster/job-placement.ts';
+import { SharedJobs } from '../cluster/shared-jobs.ts';
+import { sharedJobCheck } from '../cluster/shared-job-check.ts';
+import { JOB_LEASES_OPS, type JobLeases } from '../ports/job-leases.ts';
 import { BackupService, type BackupServiceDeps } from '../backup/backup-service.ts';
 import { BackupCatalog } from '../backup/catalog.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
+import type { BackupVersion } from '../backup/version.ts';
 import { localBackupFiles } from '../backup/local-backup-files.ts';
 import { calendarFor } from '../backup/retention-calendar.ts';
 import { VersionVerifier } from '../backup/version-verifier.ts';
@@ -55,6 +60,8 @@ export interface HostInternals {
   readonly hasherGate?: PortGate;
   /** What `host.started` says about the socket, when there is none to ask. */
   readonly listening?: HostStarted['listening'];
+  /** A replay of a cluster node: its shared jobs' leases answered from the recording, without NATS. */
+  readonly leases?: { readonly port: JobLeases; readonly node: string; readonly leaseTtlMs: number };
 }
 
 /** Starts a host: takes the data directory, loads the catalog, opens the socket, schedules the jobs. */
@@ -118,6 +125,25 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const storeClient = new StoreClient(bus, core.ids);
     started.unshift(() => storeClient.dispose());
 
+    // Which jobs run here: in a cluster, this node's own and the shared jobs whose lease it holds (the lease loop, started below).
+    // The scheduler is made later; the loop only reaches it once started.
+    const late: { scheduler?: BackupScheduler } = {};
+    const commandLineShared = new Set<string>();
+    const isShared = (job: BackupJob) => job.shared === true || commandLineShared.has(job.id);
+    const leasing = cluster && options.cluster ? { port: cluster.leases, node: cluster.node, leaseTtlMs: options.cluster.leaseTtlMs } : (internals.leases ?? null);
+    const sharedJobs: SharedJobs | null = leasing
+      ? new SharedJobs({
+          leases: recorder ? recorder.port('leases', leasing.port, JOB_LEASES_OPS) : leasing.port,
+          clock: core.clock,
+          bus,
+          node: leasing.node,
+          leaseTtlMs: leasing.leaseTtlMs,
+          scheduler: { start: (jobId) => late.scheduler?.start(jobId), remove: async (jobId) => late.scheduler?.remove(jobId) },
+          sharedJobIds: (): string[] => service.jobs().filter((job) => job.removedAt === undefined && isShared(job)).map((job) => job.id),
+        })
+      : null;
+    const placement: JobPlacement = leasing && sharedJobs ? leasedPlacement(leasing.node, sharedJobs, isShared) : fixedPlacement(undefined);
+
     const service = new BackupService({
       catalog: new BackupCatalog(storeClient),
       bus,
@@ -129,6 +155,8 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       calendar: calendarFor(options.retentionTimeZone),
       ownFolders: [options.dataDir],
       ...(cluster ? clusterDeps(cluster, options.dataDir, recorder) : {}),
+      // In a cluster: which jobs this node may run and prune, and the lease fence before a shared job's version is registered.
+      ...(leasing && sharedJobs ? { placement, beforeRegister: (version: BackupVersion) => sharedJobs.fence(version) } : {}),
     });
     // Another node's catalog writes, applied to this node's jobs and versions.
     if (cluster) {
@@ -137,6 +165,10 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     }
     const report = await service.load();
     const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs().filter((job) => job.removedAt === undefined);
+    if (leasing) {
+      activeJobs.forEach((job, index) => options.jobs?.[index]?.shared && commandLineShared.add(job.id));
+      sharedJobCheck(activeJobs.filter(isShared), leasing.leaseTtlMs);
+    }
 
     const book = await openPasswordBook({
       store: storeClient,
@@ -155,9 +187,21 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
         : {}),
     });
 
-    const scheduler = new BackupScheduler({ bus, clock: core.clock, progressClock: clock, ids: core.ids, service, retry: options.retry });
+    const scheduler = new BackupScheduler({
+      bus,
+      clock: core.clock,
+      progressClock: clock,
+      ids: core.ids,
+      service,
+      retry: options.retry,
+      ...(leasing ? { mayRun: (jobId: string) => placement.runsHere(service.job(jobId) as BackupJob) } : {}),
+    });
+    late.scheduler = scheduler;
     const stopScheduler = () => scheduler.stop();
     started.unshift(stopScheduler);
+    // Stopped before the scheduler (see stopSteps): no lease is taken while the jobs stop, and the leases are given up after.
+    const stopSharedJobs = () => sharedJobs?.stop();
+    started.unshift(stopSharedJobs);
     const verifier = new VersionVerifier({ service, files: core.files, bus, clock: core.clock });
     // A version revert found changed is looked at in full at once: offered again if intact, quarantined if not.
     service.onMismatch = (version) => void verifier.verifyOne(version).catch(() => undefined);
@@ -219,12 +263,13 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       ...(report.restoresSettled.length > 0 ? { restoresSettled: report.restoresSettled } : {}),
     });
     for (const job of activeJobs) scheduler.start(job.id);
+    sharedJobs?.start();
     scrub.start();
     await bus.emit('host.started', { listening: internals.listening !== undefined ? internals.listening : (socket?.address() ?? null) });
 
     // A normal stop undoes the start in reverse, except that the scheduler goes first: its abandoned
     // copies then answer the clients waiting on them while the socket is still there to carry the replies.
-    const stopSteps = [() => scheduler.stop(), ...started.filter((step) => step !== stopScheduler)];
+    const stopSteps = [stopSharedJobs, stopScheduler, ...started.filter((step) => step !== stopScheduler && step !== stopSharedJobs)];
     return new Host({ bus, options, service, book, scheduler, socket, http, stopSteps });
   } catch (error) {
     for (const stop of started) await Promise.resolve(stop()).catch(() => undefined);

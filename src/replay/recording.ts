@@ -22,7 +22,7 @@ export interface RecordingHeader {
 export interface RecordedHostOptions {
   readonly dataDir: string;
   readonly backupDir: string;
-  readonly jobs: readonly { readonly sourcePath: string; readonly intervalMs: number; readonly keep?: number | null; readonly retention?: RetentionPolicy }[] | null;
+  readonly jobs: readonly { readonly sourcePath: string; readonly intervalMs: number; readonly keep?: number | null; readonly retention?: RetentionPolicy; readonly shared?: boolean }[] | null;
   /** `allowedPaths` (recordings made before it existed have none: nothing allowed). */
   readonly allowedPaths?: readonly string[];
   readonly retry: { readonly baseMs: number; readonly maxMs: number };
@@ -35,6 +35,8 @@ export interface RecordedHostOptions {
   readonly verifyCopies?: boolean;
   /** The zone retention read times in (`utc` or an IANA name); absent in recordings made before it was stored (`local` applies). */
   readonly retentionTimeZone?: string;
+  /** A cluster node's name and lease TTL: a replay runs its shared jobs' lease loop on the recorded lease answers. Absent off a cluster. */
+  readonly cluster?: { readonly node: string; readonly leaseTtlMs: number };
 }
 
 /** The last line of a recording whose host stopped normally: a replay then also checks that nothing follows. */

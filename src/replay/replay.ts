@@ -12,6 +12,7 @@ import { isSameStep } from './same-step.ts';
 import { PortGate } from './port-gate.ts';
 import { ScriptedClock } from './scripted-clock.ts';
 import { ScriptedFiles } from './scripted-files.ts';
+import { ScriptedLeases } from './scripted-leases.ts';
 import { SecretPlaceholders } from './secret-placeholders.ts';
 
 /** The first step where the replay and the recording part ways. */
@@ -62,6 +63,7 @@ class ReplaySession {
   readonly #stallMs: number;
   readonly #clock: ScriptedClock;
   readonly #files = new ScriptedFiles();
+  readonly #leases = new ScriptedLeases();
   readonly #hasherGate = new PortGate();
   /** The host's bus, made here so that inputs can be fed while the host is still starting. */
   readonly #bus = new Bus();
@@ -120,6 +122,7 @@ class ReplaySession {
         recorder,
         startStore: false,
         files: this.#files,
+        ...(header.host.cluster ? { leases: { port: this.#leases, node: header.host.cluster.node, leaseTtlMs: header.host.cluster.leaseTtlMs } } : {}),
         hasherGate: this.#hasherGate,
         loadServiceKey: async () => random.bytes(32),
         listening: this.#recordedListening(),
@@ -241,7 +244,7 @@ class ReplaySession {
         if (!this.#clock.fire(step.timer)) this.#diverge(null, `timer ${step.timer} fired in the recording, but no such timer is waiting in the replay`);
         return;
       case 'result':
-        if (step.port === 'hasher' ? !this.#hasherGate.release(step.call) : !this.#files.settle(step.call, step.ok, this.#placeholders.restore(step.value))) {
+        if (!this.#settle(step.port, step.call, step.ok, step.value)) {
           this.#diverge(null, `${step.port} call ${step.call} returned in the recording, but the replay made no such call`);
         }
         return;
@@ -249,6 +252,13 @@ class ReplaySession {
       case 'call':
         return;
     }
+  }
+
+  /** Settles a port call with its recorded result; false when the replay made no such call. */
+  #settle(port: string, call: number, ok: boolean, value: unknown): boolean {
+    if (port === 'hasher') return this.#hasherGate.release(call);
+    if (port === 'leases') return this.#leases.settle(call, ok, value);
+    return this.#files.settle(call, ok, this.#placeholders.restore(value));
   }
 
   /** Checks a step the replay produced against the recording: its line must be the recorded line. */
