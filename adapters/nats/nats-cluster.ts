@@ -50,7 +50,7 @@ export class NatsCluster implements ClusterAdapter {
     this.leases = this.#leases;
     this.#bridge = new BusBridge({ ...options, link: this.#link });
     this.remote = this.#bridge;
-    this.#registry = new NodeRegistry({ ...options, link: this.#link, leases: this.#leases });
+    this.#registry = new NodeRegistry({ ...options, link: this.#link });
     this.view = this.#registry;
   }
 

@@ -25,6 +25,11 @@ import type { PortGate } from '../replay/port-gate.ts';
 import type { Recorder } from '../replay/recorder.ts';
 import type { RecordingFile } from '../replay/recording-file.ts';
 import { StoreClient } from '../store/store-client.ts';
+import { fixedPlacement } from '../cluster/job-placement.ts';
+import { keyCheckOf } from '../cluster/key-check.ts';
+import { RemoteJobHistory } from '../cluster/remote-job-history.ts';
+import type { ClusterRouting } from './job-routing.ts';
+import type { ClusterFacts } from './job-status.ts';
 import { BackupScheduler } from './backup-scheduler.ts';
 import { packageVersion } from '../cli/package-version.ts';
 import { createCommandHandler } from './command-handler.ts';
@@ -113,6 +118,20 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       store = new LowdbStore({ dataDir: options.dataDir, ids, ...(options.checkpointLogBytes ? { checkpointLogBytes: options.checkpointLogBytes } : {}) });
     }
     if (store) await startAdapter(store);
+    // In a cluster: which node runs which job, the routes to the others, and what their events said.
+    let clusterFacts: ClusterFacts | undefined;
+    let routing: ClusterRouting | undefined;
+    if (cluster) {
+      const history = new RemoteJobHistory();
+      history.start(bus);
+      started.unshift(() => history.stop());
+      // The jobs part's lease-aware placement replaces this once merged.
+      const placement = fixedPlacement(cluster.node);
+      // Recorded, a routed request's answer is an input: a replay gives it back and starts no NATS.
+      const remote = recorder ? recorder.port('remote', cluster.remote, ['send']) : cluster.remote;
+      clusterFacts = { placement, view: cluster.view, history };
+      routing = { node: cluster.node, placement, remote, view: cluster.view, timeouts: options.requestTimeouts };
+    }
     const storeClient = new StoreClient(bus, core.ids);
     started.unshift(() => storeClient.dispose());
 
@@ -130,6 +149,10 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const report = await service.load();
     const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs().filter((job) => job.removedAt === undefined);
 
+    const loadKey =
+      internals.loadServiceKey ??
+      (() => loadServiceKey(options.dataDir, options.random, { onNote: (note) => void bus.emit('host.repaired', { subject: 'service-key', note }) }));
+    let serviceKey: Buffer | null = null;
     const book = await openPasswordBook({
       store: storeClient,
       dataDir: options.dataDir,
@@ -138,9 +161,8 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       random: options.random,
       options: options.book,
       hasher,
-      loadServiceKey:
-        internals.loadServiceKey ??
-        (() => loadServiceKey(options.dataDir, options.random, { onNote: (note) => void bus.emit('host.repaired', { subject: 'service-key', note }) })),
+      // Kept by the key check a cluster node makes before it joins (never the key itself: its HMAC).
+      loadServiceKey: async () => (serviceKey = await loadKey()),
       // Hashes finish on the thread pool in no fixed order: recorded, that order becomes an input too.
       ...(recorder
         ? { wrapHasher: (hasher: PasswordHasher) => recorder.port('hasher', internals.hasherGate?.wrap(hasher, HASHER_OPS) ?? hasher, HASHER_OPS, { secret: true }) }
@@ -157,7 +179,20 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     started.unshift(() => scrub.stop());
     const policy = new PathPolicy({ allowed: options.allowedPaths, forbidden: [options.dataDir, options.backupDir], files: core.files });
     const facts = { version: await version, startedAt: core.clock.now() };
-    const handler = createCommandHandler({ service, scheduler, verifier, book, policy, files: core.files, ids: core.ids, clock: core.clock, facts, bus });
+    const handler = createCommandHandler({
+      service,
+      scheduler,
+      verifier,
+      book,
+      policy,
+      files: core.files,
+      ids: core.ids,
+      clock: core.clock,
+      facts,
+      bus,
+      ...(routing ? { routing } : {}),
+      ...(clusterFacts ? { cluster: clusterFacts } : {}),
+    });
     const router = new RequestRouter({
       bus,
       clock: core.clock,
@@ -191,7 +226,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     if (options.http) {
       // Loaded only when asked for, as the reply channel is: most runs have no page, and the bundle need not load it.
       const [{ HttpAdapter }, { HostStatusSource }] = await Promise.all([import('../../adapters/http/http-adapter.ts'), import('./host-status-source.ts')]);
-      const status = new HostStatusSource({ service, scheduler, facts, clock: core.clock, count: (collection) => store?.countNow(collection) ?? 0 });
+      const status = new HostStatusSource({ service, scheduler, facts, clock: core.clock, count: (collection) => store?.countNow(collection) ?? 0, ...(clusterFacts ? { cluster: clusterFacts } : {}) });
       const seed = service.jobs().flatMap((job) => service.catalogedVersions(job.id).map((version) => ({ jobId: job.id, createdAt: version.createdAt, size: version.size })));
       http = new HttpAdapter({ host: options.http.host ?? '127.0.0.1', port: options.http.port, clock, status, seed });
       await startAdapter(http);
@@ -212,6 +247,17 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     });
     for (const job of activeJobs) scheduler.start(job.id);
     scrub.start();
+    if (cluster) {
+      // One of the cluster's live nodes from now on, once its service key is found to be the cluster's.
+      const key = serviceKey ?? (await loadKey());
+      await cluster.view.join({
+        startedAt: facts.startedAt,
+        version: facts.version,
+        keyCheck: keyCheckOf(key),
+        listening: () => socket?.address() ?? null,
+        jobs: () => scheduler.activeJobIds(),
+      });
+    }
     await bus.emit('host.started', { listening: internals.listening !== undefined ? internals.listening : (socket?.address() ?? null) });
 
     // A normal stop undoes the start in reverse, except that the scheduler goes first: its abandoned
