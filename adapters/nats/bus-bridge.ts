@@ -1,4 +1,4 @@
-import { NoRespondersError, RequestError, TimeoutError, type Msg, type Subscription } from '@nats-io/transport-node';
+import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { Subscription as RxSubscription } from 'rxjs';
 import type { Bus } from '../../src/bus/bus.ts';
 import type { BusEvent } from '../../src/bus/events.ts';
@@ -8,6 +8,8 @@ import type { IdSource } from '../../src/ids/ids.ts';
 import type { Command } from '../../src/protocol/commands.ts';
 import { RequestTimeoutError } from '../../src/protocol/errors.ts';
 import type { RemoteAnswer, RemoteRequests } from '../../src/ports/remote-requests.ts';
+import { BridgeOutbox } from './bridge-outbox.ts';
+import { BridgeReplies, type NoAnswer } from './bridge-replies.ts';
 import { decodeAnswer, decodeRequest, encodeJson, eventOfSubject } from './bridge-wire.ts';
 import type { NatsLink } from './nats-link.ts';
 
@@ -49,6 +51,8 @@ export class BusBridge implements RemoteRequests {
   readonly #lastProgressAt = new Map<string, number>();
   readonly #subscriptions: Subscription[] = [];
   readonly #busSubscriptions: RxSubscription[] = [];
+  readonly #outbox = new BridgeOutbox();
+  #replies: BridgeReplies | null = null;
   #requestIdBase = '';
   #requestCount = 0;
 
@@ -64,6 +68,7 @@ export class BusBridge implements RemoteRequests {
 
   async start(bus: Bus): Promise<void> {
     const connection = this.#link.connection;
+    this.#replies = new BridgeReplies(connection, this.#outbox);
     this.#requestIdBase = this.#ids.next('remote');
     this.#busSubscriptions.push(
       bus.events$.subscribe((event) => this.#publish(event)),
@@ -71,7 +76,8 @@ export class BusBridge implements RemoteRequests {
         const msg = this.#pending.get(settled.requestId);
         if (!msg) return;
         this.#pending.delete(settled.requestId);
-        msg.respond(encodeJson(settled.ok ? { ok: true, result: settled.result } : { ok: false, error: settled.error }));
+        const answer = encodeJson(settled.ok ? { ok: true, result: settled.result } : { ok: false, error: settled.error });
+        this.#outbox.send(() => msg.respond(answer), this.#pending.size > 0);
       }),
     );
     this.#subscriptions.push(
@@ -91,14 +97,13 @@ export class BusBridge implements RemoteRequests {
   }
 
   async send(node: string, command: Command, context: { readonly clientAddress: string; readonly timeoutMs: number }): Promise<RemoteAnswer> {
-    if (!this.#link.connected) throw new NodeUnreachableError(`Node ${node} is not reachable: this node (${this.#node}) has lost its connection to NATS`);
+    const replies = this.#replies;
+    if (!replies || !this.#link.connected) throw new NodeUnreachableError(`Node ${node} is not reachable: this node (${this.#node}) has lost its connection to NATS`);
     let reply: Msg;
     try {
-      reply = await this.#link.connection.request(`${this.#name}.requests.${node}`, encodeJson({ from: this.#node, clientAddress: context.clientAddress, command }), {
-        timeout: context.timeoutMs,
-      });
-    } catch (error) {
-      throw sendError(error, node, context.timeoutMs);
+      reply = await replies.request(`${this.#name}.requests.${node}`, encodeJson({ from: this.#node, clientAddress: context.clientAddress, command }), context.timeoutMs);
+    } catch (reason) {
+      throw sendError(reason as NoAnswer, node, context.timeoutMs);
     }
     return decodeAnswer(reply.data, node);
   }
@@ -106,11 +111,14 @@ export class BusBridge implements RemoteRequests {
   async stop(): Promise<void> {
     for (const subscription of this.#busSubscriptions.splice(0)) subscription.unsubscribe();
     for (const subscription of this.#subscriptions.splice(0)) subscription.unsubscribe();
+    this.#replies?.close();
+    this.#replies = null;
     // Whoever still waits is told now rather than at their time limit.
     for (const msg of this.#pending.values()) {
       msg.respond(encodeJson({ ok: false, error: { code: 'HOST_STOPPED', message: `Node ${this.#node} is stopping; the request may not have finished` } }));
     }
     this.#pending.clear();
+    this.#outbox.flush();
   }
 
   #publish(event: BusEvent): void {
@@ -149,12 +157,13 @@ export class BusBridge implements RemoteRequests {
   }
 }
 
-function sendError(error: unknown, node: string, timeoutMs: number): Error {
-  if (error instanceof NoRespondersError || (error instanceof RequestError && error.isNoResponders())) {
-    return new NodeUnreachableError(`Node ${node} is not reachable: no safekeep node named ${node} is connected to the cluster`, { cause: error });
+function sendError(reason: NoAnswer, node: string, timeoutMs: number): Error {
+  switch (reason) {
+    case 'no-responders':
+      return new NodeUnreachableError(`Node ${node} is not reachable: no safekeep node named ${node} is connected to the cluster`);
+    case 'timeout':
+      return new RequestTimeoutError(`Node ${node} did not answer within ${timeoutMs} ms; what it started there may still finish`);
+    case 'closed':
+      return new NodeUnreachableError(`Node ${node} is not reachable: this node's connection to NATS closed`);
   }
-  if (error instanceof TimeoutError || (error instanceof RequestError && error.cause instanceof TimeoutError)) {
-    return new RequestTimeoutError(`Node ${node} did not answer within ${timeoutMs} ms; what it started there may still finish`, { cause: error });
-  }
-  return new NodeUnreachableError(`Node ${node} is not reachable: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }
