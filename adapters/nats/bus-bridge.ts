@@ -7,7 +7,7 @@ import { NodeUnreachableError } from '../../src/cluster/cluster-errors.ts';
 import type { IdSource } from '../../src/ids/ids.ts';
 import type { Command } from '../../src/protocol/commands.ts';
 import { RequestTimeoutError } from '../../src/protocol/errors.ts';
-import type { RemoteAnswer, RemoteRequests } from '../../src/ports/remote-requests.ts';
+import type { RemoteAnswer, RemoteJob, RemoteRequests } from '../../src/ports/remote-requests.ts';
 import { BridgeOutbox } from './bridge-outbox.ts';
 import { BridgeReplies, type NoAnswer } from './bridge-replies.ts';
 import { decodeAnswer, decodeRequest, encodeJson, eventOfSubject } from './bridge-wire.ts';
@@ -22,6 +22,8 @@ export interface BusBridgeOptions {
   readonly nodeName: string;
   readonly clock: Clock;
   readonly ids: IdSource;
+  /** Where a job this node's catalog does not hold runs: the node registry knows. */
+  readonly locate?: (job: string | null) => RemoteJob | null;
 }
 
 /**
@@ -44,6 +46,7 @@ export class BusBridge implements RemoteRequests {
   readonly #node: string;
   readonly #clock: Clock;
   readonly #ids: IdSource;
+  readonly #locate: (job: string | null) => RemoteJob | null;
   readonly #eventsPrefix: string;
   readonly #prefixTokens: number;
   /** Routed requests being handled here, by the request id they have on this bus: the NATS message to answer. */
@@ -62,6 +65,7 @@ export class BusBridge implements RemoteRequests {
     this.#node = options.nodeName;
     this.#clock = options.clock;
     this.#ids = options.ids;
+    this.#locate = options.locate ?? (() => null);
     this.#eventsPrefix = `${options.name}.events.${options.nodeName}.`;
     this.#prefixTokens = options.name.split('.').length;
   }
@@ -106,6 +110,10 @@ export class BusBridge implements RemoteRequests {
       throw sendError(reason as NoAnswer, node, context.timeoutMs);
     }
     return decodeAnswer(reply.data, node);
+  }
+
+  async locate(job: string | null): Promise<RemoteJob | null> {
+    return this.#locate(job);
   }
 
   async stop(): Promise<void> {

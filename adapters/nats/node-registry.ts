@@ -3,6 +3,7 @@ import type { Bus } from '../../src/bus/bus.ts';
 import type { Clock } from '../../src/clock/clock.ts';
 import { ClusterKeyMismatchError } from '../../src/cluster/cluster-errors.ts';
 import type { ClusterNode, ClusterSnapshot, ClusterView, NodeIntroduction } from '../../src/ports/cluster-view.ts';
+import type { RemoteJob } from '../../src/ports/remote-requests.ts';
 import type { NatsLink } from './nats-link.ts';
 import { leaseHolderOf, parseNodeRecord, type NodeRecord } from './registry-record.ts';
 
@@ -80,6 +81,17 @@ export class NodeRegistry implements ClusterView {
       .map(({ value }) => ({ jobId: value.jobId, node: value.node, renewedAt: value.renewedAt }))
       .sort((a, b) => (a.jobId < b.jobId ? -1 : 1));
     return { node: nodeName, connected: link.connected, server: link.server, nodes, leases };
+  }
+
+  /** The other live node that runs `job` (by id), or for null the first job of the first other node by name that runs one. */
+  locate(job: string | null): RemoteJob | null {
+    const others = this.snapshot().nodes.filter((node) => node.name !== this.#options.nodeName);
+    if (job === null) {
+      const first = others.find((node) => node.jobs.length > 0);
+      return first ? { node: first.name, jobId: first.jobs[0] as string } : null;
+    }
+    const runner = others.find((node) => node.jobs.includes(job));
+    return runner ? { node: runner.name, jobId: job } : null;
   }
 
   async join(self: NodeIntroduction): Promise<void> {

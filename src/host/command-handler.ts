@@ -13,8 +13,8 @@ import type { Command, CommandContext, CommandHandler, CommandResults } from '..
 import type { Bus } from '../bus/bus.ts';
 import type { BackupScheduler } from './backup-scheduler.ts';
 import { findVersion } from './find-version.ts';
-import { isRouted, remoteRunner, runnerElsewhere, sendToRunner, type ClusterRouting, type RoutedCommand } from './job-routing.ts';
-import { serviceStatus, versionListing, type ClusterFacts, type ServiceFacts } from './job-status.ts';
+import { isRouted, remoteRunner, sendToRunner, type ClusterRouting, type RoutedCommand } from './job-routing.ts';
+import { clusterNow, serviceStatus, versionListing, type ClusterFacts, type ServiceFacts } from './job-status.ts';
 import { echoPath, type PathPolicy } from './path-policy.ts';
 import { removeJob } from './remove-job.ts';
 import { restoreJob } from './restore-job.ts';
@@ -99,7 +99,8 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
       return { kind: 'backup.verify', report: await requestedPass };
     },
     async 'backup.status'() {
-      return { kind: 'backup.status', status: serviceStatus(service, scheduler, deps.facts, deps.clock.now(), deps.cluster) };
+      const cluster = await clusterNow(deps.cluster);
+      return { kind: 'backup.status', status: serviceStatus(service, scheduler, deps.facts, deps.clock.now(), cluster) };
     },
     async 'backup.versions'(command) {
       const job = someJob(command.job);
@@ -157,17 +158,17 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
   if (!routing) return local;
 
   /** The node and job id a routed command goes to, or null to handle it here. */
-  const routeOf = (command: RoutedCommand): { node: string; jobId: string } | null => {
+  const routeOf = async (command: RoutedCommand): Promise<{ node: string; jobId: string } | null> => {
     const job = resolveJob(command.job === null ? null : command.job, { unknownIsUndefined: true });
     if (job) {
       const node = remoteRunner(routing, job);
       return node === null ? null : { node, jobId: job.id };
     }
     // Not in this node's catalog (each node keeps its own with --store lowdb): the node that says it runs it.
-    return runnerElsewhere(routing, command.job);
+    return routing.remote.locate(command.job);
   };
   const routed = async (command: RoutedCommand, context: CommandContext): Promise<never> => {
-    const route = routeOf(command);
+    const route = await routeOf(command);
     if (route === null) return local(command, context);
     return (await sendToRunner(routing, route.node, command, route.jobId, context)) as never;
   };

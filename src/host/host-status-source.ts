@@ -4,7 +4,7 @@ import { ENTRIES, USERS } from '../book/book-records.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { BookCounts, StatusSource } from '../ports/status-source.ts';
 import type { BackupScheduler } from './backup-scheduler.ts';
-import { serviceStatus, type ClusterFacts, type ServiceFacts } from './job-status.ts';
+import { clusterNow, serviceStatus, type ClusterFacts, type ServiceFacts } from './job-status.ts';
 
 /** Counts documents in a store collection from memory, without a store command on the bus. */
 export type CollectionCounter = (collection: string) => number;
@@ -39,7 +39,7 @@ export class HostStatusSource implements StatusSource {
   async status(): Promise<ServiceStatus> {
     const { service, scheduler, facts, clock, cluster } = this.#deps;
     // The cluster's part is the view's snapshot, from memory like the rest: no request goes out to the other nodes.
-    return serviceStatus(service, scheduler, facts, clock.now(), cluster);
+    return serviceStatus(service, scheduler, facts, clock.now(), await clusterNow(cluster));
   }
 
   async bookCounts(): Promise<BookCounts> {

@@ -1,7 +1,6 @@
 import type { BackupJob } from '../backup/job.ts';
 import { JobNotRunningError } from '../cluster/cluster-errors.ts';
 import type { JobPlacement } from '../cluster/job-placement.ts';
-import type { ClusterView } from '../ports/cluster-view.ts';
 import type { RemoteRequests } from '../ports/remote-requests.ts';
 import type { Command, CommandContext, CommandResults } from '../protocol/commands.ts';
 import { errorFromShape } from './error-from-shape.ts';
@@ -21,8 +20,6 @@ export interface ClusterRouting {
   readonly node: string;
   readonly placement: JobPlacement;
   readonly remote: RemoteRequests;
-  /** Which node runs a job this node's catalog does not hold (each node's own lowdb catalog). */
-  readonly view: ClusterView;
   readonly timeouts: RequestTimeouts;
 }
 
@@ -36,22 +33,6 @@ export function remoteRunner(routing: ClusterRouting, job: BackupJob): string | 
   const runner = routing.placement.runnerOf(job);
   if (runner === null) throw new JobNotRunningError(`No node runs the shared job '${job.id}' at the moment; try again in a few seconds`);
   return runner === routing.node ? null : runner;
-}
-
-/**
- * The node a job this node's catalog does not hold runs on, as the cluster's
- * live nodes say (each node's own catalog, `--store lowdb`): by id, or, for a
- * request without a job (the default job), the first job of the first node
- * by name that runs one. Null when no other node runs it.
- */
-export function runnerElsewhere(routing: ClusterRouting, ref: string | null): { node: string; jobId: string } | null {
-  const nodes = routing.view.snapshot().nodes.filter((node) => node.name !== routing.node);
-  if (ref === null) {
-    const first = [...nodes].sort((a, b) => (a.name < b.name ? -1 : 1)).find((node) => node.jobs.length > 0);
-    return first ? { node: first.name, jobId: first.jobs[0] as string } : null;
-  }
-  const runner = nodes.find((node) => node.jobs.includes(ref));
-  return runner ? { node: runner.name, jobId: ref } : null;
 }
 
 /**

@@ -6,6 +6,8 @@ import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
 import { acquireDataDirLock } from '../../adapters/store/data-dir-lock.ts';
 import { makeDirectory } from '../fs/make-directory.ts';
 import type { ClusterAdapter } from '../ports/cluster.ts';
+import type { RemoteRequests } from '../ports/remote-requests.ts';
+import type { ClusterSnapshot } from '../ports/cluster-view.ts';
 import { BackupService } from '../backup/backup-service.ts';
 import { BackupCatalog } from '../backup/catalog.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
@@ -56,6 +58,14 @@ export interface HostInternals {
   readonly loadServiceKey?: () => Promise<Buffer>;
   /** Holds each hash's result until the replay releases it. */
   readonly hasherGate?: PortGate;
+  /** A replay of a cluster node: its name and the routed requests' answers (from the recording), without a cluster. */
+  readonly cluster?: {
+    readonly node: string;
+    readonly remote: RemoteRequests;
+    readonly snapshot: () => Promise<ClusterSnapshot>;
+    /** Resolves once the replay has fed the inputs recorded before the next output: called where the recorded node waited on NATS (its start, its join). */
+    readonly inputsFed?: () => Promise<void>;
+  };
   /** What `host.started` says about the socket, when there is none to ask. */
   readonly listening?: HostStarted['listening'];
 }
@@ -106,6 +116,9 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       const { NatsCluster } = await import('../../adapters/nats/nats-cluster.ts');
       cluster = new NatsCluster({ ...options.cluster, clock, ids });
       await startAdapter(cluster);
+    } else if (internals.cluster?.inputsFed) {
+      // A replayed cluster node: its link came up here, before the store, and other nodes' events may have come while it set up.
+      await internals.cluster.inputsFed();
     }
     let store: (HostAdapter & { countNow(collection: string): number }) | null = null;
     if (internals.startStore !== false && cluster?.store) {
@@ -120,6 +133,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     if (store) await startAdapter(store);
     // In a cluster: which node runs which job, the routes to the others, and what their events said.
     let clusterFacts: ClusterFacts | undefined;
+    let pageClusterFacts: ClusterFacts | undefined;
     let routing: ClusterRouting | undefined;
     if (cluster) {
       const history = new RemoteJobHistory();
@@ -128,9 +142,24 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       // The jobs part's lease-aware placement replaces this once merged.
       const placement = fixedPlacement(cluster.node);
       // Recorded, a routed request's answer is an input: a replay gives it back and starts no NATS.
-      const remote = recorder ? recorder.port('remote', cluster.remote, ['send']) : cluster.remote;
-      clusterFacts = { placement, view: cluster.view, history };
-      routing = { node: cluster.node, placement, remote, view: cluster.view, timeouts: options.requestTimeouts };
+      const remote = recorder ? recorder.port('remote', cluster.remote, ['send', 'locate']) : cluster.remote;
+      const { view } = cluster;
+      const snapshot = async () => view.snapshot();
+      // The page reads the view straight (never recorded); a `status` request's snapshot is an edge's answer, recorded.
+      pageClusterFacts = { placement, history, snapshot };
+      clusterFacts = { placement, history, snapshot: recorder ? recorder.port('view', { snapshot }, ['snapshot']).snapshot : snapshot };
+      routing = { node: cluster.node, placement, remote, timeouts: options.requestTimeouts };
+    } else if (internals.cluster) {
+      // A replay of a cluster node: its routes and its view, answered from the recording; no NATS.
+      const { node } = internals.cluster;
+      const history = new RemoteJobHistory();
+      history.start(bus);
+      started.unshift(() => history.stop());
+      const placement = fixedPlacement(node);
+      const remote = recorder ? recorder.port('remote', internals.cluster.remote, ['send', 'locate']) : internals.cluster.remote;
+      const view = { snapshot: internals.cluster.snapshot };
+      clusterFacts = { placement, history, snapshot: recorder ? recorder.port('view', view, ['snapshot']).snapshot : view.snapshot };
+      routing = { node, placement, remote, timeouts: options.requestTimeouts };
     }
     const storeClient = new StoreClient(bus, core.ids);
     started.unshift(() => storeClient.dispose());
@@ -226,7 +255,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     if (options.http) {
       // Loaded only when asked for, as the reply channel is: most runs have no page, and the bundle need not load it.
       const [{ HttpAdapter }, { HostStatusSource }] = await Promise.all([import('../../adapters/http/http-adapter.ts'), import('./host-status-source.ts')]);
-      const status = new HostStatusSource({ service, scheduler, facts, clock: core.clock, count: (collection) => store?.countNow(collection) ?? 0, ...(clusterFacts ? { cluster: clusterFacts } : {}) });
+      const status = new HostStatusSource({ service, scheduler, facts, clock: core.clock, count: (collection) => store?.countNow(collection) ?? 0, ...(pageClusterFacts ? { cluster: pageClusterFacts } : {}) });
       const seed = service.jobs().flatMap((job) => service.catalogedVersions(job.id).map((version) => ({ jobId: job.id, createdAt: version.createdAt, size: version.size })));
       http = new HttpAdapter({ host: options.http.host ?? '127.0.0.1', port: options.http.port, clock, status, seed });
       await startAdapter(http);
@@ -257,6 +286,9 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
         listening: () => socket?.address() ?? null,
         jobs: () => scheduler.activeJobIds(),
       });
+    } else if (internals.cluster?.inputsFed) {
+      // Where the recorded node joined the cluster (a wait on NATS): what came meanwhile is fed before host.started.
+      await internals.cluster.inputsFed();
     }
     await bus.emit('host.started', { listening: internals.listening !== undefined ? internals.listening : (socket?.address() ?? null) });
 

@@ -35,6 +35,8 @@ export interface RecordedHostOptions {
   readonly verifyCopies?: boolean;
   /** The zone retention read times in (`utc` or an IANA name); absent in recordings made before it was stored (`local` applies). */
   readonly retentionTimeZone?: string;
+  /** Present when the recorded host was a cluster node: its name, which the replay routes as (its routed requests are answered from the recording). */
+  readonly cluster?: { readonly node: string };
 }
 
 /** The last line of a recording whose host stopped normally: a replay then also checks that nothing follows. */
