@@ -132,6 +132,7 @@ export { SafekeepError } from './errors/safekeep-error.ts';
 export type { ErrorShape } from './errors/safekeep-error.ts';
 export { errorFromShape } from './host/error-from-shape.ts';
 export { HostStoppedError, InternalError, PathNotAllowedError } from './host/errors.ts';
+export { ClusterKeyMismatchError, JobNotRunningError, NodeUnreachableError } from './cluster/cluster-errors.ts';
 export {
   CopyAbortedError,
   DestinationFullError,
