@@ -2,6 +2,7 @@ import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import type { Bus } from '../../src/bus/bus.ts';
 import type { Clock } from '../../src/clock/clock.ts';
 import { ClusterKeyMismatchError } from '../../src/cluster/cluster-errors.ts';
+import { StoreUnavailableError } from '../../src/store/errors.ts';
 import type { ClusterNode, ClusterSnapshot, ClusterView, NodeIntroduction } from '../../src/ports/cluster-view.ts';
 import type { RemoteJob } from '../../src/ports/remote-requests.ts';
 import type { NatsLink } from './nats-link.ts';
@@ -60,8 +61,16 @@ export class NodeRegistry implements ClusterView {
   async start(bus: Bus): Promise<void> {
     const { link, name, replicas } = this.#options;
     const kvm = new Kvm(link.connection);
-    this.#bucket = await kvm.create(`${name}-nodes`, { replicas: Math.min(replicas, serversOf(link)), ttl: NODE_TTL_MS, history: 1 });
-    await this.#watch(this.#bucket, (entry) => this.#nodeChanged(entry));
+    try {
+      this.#bucket = await kvm.create(`${name}-nodes`, { replicas: Math.min(replicas, serversOf(link)), ttl: NODE_TTL_MS, history: 1 });
+      await this.#watch(this.#bucket, (entry) => this.#nodeChanged(entry));
+    } catch (error) {
+      // A timeout or "jetstream is not enabled" here means JetStream has no quorum (too few servers up), not a bug.
+      throw new StoreUnavailableError(
+        `The cluster's node registry (KV bucket ${name}-nodes) could not be opened on NATS: ${error instanceof Error ? error.message : String(error)}; are enough NATS servers running with JetStream?`,
+        { cause: error },
+      );
+    }
     await this.#watchLeases();
     // The socket's address is known once the host has started: said at once rather than at the next heartbeat.
     bus.on$('host.started').subscribe(() => void this.#beat());

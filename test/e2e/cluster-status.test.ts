@@ -44,6 +44,7 @@ async function until(what: string, check: () => Promise<boolean>, ms: number): P
 describe('safekeep status in a cluster (real processes, 3-server NATS)', { skip: NATS_SERVER === null ? 'no nats-server' : false }, () => {
   let portA: number;
   let portB: number;
+  let pageB: string;
   let a: SafekeepProcess;
 
   before(async () => {
@@ -55,7 +56,9 @@ describe('safekeep status in a cluster (real processes, 3-server NATS)', { skip:
     // The operator copies the first node's service key to every other node (README "Cluster").
     await mkdir(path.join(folder, 'b', 'keys'), { recursive: true, mode: 0o700 });
     await copyFile(path.join(folder, 'a', 'keys', 'service.key'), path.join(folder, 'b', 'keys', 'service.key'));
-    portB = await startNode('b').port();
+    const b = startNode('b', '--http', '0');
+    portB = await b.port();
+    pageB = (await b.waitFor('stdout', /status page at (http:\/\/\S+\/)/))[1] as string;
   });
 
   after(async () => {
@@ -80,7 +83,7 @@ describe('safekeep status in a cluster (real processes, 3-server NATS)', { skip:
     const text = await safekeep('status', '--port', String(portB));
     assert.match(text.stdout, /Cluster: this is node b, connected to NATS at \S+/);
     assert.match(text.stdout, /\nNODE +SEEN +LISTENING +VERSION +JOBS\n/);
-    assert.match(text.stdout, /\na +\S+ s ago +127\.0\.0\.1:\d+ +\S+ +1\n/);
+    assert.match(text.stdout, /\na +\S+ m?s ago +127\.0\.0\.1:\d+ +\S+ +1\n/);
     assert.match(text.stdout, /\nb \(this\) /);
     assert.match(text.stdout, new RegExp(`\\n${jobId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +a +`));
   });
@@ -98,4 +101,21 @@ describe('safekeep status in a cluster (real processes, 3-server NATS)', { skip:
     assert.match(c.stderr, /copy keys\/service\.key from node b/);
     assert.doesNotMatch(c.stderr + c.stdout, /[0-9a-f]{64}/, 'no key nor key check is printed');
   });
+  it('shows the cluster on /api/status and the page, and /readyz is not ready while the NATS link is down', async () => {
+    const api = (await (await fetch(new URL('api/status', pageB))).json()) as { cluster?: { node: string; connected: boolean; nodes: { name: string }[] } };
+    assert.equal(api.cluster?.node, 'b');
+    assert.equal(api.cluster?.connected, true);
+    const page = await (await fetch(pageB)).text();
+    assert.match(page, /<section id="cluster" hidden>/, 'the page has the cluster section (shown by page.js when the snapshot has one)');
+    assert.equal((await fetch(new URL('readyz', pageB))).status, 200);
+    await Promise.all([0, 1, 2].map((i) => nats.kill(i)));
+    await until('/readyz not ready', async () => (await fetch(new URL('readyz', pageB))).status === 503, 5_000);
+    const down = (await (await fetch(new URL('readyz', pageB))).json()) as { reason: string };
+    assert.equal(down.reason, 'not connected to the NATS cluster');
+    const text = await safekeep('status', '--port', String(portB));
+    assert.match(text.stdout, /Cluster: this is node b, NOT connected to NATS/);
+    await nats.restart(0);
+    await until('/readyz ready again', async () => (await fetch(new URL('readyz', pageB))).status === 200, 10_000);
+  });
+
 });
