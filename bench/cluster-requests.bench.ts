@@ -179,7 +179,10 @@ async function main(): Promise<void> {
     await safekeep.host.stop();
     await safekeep.nodeA.stop();
     await moleculer.stop();
+    // The service's broker leaves before its server does, or it logs the lost connection as an error.
+    const serviceGone = new Promise((resolve) => moleculer.child.once('exit', resolve));
     moleculer.child.kill('SIGTERM');
+    await serviceGone;
     nats.child.kill('SIGTERM');
     await rm(folder, { recursive: true, force: true });
   }

@@ -94,13 +94,18 @@ export class NodeRegistry implements ClusterView {
 
   /** The other live node that runs `job` (by id), or for null the first job of the first other node by name that runs one. */
   locate(job: string | null): RemoteJob | null {
-    const others = this.snapshot().nodes.filter((node) => node.name !== this.#options.nodeName);
-    if (job === null) {
-      const first = others.find((node) => node.jobs.length > 0);
-      return first ? { node: first.name, jobId: first.jobs[0] as string } : null;
+    // On every routed request of a node without the job in its catalog: straight from the map, no snapshot built.
+    const now = this.#options.clock.now();
+    let found: NodeRecord | null = null;
+    for (const { value, heardAt } of this.#nodes.values()) {
+      if (value.name === this.#options.nodeName || now - heardAt > NODE_TTL_MS) continue;
+      if (job === null ? value.jobs.length > 0 && (found === null || value.name < found.name) : value.jobs.includes(job)) {
+        found = value;
+        if (job !== null) break;
+      }
     }
-    const runner = others.find((node) => node.jobs.includes(job));
-    return runner ? { node: runner.name, jobId: job } : null;
+    if (!found) return null;
+    return { node: found.name, jobId: job ?? (found.jobs[0] as string) };
   }
 
   async join(self: NodeIntroduction): Promise<void> {
