@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ServiceStatus } from '../../src/backup/job-report.ts';
 import { NODE_TTL_MS } from '../../adapters/nats/node-registry.ts';
 import { natsServerOr, NATS_SERVER, startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.ts';
+import { JsonClient } from '../helpers/json-client.ts';
 import { run, SAFEKEEP_ARGV, SafekeepProcess } from '../helpers/safekeep-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -86,6 +87,19 @@ describe('safekeep status in a cluster (real processes, 3-server NATS)', { skip:
     assert.match(text.stdout, /\na +\S+ m?s ago +127\.0\.0\.1:\d+ +\S+ +1\n/);
     assert.match(text.stdout, /\nb \(this\) /);
     assert.match(text.stdout, new RegExp(`\\n${jobId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +a +`));
+  });
+
+  it("answers a socket client of node b about node a's job from node a", async () => {
+    const jobId = (await statusOf(portA)).jobs[0]?.id as string;
+    const client = await JsonClient.connect(portB);
+    try {
+      assert.deepEqual(await client.ok({ type: 'job.pause', job: jobId }), { jobId });
+      assert.equal((await statusOf(portA)).jobs[0]?.state, 'paused', 'paused on node a');
+      assert.deepEqual(await client.ok({ type: 'job.resume', job: jobId }), { jobId });
+      assert.equal(await client.fails({ type: 'job.pause', job: 'no-such-job' }), 'UNKNOWN_JOB');
+    } finally {
+      client.close();
+    }
   });
 
   it('drops a killed node within the registry\'s TTL', async () => {
