@@ -52,6 +52,7 @@ export class NodeRegistry implements ClusterView {
   #heartbeat: ReturnType<typeof setInterval> | null = null;
   #leasesWatched = false;
   #stopped = false;
+  /** What stops with the registry: the bucket watches and its bus subscription. */
   readonly #watches: { stop(): void }[] = [];
 
   constructor(options: NodeRegistryOptions) {
@@ -73,7 +74,8 @@ export class NodeRegistry implements ClusterView {
     }
     await this.#watchLeases();
     // The socket's address is known once the host has started: said at once rather than at the next heartbeat.
-    bus.on$('host.started').subscribe(() => void this.#beat());
+    const started = bus.on$('host.started').subscribe(() => void this.#beat());
+    this.#watches.push({ stop: () => started.unsubscribe() });
   }
 
   snapshot(): ClusterSnapshot {

@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { NODE_TTL_MS } from '../../adapters/nats/node-registry.ts';
 import { BusBridge } from '../../adapters/nats/bus-bridge.ts';
 import { NatsLink } from '../../adapters/nats/nats-link.ts';
 import { Bus } from '../../src/bus/bus.ts';
@@ -119,6 +121,13 @@ describe('the bus bridge between two nodes', { skip: NATS_SERVER === null ? 'no 
     assert.ok(events.length > 0);
     for (const subject of events) assert.match(subject, /^safekeep\.events\.[ab]\.backup\./);
     for (const subject of subjects) assert.match(subject, /^safekeep\.(events|requests)\./, subject);
+  });
+
+  it('keeps the node registry in a bucket with the configured replicas and a TTL of three heartbeats', async () => {
+    const jsm = await jetstreamManager(raw);
+    const info = await jsm.streams.info('KV_safekeep-nodes');
+    assert.equal(info.config.num_replicas, 3);
+    assert.equal(info.config.max_age, nanos(NODE_TTL_MS));
   });
 
   it('says clearly that a node is not reachable', async () => {
