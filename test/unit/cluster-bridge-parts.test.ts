@@ -172,3 +172,33 @@ describe('the registry record and key check', () => {
     assert.ok(!keyCheckOf(key).includes(key.toString('hex')));
   });
 });
+
+describe('what the bridge publishes', () => {
+  it("carries backup.* events only, and a job's progress at most once a second", async () => {
+    const { BusBridge } = await import('../../adapters/nats/bus-bridge.ts');
+    const { sequentialIds } = await import('../../src/ids/ids.ts');
+    const published: string[] = [];
+    // A stand-in for the one NATS connection: this test is about what the bridge chooses to send.
+    const connection = {
+      publish: (subject: string) => void published.push(subject),
+      subscribe: () => ({ unsubscribe: () => undefined }),
+      flush: async () => undefined,
+    };
+    const link = { connected: true, connection } as unknown as import('../../adapters/nats/nats-link.ts').NatsLink;
+    const clock = new VirtualClock(0);
+    const bridge = new BusBridge({ link, name: 'sk', nodeName: 'a', clock, ids: sequentialIds() });
+    const bus = new Bus();
+    await bridge.start(bus);
+    const progress = { jobId: 'j', runId: 'r', bytesDone: 1, totalBytes: 9, bytesPerSecond: 1, at: 0 };
+    for (let i = 0; i < 5; i++) await bus.emit('backup.progress', progress);
+    await bus.emit('backup.progress', { ...progress, jobId: 'k' });
+    clock.advance(1_000);
+    await bus.emit('backup.progress', progress);
+    await bus.emit('backup.paused', { jobId: 'j' });
+    await bus.emit('store.changed', { collection: 'c', key: 'k', deleted: true });
+    await bus.emit('request.submitted', { requestId: 'q', command: { kind: 'backup.status' }, clientAddress: 'x' });
+    await bus.emit('cluster.link', { state: 'disconnected' });
+    await bridge.stop();
+    assert.deepEqual(published, ['sk.events.a.backup.progress', 'sk.events.a.backup.progress', 'sk.events.a.backup.progress', 'sk.events.a.backup.paused']);
+  });
+});
