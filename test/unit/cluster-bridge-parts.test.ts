@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BridgeOutbox } from '../../adapters/nats/bridge-outbox.ts';
+import { BusBridge } from '../../adapters/nats/bus-bridge.ts';
 import { decodeAnswer, decodeRequest, encodeJson, eventOfSubject, MAX_REQUEST_BYTES } from '../../adapters/nats/bridge-wire.ts';
 import { Health } from '../../adapters/http/health.ts';
+import type { NatsLink } from '../../adapters/nats/nats-link.ts';
 import { parseNodeRecord } from '../../adapters/nats/registry-record.ts';
 import type { BackupJob } from '../../src/backup/job.ts';
 import { Bus } from '../../src/bus/bus.ts';
@@ -14,6 +16,7 @@ import { fixedPlacement } from '../../src/cluster/job-placement.ts';
 import { keyCheckOf } from '../../src/cluster/key-check.ts';
 import { RemoteJobHistory } from '../../src/cluster/remote-job-history.ts';
 import { remoteRunner } from '../../src/host/job-routing.ts';
+import { sequentialIds } from '../../src/ids/ids.ts';
 import type { ClusterSnapshot } from '../../src/ports/cluster-view.ts';
 
 const job = (id: string, node?: string) => ({ id, sourcePath: `/src/${id}`, intervalMs: 60_000, ...(node ? { node } : {}) }) as unknown as BackupJob;
@@ -175,8 +178,6 @@ describe('the registry record and key check', () => {
 
 describe('what the bridge publishes', () => {
   it("carries backup.* events only, and a job's progress at most once a second", async () => {
-    const { BusBridge } = await import('../../adapters/nats/bus-bridge.ts');
-    const { sequentialIds } = await import('../../src/ids/ids.ts');
     const published: string[] = [];
     // A stand-in for the one NATS connection: this test is about what the bridge chooses to send.
     const connection = {
@@ -184,7 +185,7 @@ describe('what the bridge publishes', () => {
       subscribe: () => ({ unsubscribe: () => undefined }),
       flush: async () => undefined,
     };
-    const link = { connected: true, connection } as unknown as import('../../adapters/nats/nats-link.ts').NatsLink;
+    const link = { connected: true, connection } as unknown as NatsLink;
     const clock = new VirtualClock(0);
     const bridge = new BusBridge({ link, name: 'sk', nodeName: 'a', clock, ids: sequentialIds() });
     const bus = new Bus();
