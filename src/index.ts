@@ -133,6 +133,7 @@ export type { ErrorShape } from './errors/safekeep-error.ts';
 export { errorFromShape } from './host/error-from-shape.ts';
 export { HostStoppedError, InternalError, PathNotAllowedError } from './host/errors.ts';
 export { LeaseLostError } from './cluster/lease-errors.ts';
+export { ClusterKeyMismatchError, JobNotRunningError, NodeUnreachableError } from './cluster/cluster-errors.ts';
 export {
   CopyAbortedError,
   DestinationFullError,

@@ -19,7 +19,8 @@ export const CHECKPOINT_FAILURE_HOLD_MS = 10 * 60_000;
  * this, and a damaged store is not mended by a restart loop. Ready
  * (`readiness()`) when alive and the store is sound: not after it found a
  * damaged file (until a restart, which checks the store again) nor for ten
- * minutes after a failed checkpoint. A damaged backup version counts for
+ * minutes after a failed checkpoint; in a cluster, not while its NATS link
+ * is down (`cluster.link`). A damaged backup version counts for
  * neither: the service still does its work, and the page shows the damage.
  *
  * @example
@@ -34,6 +35,8 @@ export class Health {
   #startedAt: number | null = null;
   #storeDamage: string | null = null;
   #checkpointFailedAt: number | null = null;
+  /** In a cluster: whether the node has lost its NATS connection (it refuses writes until it is back). */
+  #linkDown = false;
   #subscriptions: Subscription[] = [];
 
   constructor(clock: Clock) {
@@ -50,6 +53,7 @@ export class Health {
       // The collection only: the message may name files, which a probe's log has no need of.
       bus.on$('store.damaged').subscribe((event) => (this.#storeDamage ??= event.collection)),
       bus.on$('store.checkpoint.failed').subscribe(() => (this.#checkpointFailedAt = this.#clock.now())),
+      bus.on$('cluster.link').subscribe((event) => (this.#linkDown = event.state === 'disconnected' || event.state === 'closed')),
     ];
   }
 
@@ -68,9 +72,9 @@ export class Health {
     return this.#report(this.#phaseReason());
   }
 
-  /** `GET /readyz`: ok when alive and the store is sound. */
+  /** `GET /readyz`: ok when alive, the store is sound and (in a cluster) the node is connected to NATS. */
   readiness(): HealthReport {
-    return this.#report(this.#phaseReason() ?? this.#storeReason(this.#clock.now()));
+    return this.#report(this.#phaseReason() ?? this.#storeReason(this.#clock.now()) ?? (this.#linkDown ? 'not connected to the NATS cluster' : null));
   }
 
   #report(reason: string | null): HealthReport {

@@ -1,5 +1,6 @@
 import type { Subscription } from 'rxjs';
 import type { JobReport } from '../../src/backup/job-report.ts';
+import type { ClusterStatus } from '../../src/cluster/cluster-status.ts';
 import type { Bus } from '../../src/bus/bus.ts';
 import type { Clock } from '../../src/clock/clock.ts';
 import type { BookCounts, StatusSource } from '../../src/ports/status-source.ts';
@@ -23,6 +24,8 @@ export interface StatusSnapshot {
   /** Null when the store could not count them (a damaged collection): the rest of the page still shows. */
   readonly book: BookCounts | null;
   readonly jobs: readonly JobReport[];
+  /** In a cluster: its nodes, leases and which node runs which job (absent on a single node). */
+  readonly cluster?: ClusterStatus;
   /** The last runs, failures and damaged versions, newest first. */
   readonly recent: readonly RunPoint[];
   /**
@@ -72,6 +75,9 @@ export class SnapshotBuilder {
         this.#connections.delete(event.connectionId);
         onChange();
       }),
+      // The cluster's table follows the link and what the other nodes' jobs do.
+      bus.on$('cluster.link').subscribe(() => onChange()),
+      bus.on$('cluster.remote').subscribe(() => onChange()),
     ];
   }
 
@@ -93,6 +99,7 @@ export class SnapshotBuilder {
       // Copied field by field: whatever else a StatusSource returns never reaches the page.
       book: book && { users: book.users, entries: book.entries },
       jobs: status.jobs,
+      ...(status.cluster ? { cluster: status.cluster } : {}),
       recent: history.recent(RECENT_RUNS),
       history: {
         complete: afterSeq === undefined,

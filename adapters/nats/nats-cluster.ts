@@ -48,9 +48,9 @@ export class NatsCluster implements ClusterAdapter {
     this.blobs = this.#blobs;
     this.#leases = new KvLeases({ ...options, link: this.#link });
     this.leases = this.#leases;
-    this.#bridge = new BusBridge({ ...options, link: this.#link });
+    this.#registry = new NodeRegistry({ ...options, link: this.#link });
+    this.#bridge = new BusBridge({ ...options, link: this.#link, locate: (job) => this.#registry.locate(job) });
     this.remote = this.#bridge;
-    this.#registry = new NodeRegistry({ ...options, link: this.#link, leases: this.#leases });
     this.view = this.#registry;
   }
 

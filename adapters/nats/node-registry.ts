@@ -1,23 +1,242 @@
+import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
 import type { Bus } from '../../src/bus/bus.ts';
-import type { ClusterSnapshot, ClusterView } from '../../src/ports/cluster-view.ts';
-import type { KvLeases } from './kv-leases.ts';
+import type { Clock } from '../../src/clock/clock.ts';
+import { ClusterKeyMismatchError } from '../../src/cluster/cluster-errors.ts';
+import { StoreUnavailableError } from '../../src/store/errors.ts';
+import type { ClusterNode, ClusterSnapshot, ClusterView, NodeIntroduction } from '../../src/ports/cluster-view.ts';
+import type { RemoteJob } from '../../src/ports/remote-requests.ts';
 import type { NatsLink } from './nats-link.ts';
+import { leaseHolderOf, parseNodeRecord, type NodeRecord } from './registry-record.ts';
 
-/** The live nodes, each heard from through a KV bucket with a TTL. (Skeleton: built in issue 14's bridge part.) */
+/** How often a node says it is alive. */
+export const HEARTBEAT_MS = 2_000;
+/** A node not heard from for this long is gone: three heartbeats missed (also the bucket's TTL, so its record expires too). */
+export const NODE_TTL_MS = 3 * HEARTBEAT_MS;
+
+export interface NodeRegistryOptions {
+  readonly link: NatsLink;
+  readonly name: string;
+  readonly nodeName: string;
+  readonly replicas: number;
+  readonly leaseTtlMs: number;
+  readonly clock: Clock;
+}
+
+interface Heard<T> {
+  readonly value: T;
+  readonly revision: number;
+  /** When this node heard it, on this node's clock. */
+  readonly heardAt: number;
+}
+
+/**
+ * The cluster's live nodes, in a KV bucket (`${name}-nodes`) whose TTL drops
+ * a node that stopped saying it is alive; and the shared jobs' leases, read
+ * from the jobs part's bucket (`${name}-leases`: a JSON value with `node`).
+ * Both are watched, so `snapshot()` reads memory. Joining checks the service
+ * key: every node of a cluster must hold the same `keys/service.key`.
+ *
+ * @example
+ * const registry = new NodeRegistry({ link, name: 'safekeep', nodeName: 'a', replicas: 3, leaseTtlMs: 10_000, clock });
+ * await registry.start(bus);
+ * await registry.join({ startedAt, version, keyCheck, listening: () => socket.address(), jobs: () => scheduler.activeJobIds() });
+ * registry.snapshot().nodes; // [{ name: 'a', … }, { name: 'b', … }]
+ */
 export class NodeRegistry implements ClusterView {
-  readonly #link: NatsLink;
-  readonly #node: string;
+  readonly #options: NodeRegistryOptions;
+  readonly #nodes = new Map<string, Heard<NodeRecord>>();
+  /** By lease key (the job's id, or its `jobId` in the value). */
+  readonly #leases = new Map<string, Heard<{ jobId: string; node: string; renewedAt: number }>>();
+  #bucket: KV | null = null;
+  #self: NodeIntroduction | null = null;
+  #heartbeat: ReturnType<typeof setInterval> | null = null;
+  #leasesWatched = false;
+  #stopped = false;
+  /** What stops with the registry: the bucket watches and its bus subscription. */
+  readonly #watches: { stop(): void }[] = [];
 
-  constructor(options: { link: NatsLink; name: string; nodeName: string; replicas: number; leases: KvLeases }) {
-    this.#link = options.link;
-    this.#node = options.nodeName;
+  constructor(options: NodeRegistryOptions) {
+    this.#options = options;
+  }
+
+  async start(bus: Bus): Promise<void> {
+    const { link, name, replicas } = this.#options;
+    const kvm = new Kvm(link.connection);
+    try {
+      this.#bucket = await kvm.create(`${name}-nodes`, { replicas: Math.min(replicas, serversOf(link)), ttl: NODE_TTL_MS, history: 1 });
+      await this.#watch(this.#bucket, (entry) => this.#nodeChanged(entry));
+    } catch (error) {
+      // A timeout or "jetstream is not enabled" here means JetStream has no quorum (too few servers up), not a bug.
+      throw new StoreUnavailableError(
+        `The cluster's node registry (KV bucket ${name}-nodes) could not be opened on NATS: ${error instanceof Error ? error.message : String(error)}; are enough NATS servers running with JetStream?`,
+        { cause: error },
+      );
+    }
+    await this.#watchLeases();
+    // The socket's address is known once the host has started: said at once rather than at the next heartbeat.
+    const started = bus.on$('host.started').subscribe(() => void this.#beat());
+    this.#watches.push({ stop: () => started.unsubscribe() });
   }
 
   snapshot(): ClusterSnapshot {
-    return { node: this.#node, connected: this.#link.connected, server: this.#link.server, nodes: [], leases: [] };
+    const { link, nodeName, leaseTtlMs } = this.#options;
+    const now = this.#options.clock.now();
+    const nodes: ClusterNode[] = [];
+    for (const { value, heardAt } of this.#nodes.values()) {
+      if (now - heardAt > NODE_TTL_MS) continue;
+      nodes.push({ name: value.name, seenAt: value.seenAt, startedAt: value.startedAt, version: value.version, listening: value.listening, jobs: value.jobs });
+    }
+    nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const leases = [...this.#leases.values()]
+      .filter((heard) => now - heard.heardAt <= leaseTtlMs)
+      .map(({ value }) => ({ jobId: value.jobId, node: value.node, renewedAt: value.renewedAt }))
+      .sort((a, b) => (a.jobId < b.jobId ? -1 : 1));
+    return { node: nodeName, connected: link.connected, server: link.server, nodes, leases };
   }
 
-  async start(_bus: Bus): Promise<void> {}
+  /** The other live node that runs `job` (by id), or for null the first job of the first other node by name that runs one. */
+  locate(job: string | null): RemoteJob | null {
+    // On every routed request of a node without the job in its catalog: straight from the map, no snapshot built.
+    const now = this.#options.clock.now();
+    let found: NodeRecord | null = null;
+    for (const { value, heardAt } of this.#nodes.values()) {
+      if (value.name === this.#options.nodeName || now - heardAt > NODE_TTL_MS) continue;
+      if (job === null ? value.jobs.length > 0 && (found === null || value.name < found.name) : value.jobs.includes(job)) {
+        found = value;
+        if (job !== null) break;
+      }
+    }
+    if (!found) return null;
+    return { node: found.name, jobId: job ?? (found.jobs[0] as string) };
+  }
 
-  async stop(): Promise<void> {}
+  async join(self: NodeIntroduction): Promise<void> {
+    const bucket = this.#requireBucket();
+    // Read from the bucket, not the watch: a node that joins must see every live node, whatever the watch has delivered so far.
+    this.#refuseOtherKey(await this.#liveRecords(bucket), self.keyCheck, Infinity);
+    this.#self = self;
+    const revision = await this.#beat();
+    // Two nodes with different keys joining a fresh cluster at once both passed the check above: the later record gives way.
+    try {
+      this.#refuseOtherKey(await this.#liveRecords(bucket), self.keyCheck, revision);
+    } catch (error) {
+      this.#self = null;
+      await bucket.delete(this.#options.nodeName).catch(() => undefined);
+      throw error;
+    }
+    this.#heartbeat = setInterval(() => void this.#beat(), HEARTBEAT_MS);
+    this.#heartbeat.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
+    for (const watch of this.#watches.splice(0)) watch.stop();
+    // Gone at once for the others, rather than when its record expires.
+    if (this.#self && this.#bucket && this.#options.link.connected) await this.#bucket.delete(this.#options.nodeName).catch(() => undefined);
+    this.#self = null;
+  }
+
+  /** Writes this node's record; resolves with its revision (0 when it could not be written: the link is down, the next beat tries again). */
+  async #beat(): Promise<number> {
+    const self = this.#self;
+    const bucket = this.#bucket;
+    if (!self || !bucket || this.#stopped) return 0;
+    if (!this.#leasesWatched) await this.#watchLeases();
+    const record: NodeRecord = {
+      name: this.#options.nodeName,
+      startedAt: self.startedAt,
+      version: self.version,
+      listening: self.listening(),
+      jobs: [...self.jobs()],
+      keyCheck: self.keyCheck,
+      seenAt: this.#options.clock.now(),
+    };
+    try {
+      return await bucket.put(this.#options.nodeName, JSON.stringify(record));
+    } catch {
+      return 0;
+    }
+  }
+
+  #refuseOtherKey(records: readonly Heard<NodeRecord>[], keyCheck: string, before: number): void {
+    const other = records.find(({ value, revision }) => value.name !== this.#options.nodeName && value.keyCheck !== keyCheck && revision < before);
+    if (!other) return;
+    const node = other.value.name;
+    throw new ClusterKeyMismatchError(
+      `This node's service key (keys/service.key in its data directory) is not the one node ${node} and the rest of the cluster use; ` +
+        `every node of a cluster must share it. Stop this node, copy keys/service.key from node ${node}'s data directory into this one's (mode 0600), and start it again`,
+    );
+  }
+
+  async #liveRecords(bucket: KV): Promise<Heard<NodeRecord>[]> {
+    const records: Heard<NodeRecord>[] = [];
+    const now = this.#options.clock.now();
+    for await (const key of await bucket.keys()) {
+      const entry = await bucket.get(key);
+      const value = entry && entry.operation === 'PUT' ? parseNodeRecord(jsonOf(entry)) : null;
+      if (entry && value) records.push({ value, revision: entry.revision, heardAt: now });
+    }
+    return records;
+  }
+
+  #nodeChanged(entry: KvEntry): void {
+    const value = entry.operation === 'PUT' ? parseNodeRecord(jsonOf(entry)) : null;
+    if (value && value.name === entry.key) this.#nodes.set(entry.key, { value, revision: entry.revision, heardAt: this.#options.clock.now() });
+    else this.#nodes.delete(entry.key);
+  }
+
+  /** Watches the leases' bucket once the jobs part has made it; until then, tried again at each heartbeat. */
+  async #watchLeases(): Promise<void> {
+    try {
+      const leases = await new Kvm(this.#options.link.connection).open(`${this.#options.name}-leases`);
+      await this.#watch(leases, (entry) => {
+        const json = entry.operation === 'PUT' ? jsonOf(entry) : null;
+        const holder = leaseHolderOf(json);
+        if (holder) this.#leases.set(entry.key, { value: { ...holder, jobId: leaseJobIdOf(entry.key, json) }, revision: entry.revision, heardAt: this.#options.clock.now() });
+        else this.#leases.delete(entry.key);
+      });
+      this.#leasesWatched = true;
+    } catch {
+      // No leases bucket yet: no shared job has been taken.
+    }
+  }
+
+  async #watch(bucket: KV, onEntry: (entry: KvEntry) => void): Promise<void> {
+    const watch = await bucket.watch({ key: '>' });
+    this.#watches.push(watch);
+    void (async () => {
+      try {
+        for await (const entry of watch) onEntry(entry);
+      } catch {
+        // The watch ends with the connection; the registry stops with it.
+      }
+    })();
+  }
+
+  #requireBucket(): KV {
+    if (!this.#bucket) throw new Error('The node registry has not started');
+    return this.#bucket;
+  }
+}
+
+function jsonOf(entry: KvEntry): unknown {
+  try {
+    return entry.json();
+  } catch {
+    return null;
+  }
+}
+
+/** A lease's job: the value's `jobId` when the jobs part writes one, else the key. */
+function leaseJobIdOf(key: string, value: unknown): string {
+  const jobId = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)['jobId'] : undefined;
+  return typeof jobId === 'string' ? jobId : key;
+}
+
+/** How many servers the cluster has, as the connected server tells (its `connect_urls` lists every server's client address). */
+function serversOf(link: NatsLink): number {
+  const urls = link.connection.info?.connect_urls ?? [];
+  return Math.max(1, urls.length);
 }

@@ -1,3 +1,4 @@
+import type { ClusterStatus } from '../cluster/cluster-status.ts';
 import type { ErrorShape } from '../errors/safekeep-error.ts';
 import type { BackupVersion, DamageReason } from './version.ts';
 
@@ -37,6 +38,8 @@ export interface JobReport {
   readonly versions: number;
   readonly totalBytes: number;
   readonly damagedVersions: number;
+  /** In a cluster: the node that runs the job now (null: none does, a shared job between leases). Absent on a single node. */
+  readonly runsOn?: string | null;
 }
 
 /** The answer to `status`. */
@@ -47,6 +50,8 @@ export interface ServiceStatus {
   readonly uptimeMs: number;
   /** Active jobs first, in their order (the first is the default job), then the others. */
   readonly jobs: readonly JobReport[];
+  /** In a cluster: its nodes, leases and which node runs which job. Absent on a single node. */
+  readonly cluster?: ClusterStatus;
 }
 
 /** One version in `versions`. */

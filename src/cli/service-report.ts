@@ -1,4 +1,5 @@
 import type { JobReport, ServiceStatus, VersionListing } from '../backup/job-report.ts';
+import { renderCluster } from './cluster-report.ts';
 import { formatAbsolute, formatBytes, formatDuration, formatWhen } from './human-format.ts';
 import { renderTable } from './text-table.ts';
 
@@ -30,7 +31,8 @@ export function jobNeedsAttention(job: JobReport): boolean {
 export function renderStatus(status: ServiceStatus, address: string, clock: ReportClock): string {
   const { now, timeZone } = clock;
   const head = `safekeep ${status.version} on ${address}, up ${formatDuration(status.uptimeMs)} (since ${formatAbsolute(status.startedAt, timeZone)})\n`;
-  if (status.jobs.length === 0) return `${head}\nNo jobs.\n`;
+  const cluster = status.cluster ? `\n${renderCluster(status.cluster, now)}` : '';
+  if (status.jobs.length === 0) return `${head}\nNo jobs.\n${cluster}`;
   const table = renderTable(
     [
       { heading: 'JOB' },
@@ -52,7 +54,7 @@ export function renderStatus(status: ServiceStatus, address: string, clock: Repo
     ]),
   );
   const notes = status.jobs.flatMap((job) => attentionNotes(job, now));
-  return `${head}\n${table}${notes.length > 0 ? `\n${notes.map((note) => `! ${note}\n`).join('')}` : ''}`;
+  return `${head}\n${table}${notes.length > 0 ? `\n${notes.map((note) => `! ${note}\n`).join('')}` : ''}${cluster}`;
 }
 
 function attentionNotes(job: JobReport, now: number): string[] {

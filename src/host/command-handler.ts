@@ -13,7 +13,8 @@ import type { Command, CommandContext, CommandHandler, CommandResults } from '..
 import type { Bus } from '../bus/bus.ts';
 import type { BackupScheduler } from './backup-scheduler.ts';
 import { findVersion } from './find-version.ts';
-import { serviceStatus, versionListing, type ServiceFacts } from './job-status.ts';
+import { isRouted, remoteRunner, sendToRunner, type ClusterRouting, type RoutedCommand } from './job-routing.ts';
+import { clusterNow, serviceStatus, versionListing, type ClusterFacts, type ServiceFacts } from './job-status.ts';
 import { echoPath, type PathPolicy } from './path-policy.ts';
 import { removeJob } from './remove-job.ts';
 import { restoreJob } from './restore-job.ts';
@@ -29,13 +30,20 @@ export interface CommandHandlerDeps {
   readonly clock: Clock;
   readonly facts: ServiceFacts;
   readonly bus: Bus;
+  /** In a cluster: commands about a job another node runs go to that node (absent: every job is handled here). */
+  readonly routing?: ClusterRouting;
+  /** In a cluster: what `status` says about it. */
+  readonly cluster?: ClusterFacts;
 }
 
 /**
  * Carries out commands: backup commands against the backup service (without a
  * job name, on the default job: the first active one, else the first saved),
  * `verify` with the version verifier, book commands against the password book.
- * Paths a request names go through the path policy.
+ * Paths a request names go through the path policy. In a cluster, commands
+ * that must run where their job runs (a run, pause, resume, removal, restore,
+ * forget) go to the node that runs it, and its answer is theirs; read-only
+ * ones are answered here, from the catalog.
  */
 export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
   const { service, scheduler, verifier, book, policy } = deps;
@@ -47,9 +55,10 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
     return saved.find((job) => job.removedAt === undefined) ?? saved[0];
   };
 
-  const resolveJob = (ref: string | null): BackupJob | undefined => {
+  const resolveJob = (ref: string | null, options: { unknownIsUndefined?: boolean } = {}): BackupJob | undefined => {
     if (ref === null) return defaultJob();
     const job = service.findJob(ref);
+    if (!job && options.unknownIsUndefined) return undefined;
     if (!job) throw new UnknownJobError(`There is no backup job '${ref}'`);
     return job;
   };
@@ -90,7 +99,8 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
       return { kind: 'backup.verify', report: await requestedPass };
     },
     async 'backup.status'() {
-      return { kind: 'backup.status', status: serviceStatus(service, scheduler, deps.facts, deps.clock.now()) };
+      const cluster = await clusterNow(deps.cluster);
+      return { kind: 'backup.status', status: serviceStatus(service, scheduler, deps.facts, deps.clock.now(), cluster) };
     },
     async 'backup.versions'(command) {
       const job = someJob(command.job);
@@ -143,5 +153,24 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
     },
   };
 
-  return (command, context) => (handlers[command.kind] as (command: Command, context: CommandContext) => Promise<never>)(command, context);
+  const local = (command: Command, context: CommandContext) => (handlers[command.kind] as (command: Command, context: CommandContext) => Promise<never>)(command, context);
+  const { routing } = deps;
+  if (!routing) return local;
+
+  /** The node and job id a routed command goes to, or null to handle it here. */
+  const routeOf = async (command: RoutedCommand): Promise<{ node: string; jobId: string } | null> => {
+    const job = resolveJob(command.job === null ? null : command.job, { unknownIsUndefined: true });
+    if (job) {
+      const node = remoteRunner(routing, job);
+      return node === null ? null : { node, jobId: job.id };
+    }
+    // Not in this node's catalog (each node keeps its own with --store lowdb): the node that says it runs it.
+    return routing.remote.locate(command.job);
+  };
+  const routed = async (command: RoutedCommand, context: CommandContext): Promise<never> => {
+    const route = await routeOf(command);
+    if (route === null) return local(command, context);
+    return (await sendToRunner(routing, route.node, command, route.jobId, context)) as never;
+  };
+  return (command, context) => (isRouted(command) ? routed(command, context) : local(command, context));
 }

@@ -1,5 +1,6 @@
 import * as backupErrors from '../backup/errors.ts';
 import * as bookErrors from '../book/errors.ts';
+import * as clusterErrors from '../cluster/cluster-errors.ts';
 import { SafekeepError, type ErrorShape } from '../errors/safekeep-error.ts';
 import * as protocolErrors from '../protocol/errors.ts';
 import * as storeErrors from '../store/errors.ts';
@@ -13,7 +14,7 @@ let classesByCode: Map<string, ErrorClass> | null = null;
 
 function classesByCodeMap(): Map<string, ErrorClass> {
   classesByCode ??= new Map<string, ErrorClass>(
-    [backupErrors, bookErrors, protocolErrors, storeErrors, hostErrors]
+    [backupErrors, bookErrors, clusterErrors, protocolErrors, storeErrors, hostErrors]
       .flatMap((module) => Object.values(module) as unknown[])
       .filter((value): value is ErrorClass => typeof value === 'function' && value.prototype instanceof SafekeepError)
       .map((ErrorClass) => [new ErrorClass('').code, ErrorClass]),

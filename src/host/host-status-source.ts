@@ -4,10 +4,20 @@ import { ENTRIES, USERS } from '../book/book-records.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { BookCounts, StatusSource } from '../ports/status-source.ts';
 import type { BackupScheduler } from './backup-scheduler.ts';
-import { serviceStatus, type ServiceFacts } from './job-status.ts';
+import { clusterNow, serviceStatus, type ClusterFacts, type ServiceFacts } from './job-status.ts';
 
 /** Counts documents in a store collection from memory, without a store command on the bus. */
 export type CollectionCounter = (collection: string) => number;
+
+export interface HostStatusDeps {
+  readonly service: BackupService;
+  readonly scheduler: BackupScheduler;
+  readonly facts: ServiceFacts;
+  readonly clock: Clock;
+  readonly count: CollectionCounter;
+  /** In a cluster: its nodes, leases and who runs which job. */
+  readonly cluster?: ClusterFacts;
+}
 
 /**
  * The host's StatusSource: `status()` is what `backup.status` answers (the
@@ -20,15 +30,16 @@ export type CollectionCounter = (collection: string) => number;
  * const { users, entries } = await source.bookCounts();
  */
 export class HostStatusSource implements StatusSource {
-  readonly #deps: { service: BackupService; scheduler: BackupScheduler; facts: ServiceFacts; clock: Clock; count: CollectionCounter };
+  readonly #deps: HostStatusDeps;
 
-  constructor(deps: { service: BackupService; scheduler: BackupScheduler; facts: ServiceFacts; clock: Clock; count: CollectionCounter }) {
+  constructor(deps: HostStatusDeps) {
     this.#deps = deps;
   }
 
   async status(): Promise<ServiceStatus> {
-    const { service, scheduler, facts, clock } = this.#deps;
-    return serviceStatus(service, scheduler, facts, clock.now());
+    const { service, scheduler, facts, clock, cluster } = this.#deps;
+    // The cluster's part is the view's snapshot, from memory like the rest: no request goes out to the other nodes.
+    return serviceStatus(service, scheduler, facts, clock.now(), await clusterNow(cluster));
   }
 
   async bookCounts(): Promise<BookCounts> {

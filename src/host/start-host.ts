@@ -11,6 +11,8 @@ import { fixedPlacement, leasedPlacement, type JobPlacement } from '../cluster/j
 import { SharedJobs } from '../cluster/shared-jobs.ts';
 import { sharedJobCheck } from '../cluster/shared-job-check.ts';
 import { JOB_LEASES_OPS, type JobLeases } from '../ports/job-leases.ts';
+import type { RemoteRequests } from '../ports/remote-requests.ts';
+import type { ClusterSnapshot } from '../ports/cluster-view.ts';
 import { BackupService, type BackupServiceDeps } from '../backup/backup-service.ts';
 import { BackupCatalog } from '../backup/catalog.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
@@ -32,6 +34,10 @@ import type { PortGate } from '../replay/port-gate.ts';
 import type { Recorder } from '../replay/recorder.ts';
 import type { RecordingFile } from '../replay/recording-file.ts';
 import { StoreClient } from '../store/store-client.ts';
+import { keyCheckOf } from '../cluster/key-check.ts';
+import { RemoteJobHistory } from '../cluster/remote-job-history.ts';
+import type { ClusterRouting } from './job-routing.ts';
+import type { ClusterFacts } from './job-status.ts';
 import { BackupScheduler } from './backup-scheduler.ts';
 import { packageVersion } from '../cli/package-version.ts';
 import { createCommandHandler } from './command-handler.ts';
@@ -58,6 +64,14 @@ export interface HostInternals {
   readonly loadServiceKey?: () => Promise<Buffer>;
   /** Holds each hash's result until the replay releases it. */
   readonly hasherGate?: PortGate;
+  /** A replay of a cluster node: its name and the routed requests' answers (from the recording), without a cluster. */
+  readonly cluster?: {
+    readonly node: string;
+    readonly remote: RemoteRequests;
+    readonly snapshot: () => Promise<ClusterSnapshot>;
+    /** Resolves once the replay has fed the inputs recorded before the next output: called where the recorded node waited on NATS (its start, its join). */
+    readonly inputsFed?: () => Promise<void>;
+  };
   /** What `host.started` says about the socket, when there is none to ask. */
   readonly listening?: HostStarted['listening'];
   /** A replay of a cluster node: its shared jobs' leases answered from the recording, without NATS. */
@@ -110,6 +124,9 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       const { NatsCluster } = await import('../../adapters/nats/nats-cluster.ts');
       cluster = new NatsCluster({ ...options.cluster, clock, ids });
       await startAdapter(cluster);
+    } else if (internals.cluster?.inputsFed) {
+      // A replayed cluster node: its link came up here, before the store, and other nodes' events may have come while it set up.
+      await internals.cluster.inputsFed();
     }
     let store: (HostAdapter & { countNow(collection: string): number }) | null = null;
     if (internals.startStore !== false && cluster?.store) {
@@ -122,9 +139,6 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       store = new LowdbStore({ dataDir: options.dataDir, ids, ...(options.checkpointLogBytes ? { checkpointLogBytes: options.checkpointLogBytes } : {}) });
     }
     if (store) await startAdapter(store);
-    const storeClient = new StoreClient(bus, core.ids);
-    started.unshift(() => storeClient.dispose());
-
     // Which jobs run here: in a cluster, this node's own and the shared jobs whose lease it holds (the lease loop, started below).
     // The scheduler is made later; the loop only reaches it once started.
     const late: { scheduler?: BackupScheduler } = {};
@@ -142,7 +156,37 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
           sharedJobIds: (): string[] => service.jobs().filter((job) => job.removedAt === undefined && isShared(job)).map((job) => job.id),
         })
       : null;
-    const placement: JobPlacement = leasing && sharedJobs ? leasedPlacement(leasing.node, sharedJobs, isShared) : fixedPlacement(undefined);
+    const placement: JobPlacement = leasing && sharedJobs ? leasedPlacement(leasing.node, sharedJobs, isShared) : fixedPlacement(cluster?.node ?? internals.cluster?.node);
+    // In a cluster: which node runs which job, the routes to the others, and what their events said.
+    let clusterFacts: ClusterFacts | undefined;
+    let pageClusterFacts: ClusterFacts | undefined;
+    let routing: ClusterRouting | undefined;
+    if (cluster) {
+      const history = new RemoteJobHistory();
+      history.start(bus);
+      started.unshift(() => history.stop());
+      // Recorded, a routed request's answer is an input: a replay gives it back and starts no NATS.
+      const remote = recorder ? recorder.port('remote', cluster.remote, ['send', 'locate']) : cluster.remote;
+      const { view } = cluster;
+      const snapshot = async () => view.snapshot();
+      // The page reads the view straight (never recorded); a `status` request's snapshot is an edge's answer, recorded.
+      pageClusterFacts = { placement, history, snapshot };
+      clusterFacts = { placement, history, snapshot: recorder ? recorder.port('view', { snapshot }, ['snapshot']).snapshot : snapshot };
+      routing = { node: cluster.node, placement, remote, timeouts: options.requestTimeouts };
+    } else if (internals.cluster) {
+      // A replay of a cluster node: its routes and its view, answered from the recording; no NATS.
+      const { node } = internals.cluster;
+      const history = new RemoteJobHistory();
+      history.start(bus);
+      started.unshift(() => history.stop());
+      const remote = recorder ? recorder.port('remote', internals.cluster.remote, ['send', 'locate']) : internals.cluster.remote;
+      const view = { snapshot: internals.cluster.snapshot };
+      clusterFacts = { placement, history, snapshot: recorder ? recorder.port('view', view, ['snapshot']).snapshot : view.snapshot };
+      routing = { node, placement, remote, timeouts: options.requestTimeouts };
+    }
+    const storeClient = new StoreClient(bus, core.ids);
+    started.unshift(() => storeClient.dispose());
+
 
     const service = new BackupService({
       catalog: new BackupCatalog(storeClient),
@@ -170,6 +214,10 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       sharedJobCheck(activeJobs.filter(isShared), leasing.leaseTtlMs);
     }
 
+    const loadKey =
+      internals.loadServiceKey ??
+      (() => loadServiceKey(options.dataDir, options.random, { onNote: (note) => void bus.emit('host.repaired', { subject: 'service-key', note }) }));
+    let serviceKey: Buffer | null = null;
     const book = await openPasswordBook({
       store: storeClient,
       dataDir: options.dataDir,
@@ -178,9 +226,8 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       random: options.random,
       options: options.book,
       hasher,
-      loadServiceKey:
-        internals.loadServiceKey ??
-        (() => loadServiceKey(options.dataDir, options.random, { onNote: (note) => void bus.emit('host.repaired', { subject: 'service-key', note }) })),
+      // Kept by the key check a cluster node makes before it joins (never the key itself: its HMAC).
+      loadServiceKey: async () => (serviceKey = await loadKey()),
       // Hashes finish on the thread pool in no fixed order: recorded, that order becomes an input too.
       ...(recorder
         ? { wrapHasher: (hasher: PasswordHasher) => recorder.port('hasher', internals.hasherGate?.wrap(hasher, HASHER_OPS) ?? hasher, HASHER_OPS, { secret: true }) }
@@ -209,7 +256,20 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     started.unshift(() => scrub.stop());
     const policy = new PathPolicy({ allowed: options.allowedPaths, forbidden: [options.dataDir, options.backupDir], files: core.files });
     const facts = { version: await version, startedAt: core.clock.now() };
-    const handler = createCommandHandler({ service, scheduler, verifier, book, policy, files: core.files, ids: core.ids, clock: core.clock, facts, bus });
+    const handler = createCommandHandler({
+      service,
+      scheduler,
+      verifier,
+      book,
+      policy,
+      files: core.files,
+      ids: core.ids,
+      clock: core.clock,
+      facts,
+      bus,
+      ...(routing ? { routing } : {}),
+      ...(clusterFacts ? { cluster: clusterFacts } : {}),
+    });
     const router = new RequestRouter({
       bus,
       clock: core.clock,
@@ -243,7 +303,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     if (options.http) {
       // Loaded only when asked for, as the reply channel is: most runs have no page, and the bundle need not load it.
       const [{ HttpAdapter }, { HostStatusSource }] = await Promise.all([import('../../adapters/http/http-adapter.ts'), import('./host-status-source.ts')]);
-      const status = new HostStatusSource({ service, scheduler, facts, clock: core.clock, count: (collection) => store?.countNow(collection) ?? 0 });
+      const status = new HostStatusSource({ service, scheduler, facts, clock: core.clock, count: (collection) => store?.countNow(collection) ?? 0, ...(pageClusterFacts ? { cluster: pageClusterFacts } : {}) });
       const seed = service.jobs().flatMap((job) => service.catalogedVersions(job.id).map((version) => ({ jobId: job.id, createdAt: version.createdAt, size: version.size })));
       http = new HttpAdapter({ host: options.http.host ?? '127.0.0.1', port: options.http.port, clock, status, seed });
       await startAdapter(http);
@@ -265,6 +325,20 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     for (const job of activeJobs) scheduler.start(job.id);
     sharedJobs?.start();
     scrub.start();
+    if (cluster) {
+      // One of the cluster's live nodes from now on, once its service key is found to be the cluster's.
+      const key = serviceKey ?? (await loadKey());
+      await cluster.view.join({
+        startedAt: facts.startedAt,
+        version: facts.version,
+        keyCheck: keyCheckOf(key),
+        listening: () => socket?.address() ?? null,
+        jobs: () => scheduler.activeJobIds(),
+      });
+    } else if (internals.cluster?.inputsFed) {
+      // Where the recorded node joined the cluster (a wait on NATS): what came meanwhile is fed before host.started.
+      await internals.cluster.inputsFed();
+    }
     await bus.emit('host.started', { listening: internals.listening !== undefined ? internals.listening : (socket?.address() ?? null) });
 
     // A normal stop undoes the start in reverse, except that the scheduler goes first: its abandoned

@@ -3,7 +3,27 @@
  * which nodes are alive, and which node runs which job.
  */
 export interface ClusterView {
+  /** What is known now, from memory (no NATS round trip): cheap enough for every status request. */
   snapshot(): ClusterSnapshot;
+  /**
+   * Makes this node one of the cluster's live nodes, after checking that it
+   * holds the same service key as the live ones (rejects with
+   * ClusterKeyMismatchError otherwise); from then on it says it is alive
+   * every few seconds until it stops.
+   */
+  join(self: NodeIntroduction): Promise<void>;
+}
+
+/** What a node tells the others about itself when it joins. */
+export interface NodeIntroduction {
+  readonly startedAt: number;
+  readonly version: string;
+  /** HMAC-SHA256 of its service key (src/cluster/key-check.ts): equal on every node of one cluster. */
+  readonly keyCheck: string;
+  /** Where its socket listens now, asked at each heartbeat. */
+  readonly listening: () => { readonly host: string; readonly port: number } | null;
+  /** The ids of the jobs it runs now, asked at each heartbeat. */
+  readonly jobs: () => readonly string[];
 }
 
 export interface ClusterSnapshot {

@@ -35,7 +35,10 @@ export interface RecordedHostOptions {
   readonly verifyCopies?: boolean;
   /** The zone retention read times in (`utc` or an IANA name); absent in recordings made before it was stored (`local` applies). */
   readonly retentionTimeZone?: string;
-  /** A cluster node's name and lease TTL: a replay runs its shared jobs' lease loop on the recorded lease answers. Absent off a cluster. */
+  /**
+   * Present when the recorded host was a cluster node: its name, which the replay routes as (its routed requests are
+   * answered from the recording), and its lease TTL, with which the replay runs its shared jobs' lease loop on the recorded lease answers.
+   */
   readonly cluster?: { readonly node: string; readonly leaseTtlMs: number };
 }
 

@@ -13,6 +13,7 @@ import { PortGate } from './port-gate.ts';
 import { ScriptedClock } from './scripted-clock.ts';
 import { ScriptedFiles } from './scripted-files.ts';
 import { ScriptedLeases } from './scripted-leases.ts';
+import { ScriptedCalls } from './scripted-calls.ts';
 import { SecretPlaceholders } from './secret-placeholders.ts';
 
 /** The first step where the replay and the recording part ways. */
@@ -64,6 +65,11 @@ class ReplaySession {
   readonly #clock: ScriptedClock;
   readonly #files = new ScriptedFiles();
   readonly #leases = new ScriptedLeases();
+  /** A cluster node's routed requests and its view of the cluster, answered from the recording. */
+  readonly #remote = new ScriptedCalls();
+  readonly #view = new ScriptedCalls();
+  /** Who waits for the inputs before the next output to be fed (#inputsFed). */
+  readonly #inputWaiters: (() => void)[] = [];
   readonly #hasherGate = new PortGate();
   /** The host's bus, made here so that inputs can be fed while the host is still starting. */
   readonly #bus = new Bus();
@@ -126,6 +132,16 @@ class ReplaySession {
         hasherGate: this.#hasherGate,
         loadServiceKey: async () => random.bytes(32),
         listening: this.#recordedListening(),
+        ...(header.host.cluster
+          ? {
+              cluster: {
+                node: header.host.cluster.node,
+                remote: { send: () => this.#remote.call(), locate: () => this.#remote.call() },
+                snapshot: () => this.#view.call(),
+                inputsFed: () => this.#inputsFed(),
+              },
+            }
+          : {}),
       },
     );
     void starting.then(
@@ -157,13 +173,17 @@ class ReplaySession {
     this.#pumpQueued = false;
     const index = this.#next;
     const next = this.#recording.steps[index];
-    if (this.#divergence || !next) return this.#through();
+    if (this.#divergence || !next) {
+      this.#releaseInputWaiters();
+      return this.#through();
+    }
     if (next.input) {
       setImmediate(() => this.#feedAfterDrain(index));
       return;
     }
     // An output the host has not produced yet (`#next` is past every step it has).
     this.#await(index);
+    this.#releaseInputWaiters();
   };
 
   /** Feeds input `index`, the host having drained its reactions to what came before; then goes on. */
@@ -176,6 +196,21 @@ class ReplaySession {
       if (!this.#divergence && this.#next === index) return this.#await(index);
     }
     this.#pump();
+  }
+
+  /**
+   * Resolves once every input recorded before the next output has been fed:
+   * where the recorded host waited on an edge the replay does not run (a
+   * cluster node's NATS set-up and join), inputs that came meanwhile (other
+   * nodes' events) must reach the replayed host there too.
+   */
+  #inputsFed(): Promise<void> {
+    if (this.#awaited !== null || this.#divergence || this.#finished) return Promise.resolve();
+    return new Promise((resolve) => this.#inputWaiters.push(resolve));
+  }
+
+  #releaseInputWaiters(): void {
+    for (const resolve of this.#inputWaiters.splice(0)) resolve();
   }
 
   /** Waits for the host to produce step `index`. */
@@ -254,9 +289,11 @@ class ReplaySession {
     }
   }
 
-  /** Settles a port call with its recorded result; false when the replay made no such call. */
+  /** Gives a recorded port call its recorded result: the hasher's is released, the file system's and the cluster's are answered. */
   #settle(port: string, call: number, ok: boolean, value: unknown): boolean {
     if (port === 'hasher') return this.#hasherGate.release(call);
+    if (port === 'remote') return this.#remote.settle(call, ok, this.#placeholders.restore(value));
+    if (port === 'view') return this.#view.settle(call, ok, this.#placeholders.restore(value));
     if (port === 'leases') return this.#leases.settle(call, ok, value);
     return this.#files.settle(call, ok, this.#placeholders.restore(value));
   }

@@ -77,6 +77,44 @@ function renderJobs(s) {
   body.replaceChildren(...rows);
 }
 
+/** The cluster's nodes and who runs which job; hidden on a single node (no `cluster` in the snapshot). */
+function renderCluster(s) {
+  const section = $('cluster');
+  const cluster = s.cluster;
+  section.hidden = !cluster;
+  if (!cluster) return;
+  const now = hostNow();
+  const link = $('cluster-link');
+  link.textContent = cluster.connected
+    ? `This is node ${cluster.node}, connected to NATS at ${cluster.server || '?'}.`
+    : `This is node ${cluster.node}: NOT connected to NATS; writes are refused until it reconnects.`;
+  link.dataset.state = cluster.connected ? 'connected' : 'disconnected';
+  $('cluster-nodes').tBodies[0].replaceChildren(
+    ...cluster.nodes.map((node) => {
+      const tr = el('tr');
+      tr.dataset.node = node.name;
+      tr.append(
+        el('td', node.name === cluster.node ? `${node.name} (this)` : node.name),
+        timeCell(node.seenAt, now),
+        el('td', node.listening ? `${node.listening.host}:${node.listening.port}` : '–'),
+        el('td', node.version),
+        el('td', node.jobs.join(', ') || '–'),
+      );
+      return tr;
+    }),
+  );
+  const leases = new Map(cluster.leases.map((lease) => [lease.jobId, lease.node]));
+  $('cluster-jobs').tBodies[0].replaceChildren(
+    ...cluster.jobs.map((job) => {
+      const tr = el('tr');
+      tr.dataset.job = job.jobId;
+      const heard = job.heard ? `${job.heard.state}${job.heard.lastRun ? `, last run ${job.heard.lastRun.outcome}` : ''}` : '–';
+      tr.append(el('td', job.jobId, 'job-id'), el('td', job.runsOn || 'nobody now'), el('td', leases.get(job.jobId) || '–'), el('td', heard));
+      return tr;
+    }),
+  );
+}
+
 function renderRecent(s) {
   const now = hostNow();
   const items = s.recent.map((run) => {
@@ -191,6 +229,7 @@ function render(s) {
   keepRuns(s.history, s.at);
   renderHeader(s);
   renderJobs(s);
+  renderCluster(s);
   renderRecent(s);
   renderPlots(s);
   document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
