@@ -27,7 +27,7 @@ import { Bus } from '../bus/bus.ts';
 import type { HostStarted } from '../bus/events.ts';
 import { BACKUP_FILES_OPS, type BackupFiles } from '../ports/backup-files.ts';
 import type { HostAdapter } from '../ports/host-adapter.ts';
-import { VERSION_BLOBS_OPS } from '../ports/version-blobs.ts';
+import { VERSION_BLOBS_OPS, type VersionBlobs } from '../ports/version-blobs.ts';
 import { jsonDialect } from '../protocol/json-dialect.ts';
 import { textDialect } from '../protocol/text-dialect.ts';
 import type { PortGate } from '../replay/port-gate.ts';
@@ -71,6 +71,10 @@ export interface HostInternals {
     readonly snapshot: () => Promise<ClusterSnapshot>;
     /** Resolves once the replay has fed the inputs recorded before the next output: called where the recorded node waited on NATS (its start, its join). */
     readonly inputsFed?: () => Promise<void>;
+    /** The recorded node's join of the cluster, answered from the recording. */
+    readonly join?: () => Promise<void>;
+    /** The object store's answers, when the recorded node kept versions there (`--version-store nats`). */
+    readonly blobs?: VersionBlobs;
   };
   /** What `host.started` says about the socket, when there is none to ask. */
   readonly listening?: HostStarted['listening'];
@@ -198,7 +202,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       verifyCopies: options.verifyCopies,
       calendar: calendarFor(options.retentionTimeZone),
       ownFolders: [options.dataDir],
-      ...(cluster ? clusterDeps(cluster, options.dataDir, recorder) : {}),
+      ...(cluster ? clusterDeps(cluster, options.dataDir, recorder) : internals.cluster ? clusterDeps(internals.cluster, options.dataDir, recorder) : {}),
       // In a cluster: which jobs this node may run and prune, and the lease fence before a shared job's version is registered.
       ...(leasing && sharedJobs ? { placement, beforeRegister: (version: BackupVersion) => sharedJobs.fence(version) } : {}),
     });
@@ -328,16 +332,13 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     if (cluster) {
       // One of the cluster's live nodes from now on, once its service key is found to be the cluster's.
       const key = serviceKey ?? (await loadKey());
-      await cluster.view.join({
-        startedAt: facts.startedAt,
-        version: facts.version,
-        keyCheck: keyCheckOf(key),
-        listening: () => socket?.address() ?? null,
-        jobs: () => scheduler.activeJobIds(),
-      });
-    } else if (internals.cluster?.inputsFed) {
-      // Where the recorded node joined the cluster (a wait on NATS): what came meanwhile is fed before host.started.
-      await internals.cluster.inputsFed();
+      const introduction = { startedAt: facts.startedAt, version: facts.version, keyCheck: keyCheckOf(key), listening: () => socket?.address() ?? null, jobs: () => scheduler.activeJobIds() };
+      // Recorded: the join waits on NATS, and what happened meanwhile (a lease loop's tick) must come in the same order in a replay.
+      const joining = { join: () => cluster.view.join(introduction) };
+      await (recorder ? recorder.port('join', joining, ['join']) : joining).join();
+    } else if (internals.cluster?.join) {
+      // Where the recorded node joined the cluster: answered from the recording, at its place among the other steps.
+      await (recorder ? recorder.port('join', { join: internals.cluster.join }, ['join']) : { join: internals.cluster.join }).join();
     }
     await bus.emit('host.started', { listening: internals.listening !== undefined ? internals.listening : (socket?.address() ?? null) });
 
@@ -366,9 +367,9 @@ async function startRecording(file: string, options: ResolvedHostOptions): Promi
 }
 
 /** What a clustered node's backup service adds: its name, the object store (recorded like the files port), its cache. */
-function clusterDeps(cluster: ClusterAdapter, dataDir: string, recorder: Recorder | null): Pick<BackupServiceDeps, 'node' | 'blobs' | 'cacheDir'> {
+function clusterDeps(cluster: { readonly node: string; readonly blobs?: VersionBlobs | null }, dataDir: string, recorder: Recorder | null): Pick<BackupServiceDeps, 'node' | 'blobs' | 'cacheDir'> {
   const blobs = cluster.blobs && recorder ? recorder.port('blobs', cluster.blobs, VERSION_BLOBS_OPS) : cluster.blobs;
-  return { node: cluster.node, blobs, cacheDir: path.join(dataDir, 'cache') };
+  return { node: cluster.node, ...(blobs ? { blobs } : {}), cacheDir: path.join(dataDir, 'cache') };
 }
 
 async function upsertAll(service: BackupService, specs: readonly BackupJobSpec[]): Promise<BackupJob[]> {

@@ -23,7 +23,7 @@ export function recordingHeader(options: ResolvedHostOptions): RecordingHeader {
       ...(options.verifyCopies ? { verifyCopies: true } : {}),
       // By name, never `local`: a replay elsewhere must read times on the recorded host's clock face.
       retentionTimeZone: options.retentionTimeZone === 'local' ? localTimeZoneName() : options.retentionTimeZone,
-      ...(options.cluster ? { cluster: { node: options.cluster.nodeName, leaseTtlMs: options.cluster.leaseTtlMs } } : {}),
+      ...(options.cluster ? { cluster: { node: options.cluster.nodeName, leaseTtlMs: options.cluster.leaseTtlMs, versionStore: options.cluster.versionStore } } : {}),
     },
   };
 }

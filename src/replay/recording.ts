@@ -37,9 +37,10 @@ export interface RecordedHostOptions {
   readonly retentionTimeZone?: string;
   /**
    * Present when the recorded host was a cluster node: its name, which the replay routes as (its routed requests are
-   * answered from the recording), and its lease TTL, with which the replay runs its shared jobs' lease loop on the recorded lease answers.
+   * answered from the recording), its lease TTL, with which the replay runs its shared jobs' lease loop on the recorded lease answers,
+   * and where its versions' bytes went (`nats`: the object store, whose calls the replay answers from the recording).
    */
-  readonly cluster?: { readonly node: string; readonly leaseTtlMs: number };
+  readonly cluster?: { readonly node: string; readonly leaseTtlMs: number; readonly versionStore?: 'local' | 'nats' };
 }
 
 /** The last line of a recording whose host stopped normally: a replay then also checks that nothing follows. */

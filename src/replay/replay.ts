@@ -14,6 +14,7 @@ import { ScriptedClock } from './scripted-clock.ts';
 import { ScriptedFiles } from './scripted-files.ts';
 import { ScriptedLeases } from './scripted-leases.ts';
 import { ScriptedCalls } from './scripted-calls.ts';
+import { VERSION_BLOBS_OPS, type VersionBlobs } from '../ports/version-blobs.ts';
 import { SecretPlaceholders } from './secret-placeholders.ts';
 
 /** The first step where the replay and the recording part ways. */
@@ -68,6 +69,9 @@ class ReplaySession {
   /** A cluster node's routed requests and its view of the cluster, answered from the recording. */
   readonly #remote = new ScriptedCalls();
   readonly #view = new ScriptedCalls();
+  /** A cluster node's object store (`--version-store nats`), answered from the recording. */
+  readonly #blobs = new ScriptedCalls();
+  readonly #join = new ScriptedCalls();
   /** Who waits for the inputs before the next output to be fed (#inputsFed). */
   readonly #inputWaiters: (() => void)[] = [];
   readonly #hasherGate = new PortGate();
@@ -139,6 +143,8 @@ class ReplaySession {
                 remote: { send: () => this.#remote.call(), locate: () => this.#remote.call() },
                 snapshot: () => this.#view.call(),
                 inputsFed: () => this.#inputsFed(),
+                join: () => this.#join.call(),
+                ...(header.host.cluster.versionStore === 'nats' ? { blobs: scriptedBlobs(this.#blobs) } : {}),
               },
             }
           : {}),
@@ -295,6 +301,8 @@ class ReplaySession {
     if (port === 'remote') return this.#remote.settle(call, ok, this.#placeholders.restore(value));
     if (port === 'view') return this.#view.settle(call, ok, this.#placeholders.restore(value));
     if (port === 'leases') return this.#leases.settle(call, ok, value);
+    if (port === 'blobs') return this.#blobs.settle(call, ok, value);
+    if (port === 'join') return this.#join.settle(call, ok, value);
     return this.#files.settle(call, ok, this.#placeholders.restore(value));
   }
 
@@ -359,4 +367,9 @@ class ReplaySession {
 /** A socket's `reply.sent`: fed by the reply stand-in when its `reply.ready` comes (by the replay loop only when a streamed reply's came later). */
 function isReplySent(step: RecordedStep): boolean {
   return step.kind === 'event' && step.name === 'reply.sent';
+}
+
+/** An object store whose every call waits for its recorded answer (none writes a file: the files port's calls after it are answered from the recording too). */
+function scriptedBlobs(calls: ScriptedCalls): VersionBlobs {
+  return Object.fromEntries(VERSION_BLOBS_OPS.map((op) => [op, () => calls.call()])) as unknown as VersionBlobs;
 }

@@ -3,7 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after } from 'node:test';
-import { freePort } from './free-port.ts';
+import net from 'node:net';
 import { tempDir } from './temp-dir.ts';
 
 /** Debian's nats-server (`apt-get install nats-server`; .ci/run installs it); SAFEKEEP_NATS_SERVER names another. */
@@ -61,8 +61,9 @@ export async function startNatsCluster(options: { servers?: number; label?: stri
   const count = options.servers ?? 3;
   const folder = await tempDir(options.label ?? 'nats');
   const servers: NatsServer[] = [];
+  const ports = await freePorts(count * 3);
   for (let i = 0; i < count; i++) {
-    const [clientPort, monitorPort, routePort] = [await freePort(), await freePort(), await freePort()];
+    const [clientPort, monitorPort, routePort] = ports.slice(i * 3, i * 3 + 3) as [number, number, number];
     const storeDir = path.join(folder, `n${i + 1}`);
     await mkdir(storeDir, { recursive: true });
     servers.push({ name: `n${i + 1}`, url: `nats://127.0.0.1:${clientPort}`, clientPort, monitorPort, routePort, storeDir, process: null, log: '' });
@@ -155,6 +156,19 @@ async function waitUntil(test: () => boolean | Promise<boolean>, timeoutMs: numb
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** `count` different ports nothing listens on: all held open together, so the system cannot hand out one twice. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<net.Server>((resolve) => {
+      const server = net.createServer();
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })),
+  );
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }
 
 function findOnPath(command: string): string | null {
