@@ -30,14 +30,14 @@ export interface OpenedNatsStore {
 export async function openNatsStore(
   servers: readonly string[],
   nodeName: string,
-  options: Partial<Omit<NatsKvStoreOptions, 'link' | 'nodeName'>> = {},
+  options: Partial<Omit<NatsKvStoreOptions, 'link' | 'nodeName'>> & { learnServers?: boolean } = {},
 ): Promise<OpenedNatsStore> {
   const bus = new Bus();
   const changes: StoreChanged[] = [];
   const links: string[] = [];
   bus.on$('store.changed').subscribe((change) => changes.push(change));
   bus.on$('cluster.link').subscribe((link) => links.push(link.state));
-  const link = new NatsLink({ servers, nodeName });
+  const link = new NatsLink({ servers, nodeName, ...(options.learnServers === undefined ? {} : { learnServers: options.learnServers }) });
   await link.open(bus);
   const store = new NatsKvStore({ name: 'safekeep', replicas: 3, clock: systemClock, ...options, link, nodeName });
   try {
