@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { headers } from '@nats-io/transport-node';
 import type { Subscription } from 'rxjs';
@@ -31,6 +31,10 @@ export interface NatsKvStoreOptions {
 export const DEFAULT_ANNOUNCED_COLLECTIONS = ['backup.jobs', 'backup.versions'] as const;
 /** How long a read waits for the mirror to hold every acknowledged write before it gives up. */
 const CATCH_UP_BOUND_MS = 10_000;
+/** A watch that delivers nothing this long while the mirror is behind is stuck (its server died): it is made again. */
+const STALLED_WATCH_MS = 1_500;
+/** How long making a watch may take before the next stalled wait tries again. */
+const WATCH_START_BOUND_MS = 2_000;
 const NODE_HEADER = 'Safekeep-Node';
 const KEY_HEADER = 'Safekeep-Key';
 const ORIGIN_HEADER = 'Safekeep-Origin';
@@ -62,12 +66,16 @@ export class NatsKvStore implements HostAdapter {
   readonly #announce: ReadonlySet<string>;
   readonly #mirror = new KvMirror();
   #jsm: JetStreamManager | null = null;
+  #js: JetStreamClient | null = null;
+  /** Counts the watches made; messages of an older one are dropped. */
+  #watchGeneration = 0;
   #publisher: KvPublisher | null = null;
   #materialiser: KvMaterialiser | null = null;
   #watch: ConsumerMessages | null = null;
   #subscriptions: Subscription[] = [];
   #bus: Bus | null = null;
   #loaded = false;
+  #stopped = false;
   #maxPayload = 1024 * 1024;
   #lastSequenceInFlight: Promise<number> | null = null;
   #lastSequenceNext: Promise<number> | null = null;
@@ -98,6 +106,7 @@ export class NatsKvStore implements HostAdapter {
     await new Kvm(connection).create(this.#bucket, { replicas: this.replicas, history: 1, allow_direct: false });
     this.#jsm = await jetstreamManager(connection, { timeout: 2_000 });
     const js = jetstream(connection, { timeout: 2_000 });
+    this.#js = js;
     this.#publisher = new KvPublisher({
       link: this.#options.link,
       js,
@@ -111,14 +120,7 @@ export class NatsKvStore implements HostAdapter {
       }),
     );
     const last = await this.#lastSequence();
-    // An ordered consumer over the whole bucket (the stream holds nothing else; server 2.9 takes no filter_subjects):
-    // it re-creates itself at the next sequence after a gap or a reconnect.
-    const consumer = await js.consumers.get(this.#stream, {});
-    const watch = await consumer.consume();
-    this.#watch = watch;
-    void (async () => {
-      for await (const message of watch) this.#apply(message);
-    })().catch(() => undefined);
+    await this.#watchFrom(1);
     await this.#caughtUp(last);
     this.#loaded = true;
     this.#materialiser = new KvMaterialiser({
@@ -139,13 +141,64 @@ export class NatsKvStore implements HostAdapter {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#watchGeneration++;
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
     this.#subscriptions = [];
     await this.#materialiser?.stop();
     this.#materialiser = null;
-    await this.#watch?.close().catch(() => undefined);
+    void this.#watch?.close().catch(() => undefined);
     this.#watch = null;
     this.#mirror.release();
+  }
+
+  /**
+   * Watches the bucket from `sequence` on: an ordered consumer over the whole
+   * stream (it holds nothing else; server 2.9 takes no filter_subjects). It
+   * mends small gaps itself, but not the death of the server it was on:
+   * `#mirrorReached` makes it again from the mirror's next sequence when it
+   * stalls.
+   */
+  async #watchFrom(sequence: number): Promise<void> {
+    const js = this.#js;
+    if (!js) return;
+    const generation = ++this.#watchGeneration;
+    // Not awaited: closing a watch whose server died may wait on that server for good.
+    void this.#watch?.close().catch(() => undefined);
+    this.#watch = null;
+    const made = (async () => {
+      const consumer = await js.consumers.get(this.#stream, sequence <= 1 ? {} : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: sequence });
+      return consumer.consume();
+    })();
+    const watch = await Promise.race([made, delay(WATCH_START_BOUND_MS).then(() => null)]);
+    if (watch === null || generation !== this.#watchGeneration) {
+      void made.then((late) => late.close()).catch(() => undefined);
+      return;
+    }
+    this.#watch = watch;
+    void (async () => {
+      for await (const message of watch) {
+        if (generation !== this.#watchGeneration) break;
+        this.#apply(message);
+      }
+    })().catch(() => undefined);
+  }
+
+  /**
+   * Whether the mirror applied `sequence` within `boundMs`: false if not, or
+   * if the link dropped. A watch that moves no further for a while is made
+   * again from where the mirror stands.
+   */
+  async #mirrorReached(sequence: number, boundMs: number): Promise<boolean> {
+    const deadline = Date.now() + boundMs;
+    for (;;) {
+      const before = this.#mirror.applied;
+      const slice = Math.min(STALLED_WATCH_MS, deadline - Date.now());
+      if (slice <= 0) return false;
+      if (await this.#mirror.reached(sequence, slice)) return true;
+      if (!this.#options.link.connected || this.#stopped) return false;
+      if (this.#mirror.applied === before) await this.#watchFrom(this.#mirror.applied + 1).catch(() => undefined);
+    }
   }
 
   /** Resolves once no batch record of this node waits to be materialised (tests and benches). */
@@ -215,7 +268,7 @@ export class NatsKvStore implements HostAdapter {
       sequence = await publisher.publish({ subject: this.#subjectPrefix + batchKvKey(batchId), payload, headers: marks, msgID: batchId });
     }
     // Durable now; waiting for the mirror makes the write visible to this node's next read. A dropped link ends the wait: the write stands.
-    await this.#mirror.reached(sequence, CATCH_UP_BOUND_MS);
+    await this.#mirrorReached(sequence, CATCH_UP_BOUND_MS);
     if (batchId !== null) this.#materialiser?.enqueue(batchId);
   }
 
@@ -240,6 +293,8 @@ export class NatsKvStore implements HostAdapter {
   /** One message of the bucket, in stream order, into the mirror; other nodes' changes to announced collections onto the bus. */
   #apply(message: JsMsg): void {
     const sequence = message.seq;
+    // A watch made again may deliver what the mirror has: applied twice, an old write would undo a newer one.
+    if (sequence <= this.#mirror.applied) return;
     try {
       const kvKey = message.subject.slice(this.#subjectPrefix.length);
       const operation = message.headers?.get('KV-Operation') ?? '';
@@ -283,7 +338,7 @@ export class NatsKvStore implements HostAdapter {
   }
 
   async #caughtUp(sequence: number): Promise<void> {
-    if (await this.#mirror.reached(sequence, CATCH_UP_BOUND_MS)) return;
+    if (await this.#mirrorReached(sequence, CATCH_UP_BOUND_MS)) return;
     if (!this.#options.link.connected) throw new StoreUnavailableError('this node has lost its connection to the cluster; nothing was read');
     throw new StoreUnavailableError(`this node could not catch up with the cluster's store within ${CATCH_UP_BOUND_MS / 1000} s`);
   }

@@ -33,6 +33,9 @@ describe('the NATS KV store when a NATS server fails', () => {
     const leader = nats.servers.findIndex((server) => server.name === leaderName);
     assert.ok(leader >= 0, `the stream leader (${leaderName}) is one of the servers`);
 
+    // Regression: a node whose link (and so its watch) was on the killed server; the watch died with it and the mirror stalled.
+    const onVictim = await openNatsStore([nats.urls[leader] as string], 'v');
+
     const acked: string[] = [];
     const failed: { key: string; code: string; message: string }[] = [];
     const total = 1500;
@@ -62,6 +65,10 @@ describe('the NATS KV store when a NATS server fails', () => {
     for (const failure of failed) assert.match(failure.code, /^STORE_(WRITE_FAILED|UNAVAILABLE)$/);
     assert.ok(acked.length >= total - 5, `writes resumed after the kill: ${acked.length} of ${total} acknowledged`);
     assert.ok(acked.includes(`k${total - 1}`), 'the last write was acknowledged');
+
+    const seenByVictimsNode = await onVictim.client.list<{ i: number }>('entries');
+    assert.deepEqual(acked.filter((key) => seenByVictimsNode[key]?.i !== Number(key.slice(1))), [], 'the node that was on the killed server reads every acknowledged write');
+    await onVictim.close();
 
     await nats.restart(leader);
     await nats.ready();
