@@ -79,6 +79,8 @@ export class NatsKvStore implements HostAdapter {
   #maxPayload = 1024 * 1024;
   #lastSequenceInFlight: Promise<number> | null = null;
   #lastSequenceNext: Promise<number> | null = null;
+  /** Whether the request in flight has been sent: a reader that comes before may still share it. */
+  #lastSequenceSent = false;
 
   constructor(options: NatsKvStoreOptions) {
     this.#options = options;
@@ -252,6 +254,7 @@ export class NatsKvStore implements HostAdapter {
     const publisher = this.#publisher;
     if (!publisher) throw new StoreUnavailableError('The store is not running');
     if (writes.length === 0) return;
+    this.#materialiser?.busy();
     let sequence: number;
     let batchId: string | null = null;
     if (writes.length === 1) {
@@ -344,16 +347,23 @@ export class NatsKvStore implements HostAdapter {
   }
 
   /**
-   * The stream's last sequence. A reader that arrives while a request is on
-   * its way waits for the next one (which it shares with the others that
-   * arrived meanwhile): the answer on its way may predate a write the reader
-   * has been told of.
+   * The stream's last sequence. The request goes out at the end of this turn
+   * of the event loop, so readers that arrive together (a book request's two
+   * gets) share it. A reader that arrives once it is on its way waits for the
+   * next one (shared with the others that arrive meanwhile): the answer on its
+   * way may predate a write the reader has been told of.
    */
   #lastSequence(): Promise<number> {
     if (!this.#lastSequenceInFlight) {
-      this.#lastSequenceInFlight = this.#queryLastSequence().finally(() => (this.#lastSequenceInFlight = null));
+      const query = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.#lastSequenceSent = true;
+        return this.#queryLastSequence();
+      });
+      this.#lastSequenceSent = false;
+      this.#lastSequenceInFlight = query.finally(() => (this.#lastSequenceInFlight = null));
       return this.#lastSequenceInFlight;
     }
+    if (!this.#lastSequenceSent) return this.#lastSequenceInFlight;
     this.#lastSequenceNext ??= this.#lastSequenceInFlight
       .catch(() => undefined)
       .then(() => {

@@ -233,7 +233,9 @@ describe('the NATS KV store', () => {
     await a.store.materialised();
     await b.client.put('backup.jobs', 'mine', { id: 'mine' });
     await eventually(() => b.changes.length >= 3, 'b to hear of a’s catalog changes');
+    // Reads behind the barrier: each node's mirror has applied (and told) every write before them.
     await b.client.count('backup.jobs');
+    await a.client.count('backup.jobs');
     assert.deepEqual(b.changes, [
       { collection: 'backup.jobs', key: 'j1', value: { id: 'j1' } },
       { collection: 'backup.versions', key: 'v1', value: { id: 'v1' } },
