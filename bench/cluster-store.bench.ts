@@ -6,6 +6,7 @@ import { connect } from '@nats-io/transport-node';
 import type { Host } from '../src/host/host.ts';
 import { startHost } from '../src/host/start-host.ts';
 import { Secret } from '../src/secret/secret.ts';
+import { JsonClient } from '../test/helpers/json-client.ts';
 import { NATS_SERVER, startNatsCluster } from '../test/helpers/nats-cluster.ts';
 import { markdownTable } from './bar-table.ts';
 import { median } from './median.ts';
@@ -17,8 +18,9 @@ import { median } from './median.ts';
  * round): (a) sequential `kv.put` of a ~400-byte value into an R3 bucket from
  * one client; (b) sequential `entry.add` through an in-process host in the
  * cluster (`store: nats`, replicas 3) after one login: a 2-write batch, so
- * one KV message plus two reads behind the read barrier. Both use the same
- * servers at the same time of the run.
+ * one KV message plus two reads behind the read barrier; (c) the same
+ * `entry.add` through the host's socket (JSON dialect, one connection). All
+ * use the same servers at the same time of the run.
  *
  * Usage: node --import tsx bench/cluster-store.bench.ts [rounds] [per round]
  */
@@ -45,6 +47,7 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 const nats = await startNatsCluster({ label: 'bench-cluster-store' });
 const nc = await connect({ servers: nats.urls });
 let host: Host | null = null;
+let socketClient: JsonClient | null = null;
 try {
   const kv = await new Kvm(nc).create('bench-raw', { replicas: 3, history: 1 });
   const value = 'v'.repeat(400);
@@ -52,28 +55,33 @@ try {
   const rawPut = () => kv.put(`k${rawCount++ % 1000}`, value);
 
   const dataDir = await mkdtemp(path.join(tmpdir(), 'safekeep-bench-cluster-'));
-  host = await startHost({ dataDir, socket: false, cluster: { servers: nats.urls, nodeName: 'bench', replicas: 3 } });
+  host = await startHost({ dataDir, socket: { port: 0 }, cluster: { servers: nats.urls, nodeName: 'bench', replicas: 3 } });
   const masterPassword = new Secret('the cluster bench master password');
   await host.request('user.register', { username: 'bench', masterPassword });
   const { token } = await host.request('session.login', { username: 'bench', masterPassword });
   let entryCount = 0;
   const running = host;
   const bookWrite = () => running.request('entry.add', { token, name: `site ${entryCount++}`, password: new Secret(`password ${entryCount}`) });
+  socketClient = await JsonClient.connect(host.address?.port as number);
+  const client = socketClient;
+  const { token: socketToken } = await client.ok({ type: 'session.login', username: 'bench', masterPassword: 'the cluster bench master password' });
+  const socketWrite = () => client.ok({ type: 'entry.add', token: socketToken, name: `site ${entryCount++}`, password: `password ${entryCount}` });
+  const sides = { raw: rawPut, book: bookWrite, socket: socketWrite } as const;
 
   for (let i = 0; i < WARM_UP; i++) {
     await rawPut();
     await bookWrite();
+    await socketWrite();
   }
-  const samples = { raw: [] as number[], book: [] as number[] };
+  const samples = { raw: [] as number[], book: [] as number[], socket: [] as number[] };
   const roundRatios: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? (['raw', 'book'] as const) : (['book', 'raw'] as const);
-    const thisRound = { raw: [] as number[], book: [] as number[] };
+    const order = round % 2 === 0 ? (['raw', 'book', 'socket'] as const) : (['socket', 'book', 'raw'] as const);
+    const thisRound = { raw: [] as number[], book: [] as number[], socket: [] as number[] };
     for (const side of order) {
-      for (let i = 0; i < PER_ROUND; i++) thisRound[side].push(await timed(side === 'raw' ? rawPut : bookWrite));
+      for (let i = 0; i < PER_ROUND; i++) thisRound[side].push(await timed(sides[side]));
     }
-    samples.raw.push(...thisRound.raw);
-    samples.book.push(...thisRound.book);
+    for (const side of order) samples[side].push(...thisRound[side]);
     roundRatios.push(median(thisRound.book) / median(thisRound.raw));
   }
   const ms = (value: number) => `${value.toFixed(2)} ms`;
@@ -84,13 +92,15 @@ try {
     [
       ['raw JetStream KV put, ~400 B, R3', ms(median(samples.raw)), ms(percentile(samples.raw, 99))],
       ['durable book write: entry.add in-process (2-write batch), R3', ms(median(samples.book)), ms(percentile(samples.book, 99))],
+      ['durable book write: entry.add over the socket (JSON), R3', ms(median(samples.socket)), ms(percentile(samples.socket, 99))],
     ],
   )) {
     console.log(line);
   }
-  console.log(`ratio p50 book / raw: ${ratio.toFixed(2)}× (per-round medians: ${roundRatios.map((r) => r.toFixed(2)).join(', ')})`);
+  console.log(`ratio p50 book / raw: ${ratio.toFixed(2)}× (per-round medians: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}); over the socket ${(median(samples.socket) / median(samples.raw)).toFixed(2)}×`);
   console.log(`bar ≤ 2×: ${ratio <= 2 ? 'holds' : 'misses'}`);
 } finally {
+  socketClient?.close();
   await host?.stop();
   await nc.close();
   await nats.stop();
