@@ -263,6 +263,15 @@ describe('the NATS KV store', () => {
     assert.equal(await c.client.count('kept'), 4);
   });
 
+  it('makes its bucket with one replica on a lone NATS server, whatever replicas it was given', async (t) => {
+    if (!natsServerOr(t)) return;
+    const lone = await startNatsCluster({ servers: 1, label: 'nats-kv-lone' });
+    const store = await open(lone.urls, 'solo', { name: fresh(), replicas: 3 });
+    assert.equal(store.store.replicas, 1);
+    await store.client.put('things', 'k', 1);
+    assert.equal(await store.client.get('things', 'k'), 1);
+  });
+
   /** The prefix of the last twoNodes() (or fresh()) call. */
   function currentName(): string {
     return `t${prefix}`;
