@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { headers } from '@nats-io/transport-node';
 import type { Subscription } from 'rxjs';
@@ -13,7 +13,8 @@ import { checkedCollection, checkedGroup, checkedKey, checkedValue, checkedWrite
 import { BATCH_PREFIX, batchKvKey, decodeDocumentKvKey, DOCUMENT_PREFIX, documentKvKey } from './kv-keys.ts';
 import { KvMaterialiser } from './kv-materialiser.ts';
 import { KvMirror, type MirrorChange } from './kv-mirror.ts';
-import { isTransient, KvPublisher } from './kv-publisher.ts';
+import { KvPublisher } from './kv-publisher.ts';
+import { StreamLastSequence } from './kv-stream-last-sequence.ts';
 import type { NatsLink } from './nats-link.ts';
 
 export interface NatsKvStoreOptions {
@@ -65,7 +66,6 @@ export class NatsKvStore implements HostAdapter {
   readonly #subjectPrefix: string;
   readonly #announce: ReadonlySet<string>;
   readonly #mirror = new KvMirror();
-  #jsm: JetStreamManager | null = null;
   #js: JetStreamClient | null = null;
   /** Counts the watches made; messages of an older one are dropped. */
   #watchGeneration = 0;
@@ -77,10 +77,7 @@ export class NatsKvStore implements HostAdapter {
   #loaded = false;
   #stopped = false;
   #maxPayload = 1024 * 1024;
-  #lastSequenceInFlight: Promise<number> | null = null;
-  #lastSequenceNext: Promise<number> | null = null;
-  /** Whether the request in flight has been sent: a reader that comes before may still share it. */
-  #lastSequenceSent = false;
+  #lastSequence: StreamLastSequence | null = null;
 
   constructor(options: NatsKvStoreOptions) {
     this.#options = options;
@@ -106,7 +103,13 @@ export class NatsKvStore implements HostAdapter {
     const servers = Math.max(1, connection.info?.connect_urls?.length ?? 1);
     this.replicas = Math.max(1, Math.min(this.#options.replicas, servers));
     await new Kvm(connection).create(this.#bucket, { replicas: this.replicas, history: 1, allow_direct: false });
-    this.#jsm = await jetstreamManager(connection, { timeout: 2_000 });
+    this.#lastSequence = new StreamLastSequence({
+      jsm: await jetstreamManager(connection, { timeout: 2_000 }),
+      stream: this.#stream,
+      link: this.#options.link,
+      clock: this.#options.clock,
+      boundMs: CATCH_UP_BOUND_MS,
+    });
     const js = jetstream(connection, { timeout: 2_000 });
     this.#js = js;
     this.#publisher = new KvPublisher({
@@ -121,7 +124,7 @@ export class NatsKvStore implements HostAdapter {
         if (link.state === 'disconnected' || link.state === 'closed') this.#mirror.release();
       }),
     );
-    const last = await this.#lastSequence();
+    const last = await this.#lastSequence.query();
     await this.#watchFrom(1);
     await this.#caughtUp(last);
     this.#loaded = true;
@@ -337,59 +340,15 @@ export class NatsKvStore implements HostAdapter {
 
   /** The read barrier: the mirror holds at least every write the stream has acknowledged by now. */
   async #barrier(): Promise<void> {
-    await this.#caughtUp(await this.#lastSequence());
+    const lastSequence = this.#lastSequence;
+    if (!lastSequence) throw new StoreUnavailableError('The store is not running');
+    await this.#caughtUp(await lastSequence.query());
   }
 
   async #caughtUp(sequence: number): Promise<void> {
     if (await this.#mirrorReached(sequence, CATCH_UP_BOUND_MS)) return;
     if (!this.#options.link.connected) throw new StoreUnavailableError('this node has lost its connection to the cluster; nothing was read');
     throw new StoreUnavailableError(`this node could not catch up with the cluster's store within ${CATCH_UP_BOUND_MS / 1000} s`);
-  }
-
-  /**
-   * The stream's last sequence. The request goes out at the end of this turn
-   * of the event loop, so readers that arrive together (a book request's two
-   * gets) share it. A reader that arrives once it is on its way waits for the
-   * next one (shared with the others that arrive meanwhile): the answer on its
-   * way may predate a write the reader has been told of.
-   */
-  #lastSequence(): Promise<number> {
-    if (!this.#lastSequenceInFlight) {
-      const query = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-        this.#lastSequenceSent = true;
-        return this.#queryLastSequence();
-      });
-      this.#lastSequenceSent = false;
-      this.#lastSequenceInFlight = query.finally(() => (this.#lastSequenceInFlight = null));
-      return this.#lastSequenceInFlight;
-    }
-    if (!this.#lastSequenceSent) return this.#lastSequenceInFlight;
-    this.#lastSequenceNext ??= this.#lastSequenceInFlight
-      .catch(() => undefined)
-      .then(() => {
-        this.#lastSequenceNext = null;
-        return this.#lastSequence();
-      });
-    return this.#lastSequenceNext;
-  }
-
-  async #queryLastSequence(): Promise<number> {
-    const jsm = this.#jsm;
-    if (!jsm) throw new StoreUnavailableError('The store is not running');
-    const deadline = this.#options.clock.now() + CATCH_UP_BOUND_MS;
-    let backoff = 50;
-    for (;;) {
-      if (!this.#options.link.connected) throw new StoreUnavailableError('this node has lost its connection to the cluster; nothing was read');
-      try {
-        return (await jsm.streams.info(this.#stream)).state.last_seq;
-      } catch (error) {
-        if (!isTransient(error) || this.#options.clock.now() + backoff > deadline) {
-          throw new StoreUnavailableError('the cluster did not answer where its store stands (no stream leader or no quorum); nothing was read', { cause: error });
-        }
-        await delay(backoff);
-        backoff = Math.min(backoff * 2, 1_000);
-      }
-    }
   }
 }
 
