@@ -58,6 +58,8 @@ describe('the NATS store’s mirror', () => {
   });
 
   it('answers a wait at the sequence, or false at its bound or on release', async () => {
+    // The mirror's bound timers keep no process alive (they are unref'd): this one keeps the test's alive.
+    const keepAlive = setTimeout(() => undefined, 5_000);
     const mirror = new KvMirror();
     const reached = mirror.reached(2, 10_000);
     const released = mirror.reached(9, 10_000);
@@ -69,5 +71,6 @@ describe('the NATS store’s mirror', () => {
     mirror.release();
     assert.equal(await released, false);
     assert.equal(await mirror.reached(1, 0), true);
+    clearTimeout(keepAlive);
   });
 });
