@@ -10,13 +10,20 @@ import type { Bus } from '../../src/bus/bus.ts';
 export class NatsLink {
   readonly #servers: readonly string[];
   readonly #name: string;
+  readonly #learnServers: boolean;
   #connection: NatsConnection | null = null;
   #connected = false;
   #server: string | null = null;
 
-  constructor(options: { servers: readonly string[]; nodeName: string }) {
+  /**
+   * `learnServers: false` keeps the link to the servers it was given (tests
+   * use it to cut one node off); by default it also fails over to the
+   * servers the cluster tells it of.
+   */
+  constructor(options: { servers: readonly string[]; nodeName: string; learnServers?: boolean }) {
     this.#servers = options.servers;
     this.#name = options.nodeName;
+    this.#learnServers = options.learnServers ?? true;
   }
 
   get connection(): NatsConnection {
@@ -42,6 +49,7 @@ export class NatsLink {
       reconnectTimeWait: 250,
       // Otherwise every request makes two Error objects (stack traces) up front, in case it fails: a third of a routed request's CPU.
       noAsyncTraces: true,
+      ignoreClusterUpdates: !this.#learnServers,
     });
     this.#connection = connection;
     this.#connected = true;

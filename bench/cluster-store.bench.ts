@@ -1,0 +1,108 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
+import type { Host } from '../src/host/host.ts';
+import { startHost } from '../src/host/start-host.ts';
+import { Secret } from '../src/secret/secret.ts';
+import { JsonClient } from '../test/helpers/json-client.ts';
+import { NATS_SERVER, startNatsCluster } from '../test/helpers/nats-cluster.ts';
+import { markdownTable } from './bar-table.ts';
+import { median } from './median.ts';
+
+/**
+ * Issue 14's bar: a durable book write in the cluster (R3) within 2× of a raw
+ * JetStream KV put with the same replicas, p50. One 3-server NATS cluster on
+ * loopback; on it, in alternating rounds (the first to go switching every
+ * round): (a) sequential `kv.put` of a ~400-byte value into an R3 bucket from
+ * one client; (b) sequential `entry.add` through an in-process host in the
+ * cluster (`store: nats`, replicas 3) after one login: a 2-write batch, so
+ * one KV message plus two reads behind the read barrier; (c) the same
+ * `entry.add` through the host's socket (JSON dialect, one connection). All
+ * use the same servers at the same time of the run.
+ *
+ * Usage: node --import tsx bench/cluster-store.bench.ts [rounds] [per round]
+ */
+const ROUNDS = Number(process.argv[2] ?? 8);
+const PER_ROUND = Number(process.argv[3] ?? 150);
+const WARM_UP = 50;
+
+if (NATS_SERVER === null) {
+  console.log('cluster store: skipped, no nats-server on PATH (apt-get install nats-server, or set SAFEKEEP_NATS_SERVER)');
+  process.exit(0);
+}
+
+const percentile = (samples: readonly number[], p: number): number => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] as number;
+};
+
+async function timed(run: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await run();
+  return performance.now() - started;
+}
+
+const nats = await startNatsCluster({ label: 'bench-cluster-store' });
+const nc = await connect({ servers: nats.urls });
+let host: Host | null = null;
+let socketClient: JsonClient | null = null;
+try {
+  const kv = await new Kvm(nc).create('bench-raw', { replicas: 3, history: 1 });
+  const value = 'v'.repeat(400);
+  let rawCount = 0;
+  const rawPut = () => kv.put(`k${rawCount++ % 1000}`, value);
+
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'safekeep-bench-cluster-'));
+  host = await startHost({ dataDir, socket: { port: 0 }, cluster: { servers: nats.urls, nodeName: 'bench', replicas: 3 } });
+  const masterPassword = new Secret('the cluster bench master password');
+  await host.request('user.register', { username: 'bench', masterPassword });
+  const { token } = await host.request('session.login', { username: 'bench', masterPassword });
+  let entryCount = 0;
+  const running = host;
+  const bookWrite = () => running.request('entry.add', { token, name: `site ${entryCount++}`, password: new Secret(`password ${entryCount}`) });
+  socketClient = await JsonClient.connect(host.address?.port as number);
+  const client = socketClient;
+  const { token: socketToken } = await client.ok({ type: 'session.login', username: 'bench', masterPassword: 'the cluster bench master password' });
+  const socketWrite = () => client.ok({ type: 'entry.add', token: socketToken, name: `site ${entryCount++}`, password: `password ${entryCount}` });
+  const sides = { raw: rawPut, book: bookWrite, socket: socketWrite } as const;
+
+  for (let i = 0; i < WARM_UP; i++) {
+    await rawPut();
+    await bookWrite();
+    await socketWrite();
+  }
+  const samples = { raw: [] as number[], book: [] as number[], socket: [] as number[] };
+  const roundRatios: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? (['raw', 'book', 'socket'] as const) : (['socket', 'book', 'raw'] as const);
+    const thisRound = { raw: [] as number[], book: [] as number[], socket: [] as number[] };
+    for (const side of order) {
+      for (let i = 0; i < PER_ROUND; i++) thisRound[side].push(await timed(sides[side]));
+    }
+    for (const side of order) samples[side].push(...thisRound[side]);
+    roundRatios.push(median(thisRound.book) / median(thisRound.raw));
+  }
+  const ms = (value: number) => `${value.toFixed(2)} ms`;
+  const ratio = median(samples.book) / median(samples.raw);
+  console.log(`cluster store: p50/p99 of ${ROUNDS} alternating rounds × ${PER_ROUND} sequential writes each, 3 nats-server on loopback, R3`);
+  for (const line of markdownTable(
+    ['path', 'p50', 'p99'],
+    [
+      ['raw JetStream KV put, ~400 B, R3', ms(median(samples.raw)), ms(percentile(samples.raw, 99))],
+      ['durable book write: entry.add in-process (2-write batch), R3', ms(median(samples.book)), ms(percentile(samples.book, 99))],
+      ['durable book write: entry.add over the socket (JSON), R3', ms(median(samples.socket)), ms(percentile(samples.socket, 99))],
+    ],
+  )) {
+    console.log(line);
+  }
+  console.log(`ratio p50 book / raw: ${ratio.toFixed(2)}× (per-round medians: ${roundRatios.map((r) => r.toFixed(2)).join(', ')}); over the socket ${(median(samples.socket) / median(samples.raw)).toFixed(2)}×`);
+  console.log(`bar ≤ 2×: ${ratio <= 2 ? 'holds' : 'misses'}`);
+} finally {
+  socketClient?.close();
+  await host?.stop();
+  await nc.close();
+  await nats.stop();
+}
+process.exit(0);
