@@ -59,7 +59,7 @@ describe('seed clients on a three-node safekeep cluster', () => {
     for (const name of ['a', 'b', 'c']) await mkdir(path.join(root, name), { recursive: true });
     await writeFile(path.join(root, 'a', 'notes.json'), '{"todo": ["write tests"]}');
     const a = await start('a', ['--source', 'notes.json', '--interval', '1h']);
-    await a.process.waitFor('stderr', /\[notes\.json\] done/);
+    await a.process.waitFor('stderr', /\[notes\.json\.a\] done/);
     // Every node of a cluster holds the same service key (README "Cluster"): copied from the first, as an operator would.
     for (const name of ['b', 'c']) {
       const keys = path.join(root, name, 'data', 'keys');
