@@ -11,10 +11,10 @@ import { JsonClient } from '../helpers/json-client.ts';
 const INTERVAL_MS = 2_000;
 const NODES = ['a', 'b', 'c'] as const;
 /**
- * `nats` (one catalog for the cluster) once the cluster-wide store is in; `lowdb` (each node its own catalog, the
- * leases still shared through NATS) where it is not. SAFEKEEP_E2E_STORE overrides.
+ * `nats` (one catalog for the cluster, the default with --cluster); SAFEKEEP_E2E_STORE=lowdb runs it with each
+ * node's own catalog, the leases still shared through NATS.
  */
-const STORE = (process.env['SAFEKEEP_E2E_STORE'] ?? 'lowdb') as 'nats' | 'lowdb';
+const STORE = (process.env['SAFEKEEP_E2E_STORE'] ?? 'nats') as 'nats' | 'lowdb';
 
 type LogLine = Record<string, unknown> & { event: string; time: string };
 
