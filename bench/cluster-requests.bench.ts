@@ -40,7 +40,7 @@ const WARM_UP = 300;
 const PROFILE_DIR = process.env['CPU_PROF_DIR'];
 /** `safekeep` or `moleculer`: run that side's rounds alone (to profile it). */
 const ONLY = process.env['BENCH_ONLY'];
-const SERVICE = fileURLToPath(new URL('./moleculer-echo-service.cjs', import.meta.url));
+const SERVICE = fileURLToPath(new URL('./moleculer-echo-service.ts', import.meta.url));
 
 interface RoundFigures {
   readonly p50Ms: number;
@@ -109,7 +109,7 @@ async function waitFor(check: () => boolean, ms: number, what: string): Promise<
 }
 
 async function startMoleculer(url: string): Promise<{ call: Call; stop: () => Promise<void>; child: ChildProcess }> {
-  const child = spawn(process.execPath, [SERVICE, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVICE, url], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout?.setEncoding('utf8').on('data', (text: string) => (out += text));
   await waitFor(() => out.includes('ready'), 20_000, 'the Moleculer service');
