@@ -45,6 +45,8 @@ export class KvMaterialiser {
   #oldestQueuedAt: number | null = null;
   #running: Promise<void> | null = null;
   #idleTimer: TimerHandle | null = null;
+  /** When the store last took a write: the idle timer, when it fires, waits on if one came since it was armed. */
+  #lastWriteAt = 0;
   #sweepTimer: TimerHandle | null = null;
   #stopped = false;
 
@@ -65,14 +67,19 @@ export class KvMaterialiser {
     if (this.#stopped) return;
     this.#queue.add(id);
     const now = this.#options.clock.now();
+    this.#lastWriteAt = now;
     this.#oldestQueuedAt ??= now;
     if (this.#queue.size >= LARGEST_BACKLOG || now - this.#oldestQueuedAt >= LONGEST_WAIT_MS) this.#drain();
-    else this.#armIdle();
+    else if (this.#idleTimer === null) this.#armIdle(IDLE_MS);
   }
 
-  /** The store took a write: whatever waits for idleness waits on. */
+  /**
+   * The store took a write: whatever waits for idleness waits on. Only the
+   * time is kept (no timer is cleared and made again on every write, a cost
+   * on each book write's path); the idle timer looks at it when it fires.
+   */
   busy(): void {
-    if (this.#idleTimer !== null) this.#armIdle();
+    this.#lastWriteAt = this.#options.clock.now();
   }
 
   /** Stops taking batches; waits (a bounded time) for the drain in hand. What is left is another node's, or the next start's. */
@@ -90,12 +97,15 @@ export class KvMaterialiser {
     while (this.#running) await this.#running;
   }
 
-  #armIdle(): void {
+  /** Drains once the store has had no write for `IDLE_MS`, looking again when `delayMs` is up. */
+  #armIdle(delayMs: number): void {
     if (this.#idleTimer !== null) this.#options.clock.clearTimeout(this.#idleTimer);
     this.#idleTimer = this.#options.clock.setTimeout(() => {
       this.#idleTimer = null;
-      this.#drain();
-    }, IDLE_MS);
+      const quietFor = this.#options.clock.now() - this.#lastWriteAt;
+      if (quietFor < IDLE_MS && !this.#stopped) this.#armIdle(IDLE_MS - quietFor);
+      else this.#drain();
+    }, delayMs);
   }
 
   #armSweep(): void {
@@ -121,7 +131,7 @@ export class KvMaterialiser {
       .catch(() => undefined)
       .finally(() => {
         this.#running = null;
-        if (this.#queue.size > 0 && !this.#stopped) this.#armIdle();
+        if (this.#queue.size > 0 && !this.#stopped) this.#armIdle(IDLE_MS);
       });
   }
 

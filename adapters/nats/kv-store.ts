@@ -9,7 +9,7 @@ import { toErrorShape } from '../../src/errors/safekeep-error.ts';
 import type { HostAdapter } from '../../src/ports/host-adapter.ts';
 import { InvalidStoreCommandError, StoreUnavailableError } from '../../src/store/errors.ts';
 import type { StoreCommand, StoreResult, StoreWrite } from '../../src/store/messages.ts';
-import { checkedCollection, checkedGroup, checkedKey, checkedValue, checkedWrites } from './kv-command-checks.ts';
+import { checkedCollection, checkedGroup, checkedKey, checkedValue, checkedWrites, plainJson } from './kv-command-checks.ts';
 import { BATCH_PREFIX, batchKvKey, decodeDocumentKvKey, DOCUMENT_PREFIX, documentKvKey } from './kv-keys.ts';
 import { KvMaterialiser } from './kv-materialiser.ts';
 import { KvMirror, type MirrorChange } from './kv-mirror.ts';
@@ -222,7 +222,8 @@ export class NatsKvStore implements HostAdapter {
           await this.#write([{ op: 'delete', collection: checkedCollection(command.collection), key: checkedKey(command.key) }]);
           return { commandId: command.commandId, ok: true };
         case 'batch':
-          await this.#write(checkedWrites(command.writes));
+          // Serialised once, as the batch record: that is where a value JSON cannot carry is refused.
+          await this.#write(checkedWrites(command.writes, Array.isArray(command.writes) && command.writes.length > 1 ? 'later' : 'here'));
           return { commandId: command.commandId, ok: true };
         case 'get': {
           const [collection, key] = [checkedCollection(command.collection), checkedKey(command.key)];
@@ -267,7 +268,7 @@ export class NatsKvStore implements HostAdapter {
     } else {
       batchId = randomUUID().replaceAll('-', '');
       const record: BatchRecord = { node: this.#options.nodeName, at: this.#options.clock.now(), writes };
-      const payload = JSON.stringify(record);
+      const payload = plainJson(record);
       this.#checkSize(payload, `A batch of ${writes.length} writes`);
       const marks = headers();
       marks.set(NODE_HEADER, this.#options.nodeName);
