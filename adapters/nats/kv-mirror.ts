@@ -174,16 +174,17 @@ export class KvMirror {
     return { position: document?.position ?? 0, subjectSequence: document?.subjectSequence ?? 0 };
   }
 
+  // Copies, as the lowdb store hands out: a caller that changes what it read must not change the mirror.
   get(collection: string, key: string): unknown {
     const document = this.#collections.get(collection)?.documents.get(key);
-    return document?.present ? document.value : undefined;
+    return document?.present ? structuredClone(document.value) : undefined;
   }
 
   list(collection: string, group: string | undefined): Record<string, unknown> {
     const documents = this.#collections.get(collection);
     if (!documents) return {};
     // fromEntries defines properties, so a key like `__proto__` stays a plain key.
-    return Object.fromEntries(documents.keys(group).map((key) => [key, documents.documents.get(key)?.value]));
+    return Object.fromEntries(documents.keys(group).map((key) => [key, structuredClone(documents.documents.get(key)?.value)]));
   }
 
   keys(collection: string, group: string | undefined): string[] {

@@ -16,6 +16,8 @@ import { KvMirror, type MirrorChange } from './kv-mirror.ts';
 import { KvPublisher } from './kv-publisher.ts';
 import { StreamLastSequence } from './kv-stream-last-sequence.ts';
 import type { NatsLink } from './nats-link.ts';
+import { bucketReplicas } from './lease-bucket.ts';
+import { ClusterConfigMismatchError } from '../../src/cluster/cluster-errors.ts';
 
 export interface NatsKvStoreOptions {
   readonly link: NatsLink;
@@ -99,12 +101,16 @@ export class NatsKvStore implements HostAdapter {
     this.#bus = bus;
     const connection = this.#options.link.connection;
     this.#maxPayload = connection.info?.max_payload ?? this.#maxPayload;
-    // connect_urls lists the cluster's servers a client may use; a lone server has none.
-    const servers = Math.max(1, connection.info?.connect_urls?.length ?? 1);
-    this.replicas = Math.max(1, Math.min(this.#options.replicas, servers));
+    this.replicas = bucketReplicas(connection, this.#options.replicas);
     await new Kvm(connection).create(this.#bucket, { replicas: this.replicas, history: 1, allow_direct: false });
+    const jsm = await jetstreamManager(connection, { timeout: 2_000 });
+    // An existing bucket is opened as it is: one made with fewer replicas would acknowledge writes fewer servers hold.
+    const made = (await jsm.streams.info(this.#stream)).config.num_replicas;
+    if (made < this.replicas) {
+      throw new ClusterConfigMismatchError(`The cluster's store '${this.#bucket}' keeps ${made} replica${made === 1 ? '' : 's'}, fewer than the ${this.replicas} asked for (--replicas): raise its replicas with the nats CLI (nats stream edit KV_${this.#bucket} --replicas ${this.replicas}) or start with --replicas ${made}`);
+    }
     this.#lastSequence = new StreamLastSequence({
-      jsm: await jetstreamManager(connection, { timeout: 2_000 }),
+      jsm,
       stream: this.#stream,
       link: this.#options.link,
       clock: this.#options.clock,
@@ -310,21 +316,24 @@ export class NatsKvStore implements HostAdapter {
       if (kvKey.startsWith(BATCH_PREFIX)) {
         const id = kvKey.slice(BATCH_PREFIX.length);
         if (!present) return this.#mirror.forgetBatch(sequence, id);
-        const record = JSON.parse(message.string()) as BatchRecord;
+        const record = JSON.parse(message.string()) as unknown;
+        // Checked whole before any of it is applied: a record that is not what safekeep writes must not apply in part.
+        if (!isBatchRecord(record)) return this.#mirror.advance(sequence);
         const changes = this.#mirror.applyBatch({ id, sequence, node: record.node, at: record.at, writes: record.writes });
         if (record.node !== this.#options.nodeName) this.#announceChanges(changes);
         return;
       }
       if (!kvKey.startsWith(DOCUMENT_PREFIX)) return this.#mirror.advance(sequence);
       const named = message.headers?.get(KEY_HEADER);
-      const address = named ? (JSON.parse(named) as [string, string]) : decodeDocumentKvKey(kvKey);
-      if (!address) return this.#mirror.advance(sequence);
-      const [collection, key] = Array.isArray(address) ? address : [address.collection, address.key];
-      const origin = message.headers?.get(ORIGIN_HEADER);
+      const address = named ? (JSON.parse(named) as unknown) : decodeDocumentKvKey(kvKey);
+      if (!address || (Array.isArray(address) && !isStringPair(address))) return this.#mirror.advance(sequence);
+      const [collection, key] = Array.isArray(address) ? (address as [string, string]) : [(address as { collection: string }).collection, (address as { key: string }).key];
+      const originText = message.headers?.get(ORIGIN_HEADER);
+      const origin = originText && Number.isSafeInteger(Number(originText)) ? Number(originText) : undefined;
       const change = this.#mirror.applyDocument(sequence, collection, key, {
         present,
         ...(present ? { value: JSON.parse(message.string()) as unknown } : {}),
-        ...(origin ? { origin: Number(origin) } : {}),
+        ...(origin ? { origin } : {}),
       });
       if (change && writer !== this.#options.nodeName) this.#announceChanges([change]);
     } catch {
@@ -361,4 +370,23 @@ function unavailable(op: StoreCommand['op']): StoreUnavailableError {
 /** A pause between retries; its timer keeps no process alive. */
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function isStringPair(value: readonly unknown[]): value is [string, string] {
+  return value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string';
+}
+
+/** A batch record as safekeep writes it: every write a put or a delete of a string key in a string collection. */
+function isBatchRecord(value: unknown): value is BatchRecord {
+  const record = value as Partial<BatchRecord> | null;
+  return (
+    typeof record === 'object' &&
+    record !== null &&
+    typeof record.node === 'string' &&
+    Array.isArray(record.writes) &&
+    record.writes.every((write: unknown) => {
+      const each = write as Partial<StoreWrite> | null;
+      return typeof each === 'object' && each !== null && (each.op === 'put' || each.op === 'delete') && typeof each.collection === 'string' && typeof each.key === 'string';
+    })
+  );
 }

@@ -7,6 +7,7 @@ import { deleteSnapshot, landSnapshot, putSnapshot, type BlobObjects } from '../
 import { SafekeepError } from '../../src/errors/safekeep-error.ts';
 import type { ExpectedBlob, VersionBlobs } from '../../src/ports/version-blobs.ts';
 import type { NatsLink } from './nats-link.ts';
+import { bucketReplicas } from './lease-bucket.ts';
 import { objectChunks } from './object-chunks.ts';
 import { hexOfObjectDigest } from './object-digest.ts';
 
@@ -36,7 +37,7 @@ export class ObjectBlobs implements VersionBlobs {
   /** Creates the bucket, or opens it when it exists with the same configuration. */
   async open(): Promise<void> {
     try {
-      this.#store = await new Objm(this.#link.connection).create(this.#bucket, { replicas: this.#replicas });
+      this.#store = await new Objm(this.#link.connection).create(this.#bucket, { replicas: bucketReplicas(this.#link.connection, this.#replicas) });
     } catch (error) {
       throw new VersionStoreFailedError(`The object store '${this.#bucket}' could not be opened (${this.#replicas} replicas): ${reasonOf(error)}`, { cause: error });
     }

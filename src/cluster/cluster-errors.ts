@@ -17,3 +17,8 @@ export class JobNotRunningError extends SafekeepError {
 export class ClusterKeyMismatchError extends SafekeepError {
   readonly code = 'CLUSTER_KEY_MISMATCH';
 }
+
+/** A bucket the cluster already has was made with other settings than this node asks for (fewer replicas, another lease TTL). */
+export class ClusterConfigMismatchError extends SafekeepError {
+  readonly code = 'CLUSTER_CONFIG_MISMATCH';
+}
