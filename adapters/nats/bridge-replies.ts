@@ -41,6 +41,7 @@ export class BridgeReplies {
         const token = msg.subject.slice(this.#prefix.length);
         const waiting = this.#waiting.get(token);
         if (!waiting) return; // answered after its time limit
+        this.#outbox.received();
         this.#waiting.delete(token);
         clearTimeout(waiting.timer);
         if (msg.data.length === 0 && msg.headers?.code === 503) waiting.reject('no-responders');

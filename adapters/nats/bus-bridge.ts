@@ -161,6 +161,7 @@ export class BusBridge implements RemoteRequests {
     }
     const requestId = `${this.#requestIdBase}.${++this.#requestCount}`;
     this.#pending.set(requestId, msg);
+    this.#outbox.received();
     void bus.emit('request.submitted', { requestId, command: request.command, clientAddress: `node:${request.from}/${request.clientAddress}` });
   }
 }
