@@ -72,7 +72,7 @@ export class BusBridge implements RemoteRequests {
 
   async start(bus: Bus): Promise<void> {
     const connection = this.#link.connection;
-    this.#replies = new BridgeReplies(connection, this.#outbox);
+    this.#replies = new BridgeReplies(connection, this.#outbox, this.#clock);
     this.#requestIdBase = this.#ids.next('remote');
     this.#busSubscriptions.push(
       bus.events$.subscribe((event) => this.#publish(event)),
