@@ -72,7 +72,7 @@ export class BusBridge implements RemoteRequests {
 
   async start(bus: Bus): Promise<void> {
     const connection = this.#link.connection;
-    this.#replies = new BridgeReplies(connection, this.#outbox);
+    this.#replies = new BridgeReplies(connection, this.#outbox, this.#clock);
     this.#requestIdBase = this.#ids.next('remote');
     this.#busSubscriptions.push(
       bus.events$.subscribe((event) => this.#publish(event)),
@@ -161,6 +161,7 @@ export class BusBridge implements RemoteRequests {
     }
     const requestId = `${this.#requestIdBase}.${++this.#requestCount}`;
     this.#pending.set(requestId, msg);
+    this.#outbox.received();
     void bus.emit('request.submitted', { requestId, command: request.command, clientAddress: `node:${request.from}/${request.clientAddress}` });
   }
 }

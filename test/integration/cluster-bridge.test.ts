@@ -15,6 +15,7 @@ import { ClusterKeyMismatchError, NodeUnreachableError } from '../../src/cluster
 import type { Host } from '../../src/host/host.ts';
 import { startHost } from '../../src/host/start-host.ts';
 import { randomIds } from '../../src/ids/ids.ts';
+import { RequestTimeoutError } from '../../src/protocol/errors.ts';
 import { natsServerOr, NATS_SERVER, startNatsCluster, type NatsCluster } from '../helpers/nats-cluster.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -143,6 +144,34 @@ describe('the bus bridge between two nodes', { skip: NATS_SERVER === null ? 'no 
       assert.match(error.message, /nobody is not reachable/);
       return true;
     });
+    await bridge.stop();
+    await link.close();
+  });
+
+  it('says a node that does not answer in time timed out, and a late answer changes nothing', async () => {
+    const bus = new Bus();
+    const link = new NatsLink({ servers: nats.urls, nodeName: 't' });
+    await link.open(bus);
+    const bridge = new BusBridge({ link, name: 'silent', nodeName: 't', clock: systemClock, ids: randomIds });
+    await bridge.start(bus);
+    // A responder that holds each request and answers it only after the sender's time limit.
+    const late: (() => void)[] = [];
+    const sub = raw.subscribe('silent.requests.slow', {
+      callback: (_error, msg) => {
+        late.push(() => msg.respond(JSON.stringify({ ok: true, result: { kind: 'job.pause', jobId } })));
+      },
+    });
+    await raw.flush();
+    const started = Date.now();
+    await assert.rejects(bridge.send('slow', { kind: 'job.pause', job: jobId }, { clientAddress: 'test', timeoutMs: 300 }), (error: unknown) => {
+      assert.ok(error instanceof RequestTimeoutError);
+      assert.match(error.message, /Node slow did not answer within 300 ms/);
+      return true;
+    });
+    assert.ok(Date.now() - started >= 290, 'not before its time limit');
+    for (const answer of late) answer();
+    await raw.flush();
+    sub.unsubscribe();
     await bridge.stop();
     await link.close();
   });

@@ -68,6 +68,26 @@ describe('the outbox', () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(sent, [1, 2, 3]);
   });
+
+  it('holds what several messages received in one turn cause until the turn ends, but answers a lone one at once', async () => {
+    const outbox = new BridgeOutbox();
+    const sent: number[] = [];
+    outbox.received();
+    outbox.send(() => sent.push(1), false);
+    assert.deepEqual(sent, [1]);
+    await new Promise((resolve) => setImmediate(resolve));
+    outbox.received();
+    outbox.received();
+    outbox.send(() => sent.push(2), false);
+    outbox.send(() => sent.push(3), false);
+    assert.deepEqual(sent, [1]);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(sent, [1, 2, 3]);
+    // The next turn starts counting again.
+    outbox.received();
+    outbox.send(() => sent.push(4), false);
+    assert.deepEqual(sent, [1, 2, 3, 4]);
+  });
 });
 
 describe('routing and placement', () => {
