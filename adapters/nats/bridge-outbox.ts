@@ -35,7 +35,7 @@ export class BridgeOutbox {
 
   send(publish: () => void, busy: boolean): void {
     // After what is queued, never before it: a reply must not overtake an earlier one.
-    if (!busy && this.#receivedThisTurn < 2 && this.#queued.length === 0) return publish();
+    if (!busy && this.#receivedThisTurn < 2 && this.#queued.length === 0) return quietly(publish);
     this.#queued.push(publish);
     this.#schedule();
   }
@@ -46,18 +46,25 @@ export class BridgeOutbox {
     this.#receivedThisTurn = 0;
     const queued = this.#queued;
     this.#queued = [];
-    for (const publish of queued) {
-      try {
-        publish();
-      } catch {
-        // A closed connection: the request times out or the requester hears it from its own link.
-      }
-    }
+    for (const publish of queued) quietly(publish);
   }
 
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => this.flush());
+  }
+}
+
+/**
+ * Runs a publish or a respond that may meet a connection closed under it: that
+ * must not throw into a bus subscriber (an unhandled error there ends the
+ * process). The request then times out, or the requester hears it from its own link.
+ */
+export function quietly(send: () => void): void {
+  try {
+    send();
+  } catch {
+    // See above: nothing to do but let the other side's time limit or link tell it.
   }
 }

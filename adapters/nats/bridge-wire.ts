@@ -1,3 +1,4 @@
+import { ROUTED_COMMAND_KINDS } from '../../src/cluster/routed-commands.ts';
 import type { ErrorShape } from '../../src/errors/safekeep-error.ts';
 import type { Command } from '../../src/protocol/commands.ts';
 import type { RemoteAnswer } from '../../src/ports/remote-requests.ts';
@@ -14,7 +15,6 @@ import type { RemoteAnswer } from '../../src/ports/remote-requests.ts';
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
 /** The commands a node takes from another: those about one job that must run where the job runs (src/host/job-routing.ts). */
-export const ROUTED_KINDS: ReadonlySet<string> = new Set(['backup.run', 'job.pause', 'job.resume', 'job.remove', 'backup.restore', 'backup.forget']);
 
 const NODE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -48,7 +48,7 @@ export function decodeRequest(data: Uint8Array): RemoteRequestMessage | ErrorSha
   if (typeof command !== 'object' || command === null) return { code: 'INVALID_REQUEST', message: "A routed request needs 'command'" };
   const kind = (command as Record<string, unknown>)['kind'];
   // The rest of the command is checked where every in-process request is (checkCommand), on the bus.
-  if (typeof kind !== 'string' || !ROUTED_KINDS.has(kind)) {
+  if (typeof kind !== 'string' || !ROUTED_COMMAND_KINDS.has(kind)) {
     return { code: 'INVALID_REQUEST', message: `A node takes only requests about the jobs it runs, not '${String(kind).slice(0, 64)}'` };
   }
   return { from, clientAddress, command: command as Command };

@@ -8,7 +8,8 @@ import type { IdSource } from '../../src/ids/ids.ts';
 import type { Command } from '../../src/protocol/commands.ts';
 import { RequestTimeoutError } from '../../src/protocol/errors.ts';
 import type { RemoteAnswer, RemoteJob, RemoteRequests } from '../../src/ports/remote-requests.ts';
-import { BridgeOutbox } from './bridge-outbox.ts';
+import { BridgeOutbox, quietly } from './bridge-outbox.ts';
+import { fromNodeAddress } from '../../src/cluster/routed-commands.ts';
 import { BridgeReplies, type NoAnswer } from './bridge-replies.ts';
 import { decodeAnswer, decodeRequest, encodeJson, eventOfSubject } from './bridge-wire.ts';
 import type { NatsLink } from './nats-link.ts';
@@ -123,7 +124,7 @@ export class BusBridge implements RemoteRequests {
     this.#replies = null;
     // Whoever still waits is told now rather than at their time limit.
     for (const msg of this.#pending.values()) {
-      msg.respond(encodeJson({ ok: false, error: { code: 'HOST_STOPPED', message: `Node ${this.#node} is stopping; the request may not have finished` } }));
+      quietly(() => msg.respond(encodeJson({ ok: false, error: { code: 'HOST_STOPPED', message: `Node ${this.#node} is stopping; the request may not have finished` } })));
     }
     this.#pending.clear();
     this.#outbox.flush();
@@ -137,7 +138,7 @@ export class BusBridge implements RemoteRequests {
       if (last !== undefined && now - last < PROGRESS_EVERY_MS) return;
       this.#lastProgressAt.set(event.payload.jobId, now);
     }
-    this.#link.connection.publish(this.#eventsPrefix + event.name, encodeJson(event.payload));
+    quietly(() => this.#link.connection.publish(this.#eventsPrefix + event.name, encodeJson(event.payload)));
   }
 
   #received(bus: Bus, msg: Msg): void {
@@ -156,13 +157,13 @@ export class BusBridge implements RemoteRequests {
     if (!msg.reply) return; // nobody to answer
     const request = decodeRequest(msg.data);
     if (!('command' in request)) {
-      msg.respond(encodeJson({ ok: false, error: request }));
+      quietly(() => msg.respond(encodeJson({ ok: false, error: request })));
       return;
     }
     const requestId = `${this.#requestIdBase}.${++this.#requestCount}`;
     this.#pending.set(requestId, msg);
     this.#outbox.received();
-    void bus.emit('request.submitted', { requestId, command: request.command, clientAddress: `node:${request.from}/${request.clientAddress}` });
+    void bus.emit('request.submitted', { requestId, command: request.command, clientAddress: fromNodeAddress(request.from, request.clientAddress) });
   }
 }
 

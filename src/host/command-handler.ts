@@ -1,4 +1,6 @@
 import type { BackupService } from '../backup/backup-service.ts';
+import { JobNotRunningError } from '../cluster/cluster-errors.ts';
+import { FROM_NODE } from '../cluster/routed-commands.ts';
 import type { VerifyReport } from '../backup/version-check.ts';
 import { NoBackupJobError, SourceNotFoundError, UnknownJobError } from '../backup/errors.ts';
 import { specWithChanges } from '../backup/job-changes.ts';
@@ -170,6 +172,10 @@ export function createCommandHandler(deps: CommandHandlerDeps): CommandHandler {
   const routed = async (command: RoutedCommand, context: CommandContext): Promise<never> => {
     const route = await routeOf(command);
     if (route === null) return local(command, context);
+    // Sent here by another node that took this one for the runner: sending it on could bounce it between two nodes whose views differ.
+    if (context.clientAddress.startsWith(FROM_NODE)) {
+      throw new JobNotRunningError(`This node does not run job '${route.jobId}' (the node that sent the request thought it did); try again in a few seconds`);
+    }
     return (await sendToRunner(routing, route.node, command, route.jobId, context)) as never;
   };
   return (command, context) => (isRouted(command) ? routed(command, context) : local(command, context));

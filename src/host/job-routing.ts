@@ -2,18 +2,12 @@ import type { BackupJob } from '../backup/job.ts';
 import { JobNotRunningError } from '../cluster/cluster-errors.ts';
 import type { JobPlacement } from '../cluster/job-placement.ts';
 import type { RemoteRequests } from '../ports/remote-requests.ts';
-import type { Command, CommandContext, CommandResults } from '../protocol/commands.ts';
+import type { CommandContext, CommandResults } from '../protocol/commands.ts';
+import type { RoutedCommand } from '../cluster/routed-commands.ts';
 import { errorFromShape } from './error-from-shape.ts';
 import type { RequestTimeouts } from '../../machines/request.machine.ts';
 
-/** The commands about one job that must be carried out where the job runs: they copy, restore, pause or remove on that node's disk and scheduler. */
-export type RoutedCommand = Extract<Command, { kind: 'backup.run' | 'job.pause' | 'job.resume' | 'job.remove' | 'backup.restore' | 'backup.forget' }>;
-
-const ROUTED = new Set<Command['kind']>(['backup.run', 'job.pause', 'job.resume', 'job.remove', 'backup.restore', 'backup.forget']);
-
-export function isRouted(command: Command): command is RoutedCommand {
-  return ROUTED.has(command.kind);
-}
+export { isRouted, type RoutedCommand } from '../cluster/routed-commands.ts';
 
 /** What a host in a cluster routes with; absent on a single node. */
 export interface ClusterRouting {
