@@ -1,5 +1,5 @@
 import { parseDuration } from '../backup/interval.ts';
-import type { ClusterOptions } from '../cluster/cluster-options.ts';
+import { NODE_NAME_PATTERN, type ClusterOptions } from '../cluster/cluster-options.ts';
 import { wholeNumber } from './whole-number.ts';
 
 /** The cluster flags, checked: `--cluster` and what only means something with it. */
@@ -34,7 +34,7 @@ export function clusterFlags(values: Readonly<Record<string, unknown>>): CliClus
     return `--cluster '${badServer ?? urls}' is not a list of NATS servers such as nats://127.0.0.1:4222,nats://127.0.0.1:4223`;
   }
   const nodeName = text('node-name');
-  if (nodeName !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(nodeName)) {
+  if (nodeName !== undefined && !NODE_NAME_PATTERN.test(nodeName)) {
     return `--node-name '${nodeName}' is not a node name: 1 to 64 letters, digits, '-' or '_'`;
   }
   const store = text('store');

@@ -1,3 +1,5 @@
+import { SafekeepError } from '../errors/safekeep-error.ts';
+
 /**
  * How a host joins a safekeep cluster on NATS JetStream (`--cluster`). Without
  * these options nothing of NATS is loaded and nothing changes.
@@ -5,7 +7,11 @@
 export interface ClusterOptions {
   /** NATS servers to connect to, `nats://HOST:PORT` (any of the cluster's; the client learns the rest). */
   readonly servers: readonly string[];
-  /** This node's name, unique in the cluster: what leases, versions and `status` name it by. Default: the machine's host name. */
+  /**
+   * This node's name, unique in the cluster: what leases, versions and `status` name it by; 1 to 64 letters,
+   * digits, '-' or '_' (it is a NATS subject token and a KV key). Default: the machine's host name with every
+   * other character made '-' (`db1.example.com` → `db1-example-com`), cut to 64.
+   */
   readonly nodeName?: string;
   /** Where the book and the backup catalog live: `nats` (JetStream KV, shared by every node; the default with a cluster) or `lowdb` (this node's own). */
   readonly store?: 'nats' | 'lowdb';
@@ -33,10 +39,34 @@ export const DEFAULT_LEASE_TTL_MS = 10_000;
 export const DEFAULT_REPLICAS = 3;
 export const DEFAULT_CLUSTER_NAME = 'safekeep';
 
+/** What a node name may be: safe as a NATS subject token and as a KV key. */
+export const NODE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A node name that is not one (an embedder's `nodeName`: the CLI checks its own flag before). */
+export class InvalidNodeNameError extends SafekeepError {
+  readonly code = 'INVALID_OPTIONS';
+}
+
+/**
+ * The node name a host name gives: every character a node name may not hold becomes '-', cut to 64
+ * (a FQDN's dots would split NATS subjects and KV keys). An empty host name gives `node`.
+ *
+ * @example
+ * nodeNameOf('db1.example.com'); // 'db1-example-com'
+ */
+export function nodeNameOf(hostName: string): string {
+  const name = hostName.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+  return name === '' ? 'node' : name;
+}
+
+/** The options with their defaults; throws InvalidNodeNameError for an explicit `nodeName` that is not a node name. */
 export function resolveClusterOptions(options: ClusterOptions, hostName: string): ResolvedClusterOptions {
+  if (options.nodeName !== undefined && !NODE_NAME_PATTERN.test(options.nodeName)) {
+    throw new InvalidNodeNameError(`The cluster node name '${options.nodeName}' is not one: 1 to 64 letters, digits, '-' or '_'`);
+  }
   return {
     servers: options.servers,
-    nodeName: options.nodeName ?? hostName,
+    nodeName: options.nodeName ?? nodeNameOf(hostName),
     store: options.store ?? 'nats',
     replicas: options.replicas ?? DEFAULT_REPLICAS,
     versionStore: options.versionStore ?? 'local',
