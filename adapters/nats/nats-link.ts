@@ -1,5 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Bus } from '../../src/bus/bus.ts';
+import { InvalidClusterOptionsError } from '../../src/cluster/cluster-options.ts';
+import { natsServerList, type NatsServerList } from '../../src/cluster/nats-server-urls.ts';
 
 /**
  * The node's one connection to NATS, shared by every part of the cluster
@@ -8,7 +10,8 @@ import type { Bus } from '../../src/bus/bus.ts';
  * parts refuse writes rather than let the client library buffer them.
  */
 export class NatsLink {
-  readonly #servers: readonly string[];
+  /** The servers without the credentials their URLs carried (the client would ignore them there), and those credentials. */
+  readonly #servers: NatsServerList;
   readonly #name: string;
   readonly #learnServers: boolean;
   #connection: NatsConnection | null = null;
@@ -21,7 +24,9 @@ export class NatsLink {
    * servers the cluster tells it of.
    */
   constructor(options: { servers: readonly string[]; nodeName: string; learnServers?: boolean }) {
-    this.#servers = options.servers;
+    const servers = natsServerList(options.servers);
+    if ('why' in servers) throw new InvalidClusterOptionsError(`Cluster server ${servers.position} of ${options.servers.length} is wrong (${servers.why})`);
+    this.#servers = servers;
     this.#name = options.nodeName;
     this.#learnServers = options.learnServers ?? true;
   }
@@ -42,8 +47,11 @@ export class NatsLink {
   }
 
   async open(bus: Bus): Promise<void> {
+    const { servers, user, pass, token } = this.#servers;
     const connection = await connect({
-      servers: [...this.#servers],
+      servers: [...servers],
+      ...(user !== undefined ? { user, pass } : {}),
+      ...(token !== undefined ? { token } : {}),
       name: `safekeep ${this.#name}`,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,

@@ -1,11 +1,15 @@
 import { SafekeepError } from '../errors/safekeep-error.ts';
+import { natsServerList } from './nats-server-urls.ts';
 
 /**
  * How a host joins a safekeep cluster on NATS JetStream (`--cluster`). Without
  * these options nothing of NATS is loaded and nothing changes.
  */
 export interface ClusterOptions {
-  /** NATS servers to connect to, `nats://HOST:PORT` (any of the cluster's; the client learns the rest). */
+  /**
+   * NATS servers to connect to, `nats://HOST:PORT` (any of the cluster's; the client learns the rest), optionally
+   * with credentials: `nats://USER:PASSWORD@HOST:PORT` or `nats://TOKEN@HOST:PORT` (one set for all of them).
+   */
   readonly servers: readonly string[];
   /**
    * This node's name, unique in the cluster: what leases, versions and `status` name it by; 1 to 64 letters,
@@ -42,8 +46,8 @@ export const DEFAULT_CLUSTER_NAME = 'safekeep';
 /** What a node name may be: safe as a NATS subject token and as a KV key. */
 export const NODE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** A node name that is not one (an embedder's `nodeName`: the CLI checks its own flag before). */
-export class InvalidNodeNameError extends SafekeepError {
+/** A cluster option that cannot work (an embedder's: the CLI checks its flags before). */
+export class InvalidClusterOptionsError extends SafekeepError {
   readonly code = 'INVALID_OPTIONS';
 }
 
@@ -59,10 +63,15 @@ export function nodeNameOf(hostName: string): string {
   return name === '' ? 'node' : name;
 }
 
-/** The options with their defaults; throws InvalidNodeNameError for an explicit `nodeName` that is not a node name. */
+/** The options with their defaults; throws InvalidClusterOptionsError for a server URL or an explicit `nodeName` that cannot work. */
 export function resolveClusterOptions(options: ClusterOptions, hostName: string): ResolvedClusterOptions {
+  const list = natsServerList(options.servers);
+  if ('why' in list) {
+    // Never the URL itself: it may hold a password.
+    throw new InvalidClusterOptionsError(`Cluster server ${list.position} of ${options.servers.length} is wrong (${list.why}): give NATS servers such as nats://127.0.0.1:4222`);
+  }
   if (options.nodeName !== undefined && !NODE_NAME_PATTERN.test(options.nodeName)) {
-    throw new InvalidNodeNameError(`The cluster node name '${options.nodeName}' is not one: 1 to 64 letters, digits, '-' or '_'`);
+    throw new InvalidClusterOptionsError(`The cluster node name '${options.nodeName}' is not one: 1 to 64 letters, digits, '-' or '_'`);
   }
   return {
     servers: options.servers,
