@@ -33,12 +33,14 @@ interface Heard<T> {
  * The cluster's live nodes, in a KV bucket (`${name}-nodes`) whose TTL drops
  * a node that stopped saying it is alive; and the shared jobs' leases, read
  * from the jobs part's bucket (`${name}-leases`: a JSON value with `node`).
- * Both are watched, so `snapshot()` reads memory. Joining checks the service
- * key: every node of a cluster must hold the same `keys/service.key`.
+ * Both are watched, so `snapshot()` reads memory. `checkKey` (before the node
+ * serves anything) and the join check the service key: every node of a
+ * cluster must hold the same `keys/service.key`.
  *
  * @example
  * const registry = new NodeRegistry({ link, name: 'safekeep', nodeName: 'a', replicas: 3, leaseTtlMs: 10_000, clock });
  * await registry.start(bus);
+ * await registry.checkKey(keyCheck); // before the node loads its catalog or serves
  * await registry.join({ startedAt, version, keyCheck, listening: () => socket.address(), jobs: () => scheduler.activeJobIds() });
  * registry.snapshot().nodes; // [{ name: 'a', … }, { name: 'b', … }]
  */
@@ -110,13 +112,16 @@ export class NodeRegistry implements ClusterView {
     return { node: found.name, jobId: job ?? (found.jobs[0] as string) };
   }
 
+  async checkKey(keyCheck: string): Promise<void> {
+    // Read from the bucket, not the watch: a node that starts must see every live node, whatever the watch has delivered so far.
+    this.#refuseOtherKey(await this.#liveRecords(this.#requireBucket()), keyCheck, Infinity);
+  }
+
   async join(self: NodeIntroduction): Promise<void> {
     const bucket = this.#requireBucket();
-    // Read from the bucket, not the watch: a node that joins must see every live node, whatever the watch has delivered so far.
-    this.#refuseOtherKey(await this.#liveRecords(bucket), self.keyCheck, Infinity);
     this.#self = self;
     const revision = await this.#beat();
-    // Two nodes with different keys joining a fresh cluster at once both passed the check above: the later record gives way.
+    // A node with another key that joined since checkKey, or two nodes with different keys starting on a fresh cluster at once: the later record gives way.
     try {
       this.#refuseOtherKey(await this.#liveRecords(bucket), self.keyCheck, revision);
     } catch (error) {

@@ -71,6 +71,8 @@ export interface HostInternals {
     readonly snapshot: () => Promise<ClusterSnapshot>;
     /** Resolves once the replay has fed the inputs recorded before the next output: called where the recorded node waited on NATS (its start, its join). */
     readonly inputsFed?: () => Promise<void>;
+    /** The recorded node's service-key check, made before it loaded its catalog: answered from the recording. */
+    readonly checkKey?: () => Promise<void>;
     /** The recorded node's join of the cluster, answered from the recording. */
     readonly join?: () => Promise<void>;
     /** The object store's answers, when the recorded node kept versions there (`--version-store nats`). */
@@ -143,6 +145,19 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       store = new LowdbStore({ dataDir: options.dataDir, ids, ...(options.checkpointLogBytes ? { checkpointLogBytes: options.checkpointLogBytes } : {}) });
     }
     if (store) await startAdapter(store);
+    const loadKey =
+      internals.loadServiceKey ??
+      (() => loadServiceKey(options.dataDir, options.random, { onNote: (note) => void bus.emit('host.repaired', { subject: 'service-key', note }) }));
+    let serviceKey: Buffer | null = null;
+    const checkKey = cluster ? (keyCheck: string) => cluster.view.checkKey(keyCheck) : internals.cluster?.checkKey;
+    if (checkKey) {
+      // Before the node loads its catalog, writes or serves anything: a node that holds another service key than the cluster's refuses to start.
+      serviceKey = await loadKey();
+      const keyCheck = keyCheckOf(serviceKey);
+      // Recorded like the join (the same port, call for call): it waits on NATS; a replay answers it from the recording.
+      const checking = { checkKey: () => checkKey(keyCheck) };
+      await (recorder ? recorder.port('join', checking, ['checkKey']) : checking).checkKey();
+    }
     // Which jobs run here: in a cluster, this node's own and the shared jobs whose lease it holds (the lease loop, started below).
     // The scheduler is made later; the loop only reaches it once started.
     const late: { scheduler?: BackupScheduler } = {};
@@ -218,10 +233,6 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       sharedJobCheck(activeJobs.filter(isShared), leasing.leaseTtlMs);
     }
 
-    const loadKey =
-      internals.loadServiceKey ??
-      (() => loadServiceKey(options.dataDir, options.random, { onNote: (note) => void bus.emit('host.repaired', { subject: 'service-key', note }) }));
-    let serviceKey: Buffer | null = null;
     const book = await openPasswordBook({
       store: storeClient,
       dataDir: options.dataDir,
@@ -230,8 +241,8 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       random: options.random,
       options: options.book,
       hasher,
-      // Kept by the key check a cluster node makes before it joins (never the key itself: its HMAC).
-      loadServiceKey: async () => (serviceKey = await loadKey()),
+      // A cluster node loaded it for its key check; the join publishes its HMAC, never the key itself.
+      loadServiceKey: async () => serviceKey ?? (serviceKey = await loadKey()),
       // Hashes finish on the thread pool in no fixed order: recorded, that order becomes an input too.
       ...(recorder
         ? { wrapHasher: (hasher: PasswordHasher) => recorder.port('hasher', internals.hasherGate?.wrap(hasher, HASHER_OPS) ?? hasher, HASHER_OPS, { secret: true }) }
@@ -330,7 +341,7 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     sharedJobs?.start();
     scrub.start();
     if (cluster) {
-      // One of the cluster's live nodes from now on, once its service key is found to be the cluster's.
+      // One of the cluster's live nodes from now on (its key was checked before it loaded anything; the join checks it again against nodes that came since).
       const key = serviceKey ?? (await loadKey());
       const introduction = { startedAt: facts.startedAt, version: facts.version, keyCheck: keyCheckOf(key), listening: () => socket?.address() ?? null, jobs: () => scheduler.activeJobIds() };
       // Recorded: the join waits on NATS, and what happened meanwhile (a lease loop's tick) must come in the same order in a replay.
