@@ -206,7 +206,6 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const storeClient = new StoreClient(bus, core.ids);
     started.unshift(() => storeClient.dispose());
 
-
     const service = new BackupService({
       catalog: new BackupCatalog(storeClient),
       bus,
@@ -229,7 +228,10 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const report = await service.load();
     const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs().filter((job) => job.removedAt === undefined);
     if (leasing) {
-      activeJobs.forEach((job, index) => options.jobs?.[index]?.shared && commandLineShared.add(job.id));
+      // upsertAll keeps the order of the specs: job i is the command line's job i.
+      for (const [index, job] of activeJobs.entries()) {
+        if (options.jobs?.[index]?.shared === true) commandLineShared.add(job.id);
+      }
       sharedJobCheck(activeJobs.filter(isShared), leasing.leaseTtlMs);
     }
 
