@@ -1,19 +1,26 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Bus } from '../../src/bus/bus.ts';
+import { InvalidClusterOptionsError } from '../../src/cluster/cluster-options.ts';
+import { natsServerList, type NatsServerList } from '../../src/cluster/nats-server-urls.ts';
 
 /**
  * The node's one connection to NATS, shared by every part of the cluster
  * adapter. It reconnects for as long as the node runs, and tells the bus
- * each time the link drops or returns (`cluster.link`): while it is down the
- * parts refuse writes rather than let the client library buffer them.
+ * each time the link drops or returns (`cluster.link`), and once when it
+ * closes for good (`closed`: the node stops, or the client gives up): while
+ * it is down the parts refuse writes rather than let the client library buffer them.
  */
 export class NatsLink {
-  readonly #servers: readonly string[];
+  /** The servers without the credentials their URLs carried (the client would ignore them there), and those credentials. */
+  readonly #servers: NatsServerList;
   readonly #name: string;
   readonly #learnServers: boolean;
   #connection: NatsConnection | null = null;
   #connected = false;
   #server: string | null = null;
+  /** Set once `closed` is told: by close(), or when the client gives the connection up for good. */
+  #closedTold = false;
+  #bus: Bus | null = null;
 
   /**
    * `learnServers: false` keeps the link to the servers it was given (tests
@@ -21,7 +28,9 @@ export class NatsLink {
    * servers the cluster tells it of.
    */
   constructor(options: { servers: readonly string[]; nodeName: string; learnServers?: boolean }) {
-    this.#servers = options.servers;
+    const servers = natsServerList(options.servers);
+    if ('why' in servers) throw new InvalidClusterOptionsError(`Cluster server ${servers.position} of ${options.servers.length} is wrong (${servers.why})`);
+    this.#servers = servers;
     this.#name = options.nodeName;
     this.#learnServers = options.learnServers ?? true;
   }
@@ -42,8 +51,11 @@ export class NatsLink {
   }
 
   async open(bus: Bus): Promise<void> {
+    const { servers, user, pass, token } = this.#servers;
     const connection = await connect({
-      servers: [...this.#servers],
+      servers: [...servers],
+      ...(user !== undefined ? { user, pass } : {}),
+      ...(token !== undefined ? { token } : {}),
       name: `safekeep ${this.#name}`,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
@@ -52,6 +64,8 @@ export class NatsLink {
       ignoreClusterUpdates: !this.#learnServers,
     });
     this.#connection = connection;
+    this.#bus = bus;
+    this.#closedTold = false;
     this.#connected = true;
     this.#server = connection.getServer();
     void bus.emit('cluster.link', { state: 'connected', server: this.#server });
@@ -68,6 +82,8 @@ export class NatsLink {
         }
       }
     })();
+    // It reconnects for ever, so the connection closes for good only when asked to, or when the client gives up (a fatal error, such as refused credentials).
+    void connection.closed().then(() => this.#tellClosed());
   }
 
   async close(): Promise<void> {
@@ -75,5 +91,15 @@ export class NatsLink {
     this.#connection = null;
     this.#connected = false;
     if (connection && !connection.isClosed()) await connection.drain().catch(() => connection.close());
+    // Told here, awaited, rather than when closed() resolves: the stop goes on only once the bus has it.
+    if (connection) await this.#tellClosed();
+  }
+
+  async #tellClosed(): Promise<void> {
+    if (this.#closedTold || !this.#bus) return;
+    this.#closedTold = true;
+    this.#connected = false;
+    this.#server = null;
+    await this.#bus.emit('cluster.link', { state: 'closed' });
   }
 }

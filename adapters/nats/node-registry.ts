@@ -12,6 +12,9 @@ import { leaseHolderOf, parseNodeRecord, type NodeRecord } from './registry-reco
 export const HEARTBEAT_MS = 2_000;
 /** A node not heard from for this long is gone: three heartbeats missed (also the bucket's TTL, so its record expires too). */
 export const NODE_TTL_MS = 3 * HEARTBEAT_MS;
+/** How often a join tries its first record, and how long it waits between tries: longer than a stream leader's election (~7 s on 2.9), short enough to fail a start clearly. */
+const JOIN_ATTEMPTS = 5;
+const JOIN_RETRY_MS = 2_000;
 
 export interface NodeRegistryOptions {
   readonly link: NatsLink;
@@ -33,12 +36,14 @@ interface Heard<T> {
  * The cluster's live nodes, in a KV bucket (`${name}-nodes`) whose TTL drops
  * a node that stopped saying it is alive; and the shared jobs' leases, read
  * from the jobs part's bucket (`${name}-leases`: a JSON value with `node`).
- * Both are watched, so `snapshot()` reads memory. Joining checks the service
- * key: every node of a cluster must hold the same `keys/service.key`.
+ * Both are watched, so `snapshot()` reads memory. `checkKey` (before the node
+ * serves anything) and the join check the service key: every node of a
+ * cluster must hold the same `keys/service.key`.
  *
  * @example
  * const registry = new NodeRegistry({ link, name: 'safekeep', nodeName: 'a', replicas: 3, leaseTtlMs: 10_000, clock });
  * await registry.start(bus);
+ * await registry.checkKey(keyCheck); // before the node loads its catalog or serves
  * await registry.join({ startedAt, version, keyCheck, listening: () => socket.address(), jobs: () => scheduler.activeJobIds() });
  * registry.snapshot().nodes; // [{ name: 'a', … }, { name: 'b', … }]
  */
@@ -110,14 +115,18 @@ export class NodeRegistry implements ClusterView {
     return { node: found.name, jobId: job ?? (found.jobs[0] as string) };
   }
 
+  async checkKey(keyCheck: string): Promise<void> {
+    // Read from the bucket, not the watch: a node that starts must see every live node, whatever the watch has delivered so far.
+    this.#refuseOtherKey(await this.#liveRecords(this.#requireBucket()), keyCheck, Infinity);
+  }
+
   async join(self: NodeIntroduction): Promise<void> {
     const bucket = this.#requireBucket();
-    // Read from the bucket, not the watch: a node that joins must see every live node, whatever the watch has delivered so far.
-    this.#refuseOtherKey(await this.#liveRecords(bucket), self.keyCheck, Infinity);
     this.#self = self;
-    const revision = await this.#beat();
-    // Two nodes with different keys joining a fresh cluster at once both passed the check above: the later record gives way.
+    let revision: number;
     try {
+      revision = await this.#firstBeat(self, bucket);
+      // A node with another key that joined since checkKey, or two nodes with different keys starting on a fresh cluster at once: the later record gives way.
       this.#refuseOtherKey(await this.#liveRecords(bucket), self.keyCheck, revision);
     } catch (error) {
       this.#self = null;
@@ -143,6 +152,39 @@ export class NodeRegistry implements ClusterView {
     const self = this.#self;
     const bucket = this.#bucket;
     if (!self || !bucket || this.#stopped) return 0;
+    try {
+      return await this.#put(self, bucket);
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * The join's first record, tried again a few times (a stream leader's election takes seconds): a node whose
+   * record cannot be written would run unseen by the others, so it refuses to start instead.
+   */
+  async #firstBeat(self: NodeIntroduction, bucket: KV): Promise<number> {
+    let lastError: unknown = null;
+    for (let attempt = 1; attempt <= JOIN_ATTEMPTS; attempt++) {
+      if (this.#stopped) break;
+      try {
+        return await this.#put(self, bucket);
+      } catch (error) {
+        lastError = error;
+      }
+      if (attempt < JOIN_ATTEMPTS) await new Promise<void>((resolve) => this.#options.clock.setTimeout(resolve, JOIN_RETRY_MS));
+    }
+    const why = this.#stopped ? 'the node stopped' : lastError instanceof Error ? lastError.message : String(lastError);
+    throw new StoreUnavailableError(
+      `This node could not write its record to the cluster's node registry (KV bucket ${this.#options.name}-nodes) in ${JOIN_ATTEMPTS} tries over ${((JOIN_ATTEMPTS - 1) * JOIN_RETRY_MS) / 1000} s (${why}), ` +
+        'so it does not start rather than run unseen by the other nodes; are enough NATS servers running with JetStream?',
+      { cause: lastError },
+    );
+  }
+
+  /** Writes this node's record now; rejects when it cannot (never buffered while the link is down). */
+  async #put(self: NodeIntroduction, bucket: KV): Promise<number> {
+    if (!this.#options.link.connected) throw new Error('not connected to NATS');
     if (!this.#leasesWatched) await this.#watchLeases();
     const record: NodeRecord = {
       name: this.#options.nodeName,
@@ -153,11 +195,7 @@ export class NodeRegistry implements ClusterView {
       keyCheck: self.keyCheck,
       seenAt: this.#options.clock.now(),
     };
-    try {
-      return await bucket.put(this.#options.nodeName, JSON.stringify(record));
-    } catch {
-      return 0;
-    }
+    return bucket.put(this.#options.nodeName, JSON.stringify(record));
   }
 
   #refuseOtherKey(records: readonly Heard<NodeRecord>[], keyCheck: string, before: number): void {

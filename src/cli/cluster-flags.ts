@@ -1,5 +1,6 @@
 import { parseDuration } from '../backup/interval.ts';
-import type { ClusterOptions } from '../cluster/cluster-options.ts';
+import { NODE_NAME_PATTERN, type ClusterOptions } from '../cluster/cluster-options.ts';
+import { natsServerList } from '../cluster/nats-server-urls.ts';
 import { wholeNumber } from './whole-number.ts';
 
 /** The cluster flags, checked: `--cluster` and what only means something with it. */
@@ -13,7 +14,7 @@ export interface CliCluster {
 const CLUSTER_ONLY = ['node-name', 'store', 'replicas', 'version-store', 'lease-ttl', 'shared-source'] as const;
 
 /**
- * `--cluster nats://HOST:PORT[,…]`, `--node-name`, `--store lowdb|nats`,
+ * `--cluster nats://[USER:PASSWORD@|TOKEN@]HOST:PORT[,…]`, `--node-name`, `--store lowdb|nats`,
  * `--replicas N`, `--version-store local|nats`, `--lease-ttl TIME` and
  * `--shared-source` from parseArgs' values, or what is wrong with one.
  *
@@ -29,12 +30,14 @@ export function clusterFlags(values: Readonly<Record<string, unknown>>): CliClus
     return stray ? `--${stray} needs --cluster: it only means something in a cluster` : { cluster: null, sharedSources: false };
   }
   const servers = urls.split(',').map((url) => url.trim()).filter((url) => url !== '');
-  const badServer = servers.find((url) => !/^(nats|tls):\/\/[^\s/:]+(:\d{1,5})?\/?$/.test(url));
-  if (servers.length === 0 || badServer !== undefined) {
-    return `--cluster '${badServer ?? urls}' is not a list of NATS servers such as nats://127.0.0.1:4222,nats://127.0.0.1:4223`;
+  // The text is never echoed: a server URL may carry a password.
+  const list = natsServerList(servers);
+  if (servers.length === 0) return '--cluster names no NATS server: give a list such as nats://127.0.0.1:4222,nats://127.0.0.1:4223';
+  if ('why' in list) {
+    return `--cluster: server ${list.position} of ${servers.length} is wrong (${list.why}); give a list of NATS servers such as nats://127.0.0.1:4222,nats://user:password@127.0.0.1:4223`;
   }
   const nodeName = text('node-name');
-  if (nodeName !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(nodeName)) {
+  if (nodeName !== undefined && !NODE_NAME_PATTERN.test(nodeName)) {
     return `--node-name '${nodeName}' is not a node name: 1 to 64 letters, digits, '-' or '_'`;
   }
   const store = text('store');

@@ -6,13 +6,10 @@ import { SocketAdapter } from '../../adapters/socket/socket-adapter.ts';
 import { LowdbStore } from '../../adapters/store/lowdb-store.ts';
 import { acquireDataDirLock } from '../../adapters/store/data-dir-lock.ts';
 import { makeDirectory } from '../fs/make-directory.ts';
-import type { ClusterAdapter } from '../ports/cluster.ts';
 import { fixedPlacement, leasedPlacement, type JobPlacement } from '../cluster/job-placement.ts';
 import { SharedJobs } from '../cluster/shared-jobs.ts';
 import { sharedJobCheck } from '../cluster/shared-job-check.ts';
 import { JOB_LEASES_OPS, type JobLeases } from '../ports/job-leases.ts';
-import type { RemoteRequests } from '../ports/remote-requests.ts';
-import type { ClusterSnapshot } from '../ports/cluster-view.ts';
 import { BackupService, type BackupServiceDeps } from '../backup/backup-service.ts';
 import { BackupCatalog } from '../backup/catalog.ts';
 import type { BackupJob, BackupJobSpec } from '../backup/job.ts';
@@ -35,9 +32,7 @@ import type { Recorder } from '../replay/recorder.ts';
 import type { RecordingFile } from '../replay/recording-file.ts';
 import { StoreClient } from '../store/store-client.ts';
 import { keyCheckOf } from '../cluster/key-check.ts';
-import { RemoteJobHistory } from '../cluster/remote-job-history.ts';
-import type { ClusterRouting } from './job-routing.ts';
-import type { ClusterFacts } from './job-status.ts';
+import { checkServiceKey, clusterRouting, joinCluster, startCluster, type ClusterParts, type ReplayedCluster } from './cluster-wiring.ts';
 import { BackupScheduler } from './backup-scheduler.ts';
 import { packageVersion } from '../cli/package-version.ts';
 import { createCommandHandler } from './command-handler.ts';
@@ -65,17 +60,7 @@ export interface HostInternals {
   /** Holds each hash's result until the replay releases it. */
   readonly hasherGate?: PortGate;
   /** A replay of a cluster node: its name and the routed requests' answers (from the recording), without a cluster. */
-  readonly cluster?: {
-    readonly node: string;
-    readonly remote: RemoteRequests;
-    readonly snapshot: () => Promise<ClusterSnapshot>;
-    /** Resolves once the replay has fed the inputs recorded before the next output: called where the recorded node waited on NATS (its start, its join). */
-    readonly inputsFed?: () => Promise<void>;
-    /** The recorded node's join of the cluster, answered from the recording. */
-    readonly join?: () => Promise<void>;
-    /** The object store's answers, when the recorded node kept versions there (`--version-store nats`). */
-    readonly blobs?: VersionBlobs;
-  };
+  readonly cluster?: ReplayedCluster;
   /** What `host.started` says about the socket, when there is none to ask. */
   readonly listening?: HostStarted['listening'];
   /** A replay of a cluster node: its shared jobs' leases answered from the recording, without NATS. */
@@ -122,16 +107,8 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       const { NotifyAdapter } = await import('../../adapters/notify/notify-adapter.ts');
       await startAdapter(new NotifyAdapter(options.notify));
     }
-    let cluster: ClusterAdapter | null = null;
-    if (options.cluster) {
-      // Loaded only in a cluster: a single node never loads the NATS client.
-      const { NatsCluster } = await import('../../adapters/nats/nats-cluster.ts');
-      cluster = new NatsCluster({ ...options.cluster, clock, ids });
-      await startAdapter(cluster);
-    } else if (internals.cluster?.inputsFed) {
-      // A replayed cluster node: its link came up here, before the store, and other nodes' events may have come while it set up.
-      await internals.cluster.inputsFed();
-    }
+    const cluster = await startCluster(options, internals.cluster, { clock, ids, startAdapter });
+    const clusterParts: ClusterParts = { cluster, replayed: internals.cluster, recorder };
     let store: (HostAdapter & { countNow(collection: string): number }) | null = null;
     if (internals.startStore !== false && cluster?.store) {
       // The cluster keeps the book and the catalog; the data directory still holds this node's key, backups and cache, one process at a time.
@@ -143,6 +120,11 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       store = new LowdbStore({ dataDir: options.dataDir, ids, ...(options.checkpointLogBytes ? { checkpointLogBytes: options.checkpointLogBytes } : {}) });
     }
     if (store) await startAdapter(store);
+    const loadKey =
+      internals.loadServiceKey ??
+      (() => loadServiceKey(options.dataDir, options.random, { onNote: (note) => void bus.emit('host.repaired', { subject: 'service-key', note }) }));
+    // Before the catalog loads: a cluster node with another service key than the cluster's refuses to start.
+    let serviceKey = await checkServiceKey(clusterParts, loadKey);
     // Which jobs run here: in a cluster, this node's own and the shared jobs whose lease it holds (the lease loop, started below).
     // The scheduler is made later; the loop only reaches it once started.
     const late: { scheduler?: BackupScheduler } = {};
@@ -162,35 +144,9 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       : null;
     const placement: JobPlacement = leasing && sharedJobs ? leasedPlacement(leasing.node, sharedJobs, isShared) : fixedPlacement(cluster?.node ?? internals.cluster?.node);
     // In a cluster: which node runs which job, the routes to the others, and what their events said.
-    let clusterFacts: ClusterFacts | undefined;
-    let pageClusterFacts: ClusterFacts | undefined;
-    let routing: ClusterRouting | undefined;
-    if (cluster) {
-      const history = new RemoteJobHistory();
-      history.start(bus);
-      started.unshift(() => history.stop());
-      // Recorded, a routed request's answer is an input: a replay gives it back and starts no NATS.
-      const remote = recorder ? recorder.port('remote', cluster.remote, ['send', 'locate']) : cluster.remote;
-      const { view } = cluster;
-      const snapshot = async () => view.snapshot();
-      // The page reads the view straight (never recorded); a `status` request's snapshot is an edge's answer, recorded.
-      pageClusterFacts = { placement, history, snapshot };
-      clusterFacts = { placement, history, snapshot: recorder ? recorder.port('view', { snapshot }, ['snapshot']).snapshot : snapshot };
-      routing = { node: cluster.node, placement, remote, timeouts: options.requestTimeouts };
-    } else if (internals.cluster) {
-      // A replay of a cluster node: its routes and its view, answered from the recording; no NATS.
-      const { node } = internals.cluster;
-      const history = new RemoteJobHistory();
-      history.start(bus);
-      started.unshift(() => history.stop());
-      const remote = recorder ? recorder.port('remote', internals.cluster.remote, ['send', 'locate']) : internals.cluster.remote;
-      const view = { snapshot: internals.cluster.snapshot };
-      clusterFacts = { placement, history, snapshot: recorder ? recorder.port('view', view, ['snapshot']).snapshot : view.snapshot };
-      routing = { node, placement, remote, timeouts: options.requestTimeouts };
-    }
+    const { facts: clusterFacts, pageFacts: pageClusterFacts, routing } = clusterRouting(clusterParts, { bus, placement, options, started });
     const storeClient = new StoreClient(bus, core.ids);
     started.unshift(() => storeClient.dispose());
-
 
     const service = new BackupService({
       catalog: new BackupCatalog(storeClient),
@@ -214,14 +170,13 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     const report = await service.load();
     const activeJobs = options.jobs ? await upsertAll(service, options.jobs) : service.jobs().filter((job) => job.removedAt === undefined);
     if (leasing) {
-      activeJobs.forEach((job, index) => options.jobs?.[index]?.shared && commandLineShared.add(job.id));
+      // upsertAll keeps the order of the specs: job i is the command line's job i.
+      for (const [index, job] of activeJobs.entries()) {
+        if (options.jobs?.[index]?.shared === true) commandLineShared.add(job.id);
+      }
       sharedJobCheck(activeJobs.filter(isShared), leasing.leaseTtlMs);
     }
 
-    const loadKey =
-      internals.loadServiceKey ??
-      (() => loadServiceKey(options.dataDir, options.random, { onNote: (note) => void bus.emit('host.repaired', { subject: 'service-key', note }) }));
-    let serviceKey: Buffer | null = null;
     const book = await openPasswordBook({
       store: storeClient,
       dataDir: options.dataDir,
@@ -230,8 +185,8 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
       random: options.random,
       options: options.book,
       hasher,
-      // Kept by the key check a cluster node makes before it joins (never the key itself: its HMAC).
-      loadServiceKey: async () => (serviceKey = await loadKey()),
+      // A cluster node loaded it for its key check; the join publishes its HMAC, never the key itself.
+      loadServiceKey: async () => serviceKey ?? (serviceKey = await loadKey()),
       // Hashes finish on the thread pool in no fixed order: recorded, that order becomes an input too.
       ...(recorder
         ? { wrapHasher: (hasher: PasswordHasher) => recorder.port('hasher', internals.hasherGate?.wrap(hasher, HASHER_OPS) ?? hasher, HASHER_OPS, { secret: true }) }
@@ -329,17 +284,11 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
     for (const job of activeJobs) scheduler.start(job.id);
     sharedJobs?.start();
     scrub.start();
-    if (cluster) {
-      // One of the cluster's live nodes from now on, once its service key is found to be the cluster's.
-      const key = serviceKey ?? (await loadKey());
-      const introduction = { startedAt: facts.startedAt, version: facts.version, keyCheck: keyCheckOf(key), listening: () => socket?.address() ?? null, jobs: () => scheduler.activeJobIds() };
-      // Recorded: the join waits on NATS, and what happened meanwhile (a lease loop's tick) must come in the same order in a replay.
-      const joining = { join: () => cluster.view.join(introduction) };
-      await (recorder ? recorder.port('join', joining, ['join']) : joining).join();
-    } else if (internals.cluster?.join) {
-      // Where the recorded node joined the cluster: answered from the recording, at its place among the other steps.
-      await (recorder ? recorder.port('join', { join: internals.cluster.join }, ['join']) : { join: internals.cluster.join }).join();
-    }
+    // One of the cluster's live nodes from now on: it serves, and says so every few seconds.
+    await joinCluster(clusterParts, async () => {
+      const key = serviceKey ?? (serviceKey = await loadKey());
+      return { startedAt: facts.startedAt, version: facts.version, keyCheck: keyCheckOf(key), listening: () => socket?.address() ?? null, jobs: () => scheduler.activeJobIds() };
+    });
     await bus.emit('host.started', { listening: internals.listening !== undefined ? internals.listening : (socket?.address() ?? null) });
 
     // A normal stop undoes the start in reverse, except that the scheduler goes first: its abandoned

@@ -6,10 +6,17 @@ export interface ClusterView {
   /** What is known now, from memory (no NATS round trip): cheap enough for every status request. */
   snapshot(): ClusterSnapshot;
   /**
-   * Makes this node one of the cluster's live nodes, after checking that it
-   * holds the same service key as the live ones (rejects with
-   * ClusterKeyMismatchError otherwise); from then on it says it is alive
-   * every few seconds until it stops.
+   * Checks that this node holds the same service key as the cluster's live
+   * nodes (rejects with ClusterKeyMismatchError otherwise). Made before the
+   * node loads its catalog, writes anything or serves: a node with another
+   * key refuses to start.
+   */
+  checkKey(keyCheck: string): Promise<void>;
+  /**
+   * Makes this node one of the cluster's live nodes (rejects with
+   * StoreUnavailableError when its record cannot be written after a few
+   * tries), checking the key again against any node that joined since
+   * `checkKey`; from then on it says it is alive every few seconds until it stops.
    */
   join(self: NodeIntroduction): Promise<void>;
 }

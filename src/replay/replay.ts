@@ -143,6 +143,8 @@ class ReplaySession {
                 remote: { send: () => this.#remote.call(), locate: () => this.#remote.call() },
                 snapshot: () => this.#view.call(),
                 inputsFed: () => this.#inputsFed(),
+                // The key check and the join are one recorded port ('join'), counted together: both are answered in their recorded order.
+                checkKey: () => this.#join.call(),
                 join: () => this.#join.call(),
                 ...(header.host.cluster.versionStore === 'nats' ? { blobs: scriptedBlobs(this.#blobs) } : {}),
               },

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ServiceStatus } from '../../src/backup/job-report.ts';
@@ -30,6 +30,12 @@ async function statusOf(port: number): Promise<ServiceStatus> {
   const result = await safekeep('status', '--port', String(port), '--json');
   assert.ok(result.code === 0 || result.code === 1, result.stderr);
   return JSON.parse(result.stdout) as ServiceStatus;
+}
+
+/** Every file under `dir`, at any depth (none when it does not exist). */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
 }
 
 /** Polls `check` until it holds (or fails after `ms`); resolves with how long it took. */
@@ -109,11 +115,16 @@ describe('safekeep status in a cluster (real processes, 3-server NATS)', { skip:
   });
 
   it('stops a node whose service key is not the cluster\'s, telling the operator what to copy', async () => {
-    const c = startNode('c');
+    // With a job of its own: checked before the catalog loads, the node must refuse before it writes the job.
+    const c = startNode('c', '--source', 'notes.txt', '--interval', '1h');
     const exit = await c.exited;
     assert.notEqual(exit.code, 0);
     assert.match(c.stderr, /copy keys\/service\.key from node b/);
     assert.doesNotMatch(c.stderr + c.stdout, /[0-9a-f]{64}/, 'no key nor key check is printed');
+    // It served nothing: no socket, and nothing of its job in its catalog.
+    assert.doesNotMatch(c.stdout, /listening on/);
+    const written = await filesUnder(path.join(folder, 'c', 'store'));
+    for (const file of written) assert.doesNotMatch(await readFile(file, 'utf8'), /notes\.txt/, `${file} holds the job`);
   });
   it('shows the cluster on /api/status and the page, and /readyz is not ready while the NATS link is down', async () => {
     const api = (await (await fetch(new URL('api/status', pageB))).json()) as { cluster?: { node: string; connected: boolean; nodes: { name: string }[] } };

@@ -61,7 +61,8 @@ describe('record and replay of a cluster node that runs a shared job', () => {
         node: 'a',
         remote: { send: () => Promise.reject(new Error('no other node')), locate: () => Promise.reject(new Error('no other node')) },
         snapshot: () => Promise.reject(new Error('no view')),
-        // As a real join does, it answers after a wait (a round trip to NATS), not in the same tick.
+        // As a real key check and join do, they answer after a wait (a round trip to NATS), not in the same tick.
+        checkKey: () => new Promise<void>((resolve) => setTimeout(resolve, 5)),
         join: () => new Promise<void>((resolve) => setTimeout(resolve, 5)),
       },
     });
