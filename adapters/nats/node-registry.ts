@@ -6,6 +6,7 @@ import { StoreUnavailableError } from '../../src/store/errors.ts';
 import type { ClusterNode, ClusterSnapshot, ClusterView, NodeIntroduction } from '../../src/ports/cluster-view.ts';
 import type { RemoteJob } from '../../src/ports/remote-requests.ts';
 import type { NatsLink } from './nats-link.ts';
+import { bucketReplicas } from './lease-bucket.ts';
 import { leaseHolderOf, parseNodeRecord, type NodeRecord } from './registry-record.ts';
 
 /** How often a node says it is alive. */
@@ -68,7 +69,7 @@ export class NodeRegistry implements ClusterView {
     const { link, name, replicas } = this.#options;
     const kvm = new Kvm(link.connection);
     try {
-      this.#bucket = await kvm.create(`${name}-nodes`, { replicas: Math.min(replicas, serversOf(link)), ttl: NODE_TTL_MS, history: 1 });
+      this.#bucket = await kvm.create(`${name}-nodes`, { replicas: bucketReplicas(link.connection, replicas), ttl: NODE_TTL_MS, history: 1 });
       await this.#watch(this.#bucket, (entry) => this.#nodeChanged(entry));
     } catch (error) {
       // A timeout or "jetstream is not enabled" here means JetStream has no quorum (too few servers up), not a bug.
@@ -273,8 +274,3 @@ function leaseJobIdOf(key: string, value: unknown): string {
   return typeof jobId === 'string' ? jobId : key;
 }
 
-/** How many servers the cluster has, as the connected server tells (its `connect_urls` lists every server's client address). */
-function serversOf(link: NatsLink): number {
-  const urls = link.connection.info?.connect_urls ?? [];
-  return Math.max(1, urls.length);
-}
