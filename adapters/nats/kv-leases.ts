@@ -3,8 +3,9 @@ import { jetstream, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstr
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Clock } from '../../src/clock/clock.ts';
-import { LeaseStoreUnavailableError, LeaseTtlMismatchError } from '../../src/cluster/lease-errors.ts';
+import { LeaseTtlMismatchError } from '../../src/cluster/lease-errors.ts';
 import type { JobLeases, LeaseHold } from '../../src/ports/job-leases.ts';
+import { StoreUnavailableError } from '../../src/store/errors.ts';
 import { bucketReplicas } from './lease-bucket.ts';
 import { jobIdOfLeaseKey, leaseKey, parseLeaseRecord, type LeaseRecord } from './lease-keys.ts';
 import type { NatsLink } from './nats-link.ts';
@@ -183,9 +184,9 @@ export class KvLeases implements JobLeases {
   }
 
   #open(): KV {
-    if (!this.#kv) throw new LeaseStoreUnavailableError('The leases bucket is not open (the cluster link has not started)');
+    if (!this.#kv) throw new StoreUnavailableError('The leases bucket is not open (the cluster link has not started)');
     // While the link is down the client would buffer the write and send it late: refuse at once instead.
-    if (!this.#link.connected) throw new LeaseStoreUnavailableError('This node has lost its connection to the NATS cluster; leases cannot be taken or renewed');
+    if (!this.#link.connected) throw new StoreUnavailableError('This node has lost its connection to the NATS cluster; leases cannot be taken or renewed');
     return this.#kv;
   }
 
@@ -215,10 +216,10 @@ class LeaseWriteTimeout extends Error {
   override readonly name = 'TimeoutError';
 }
 
-function unavailable(what: string, cause: unknown): LeaseStoreUnavailableError {
-  if (cause instanceof LeaseStoreUnavailableError) return cause;
+function unavailable(what: string, cause: unknown): StoreUnavailableError {
+  if (cause instanceof StoreUnavailableError) return cause;
   const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-  return new LeaseStoreUnavailableError(`Could not ${what}: the NATS cluster did not answer in time or has no JetStream quorum`, { cause, detail });
+  return new StoreUnavailableError(`Could not ${what}: the NATS cluster did not answer in time or has no JetStream quorum`, { cause, detail });
 }
 
 function isWrongLastSequence(error: unknown): boolean {

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { Bus } from '../../src/bus/bus.ts';
 import type { ClusterLease } from '../../src/cluster/events.ts';
 import { leasedPlacement } from '../../src/cluster/job-placement.ts';
-import { LeaseLostError, LeaseStoreUnavailableError } from '../../src/cluster/lease-errors.ts';
+import { LeaseLostError } from '../../src/cluster/lease-errors.ts';
+import { StoreUnavailableError } from '../../src/store/errors.ts';
 import { SharedJobs } from '../../src/cluster/shared-jobs.ts';
 import type { BackupJob } from '../../src/backup/job.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
@@ -84,7 +85,7 @@ class MemoryLeases implements JobLeases {
   #call<T>(name: string, answer: () => T): Promise<T> {
     this.calls.push(name);
     if (this.hang) return new Promise<T>(() => undefined);
-    if (!this.reachable) return Promise.reject(new LeaseStoreUnavailableError('unreachable'));
+    if (!this.reachable) return Promise.reject(new StoreUnavailableError('unreachable'));
     return Promise.resolve().then(answer);
   }
 
