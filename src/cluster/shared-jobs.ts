@@ -1,6 +1,7 @@
 import type { BackupVersion } from '../backup/version.ts';
 import type { Bus } from '../bus/bus.ts';
 import type { Clock, TimerHandle } from '../clock/clock.ts';
+import { KeyedLock } from '../concurrency/keyed-lock.ts';
 import type { JobLeases, LeaseHold } from '../ports/job-leases.ts';
 import { LeaseLostError } from './lease-errors.ts';
 import { leaseTimings, type LeaseTimings } from './lease-timings.ts';
@@ -52,7 +53,7 @@ export class SharedJobs {
   readonly #timings: LeaseTimings;
   readonly #held = new Map<string, HeldLease>();
   /** Each job's renewals, fences and takes one after another: two writes against one revision would lose the lease to ourselves. */
-  readonly #queues = new Map<string, Promise<unknown>>();
+  readonly #queues = new KeyedLock();
   /** Who held which job's lease when the leases were last read (and this node's own since). */
   #known = new Map<string, string>();
   /** Jobs being stopped after a lost lease: taken again only once the abandoned copy is gone. */
@@ -254,13 +255,6 @@ export class SharedJobs {
   }
 
   #serial<T>(jobId: string, step: () => Promise<T>): Promise<T> {
-    const previous = this.#queues.get(jobId) ?? Promise.resolve();
-    const next = previous.then(step, step);
-    const settled = next.catch(() => undefined);
-    this.#queues.set(jobId, settled);
-    void settled.then(() => {
-      if (this.#queues.get(jobId) === settled) this.#queues.delete(jobId);
-    });
-    return next;
+    return this.#queues.run(jobId, step);
   }
 }
