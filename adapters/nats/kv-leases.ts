@@ -7,6 +7,7 @@ import { LeaseTtlMismatchError } from '../../src/cluster/lease-errors.ts';
 import type { JobLeases, LeaseHold } from '../../src/ports/job-leases.ts';
 import { StoreUnavailableError } from '../../src/store/errors.ts';
 import { bucketReplicas } from './lease-bucket.ts';
+import { isWrongLastSequence } from './jetstream-errors.ts';
 import { jobIdOfLeaseKey, leaseKey, parseLeaseRecord, type LeaseRecord } from './lease-keys.ts';
 import type { NatsLink } from './nats-link.ts';
 
@@ -220,10 +221,6 @@ function unavailable(what: string, cause: unknown): StoreUnavailableError {
   if (cause instanceof StoreUnavailableError) return cause;
   const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
   return new StoreUnavailableError(`Could not ${what}: the NATS cluster did not answer in time or has no JetStream quorum`, { cause, detail });
-}
-
-function isWrongLastSequence(error: unknown): boolean {
-  return error instanceof JetStreamApiError && (error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
 }
 
 function isStreamNotFound(error: unknown): boolean {
