@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection, QueuedIterator } from '@nats-io/transport-node';
 import type { Clock } from '../../src/clock/clock.ts';
 import { LeaseTtlMismatchError } from '../../src/cluster/lease-errors.ts';
 import type { JobLeases, LeaseHold } from '../../src/ports/job-leases.ts';
@@ -48,6 +48,8 @@ export class KvLeases implements JobLeases {
   readonly #clock: Pick<Clock, 'now'>;
   /** A lease write that has not answered by then failed: a renewal that hangs must fail while the lease still has time left. */
   readonly #writeTimeoutMs: number;
+  /** A look at every lease that has not answered by then failed (a renewal period, as the lease loop allows it; at least 1 s): the loop looks again later. */
+  readonly #readTimeoutMs: number;
   /** This node's current hold token per job, so a write whose reply was lost can be recognised as ours. */
   readonly #tokens = new Map<string, string>();
   #kv: KV | null = null;
@@ -60,6 +62,7 @@ export class KvLeases implements JobLeases {
     this.#ttlMs = options.leaseTtlMs;
     this.#clock = options.clock;
     this.#writeTimeoutMs = Math.max(500, Math.min(MAX_WRITE_TIMEOUT_MS, Math.floor(options.leaseTtlMs / 3)));
+    this.#readTimeoutMs = Math.max(1_000, Math.min(REQUEST_TIMEOUT_MS, Math.floor(options.leaseTtlMs / 3)));
   }
 
   /** Opens (or makes) the bucket. Refuses a bucket made with another TTL: every node of a cluster must use the same `--lease-ttl`. */
@@ -167,9 +170,11 @@ export class KvLeases implements JobLeases {
 
   async holders(): Promise<Record<string, { node: string; renewedAt: number }>> {
     const kv = this.#open();
-    try {
+    let listing: QueuedIterator<string> | null = null;
+    const read = async () => {
+      listing = await kv.keys();
       const keys: string[] = [];
-      for await (const key of await kv.keys()) keys.push(key);
+      for await (const key of listing) keys.push(key);
       const holders: Record<string, { node: string; renewedAt: number }> = {};
       await Promise.all(
         keys.map(async (key) => {
@@ -179,7 +184,12 @@ export class KvLeases implements JobLeases {
         }),
       );
       return holders;
+    };
+    try {
+      // keys() is an ordered consumer, which can wait forever for a server that died: the read gives up after its limit.
+      return await this.#withTimeout(read(), this.#readTimeoutMs);
     } catch (error) {
+      (listing as QueuedIterator<string> | null)?.stop();
       throw unavailable('read the leases', error);
     }
   }
@@ -196,9 +206,9 @@ export class KvLeases implements JobLeases {
     return JSON.stringify(record);
   }
 
-  #withTimeout<T>(promise: Promise<T>): Promise<T> {
+  #withTimeout<T>(promise: Promise<T>, limitMs = this.#writeTimeoutMs): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new LeaseWriteTimeout()), this.#writeTimeoutMs);
+      const timer = setTimeout(() => reject(new LeaseWriteTimeout()), limitMs);
       promise.then(
         (value) => {
           clearTimeout(timer);

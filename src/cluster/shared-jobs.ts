@@ -3,6 +3,7 @@ import type { Bus } from '../bus/bus.ts';
 import type { Clock, TimerHandle } from '../clock/clock.ts';
 import { KeyedLock } from '../concurrency/keyed-lock.ts';
 import type { JobLeases, LeaseHold } from '../ports/job-leases.ts';
+import { withinLeaseLimit } from './lease-call-limit.ts';
 import { LeaseLostError } from './lease-errors.ts';
 import { leaseTimings, type LeaseTimings } from './lease-timings.ts';
 
@@ -111,7 +112,7 @@ export class SharedJobs {
           if (!held) return;
           this.#drop(jobId, held);
           await this.#deps.scheduler.remove(jobId);
-          await this.#deps.leases.release(held.hold).catch(() => undefined);
+          await this.#lease('release', jobId, () => this.#deps.leases.release(held.hold)).catch(() => undefined);
           this.#emit(jobId, 'released');
         }),
       ),
@@ -130,7 +131,8 @@ export class SharedJobs {
   async #lookOnce(): Promise<void> {
     let holders: Readonly<Record<string, { readonly node: string }>>;
     try {
-      holders = await this.#deps.leases.holders();
+      // Bounded: the next look is scheduled only once this one is over.
+      holders = await this.#lease('read the leases', null, () => this.#deps.leases.holders());
     } catch {
       return; // the store is unreachable: nothing can be taken now; the next look tries again
     }
@@ -152,13 +154,14 @@ export class SharedJobs {
     const sentAt = this.#deps.clock.now();
     let hold: LeaseHold | null;
     try {
-      hold = await this.#deps.leases.acquire(jobId);
+      hold = await this.#lease('take', jobId, () => this.#deps.leases.acquire(jobId));
     } catch {
       return; // unreachable: the next look tries again
     }
     if (!hold) return;
     if (this.#stopped || !this.#deps.sharedJobIds().includes(jobId)) {
-      await this.#deps.leases.release(hold).catch(() => undefined);
+      const taken = hold;
+      await this.#lease('release', jobId, () => this.#deps.leases.release(taken)).catch(() => undefined);
       return;
     }
     const held: HeldLease = { hold, confirmedAt: sentAt, renewTimer: null, deadlineTimer: null };
@@ -174,7 +177,8 @@ export class SharedJobs {
     const sentAt = this.#deps.clock.now();
     let renewed: LeaseHold | null;
     try {
-      renewed = await this.#deps.leases.renew(held.hold);
+      const { hold } = held;
+      renewed = await this.#lease('renew', jobId, () => this.#deps.leases.renew(hold));
     } catch {
       // Unknown: still ours until the deadline, which stops the job if no renewal gets through before it.
       if (this.#held.get(jobId) === held) this.#armRenew(jobId, held, this.#timings.retryRenewMs);
@@ -182,7 +186,10 @@ export class SharedJobs {
     }
     if (this.#held.get(jobId) !== held) {
       // Dropped meanwhile (its deadline passed, or a stop): the job no longer runs here, so the lease renewed late is given up.
-      if (renewed) await this.#deps.leases.release(renewed).catch(() => undefined);
+      if (renewed) {
+        const late = renewed;
+        await this.#lease('release', jobId, () => this.#deps.leases.release(late)).catch(() => undefined);
+      }
       return false;
     }
     if (!renewed) {
@@ -236,7 +243,7 @@ export class SharedJobs {
     if (!held) return;
     this.#drop(jobId, held);
     await this.#deps.scheduler.remove(jobId);
-    await this.#deps.leases.release(held.hold).catch(() => undefined);
+    await this.#lease('release', jobId, () => this.#deps.leases.release(held.hold)).catch(() => undefined);
     this.#known.delete(jobId);
     this.#emit(jobId, 'released');
   }
@@ -252,6 +259,11 @@ export class SharedJobs {
 
   #emit(jobId: string, state: 'taken' | 'lost' | 'released'): void {
     void this.#deps.bus.emit('cluster.lease', { jobId, state, node: this.#deps.node, at: this.#deps.clock.now() });
+  }
+
+  /** Every lease call, bounded (see `LeaseTimings.callLimitMs`): one that never answers fails instead of stopping the loop. */
+  #lease<T>(what: string, jobId: string | null, call: () => Promise<T>): Promise<T> {
+    return withinLeaseLimit(this.#deps.clock, this.#timings.callLimitMs, jobId === null ? what : `${what} the lease of job '${jobId}'`, call);
   }
 
   #serial<T>(jobId: string, step: () => Promise<T>): Promise<T> {

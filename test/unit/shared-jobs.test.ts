@@ -298,6 +298,19 @@ describe('SharedJobs: the lease loop of shared jobs', () => {
     );
   });
 
+  it('goes on looking when a look at the leases never answers (a KV consumer stalled on a dead server)', async () => {
+    const { nodes, run } = rig(['a']);
+    const [a] = nodes as [TestNode];
+    a.leases.hang = true;
+    a.shared.start();
+    await run(TTL);
+    assert.ok(a.leases.calls.filter((call) => call === 'holders').length >= 2, a.leases.calls.join(','));
+    a.leases.hang = false;
+    await run(TTL / 3 + TTL / 4 + 50);
+    assert.equal(a.shared.holds(JOB), true);
+    assert.deepEqual(runners(nodes), ['a']);
+  });
+
   it('a holder whose renewals hang (no answer at all) stops by its deadline too', async () => {
     const { nodes, run, clock } = rig(['a']);
     const [a] = nodes as [TestNode];
@@ -418,6 +431,23 @@ describe('SharedJobs: the lease loop of shared jobs', () => {
       const [a] = nodes as [TestNode];
       await a.shared.fence({ jobId: 'own.txt' });
       assert.deepEqual(a.leases.calls, []);
+    });
+
+    it('gives up on a renewal that never answers within a third of the TTL, so the fence refuses instead of hanging', async () => {
+      const { nodes, run, clock } = rig(['a']);
+      const [a] = nodes as [TestNode];
+      a.shared.start();
+      await run(50);
+      a.leases.hang = true;
+      const askedAt = clock.now();
+      let settledAt: number | null = null;
+      const fenced = a.shared.fence({ jobId: JOB }).finally(() => {
+        settledAt = clock.now();
+      });
+      fenced.catch(() => undefined);
+      await run(TTL / 3 + 50);
+      await assert.rejects(fenced, { code: 'LEASE_LOST' });
+      assert.ok(settledAt !== null && settledAt - askedAt <= TTL / 3 + 10, `settled ${String(settledAt)} after ${askedAt}`);
     });
   });
 
