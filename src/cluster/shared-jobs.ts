@@ -24,6 +24,8 @@ export interface SharedJobsDeps {
   readonly scheduler: SharedJobsScheduler;
   /** Ids of the active shared jobs now (read on every look at the leases, so jobs added or removed later are followed). */
   readonly sharedJobIds: () => readonly string[];
+  /** Whether a job is a shared one, active or not (one removed mid-copy still is); without it, the jobs this loop has seen in `sharedJobIds` are. */
+  readonly isShared?: (jobId: string) => boolean;
 }
 
 interface HeldLease {
@@ -59,6 +61,8 @@ export class SharedJobs {
   #known = new Map<string, string>();
   /** Jobs being stopped after a lost lease: taken again only once the abandoned copy is gone. */
   readonly #stopping = new Map<string, Promise<void>>();
+  /** Every job this loop has known as shared: one that leaves the active list (removed) is still fenced. */
+  readonly #seenShared = new Set<string>();
   #lookTimer: TimerHandle | null = null;
   #stopped = false;
 
@@ -91,7 +95,8 @@ export class SharedJobs {
    */
   async fence(version: Pick<BackupVersion, 'jobId'>): Promise<void> {
     const { jobId } = version;
-    if (!this.#deps.sharedJobIds().includes(jobId)) return;
+    // Whether the job is shared, not whether it is active: a shared job removed mid-copy must not register a version unfenced.
+    if (!this.#isShared(jobId)) return;
     await this.#serial(jobId, async () => {
       const held = this.#held.get(jobId);
       if (!held) throw new LeaseLostError(`This node no longer holds the lease of shared job '${jobId}'; the version it copied is not registered`);
@@ -138,6 +143,7 @@ export class SharedJobs {
     }
     this.#known = new Map(Object.entries(holders).map(([jobId, holder]) => [jobId, holder.node]));
     const active = new Set(this.#deps.sharedJobIds());
+    for (const jobId of active) this.#seenShared.add(jobId);
     for (const jobId of this.#held.keys()) {
       if (!active.has(jobId)) void this.#serial(jobId, () => this.#giveUp(jobId));
     }
@@ -164,6 +170,7 @@ export class SharedJobs {
       await this.#lease('release', jobId, () => this.#deps.leases.release(taken)).catch(() => undefined);
       return;
     }
+    this.#seenShared.add(jobId);
     const held: HeldLease = { hold, confirmedAt: sentAt, renewTimer: null, deadlineTimer: null };
     this.#held.set(jobId, held);
     this.#known.set(jobId, this.#deps.node);
@@ -259,6 +266,10 @@ export class SharedJobs {
 
   #emit(jobId: string, state: 'taken' | 'lost' | 'released'): void {
     void this.#deps.bus.emit('cluster.lease', { jobId, state, node: this.#deps.node, at: this.#deps.clock.now() });
+  }
+
+  #isShared(jobId: string): boolean {
+    return this.#deps.isShared?.(jobId) === true || this.#seenShared.has(jobId) || this.#held.has(jobId) || this.#deps.sharedJobIds().includes(jobId);
   }
 
   /** Every lease call, bounded (see `LeaseTimings.callLimitMs`): one that never answers fails instead of stopping the loop. */

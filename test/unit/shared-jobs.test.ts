@@ -433,6 +433,27 @@ describe('SharedJobs: the lease loop of shared jobs', () => {
       assert.deepEqual(a.leases.calls, []);
     });
 
+    it('refuses with LEASE_LOST a version of a shared job removed mid-copy (no longer in the active list)', async () => {
+      const { nodes, run } = rig(['a']);
+      const [a] = nodes as [TestNode];
+      a.shared.start();
+      await run(50);
+      assert.equal(a.shared.holds(JOB), true);
+      // The job is removed while its copy runs: the next look gives the lease up, and the copy reaches the fence after.
+      a.jobs = [];
+      await run(TTL);
+      assert.equal(a.shared.holds(JOB), false);
+      await assert.rejects(a.shared.fence({ jobId: JOB }), { code: 'LEASE_LOST' });
+    });
+
+    it('refuses with LEASE_LOST a removed shared job the deps say is shared, even one this loop never saw', async () => {
+      const clock = new VirtualClock(1_000_000);
+      const leases = new MemoryLeaseStore(clock).view('a');
+      const shared = new SharedJobs({ leases, clock, bus: new Bus(), node: 'a', leaseTtlMs: TTL, scheduler: new SchedulerLog(clock).port, sharedJobIds: () => [], isShared: (jobId) => jobId === JOB });
+      await assert.rejects(shared.fence({ jobId: JOB }), { code: 'LEASE_LOST' });
+      await shared.fence({ jobId: 'own.txt' });
+    });
+
     it('gives up on a renewal that never answers within a third of the TTL, so the fence refuses instead of hanging', async () => {
       const { nodes, run, clock } = rig(['a']);
       const [a] = nodes as [TestNode];
