@@ -9,6 +9,7 @@ import type { StoreChanged } from '../store/messages.ts';
 import { fixedPlacement, type JobPlacement } from '../cluster/job-placement.ts';
 import { defaultCacheDir, VersionPlaces } from './version-places.ts';
 import { applyCatalogChange } from './remote-catalog-change.ts';
+import { mayHaveBeenStored } from './ambiguous-write.ts';
 import { clusterJobIdFor } from './cluster-job-id.ts';
 import { JobRunsElsewhereError } from './errors.ts';
 import type { BackupCatalog, DamagedRecord } from './catalog.ts';
@@ -488,22 +489,37 @@ export class BackupService {
   /**
    * Registers a new version: its bytes go to the object store (with one)
    * first, then the lease fence is asked, then the catalog. If any of that
-   * fails, it is not a version: no unlisted copy and no blob is left behind. Resolves
+   * fails, it is not a version: no unlisted copy and no blob is left behind —
+   * except after a catalog write that may have been stored, whose record would
+   * name them: they go only once deleting that record succeeded, else they
+   * stay (the next start adopts or removes the file as an orphan). Resolves
    * with the version as registered (in a cluster its seq may have moved on,
    * see `#unusedId`).
    */
   async #registerOrRemove(version: BackupVersion): Promise<BackupVersion> {
+    let registering = version;
+    let cataloguing = false;
     try {
       await this.#places.putBlob(version);
       await this.#deps.beforeRegister?.(version);
-      const registering = await this.#unusedId(version);
+      registering = await this.#unusedId(version);
+      cataloguing = true;
       await this.#register(registering);
       return registering;
     } catch (error) {
+      if (cataloguing && mayHaveBeenStored(error) && !(await this.#recordSurelyGone(registering.id))) throw error;
       await this.#deps.files.removeVersionFile(version.path).catch(() => undefined);
       await this.#places.deleteAttemptBlob(version).catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Deletes a version record a failed write may have stored; true once the catalog surely does not hold it. */
+  #recordSurelyGone(versionId: string): Promise<boolean> {
+    return this.#deps.catalog.deleteVersion(versionId).then(
+      () => true,
+      () => false,
+    );
   }
 
   /**

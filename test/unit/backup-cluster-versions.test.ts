@@ -9,6 +9,7 @@ import { clusterJobIdFor } from '../../src/backup/cluster-job-id.ts';
 import { blobNameOf } from '../../src/backup/version-places.ts';
 import type { BackupVersion } from '../../src/backup/version.ts';
 import { LeaseLostError } from '../../src/cluster/lease-errors.ts';
+import { StoreUnavailableError, StoreWriteFailedError } from '../../src/store/errors.ts';
 import { localBackupFiles } from '../../src/backup/local-backup-files.ts';
 import { VersionVerifier } from '../../src/backup/version-verifier.ts';
 import { Bus } from '../../src/bus/bus.ts';
@@ -402,6 +403,92 @@ describe('directory versions in a cluster', () => {
     blobs.blobs.set(content, Buffer.from('zzz'));
     await assert.rejects(c.service.forRevert(job.id), { code: 'VERSION_UNAVAILABLE' });
     assert.deepEqual(await filesIn(path.join(c.root, 'data', 'cache', job.id)), []);
+  });
+});
+
+/** The catalog on a store that fails writes as the cluster's does when it cannot tell whether they were stored. */
+class AmbiguousCatalog extends BackupCatalog {
+  /** How many of the next version writes are stored and then reported failed, "may or may not have been stored". */
+  ambiguousSaves = 0;
+  /** How many of the next version deletes fail (the link is down). */
+  failedDeletes = 0;
+  readonly deletes: string[] = [];
+
+  override async saveVersion(version: BackupVersion): Promise<void> {
+    if (this.ambiguousSaves === 0) return super.saveVersion(version);
+    this.ambiguousSaves--;
+    await super.saveVersion(version);
+    throw new StoreWriteFailedError('the cluster did not acknowledge the write within 10 s (no stream leader or no quorum); it may or may not have been stored');
+  }
+
+  override async deleteVersion(versionId: string): Promise<void> {
+    this.deletes.push(versionId);
+    if (this.failedDeletes > 0) {
+      this.failedDeletes--;
+      throw new StoreUnavailableError('this node has lost its connection to the cluster; nothing was written');
+    }
+    return super.deleteVersion(versionId);
+  }
+}
+
+describe('a catalog write that may or may not have been stored', () => {
+  async function node() {
+    const dataDir = await tempDir('ambiguous');
+    const store = await openStore(path.join(dataDir, 'store'));
+    closers.push(store.close);
+    const blobs = new MemoryBlobs();
+    const catalog = new AmbiguousCatalog(store.client);
+    const make = () =>
+      new BackupService({ catalog, bus: new Bus(), clock: new VirtualClock(START), ids: sequentialIds(), backupDir: path.join(dataDir, 'backups'), files: localBackupFiles, ownFolders: [path.join(dataDir, 'data')], node: 'a', blobs });
+    const service = make();
+    await service.load();
+    const source = path.join(dataDir, 'notes.txt');
+    await writeFile(source, 'v1');
+    const job = await service.upsertJob({ sourcePath: source, intervalMs: 60_000 });
+    return { dataDir, store, blobs, catalog, service, job, make };
+  }
+
+  it('deletes the record it may have stored first, and removes the file and blob only once that delete succeeded', async () => {
+    const { dataDir, store, blobs, catalog, service, job } = await node();
+    catalog.ambiguousSaves = 1;
+    const outcome = await service.run(job.id);
+    assert.ok(!outcome.ok && outcome.error.code === 'STORE_WRITE_FAILED', JSON.stringify(outcome));
+    assert.deepEqual(catalog.deletes, [`${job.id}@1`]);
+    assert.deepEqual(await store.client.keys('backup.versions'), []);
+    assert.deepEqual(await filesIn(path.join(dataDir, 'backups', job.id)), []);
+    assert.equal(blobs.blobs.size, 0);
+  });
+
+  it('keeps the file and blob when the record cannot be deleted either: the record that may be stored names them, and the next load finds them', async () => {
+    const { dataDir, store, blobs, catalog, service, job, make } = await node();
+    catalog.ambiguousSaves = 1;
+    catalog.failedDeletes = 1;
+    const outcome = await service.run(job.id);
+    assert.ok(!outcome.ok && outcome.error.code === 'STORE_WRITE_FAILED', JSON.stringify(outcome));
+    const stored = await store.client.get<BackupVersion>('backup.versions', `${job.id}@1`);
+    assert.ok(stored, 'the write went through after all');
+    assert.equal((await stat(stored.path)).isFile(), true, 'its file was kept');
+    assert.equal(blobs.blobs.size, 1, 'its blob was kept');
+    assert.equal((await filesIn(path.join(dataDir, 'backups', job.id))).length, 1);
+    const restarted = make();
+    const report = await restarted.load();
+    assert.deepEqual(report.missing, []);
+    assert.deepEqual(restarted.versions(job.id).map((version) => version.id), [`${job.id}@1`], 'served as the version it is');
+  });
+
+  it('removes the file and blob at once after a write that surely failed', async () => {
+    const { dataDir, store, blobs, job } = await node();
+    class RefusingCatalog extends BackupCatalog {
+      override saveVersion(): Promise<void> {
+        return Promise.reject(new StoreUnavailableError('this node has lost its connection to the cluster; nothing was written'));
+      }
+    }
+    const refusing = new BackupService({ catalog: new RefusingCatalog(store.client), bus: new Bus(), clock: new VirtualClock(START), ids: sequentialIds(), backupDir: path.join(dataDir, 'backups'), files: localBackupFiles, node: 'a', blobs });
+    await refusing.load();
+    const outcome = await refusing.run(job.id);
+    assert.ok(!outcome.ok && outcome.error.code === 'STORE_UNAVAILABLE', JSON.stringify(outcome));
+    assert.deepEqual(await filesIn(path.join(dataDir, 'backups', job.id)), []);
+    assert.equal(blobs.blobs.size, 0);
   });
 });
 
