@@ -132,9 +132,9 @@ export { SafekeepError } from './errors/safekeep-error.ts';
 export type { ErrorShape } from './errors/safekeep-error.ts';
 export { errorFromShape } from './host/error-from-shape.ts';
 export { HostStoppedError, InternalError, PathNotAllowedError } from './host/errors.ts';
-export { LeaseLostError, LeaseTtlMismatchError } from './cluster/lease-errors.ts';
+export { LeaseLostError } from './cluster/lease-errors.ts';
 export { LeaseTtlTooLongError } from './cluster/shared-job-check.ts';
-export { ClusterKeyMismatchError, JobNotRunningError, NodeUnreachableError } from './cluster/cluster-errors.ts';
+export { ClusterConfigMismatchError, ClusterKeyMismatchError, JobNotRunningError, NodeUnreachableError } from './cluster/cluster-errors.ts';
 export {
   CopyAbortedError,
   DestinationFullError,

@@ -3,7 +3,7 @@ import { jetstream, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstr
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection, QueuedIterator } from '@nats-io/transport-node';
 import type { Clock } from '../../src/clock/clock.ts';
-import { LeaseTtlMismatchError } from '../../src/cluster/lease-errors.ts';
+import { ClusterConfigMismatchError } from '../../src/cluster/cluster-errors.ts';
 import type { JobLeases, LeaseHold } from '../../src/ports/job-leases.ts';
 import { StoreUnavailableError } from '../../src/store/errors.ts';
 import { bucketReplicas } from './lease-bucket.ts';
@@ -77,14 +77,14 @@ export class KvLeases implements JobLeases {
       try {
         const { kv, ttl } = await this.#openOrMake(kvm, connection);
         if (ttl !== this.#ttlMs) {
-          throw new LeaseTtlMismatchError(
+          throw new ClusterConfigMismatchError(
             `The cluster's leases have a TTL of ${ttl} ms, but this node was started with --lease-ttl ${this.#ttlMs} ms; every node of a cluster must use the same lease TTL`,
           );
         }
         this.#kv = kv;
         return;
       } catch (error) {
-        if (error instanceof LeaseTtlMismatchError || Date.now() > giveUpAt) throw error instanceof LeaseTtlMismatchError ? error : unavailable('open the leases bucket', error);
+        if (error instanceof ClusterConfigMismatchError || Date.now() > giveUpAt) throw error instanceof ClusterConfigMismatchError ? error : unavailable('open the leases bucket', error);
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }

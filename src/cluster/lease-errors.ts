@@ -8,8 +8,3 @@ import { SafekeepError } from '../errors/safekeep-error.ts';
 export class LeaseLostError extends SafekeepError {
   readonly code = 'LEASE_LOST';
 }
-
-/** The cluster's leases bucket was made with another TTL than this node's `--lease-ttl`: every node must use the same. */
-export class LeaseTtlMismatchError extends SafekeepError {
-  readonly code = 'CLUSTER_CONFIG_MISMATCH';
-}
