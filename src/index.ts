@@ -133,12 +133,14 @@ export type { ErrorShape } from './errors/safekeep-error.ts';
 export { errorFromShape } from './host/error-from-shape.ts';
 export { HostStoppedError, InternalError, PathNotAllowedError } from './host/errors.ts';
 export { LeaseLostError } from './cluster/lease-errors.ts';
-export { ClusterKeyMismatchError, JobNotRunningError, NodeUnreachableError } from './cluster/cluster-errors.ts';
+export { LeaseTtlTooLongError } from './cluster/shared-job-check.ts';
+export { ClusterConfigMismatchError, ClusterKeyMismatchError, JobNotRunningError, NodeUnreachableError } from './cluster/cluster-errors.ts';
 export {
   CopyAbortedError,
   DestinationFullError,
   DestinationNotWritableError,
   InvalidRetentionPolicyError,
+  JobRunsElsewhereError,
   NoBackupJobError,
   SnapshotDamagedError,
   SourceChangedDuringCopyError,
@@ -150,7 +152,12 @@ export {
   UnknownJobError,
   UnknownVersionError,
   VerificationFailedError,
+  VersionBlobMismatchError,
+  VersionBlobMissingError,
   VersionDamagedError,
+  VersionNotHereError,
+  VersionStoreFailedError,
+  VersionUnavailableError,
 } from './backup/errors.ts';
 export { DataDirLockedError, DataDirNotWritableError, InvalidStoreCommandError, StoreCorruptError, StoreUnavailableError, StoreWriteFailedError } from './store/errors.ts';
 export {

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection, QueuedIterator } from '@nats-io/transport-node';
 import type { Clock } from '../../src/clock/clock.ts';
-import { LeaseStoreUnavailableError, LeaseTtlMismatchError } from '../../src/cluster/lease-errors.ts';
+import { ClusterConfigMismatchError } from '../../src/cluster/cluster-errors.ts';
 import type { JobLeases, LeaseHold } from '../../src/ports/job-leases.ts';
+import { StoreUnavailableError } from '../../src/store/errors.ts';
 import { bucketReplicas } from './lease-bucket.ts';
+import { isWrongLastSequence } from './jetstream-errors.ts';
 import { jobIdOfLeaseKey, leaseKey, parseLeaseRecord, type LeaseRecord } from './lease-keys.ts';
 import type { NatsLink } from './nats-link.ts';
 
@@ -46,6 +48,8 @@ export class KvLeases implements JobLeases {
   readonly #clock: Pick<Clock, 'now'>;
   /** A lease write that has not answered by then failed: a renewal that hangs must fail while the lease still has time left. */
   readonly #writeTimeoutMs: number;
+  /** A look at every lease that has not answered by then failed (a renewal period, as the lease loop allows it; at least 1 s): the loop looks again later. */
+  readonly #readTimeoutMs: number;
   /** This node's current hold token per job, so a write whose reply was lost can be recognised as ours. */
   readonly #tokens = new Map<string, string>();
   #kv: KV | null = null;
@@ -58,6 +62,7 @@ export class KvLeases implements JobLeases {
     this.#ttlMs = options.leaseTtlMs;
     this.#clock = options.clock;
     this.#writeTimeoutMs = Math.max(500, Math.min(MAX_WRITE_TIMEOUT_MS, Math.floor(options.leaseTtlMs / 3)));
+    this.#readTimeoutMs = Math.max(1_000, Math.min(REQUEST_TIMEOUT_MS, Math.floor(options.leaseTtlMs / 3)));
   }
 
   /** Opens (or makes) the bucket. Refuses a bucket made with another TTL: every node of a cluster must use the same `--lease-ttl`. */
@@ -72,14 +77,14 @@ export class KvLeases implements JobLeases {
       try {
         const { kv, ttl } = await this.#openOrMake(kvm, connection);
         if (ttl !== this.#ttlMs) {
-          throw new LeaseTtlMismatchError(
+          throw new ClusterConfigMismatchError(
             `The cluster's leases have a TTL of ${ttl} ms, but this node was started with --lease-ttl ${this.#ttlMs} ms; every node of a cluster must use the same lease TTL`,
           );
         }
         this.#kv = kv;
         return;
       } catch (error) {
-        if (error instanceof LeaseTtlMismatchError || Date.now() > giveUpAt) throw error instanceof LeaseTtlMismatchError ? error : unavailable('open the leases bucket', error);
+        if (error instanceof ClusterConfigMismatchError || Date.now() > giveUpAt) throw error instanceof ClusterConfigMismatchError ? error : unavailable('open the leases bucket', error);
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
@@ -165,9 +170,11 @@ export class KvLeases implements JobLeases {
 
   async holders(): Promise<Record<string, { node: string; renewedAt: number }>> {
     const kv = this.#open();
-    try {
+    let listing: QueuedIterator<string> | null = null;
+    const read = async () => {
+      listing = await kv.keys();
       const keys: string[] = [];
-      for await (const key of await kv.keys()) keys.push(key);
+      for await (const key of listing) keys.push(key);
       const holders: Record<string, { node: string; renewedAt: number }> = {};
       await Promise.all(
         keys.map(async (key) => {
@@ -177,15 +184,20 @@ export class KvLeases implements JobLeases {
         }),
       );
       return holders;
+    };
+    try {
+      // keys() is an ordered consumer, which can wait forever for a server that died: the read gives up after its limit.
+      return await this.#withTimeout(read(), this.#readTimeoutMs);
     } catch (error) {
+      (listing as QueuedIterator<string> | null)?.stop();
       throw unavailable('read the leases', error);
     }
   }
 
   #open(): KV {
-    if (!this.#kv) throw new LeaseStoreUnavailableError('The leases bucket is not open (the cluster link has not started)');
+    if (!this.#kv) throw new StoreUnavailableError('The leases bucket is not open (the cluster link has not started)');
     // While the link is down the client would buffer the write and send it late: refuse at once instead.
-    if (!this.#link.connected) throw new LeaseStoreUnavailableError('This node has lost its connection to the NATS cluster; leases cannot be taken or renewed');
+    if (!this.#link.connected) throw new StoreUnavailableError('This node has lost its connection to the NATS cluster; leases cannot be taken or renewed');
     return this.#kv;
   }
 
@@ -194,9 +206,9 @@ export class KvLeases implements JobLeases {
     return JSON.stringify(record);
   }
 
-  #withTimeout<T>(promise: Promise<T>): Promise<T> {
+  #withTimeout<T>(promise: Promise<T>, limitMs = this.#writeTimeoutMs): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new LeaseWriteTimeout()), this.#writeTimeoutMs);
+      const timer = setTimeout(() => reject(new LeaseWriteTimeout()), limitMs);
       promise.then(
         (value) => {
           clearTimeout(timer);
@@ -215,14 +227,10 @@ class LeaseWriteTimeout extends Error {
   override readonly name = 'TimeoutError';
 }
 
-function unavailable(what: string, cause: unknown): LeaseStoreUnavailableError {
-  if (cause instanceof LeaseStoreUnavailableError) return cause;
+function unavailable(what: string, cause: unknown): StoreUnavailableError {
+  if (cause instanceof StoreUnavailableError) return cause;
   const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-  return new LeaseStoreUnavailableError(`Could not ${what}: the NATS cluster did not answer in time or has no JetStream quorum`, { cause, detail });
-}
-
-function isWrongLastSequence(error: unknown): boolean {
-  return error instanceof JetStreamApiError && (error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
+  return new StoreUnavailableError(`Could not ${what}: the NATS cluster did not answer in time or has no JetStream quorum`, { cause, detail });
 }
 
 function isStreamNotFound(error: unknown): boolean {

@@ -26,10 +26,10 @@ export function parseNodeRecord(value: unknown): NodeRecord | null {
   return { name, startedAt, version, listening: address === null ? null : { host: address['host'] as string, port: address['port'] as number }, jobs: jobs as string[], keyCheck, seenAt };
 }
 
-/** The holder in a lease's value: the jobs part writes JSON with at least `node` (and `renewedAt` when it has one). */
+/** The holder in a lease's value: the jobs part writes JSON with `node` and `at` (when the holder last wrote it; see lease-keys.ts), shown as `renewedAt`. */
 export function leaseHolderOf(value: unknown): { node: string; renewedAt: number } | null {
   if (typeof value !== 'object' || value === null) return null;
-  const { node, renewedAt } = value as Record<string, unknown>;
+  const { node, at } = value as Record<string, unknown>;
   if (typeof node !== 'string') return null;
-  return { node, renewedAt: typeof renewedAt === 'number' ? renewedAt : 0 };
+  return { node, renewedAt: typeof at === 'number' ? at : 0 };
 }

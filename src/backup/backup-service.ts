@@ -9,6 +9,7 @@ import type { StoreChanged } from '../store/messages.ts';
 import { fixedPlacement, type JobPlacement } from '../cluster/job-placement.ts';
 import { defaultCacheDir, VersionPlaces } from './version-places.ts';
 import { applyCatalogChange } from './remote-catalog-change.ts';
+import { mayHaveBeenStored } from './ambiguous-write.ts';
 import { clusterJobIdFor } from './cluster-job-id.ts';
 import { JobRunsElsewhereError } from './errors.ts';
 import type { BackupCatalog, DamagedRecord } from './catalog.ts';
@@ -420,7 +421,7 @@ export class BackupService {
       if (result === IS_A_DIRECTORY) {
         const snapshot = await takeSnapshot({ files, job, newest, seq, startedAt, tempId, destinationDir: this.#destinationOf(jobId), ownFolders: this.#ownFolders(), signal });
         if (snapshot.kind === 'unchanged') return { ok: true, kind: 'unchanged', version: snapshot.version, durationMs: durationMs() };
-        const registered = await this.#registerOrRemove(this.#places.madeHere(snapshot.version));
+        const registered = await this.#registerOrRemove(this.#places.madeHere(snapshot.version, tempId));
         await this.#prune(job);
         return { ok: true, kind: 'copied', version: registered, durationMs: durationMs() };
       }
@@ -435,20 +436,23 @@ export class BackupService {
         return { ok: true, kind: 'unchanged', version, durationMs: durationMs() };
       }
 
-      const version: BackupVersion = this.#places.madeHere({
-        id: `${jobId}@${seq}`,
-        jobId,
-        seq,
-        path: result.path,
-        size: result.size,
-        sha256: result.sha256,
-        createdAt: startedAt,
-        source: result.source,
-        file: result.file,
-      });
-      await this.#registerOrRemove(version);
+      const version: BackupVersion = this.#places.madeHere(
+        {
+          id: `${jobId}@${seq}`,
+          jobId,
+          seq,
+          path: result.path,
+          size: result.size,
+          sha256: result.sha256,
+          createdAt: startedAt,
+          source: result.source,
+          file: result.file,
+        },
+        tempId,
+      );
+      const registered = await this.#registerOrRemove(version);
       await this.#prune(job);
-      return { ok: true, kind: 'copied', version, durationMs: durationMs() };
+      return { ok: true, kind: 'copied', version: registered, durationMs: durationMs() };
     } catch (error) {
       return { ok: false, error: toErrorShape(error), durationMs: durationMs() };
     }
@@ -485,19 +489,53 @@ export class BackupService {
   /**
    * Registers a new version: its bytes go to the object store (with one)
    * first, then the lease fence is asked, then the catalog. If any of that
-   * fails, it is not a version: no unlisted copy and no blob is left behind.
+   * fails, it is not a version: no unlisted copy and no blob is left behind —
+   * except after a catalog write that may have been stored, whose record would
+   * name them: they go only once deleting that record succeeded, else they
+   * stay (the next start adopts or removes the file as an orphan). Resolves
+   * with the version as registered (in a cluster its seq may have moved on,
+   * see `#unusedId`).
    */
   async #registerOrRemove(version: BackupVersion): Promise<BackupVersion> {
+    let registering = version;
+    let cataloguing = false;
     try {
       await this.#places.putBlob(version);
       await this.#deps.beforeRegister?.(version);
-      await this.#register(version);
-      return version;
+      registering = await this.#unusedId(version);
+      cataloguing = true;
+      await this.#register(registering);
+      return registering;
     } catch (error) {
+      if (cataloguing && mayHaveBeenStored(error) && !(await this.#recordSurelyGone(registering.id))) throw error;
       await this.#deps.files.removeVersionFile(version.path).catch(() => undefined);
-      await this.#places.deleteBlob(version).catch(() => undefined);
+      await this.#places.deleteAttemptBlob(version).catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Deletes a version record a failed write may have stored; true once the catalog surely does not hold it. */
+  #recordSurelyGone(versionId: string): Promise<boolean> {
+    return this.#deps.catalog.deleteVersion(versionId).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /**
+   * In a cluster, the version with an id no record has yet: a shared job's
+   * next seq is this node's view of the catalog, and the node that held the
+   * lease before may have registered that id since. Never written over: the
+   * seq moves on. (The file keeps its name; the record gives its path.)
+   */
+  async #unusedId(version: BackupVersion): Promise<BackupVersion> {
+    if (this.#deps.node === undefined) return version;
+    let candidate = version;
+    while (this.#ledger.record(candidate.id) !== undefined || (await this.#deps.catalog.hasVersion(candidate.id))) {
+      const seq = Math.max(candidate.seq, this.#ledger.lastSeq(version.jobId)) + 1;
+      candidate = { ...candidate, seq, id: `${version.jobId}@${seq}` };
+    }
+    return candidate;
   }
 
   /** An orphan taken in at start: as a new version (see `#registerOrRemove`) in a cluster; as before on one node. Null when it could not be, and was removed. */
@@ -506,7 +544,8 @@ export class BackupService {
       await this.#register(orphan);
       return orphan;
     }
-    return this.#registerOrRemove(this.#places.madeHere(orphan)).catch(() => null);
+    // Named for the orphan's own copy: an adoption is this node's only attempt at it.
+    return this.#registerOrRemove(this.#places.madeHere(orphan, `adopted-${orphan.createdAt}`)).catch(() => null);
   }
 
   /** Catalogs a new version (durably first) and offers it. */

@@ -65,6 +65,11 @@ export class BackupCatalog {
     return this.#store.put(VERSIONS, version.id, withDigest(version));
   }
 
+  /** Whether the catalog holds a record under this version id now (another node's included, trusted or not). */
+  async hasVersion(versionId: string): Promise<boolean> {
+    return (await this.#store.get<unknown>(VERSIONS, versionId)) !== undefined;
+  }
+
   deleteVersion(versionId: string): Promise<void> {
     return this.#store.delete(VERSIONS, versionId);
   }

@@ -30,7 +30,9 @@ export class VersionPlaces {
 
   constructor(deps: VersionPlacesDeps) {
     this.#deps = deps;
-    this.cache = deps.node === undefined ? null : new VersionCache({ blobs: deps.blobs, files: deps.files, ids: deps.ids, cacheDir: deps.cacheDir });
+    // The cache asks for a version's bytes by its id; they are stored under the name its record gives (see `blobNameOf`).
+    const blobs = deps.blobs === null ? null : byRecordedName(deps.blobs, (id) => blobNameOf(deps.ledger.record(id) ?? { id }));
+    this.cache = deps.node === undefined ? null : new VersionCache({ blobs, files: deps.files, ids: deps.ids, cacheDir: deps.cacheDir });
   }
 
   /** See `BackupService.isLocal`. */
@@ -44,9 +46,16 @@ export class VersionPlaces {
     return this.cache.materialise(version);
   }
 
-  /** A new version, marked (in a cluster) as this node's. */
-  madeHere(version: BackupVersion): BackupVersion {
-    return this.#deps.node === undefined ? version : { ...version, node: this.#deps.node };
+  /**
+   * A new version, marked (in a cluster) as this node's; with an object store,
+   * named there for this node and this attempt (`attempt`: the run's temp id),
+   * so a node that fails its fence and removes its upload can never remove the
+   * blob another node made for the same version id.
+   */
+  madeHere(version: BackupVersion, attempt: string): BackupVersion {
+    const { node, blobs } = this.#deps;
+    if (node === undefined) return version;
+    return { ...version, node, ...(blobs ? { blob: `${version.id}~${node}~${attempt}` } : {}) };
   }
 
   /**
@@ -58,7 +67,8 @@ export class VersionPlaces {
     const { blobs } = this.#deps;
     if (!blobs) return;
     const snapshot = version.kind === 'directory';
-    const stored = snapshot ? await blobs.putSnapshot(version.id, version.path) : await blobs.putFile(version.id, version.path);
+    const name = blobNameOf(version);
+    const stored = snapshot ? await blobs.putSnapshot(name, version.path) : await blobs.putFile(name, version.path);
     const expectedSize = snapshot ? (version.file?.size ?? stored.size) : version.size;
     if (stored.sha256 !== version.sha256 || stored.size !== expectedSize) {
       throw new VersionStoreFailedError(`The object store hashed ${version.id} to ${stored.sha256} (${stored.size} bytes), not the copy's ${version.sha256} (${version.size} bytes); the version was not registered`);
@@ -69,9 +79,19 @@ export class VersionPlaces {
   async deleteBlob(version: BackupVersion): Promise<void> {
     const { blobs } = this.#deps;
     if (!blobs) return;
-    if (version.kind !== 'directory') return blobs.delete(version.id);
-    const keep = this.#deps.ledger.recordsOf(version.jobId).filter((other) => other.kind === 'directory' && other.id !== version.id).map((other) => other.id);
-    return blobs.deleteSnapshot(version.id, keep);
+    if (version.kind !== 'directory') return blobs.delete(blobNameOf(version));
+    const keep = this.#deps.ledger.recordsOf(version.jobId).filter((other) => other.kind === 'directory' && other.id !== version.id).map(blobNameOf);
+    return blobs.deleteSnapshot(blobNameOf(version), keep);
+  }
+
+  /**
+   * Removes what an attempt that was not registered put in the object store:
+   * its own blob (a snapshot's manifest) only. A snapshot's files are stored
+   * by content for the whole job, and another node's snapshot (not yet in
+   * this node's catalog) may hold the same ones: they are left.
+   */
+  async deleteAttemptBlob(version: BackupVersion): Promise<void> {
+    await this.#deps.blobs?.delete(blobNameOf(version));
   }
 
   /** Deletes what is kept of a version this node removed from the catalog: its file when this node holds it (never another node's path), its cached copy, its blob. */
@@ -91,4 +111,21 @@ export class VersionPlaces {
 export function defaultCacheDir(ownFolders: readonly string[] | undefined, backupDir: string): string {
   const dataDir = ownFolders?.[0];
   return dataDir === undefined ? `${backupDir}-cache` : path.join(dataDir, 'cache');
+}
+
+/** The name a version's bytes have in the object store: the one its record gives, else (records made before names were per attempt) its id. */
+export function blobNameOf(version: Pick<BackupVersion, 'id' | 'blob'>): string {
+  return version.blob ?? version.id;
+}
+
+/** `blobs` asked for a version's bytes by its id (as the cache asks), answered from the name `nameOf` gives for that id. */
+function byRecordedName(blobs: VersionBlobs, nameOf: (id: string) => string): VersionBlobs {
+  return {
+    putFile: (id, filePath) => blobs.putFile(nameOf(id), filePath),
+    getFile: (id, filePath, expected, tempId) => blobs.getFile(nameOf(id), filePath, expected, tempId),
+    delete: (id) => blobs.delete(nameOf(id)),
+    putSnapshot: (id, snapshotPath) => blobs.putSnapshot(nameOf(id), snapshotPath),
+    getSnapshot: (id, snapshotPath, expected, tempId) => blobs.getSnapshot(nameOf(id), snapshotPath, expected, tempId),
+    deleteSnapshot: (id, keep) => blobs.deleteSnapshot(nameOf(id), keep.map(nameOf)),
+  };
 }

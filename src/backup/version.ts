@@ -47,6 +47,13 @@ export interface BackupVersion {
   readonly damaged?: VersionDamage;
   /** In a cluster: the node whose disk holds `path`. Absent on one node. Other nodes serve the version from the cluster's object store. */
   readonly node?: string;
+  /**
+   * In a cluster with `--version-store nats`: the name its bytes have in the
+   * object store, unique per node and copy attempt (`<id>~<node>~<tempId>`),
+   * so one node's cleanup never removes another node's blob of the same id.
+   * Absent (older records, no object store): the bytes are under `id`.
+   */
+  readonly blob?: string;
 }
 
 /**

@@ -8,13 +8,3 @@ import { SafekeepError } from '../errors/safekeep-error.ts';
 export class LeaseLostError extends SafekeepError {
   readonly code = 'LEASE_LOST';
 }
-
-/** The leases' store cannot be reached (no NATS link, no JetStream quorum): whether a lease is held is unknown. */
-export class LeaseStoreUnavailableError extends SafekeepError {
-  readonly code = 'STORE_UNAVAILABLE';
-}
-
-/** The cluster's leases bucket was made with another TTL than this node's `--lease-ttl`: every node must use the same. */
-export class LeaseTtlMismatchError extends SafekeepError {
-  readonly code = 'CLUSTER_CONFIG_MISMATCH';
-}

@@ -11,12 +11,16 @@
  * - Every node looks at the leases every quarter TTL and takes the free ones:
  *   a lease that ran out is taken within TTL/4 (plus the store's expiry lag),
  *   and one given up by a stopping node within TTL/4.
+ * - Every lease call counts as failed if it has not answered within a third
+ *   of the TTL (a renewal period), so a call that hangs can never stop the
+ *   loop, nor hold a job's renewals or its fence.
  */
 export interface LeaseTimings {
   readonly renewEveryMs: number;
   readonly trustForMs: number;
   readonly retryRenewMs: number;
   readonly lookEveryMs: number;
+  readonly callLimitMs: number;
 }
 
 export function leaseTimings(ttlMs: number): LeaseTimings {
@@ -25,5 +29,6 @@ export function leaseTimings(ttlMs: number): LeaseTimings {
     trustForMs: ttlMs - Math.ceil(ttlMs / 5),
     retryRenewMs: Math.max(1, Math.floor(ttlMs / 10)),
     lookEveryMs: Math.max(1, Math.floor(ttlMs / 4)),
+    callLimitMs: Math.max(1, Math.floor(ttlMs / 3)),
   };
 }

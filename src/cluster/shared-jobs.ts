@@ -1,7 +1,9 @@
 import type { BackupVersion } from '../backup/version.ts';
 import type { Bus } from '../bus/bus.ts';
 import type { Clock, TimerHandle } from '../clock/clock.ts';
+import { KeyedLock } from '../concurrency/keyed-lock.ts';
 import type { JobLeases, LeaseHold } from '../ports/job-leases.ts';
+import { withinLeaseLimit } from './lease-call-limit.ts';
 import { LeaseLostError } from './lease-errors.ts';
 import { leaseTimings, type LeaseTimings } from './lease-timings.ts';
 
@@ -22,6 +24,8 @@ export interface SharedJobsDeps {
   readonly scheduler: SharedJobsScheduler;
   /** Ids of the active shared jobs now (read on every look at the leases, so jobs added or removed later are followed). */
   readonly sharedJobIds: () => readonly string[];
+  /** Whether a job is a shared one, active or not (one removed mid-copy still is); without it, the jobs this loop has seen in `sharedJobIds` are. */
+  readonly isShared?: (jobId: string) => boolean;
 }
 
 interface HeldLease {
@@ -52,11 +56,13 @@ export class SharedJobs {
   readonly #timings: LeaseTimings;
   readonly #held = new Map<string, HeldLease>();
   /** Each job's renewals, fences and takes one after another: two writes against one revision would lose the lease to ourselves. */
-  readonly #queues = new Map<string, Promise<unknown>>();
+  readonly #queues = new KeyedLock();
   /** Who held which job's lease when the leases were last read (and this node's own since). */
   #known = new Map<string, string>();
   /** Jobs being stopped after a lost lease: taken again only once the abandoned copy is gone. */
   readonly #stopping = new Map<string, Promise<void>>();
+  /** Every job this loop has known as shared: one that leaves the active list (removed) is still fenced. */
+  readonly #seenShared = new Set<string>();
   #lookTimer: TimerHandle | null = null;
   #stopped = false;
 
@@ -89,7 +95,8 @@ export class SharedJobs {
    */
   async fence(version: Pick<BackupVersion, 'jobId'>): Promise<void> {
     const { jobId } = version;
-    if (!this.#deps.sharedJobIds().includes(jobId)) return;
+    // Whether the job is shared, not whether it is active: a shared job removed mid-copy must not register a version unfenced.
+    if (!this.#isShared(jobId)) return;
     await this.#serial(jobId, async () => {
       const held = this.#held.get(jobId);
       if (!held) throw new LeaseLostError(`This node no longer holds the lease of shared job '${jobId}'; the version it copied is not registered`);
@@ -110,7 +117,7 @@ export class SharedJobs {
           if (!held) return;
           this.#drop(jobId, held);
           await this.#deps.scheduler.remove(jobId);
-          await this.#deps.leases.release(held.hold).catch(() => undefined);
+          await this.#lease('release', jobId, () => this.#deps.leases.release(held.hold)).catch(() => undefined);
           this.#emit(jobId, 'released');
         }),
       ),
@@ -129,12 +136,14 @@ export class SharedJobs {
   async #lookOnce(): Promise<void> {
     let holders: Readonly<Record<string, { readonly node: string }>>;
     try {
-      holders = await this.#deps.leases.holders();
+      // Bounded: the next look is scheduled only once this one is over.
+      holders = await this.#lease('read the leases', null, () => this.#deps.leases.holders());
     } catch {
       return; // the store is unreachable: nothing can be taken now; the next look tries again
     }
     this.#known = new Map(Object.entries(holders).map(([jobId, holder]) => [jobId, holder.node]));
     const active = new Set(this.#deps.sharedJobIds());
+    for (const jobId of active) this.#seenShared.add(jobId);
     for (const jobId of this.#held.keys()) {
       if (!active.has(jobId)) void this.#serial(jobId, () => this.#giveUp(jobId));
     }
@@ -151,15 +160,17 @@ export class SharedJobs {
     const sentAt = this.#deps.clock.now();
     let hold: LeaseHold | null;
     try {
-      hold = await this.#deps.leases.acquire(jobId);
+      hold = await this.#lease('take', jobId, () => this.#deps.leases.acquire(jobId));
     } catch {
       return; // unreachable: the next look tries again
     }
     if (!hold) return;
     if (this.#stopped || !this.#deps.sharedJobIds().includes(jobId)) {
-      await this.#deps.leases.release(hold).catch(() => undefined);
+      const taken = hold;
+      await this.#lease('release', jobId, () => this.#deps.leases.release(taken)).catch(() => undefined);
       return;
     }
+    this.#seenShared.add(jobId);
     const held: HeldLease = { hold, confirmedAt: sentAt, renewTimer: null, deadlineTimer: null };
     this.#held.set(jobId, held);
     this.#known.set(jobId, this.#deps.node);
@@ -173,7 +184,8 @@ export class SharedJobs {
     const sentAt = this.#deps.clock.now();
     let renewed: LeaseHold | null;
     try {
-      renewed = await this.#deps.leases.renew(held.hold);
+      const { hold } = held;
+      renewed = await this.#lease('renew', jobId, () => this.#deps.leases.renew(hold));
     } catch {
       // Unknown: still ours until the deadline, which stops the job if no renewal gets through before it.
       if (this.#held.get(jobId) === held) this.#armRenew(jobId, held, this.#timings.retryRenewMs);
@@ -181,7 +193,10 @@ export class SharedJobs {
     }
     if (this.#held.get(jobId) !== held) {
       // Dropped meanwhile (its deadline passed, or a stop): the job no longer runs here, so the lease renewed late is given up.
-      if (renewed) await this.#deps.leases.release(renewed).catch(() => undefined);
+      if (renewed) {
+        const late = renewed;
+        await this.#lease('release', jobId, () => this.#deps.leases.release(late)).catch(() => undefined);
+      }
       return false;
     }
     if (!renewed) {
@@ -235,7 +250,7 @@ export class SharedJobs {
     if (!held) return;
     this.#drop(jobId, held);
     await this.#deps.scheduler.remove(jobId);
-    await this.#deps.leases.release(held.hold).catch(() => undefined);
+    await this.#lease('release', jobId, () => this.#deps.leases.release(held.hold)).catch(() => undefined);
     this.#known.delete(jobId);
     this.#emit(jobId, 'released');
   }
@@ -253,14 +268,16 @@ export class SharedJobs {
     void this.#deps.bus.emit('cluster.lease', { jobId, state, node: this.#deps.node, at: this.#deps.clock.now() });
   }
 
+  #isShared(jobId: string): boolean {
+    return this.#deps.isShared?.(jobId) === true || this.#seenShared.has(jobId) || this.#held.has(jobId) || this.#deps.sharedJobIds().includes(jobId);
+  }
+
+  /** Every lease call, bounded (see `LeaseTimings.callLimitMs`): one that never answers fails instead of stopping the loop. */
+  #lease<T>(what: string, jobId: string | null, call: () => Promise<T>): Promise<T> {
+    return withinLeaseLimit(this.#deps.clock, this.#timings.callLimitMs, jobId === null ? what : `${what} the lease of job '${jobId}'`, call);
+  }
+
   #serial<T>(jobId: string, step: () => Promise<T>): Promise<T> {
-    const previous = this.#queues.get(jobId) ?? Promise.resolve();
-    const next = previous.then(step, step);
-    const settled = next.catch(() => undefined);
-    this.#queues.set(jobId, settled);
-    void settled.then(() => {
-      if (this.#queues.get(jobId) === settled) this.#queues.delete(jobId);
-    });
-    return next;
+    return this.#queues.run(jobId, step);
   }
 }

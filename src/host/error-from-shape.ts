@@ -1,6 +1,8 @@
 import * as backupErrors from '../backup/errors.ts';
 import * as bookErrors from '../book/errors.ts';
 import * as clusterErrors from '../cluster/cluster-errors.ts';
+import * as leaseErrors from '../cluster/lease-errors.ts';
+import * as sharedJobErrors from '../cluster/shared-job-check.ts';
 import { SafekeepError, type ErrorShape } from '../errors/safekeep-error.ts';
 import * as protocolErrors from '../protocol/errors.ts';
 import * as storeErrors from '../store/errors.ts';
@@ -14,7 +16,7 @@ let classesByCode: Map<string, ErrorClass> | null = null;
 
 function classesByCodeMap(): Map<string, ErrorClass> {
   classesByCode ??= new Map<string, ErrorClass>(
-    [backupErrors, bookErrors, clusterErrors, protocolErrors, storeErrors, hostErrors]
+    [backupErrors, bookErrors, clusterErrors, leaseErrors, sharedJobErrors, protocolErrors, storeErrors, hostErrors]
       .flatMap((module) => Object.values(module) as unknown[])
       .filter((value): value is ErrorClass => typeof value === 'function' && value.prototype instanceof SafekeepError)
       .map((ErrorClass) => [new ErrorClass('').code, ErrorClass]),

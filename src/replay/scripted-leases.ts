@@ -1,48 +1,32 @@
-import type { ErrorShape } from '../errors/safekeep-error.ts';
-import { errorFromShape } from '../host/error-from-shape.ts';
 import type { JobLeases, LeaseHold } from '../ports/job-leases.ts';
-
-interface PendingCall {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
+import { ScriptedCalls } from './scripted-calls.ts';
 
 /**
  * A replay's leases of shared jobs: no NATS. Each call waits until the replay
- * settles it with the answer the recording holds, where the recording shows it.
+ * settles it with the answer the recording holds, where the recording shows it
+ * (numbered across the port's operations, as the recorder numbers them).
  */
 export class ScriptedLeases implements JobLeases {
-  #count = 0;
-  readonly #pending = new Map<number, PendingCall>();
+  readonly #calls = new ScriptedCalls();
 
   acquire(): Promise<LeaseHold | null> {
-    return this.#call();
+    return this.#calls.call();
   }
 
   renew(): Promise<LeaseHold | null> {
-    return this.#call();
+    return this.#calls.call();
   }
 
   release(): Promise<void> {
-    return this.#call();
+    return this.#calls.call();
   }
 
   holders(): Promise<Record<string, { node: string; renewedAt: number }>> {
-    return this.#call();
+    return this.#calls.call();
   }
 
   /** Settles call number `call` (counted from 1); false when no such call is waiting. */
   settle(call: number, ok: boolean, value: unknown): boolean {
-    const pending = this.#pending.get(call);
-    if (!pending) return false;
-    this.#pending.delete(call);
-    if (ok) pending.resolve(value);
-    else pending.reject(errorFromShape(value as ErrorShape));
-    return true;
-  }
-
-  #call<T>(): Promise<T> {
-    const call = ++this.#count;
-    return new Promise<T>((resolve, reject) => this.#pending.set(call, { resolve: resolve as (value: unknown) => void, reject }));
+    return this.#calls.settle(call, ok, value);
   }
 }

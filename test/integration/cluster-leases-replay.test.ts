@@ -7,7 +7,7 @@ import { replayRecording } from '../../src/replay/replay.ts';
 import { startTestHost, writeSource } from '../helpers/host-harness.ts';
 import type { JobLeases, LeaseHold } from '../../src/ports/job-leases.ts';
 import type { Clock } from '../../src/clock/clock.ts';
-import { LeaseStoreUnavailableError } from '../../src/cluster/lease-errors.ts';
+import { StoreUnavailableError } from '../../src/store/errors.ts';
 import { natsServerOr, startNatsCluster } from '../helpers/nats-cluster.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -23,7 +23,7 @@ class MemoryLeases implements JobLeases {
   // Answers a moment later, as NATS would (not in the same tick as the timer that asked).
   async #live() {
     await new Promise((resolve) => setImmediate(resolve));
-    if (this.down) throw new LeaseStoreUnavailableError('NATS is unreachable');
+    if (this.down) throw new StoreUnavailableError('NATS is unreachable');
     if (this.#record && this.clock.now() >= this.#record.at + this.ttlMs) this.#record = null;
     return this.#record;
   }

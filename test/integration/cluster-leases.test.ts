@@ -225,4 +225,28 @@ describe('KvLeases on a real 3-server NATS cluster', () => {
     await until('a to take the job again', () => onA.holds('shared.txt'), 30_000);
     await onA.stop();
   });
+
+  it('a look at the leases gives up within its time limit when its server stalls (no answer at all), and works again after', async (t) => {
+    if (!natsServerOr(t)) return;
+    const name = freshName();
+    // Connected to one server only, so nothing answers while that one is stopped (SIGSTOP: the socket stays open).
+    const a = await node('a', name, [nats.urls[0] as string]);
+    const hold = await a.leases.acquire('shared.txt');
+    assert.ok(hold);
+    const server = nats.servers[0]?.process;
+    assert.ok(server);
+    server.kill('SIGSTOP');
+    try {
+      const askedAt = Date.now();
+      await assert.rejects(a.leases.holders(), { code: 'STORE_UNAVAILABLE' });
+      const tookMs = Date.now() - askedAt;
+      assert.ok(tookMs < 3_000, `gave up after ${tookMs} ms`);
+    } finally {
+      server.kill('SIGCONT');
+    }
+    await nats.ready();
+    // The lease itself may have run out meanwhile (nothing renewed it): what matters is that reading answers again.
+    const holders = await until('the leases to be read again', () => a.leases.holders().catch(() => null), 30_000);
+    assert.equal(typeof holders, 'object');
+  });
 });

@@ -6,6 +6,10 @@ import { after, describe, it } from 'node:test';
 import { BackupService } from '../../src/backup/backup-service.ts';
 import { BackupCatalog } from '../../src/backup/catalog.ts';
 import { clusterJobIdFor } from '../../src/backup/cluster-job-id.ts';
+import { blobNameOf } from '../../src/backup/version-places.ts';
+import type { BackupVersion } from '../../src/backup/version.ts';
+import { LeaseLostError } from '../../src/cluster/lease-errors.ts';
+import { StoreUnavailableError, StoreWriteFailedError } from '../../src/store/errors.ts';
 import { localBackupFiles } from '../../src/backup/local-backup-files.ts';
 import { VersionVerifier } from '../../src/backup/version-verifier.ts';
 import { Bus } from '../../src/bus/bus.ts';
@@ -138,7 +142,8 @@ describe('versions in a cluster', () => {
     const { job } = await addNotes(a, 'hello from a');
     const version = await runOk(a, job.id);
     assert.equal(version?.node, 'a');
-    assert.equal(blobs.blobs.get(version!.id)?.toString(), 'hello from a');
+    assert.equal(version?.blob, `${version!.id}~a~copy_1`, 'its blob is named for this node and this attempt');
+    assert.equal(blobs.blobs.get(blobNameOf(version!))?.toString(), 'hello from a');
     const stored = await store.client.get<{ node?: string }>('backup.versions', version!.id);
     assert.equal(stored?.node, 'a');
     assert.deepEqual(c.service.versions(job.id).map((listed) => listed.id), [version!.id], 'c sees it at once');
@@ -304,8 +309,8 @@ describe('retention in a cluster', () => {
     const onC = await runOk(c, job.id);
     assert.equal(onC?.node, 'c');
     assert.deepEqual(c.service.versions(job.id).map((version) => version.id), [onC!.id], 'c\u2019s prune removed a\u2019s version');
-    assert.equal(blobs.blobs.has(onA!.id), false, 'its blob is gone');
-    assert.equal(blobs.blobs.has(onC!.id), true);
+    assert.equal(blobs.blobs.has(blobNameOf(onA!)), false, 'its blob is gone');
+    assert.equal(blobs.blobs.has(blobNameOf(onC!)), true);
     assert.deepEqual(await filesIn(path.join(c.root, 'backups', job.id)), [path.basename(onC!.path)], 'c touched no path of a\u2019s');
     await assert.rejects(stat(onA!.path), { code: 'ENOENT' }, 'a, told its version left the catalog, deleted its own file');
     assert.deepEqual(a.service.versions(job.id).map((version) => version.id), [onC!.id]);
@@ -381,7 +386,7 @@ describe('directory versions in a cluster', () => {
     assert.deepEqual(a.service.versions(job.id).map((version) => version.id), [second!.id], 'keep 1 removed the first');
     const names = [...blobs.blobs.keys()].sort();
     const sha = (text: string) => createHash('sha256').update(text).digest('hex');
-    assert.deepEqual(names, [second!.id, `${job.id}/sha256/${sha('same in both')}`, `${job.id}/sha256/${sha('second')}`].sort(), 'the first\u2019s own file went with it, the shared one stayed');
+    assert.deepEqual(names, [blobNameOf(second!), `${job.id}/sha256/${sha('same in both')}`, `${job.id}/sha256/${sha('second')}`].sort(), 'the first\u2019s own file went with it, the shared one stayed');
     await assert.rejects(stat(served.path), { code: 'ENOENT' }, 'c deleted its cached tree of the first');
     const again = await c.service.forRevert(job.id);
     assert.equal(await readFile(path.join(again!.path, 'sub', 'changes.txt'), 'utf8'), 'second');
@@ -398,5 +403,138 @@ describe('directory versions in a cluster', () => {
     blobs.blobs.set(content, Buffer.from('zzz'));
     await assert.rejects(c.service.forRevert(job.id), { code: 'VERSION_UNAVAILABLE' });
     assert.deepEqual(await filesIn(path.join(c.root, 'data', 'cache', job.id)), []);
+  });
+});
+
+/** The catalog on a store that fails writes as the cluster's does when it cannot tell whether they were stored. */
+class AmbiguousCatalog extends BackupCatalog {
+  /** How many of the next version writes are stored and then reported failed, "may or may not have been stored". */
+  ambiguousSaves = 0;
+  /** How many of the next version deletes fail (the link is down). */
+  failedDeletes = 0;
+  readonly deletes: string[] = [];
+
+  override async saveVersion(version: BackupVersion): Promise<void> {
+    if (this.ambiguousSaves === 0) return super.saveVersion(version);
+    this.ambiguousSaves--;
+    await super.saveVersion(version);
+    throw new StoreWriteFailedError('the cluster did not acknowledge the write within 10 s (no stream leader or no quorum); it may or may not have been stored');
+  }
+
+  override async deleteVersion(versionId: string): Promise<void> {
+    this.deletes.push(versionId);
+    if (this.failedDeletes > 0) {
+      this.failedDeletes--;
+      throw new StoreUnavailableError('this node has lost its connection to the cluster; nothing was written');
+    }
+    return super.deleteVersion(versionId);
+  }
+}
+
+describe('a catalog write that may or may not have been stored', () => {
+  async function node() {
+    const dataDir = await tempDir('ambiguous');
+    const store = await openStore(path.join(dataDir, 'store'));
+    closers.push(store.close);
+    const blobs = new MemoryBlobs();
+    const catalog = new AmbiguousCatalog(store.client);
+    const make = () =>
+      new BackupService({ catalog, bus: new Bus(), clock: new VirtualClock(START), ids: sequentialIds(), backupDir: path.join(dataDir, 'backups'), files: localBackupFiles, ownFolders: [path.join(dataDir, 'data')], node: 'a', blobs });
+    const service = make();
+    await service.load();
+    const source = path.join(dataDir, 'notes.txt');
+    await writeFile(source, 'v1');
+    const job = await service.upsertJob({ sourcePath: source, intervalMs: 60_000 });
+    return { dataDir, store, blobs, catalog, service, job, make };
+  }
+
+  it('deletes the record it may have stored first, and removes the file and blob only once that delete succeeded', async () => {
+    const { dataDir, store, blobs, catalog, service, job } = await node();
+    catalog.ambiguousSaves = 1;
+    const outcome = await service.run(job.id);
+    assert.ok(!outcome.ok && outcome.error.code === 'STORE_WRITE_FAILED', JSON.stringify(outcome));
+    assert.deepEqual(catalog.deletes, [`${job.id}@1`]);
+    assert.deepEqual(await store.client.keys('backup.versions'), []);
+    assert.deepEqual(await filesIn(path.join(dataDir, 'backups', job.id)), []);
+    assert.equal(blobs.blobs.size, 0);
+  });
+
+  it('keeps the file and blob when the record cannot be deleted either: the record that may be stored names them, and the next load finds them', async () => {
+    const { dataDir, store, blobs, catalog, service, job, make } = await node();
+    catalog.ambiguousSaves = 1;
+    catalog.failedDeletes = 1;
+    const outcome = await service.run(job.id);
+    assert.ok(!outcome.ok && outcome.error.code === 'STORE_WRITE_FAILED', JSON.stringify(outcome));
+    const stored = await store.client.get<BackupVersion>('backup.versions', `${job.id}@1`);
+    assert.ok(stored, 'the write went through after all');
+    assert.equal((await stat(stored.path)).isFile(), true, 'its file was kept');
+    assert.equal(blobs.blobs.size, 1, 'its blob was kept');
+    assert.equal((await filesIn(path.join(dataDir, 'backups', job.id))).length, 1);
+    const restarted = make();
+    const report = await restarted.load();
+    assert.deepEqual(report.missing, []);
+    assert.deepEqual(restarted.versions(job.id).map((version) => version.id), [`${job.id}@1`], 'served as the version it is');
+  });
+
+  it('removes the file and blob at once after a write that surely failed', async () => {
+    const { dataDir, store, blobs, job } = await node();
+    class RefusingCatalog extends BackupCatalog {
+      override saveVersion(): Promise<void> {
+        return Promise.reject(new StoreUnavailableError('this node has lost its connection to the cluster; nothing was written'));
+      }
+    }
+    const refusing = new BackupService({ catalog: new RefusingCatalog(store.client), bus: new Bus(), clock: new VirtualClock(START), ids: sequentialIds(), backupDir: path.join(dataDir, 'backups'), files: localBackupFiles, node: 'a', blobs });
+    await refusing.load();
+    const outcome = await refusing.run(job.id);
+    assert.ok(!outcome.ok && outcome.error.code === 'STORE_UNAVAILABLE', JSON.stringify(outcome));
+    assert.deepEqual(await filesIn(path.join(dataDir, 'backups', job.id)), []);
+    assert.equal(blobs.blobs.size, 0);
+  });
+});
+
+describe('two nodes registering a shared job\u2019s version of one id (a takeover)', () => {
+  it('never writes over the other node\u2019s record: the seq moves on; and a node failing its fence removes only its own blob', async () => {
+    const blobs = new MemoryBlobs();
+    const fence = { fail: false };
+    const cluster = await clusterNodes(['a', 'c'], (name) => ({
+      blobs,
+      ...(name === 'a'
+        ? {
+            beforeRegister: async () => {
+              if (fence.fail) throw new LeaseLostError('This node no longer holds the lease (test)');
+            },
+          }
+        : {}),
+    }));
+    closers.push(cluster.close);
+    const [a, c] = cluster.nodes as [TestNode, TestNode];
+    const source = path.join(a.root, 'src', 'shared.txt');
+    await writeFile(source, 'first');
+    const job = await a.service.upsertJob({ sourcePath: source, intervalMs: 60_000, shared: true });
+    await c.service.upsertJob({ sourcePath: source, intervalMs: 60_000, shared: true });
+    assert.equal((await runOk(a, job.id))?.id, `${job.id}@1`);
+    // c takes the job over and registers @2 before a hears of it (a's view of the catalog lags).
+    a.catalog.peers.length = 0;
+    c.catalog.peers.length = 0;
+    await writeFile(source, 'second');
+    c.clock.advance(60_000);
+    await c.service.revertable(job.id);
+    const onC = await runOk(c, job.id);
+    assert.equal(onC?.id, `${job.id}@2`);
+    // a, still copying under the lease it lost, fails its fence: its cleanup leaves c's blob of @2 alone.
+    await writeFile(source, 'third');
+    fence.fail = true;
+    const lost = await a.service.run(job.id);
+    assert.ok(!lost.ok && lost.error.code === 'LEASE_LOST');
+    assert.equal(blobs.blobs.get(blobNameOf(onC!))?.toString(), 'second', 'c\u2019s blob is still there');
+    // a registers later without having heard of @2: it takes @3, and c's record of @2 is untouched.
+    fence.fail = false;
+    await writeFile(source, 'fourth');
+    const onA = await runOk(a, job.id);
+    assert.equal(onA?.id, `${job.id}@3`);
+    assert.equal(onA?.seq, 3);
+    const record = await cluster.store.client.get<BackupVersion>('backup.versions', `${job.id}@2`);
+    assert.equal(record?.node, 'c');
+    assert.equal(record?.sha256, onC!.sha256);
   });
 });

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { Bus } from '../../src/bus/bus.ts';
 import type { ClusterLease } from '../../src/cluster/events.ts';
 import { leasedPlacement } from '../../src/cluster/job-placement.ts';
-import { LeaseLostError, LeaseStoreUnavailableError } from '../../src/cluster/lease-errors.ts';
+import { LeaseLostError } from '../../src/cluster/lease-errors.ts';
+import { StoreUnavailableError } from '../../src/store/errors.ts';
 import { SharedJobs } from '../../src/cluster/shared-jobs.ts';
 import type { BackupJob } from '../../src/backup/job.ts';
 import { VirtualClock } from '../../src/clock/virtual-clock.ts';
@@ -84,7 +85,7 @@ class MemoryLeases implements JobLeases {
   #call<T>(name: string, answer: () => T): Promise<T> {
     this.calls.push(name);
     if (this.hang) return new Promise<T>(() => undefined);
-    if (!this.reachable) return Promise.reject(new LeaseStoreUnavailableError('unreachable'));
+    if (!this.reachable) return Promise.reject(new StoreUnavailableError('unreachable'));
     return Promise.resolve().then(answer);
   }
 
@@ -297,6 +298,19 @@ describe('SharedJobs: the lease loop of shared jobs', () => {
     );
   });
 
+  it('goes on looking when a look at the leases never answers (a KV consumer stalled on a dead server)', async () => {
+    const { nodes, run } = rig(['a']);
+    const [a] = nodes as [TestNode];
+    a.leases.hang = true;
+    a.shared.start();
+    await run(TTL);
+    assert.ok(a.leases.calls.filter((call) => call === 'holders').length >= 2, a.leases.calls.join(','));
+    a.leases.hang = false;
+    await run(TTL / 3 + TTL / 4 + 50);
+    assert.equal(a.shared.holds(JOB), true);
+    assert.deepEqual(runners(nodes), ['a']);
+  });
+
   it('a holder whose renewals hang (no answer at all) stops by its deadline too', async () => {
     const { nodes, run, clock } = rig(['a']);
     const [a] = nodes as [TestNode];
@@ -417,6 +431,44 @@ describe('SharedJobs: the lease loop of shared jobs', () => {
       const [a] = nodes as [TestNode];
       await a.shared.fence({ jobId: 'own.txt' });
       assert.deepEqual(a.leases.calls, []);
+    });
+
+    it('refuses with LEASE_LOST a version of a shared job removed mid-copy (no longer in the active list)', async () => {
+      const { nodes, run } = rig(['a']);
+      const [a] = nodes as [TestNode];
+      a.shared.start();
+      await run(50);
+      assert.equal(a.shared.holds(JOB), true);
+      // The job is removed while its copy runs: the next look gives the lease up, and the copy reaches the fence after.
+      a.jobs = [];
+      await run(TTL);
+      assert.equal(a.shared.holds(JOB), false);
+      await assert.rejects(a.shared.fence({ jobId: JOB }), { code: 'LEASE_LOST' });
+    });
+
+    it('refuses with LEASE_LOST a removed shared job the deps say is shared, even one this loop never saw', async () => {
+      const clock = new VirtualClock(1_000_000);
+      const leases = new MemoryLeaseStore(clock).view('a');
+      const shared = new SharedJobs({ leases, clock, bus: new Bus(), node: 'a', leaseTtlMs: TTL, scheduler: new SchedulerLog(clock).port, sharedJobIds: () => [], isShared: (jobId) => jobId === JOB });
+      await assert.rejects(shared.fence({ jobId: JOB }), { code: 'LEASE_LOST' });
+      await shared.fence({ jobId: 'own.txt' });
+    });
+
+    it('gives up on a renewal that never answers within a third of the TTL, so the fence refuses instead of hanging', async () => {
+      const { nodes, run, clock } = rig(['a']);
+      const [a] = nodes as [TestNode];
+      a.shared.start();
+      await run(50);
+      a.leases.hang = true;
+      const askedAt = clock.now();
+      let settledAt: number | null = null;
+      const fenced = a.shared.fence({ jobId: JOB }).finally(() => {
+        settledAt = clock.now();
+      });
+      fenced.catch(() => undefined);
+      await run(TTL / 3 + 50);
+      await assert.rejects(fenced, { code: 'LEASE_LOST' });
+      assert.ok(settledAt !== null && settledAt - askedAt <= TTL / 3 + 10, `settled ${String(settledAt)} after ${askedAt}`);
     });
   });
 
