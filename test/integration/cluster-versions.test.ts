@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { ObjectBlobs } from '../../adapters/nats/object-blobs.ts';
 import { NatsLink } from '../../adapters/nats/nats-link.ts';
 import { localBackupFiles } from '../../src/backup/local-backup-files.ts';
+import { blobNameOf } from '../../src/backup/version-places.ts';
 import { Bus } from '../../src/bus/bus.ts';
 import { startHost } from '../../src/host/start-host.ts';
 import { VersionCache } from '../../src/cluster/version-cache.ts';
@@ -174,9 +175,10 @@ describe('a host with --version-store nats', () => {
       const version = run.version;
       assert.ok(version);
       assert.equal(version.node, 'a');
+      assert.ok(version.blob?.startsWith(`${version.id}~a~`), 'stored under a name of its node and attempt');
       const { blobs } = await openBlobs('hosted', 1);
       const target = path.join(root, 'fetched.txt');
-      await blobs.getFile(version.id, target, { sha256: version.sha256, size: version.size }, 'fetch_1');
+      await blobs.getFile(blobNameOf(version), target, { sha256: version.sha256, size: version.size }, 'fetch_1');
       assert.equal(await readFile(target, 'utf8'), 'kept in the cluster');
     } finally {
       await host.stop();
