@@ -140,6 +140,11 @@ export async function startHost(hostOptions: HostOptions, internals: HostInterna
           leaseTtlMs: leasing.leaseTtlMs,
           scheduler: { start: (jobId) => late.scheduler?.start(jobId), remove: async (jobId) => late.scheduler?.remove(jobId) },
           sharedJobIds: (): string[] => service.jobs().filter((job) => job.removedAt === undefined && isShared(job)).map((job) => job.id),
+          // The fence asks of the job record, so a shared job removed mid-copy (no longer listed) is still fenced.
+          isShared: (jobId: string) => {
+            const job = service.job(jobId);
+            return job !== undefined && isShared(job);
+          },
         })
       : null;
     const placement: JobPlacement = leasing && sharedJobs ? leasedPlacement(leasing.node, sharedJobs, isShared) : fixedPlacement(cluster?.node ?? internals.cluster?.node);
