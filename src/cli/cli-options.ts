@@ -169,7 +169,8 @@ Options:
                           (host default 127.0.0.1; 0 picks a free port). No login:
                           keep it on loopback or behind a proxy that asks for one.
   --cluster URLS          Join a safekeep cluster on NATS JetStream: the NATS
-                          servers, nats://HOST:PORT[,...] (README "Cluster").
+                          servers, nats://[USER:PASSWORD@]HOST:PORT[,...]
+                          (README "Cluster").
                           The book and the catalog are then shared by every
                           node; any node answers any client.
   --node-name NAME        This node's name in the cluster (default: the host
