@@ -83,10 +83,22 @@ export class KvMirror {
   readonly #batches = new Map<string, PendingBatch>();
   readonly #waiters = new Set<{ readonly sequence: number; settle(done: boolean): void }>();
   #applied = 0;
+  #gaps = 0;
 
   /** The highest stream sequence applied. */
   get applied(): number {
     return this.#applied;
+  }
+
+  /**
+   * How many times the stream skipped sequences on the way here: messages it
+   * no longer held when they were read, each removed by a later message to
+   * the same key (history 1: a document written again, a batch record
+   * deleted once materialised). Until the mirror applies that later message
+   * it lacks what the removed one said: see the read barrier.
+   */
+  get gaps(): number {
+    return this.#gaps;
   }
 
   /**
@@ -123,8 +135,10 @@ export class KvMirror {
     let change: MirrorChange | null = null;
     // A materialised copy of an older batch than the one the document holds now changes nothing.
     if (position >= document.position) {
+      // A copy of a batch this mirror applied changes nothing either; one whose record it never saw (removed before it was read) does.
+      const news = write.origin === undefined || document.position < write.origin;
       document.position = position;
-      if (write.origin === undefined) change = write.present ? { collection, key, value: write.value } : { collection, key, deleted: true };
+      if (news) change = write.present ? { collection, key, value: write.value } : { collection, key, deleted: true };
       documents.set(key, document, write.present, write.value);
     }
     this.advance(sequence);
@@ -156,6 +170,7 @@ export class KvMirror {
   /** A message with nothing to apply (not safekeep's) still moves the mirror on. */
   advance(sequence: number): void {
     if (sequence <= this.#applied) return;
+    if (sequence > this.#applied + 1) this.#gaps++;
     this.#applied = sequence;
     for (const waiter of [...this.#waiters]) if (waiter.sequence <= sequence) waiter.settle(true);
   }

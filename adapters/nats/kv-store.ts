@@ -38,6 +38,8 @@ const CATCH_UP_BOUND_MS = 10_000;
 const STALLED_WATCH_MS = 1_500;
 /** How long making a watch may take before the next stalled wait tries again. */
 const WATCH_START_BOUND_MS = 2_000;
+/** Read barriers one read may take while the watch keeps skipping removed messages: each covers what the one before left. */
+const MOST_BARRIER_ROUNDS = 20;
 const NODE_HEADER = 'Safekeep-Node';
 const KEY_HEADER = 'Safekeep-Key';
 const ORIGIN_HEADER = 'Safekeep-Origin';
@@ -128,11 +130,12 @@ export class NatsKvStore implements HostAdapter {
       bus.on$('cluster.link').subscribe((link) => {
         // Whoever waits on the mirror stops waiting: a read fails as unavailable, an acknowledged write stands.
         if (link.state === 'disconnected' || link.state === 'closed') this.#mirror.release();
+        // The watch may have died with the server it was on, and nothing else would make it again until a read came.
+        if (link.state === 'reconnected' && this.#loaded) void this.#rewatch();
       }),
     );
-    const last = await this.#lastSequence.query();
     await this.#watchFrom(1);
-    await this.#caughtUp(last);
+    await this.#barrier();
     this.#loaded = true;
     this.#materialiser = new KvMaterialiser({
       mirror: this.#mirror,
@@ -209,6 +212,15 @@ export class NatsKvStore implements HostAdapter {
       if (await this.#mirror.reached(sequence, slice)) return true;
       if (!this.#options.link.connected || this.#stopped) return false;
       if (this.#mirror.applied === before) await this.#watchFrom(this.#mirror.applied + 1).catch(() => undefined);
+    }
+  }
+
+  /** Makes the watch again from where the mirror stands, retrying while the cluster elects leaders, as long as the link holds. */
+  async #rewatch(): Promise<void> {
+    for (let backoff = 100; this.#options.link.connected && !this.#stopped; backoff = Math.min(backoff * 2, 2_000)) {
+      await this.#watchFrom(this.#mirror.applied + 1).catch(() => undefined);
+      if (this.#watch) return;
+      await delay(backoff);
     }
   }
 
@@ -348,11 +360,24 @@ export class NatsKvStore implements HostAdapter {
     for (const change of changes) if (this.#announce.has(change.collection)) void bus.emit('store.changed', change);
   }
 
-  /** The read barrier: the mirror holds at least every write the stream has acknowledged by now. */
+  /**
+   * The read barrier: the mirror holds at least every write the stream has
+   * acknowledged by now. Reaching the stream's last sequence is not enough
+   * when the watch skipped messages on the way (a watch made again, or one
+   * that fell behind): each was removed by a later message, which the stream
+   * held by the time the gap was seen, so a gap seen after the question was
+   * asked means asking again. The question goes out after `gaps` is read
+   * (StreamLastSequence never shares one already sent).
+   */
   async #barrier(): Promise<void> {
     const lastSequence = this.#lastSequence;
     if (!lastSequence) throw new StoreUnavailableError('The store is not running');
-    await this.#caughtUp(await lastSequence.query());
+    for (let round = 0; ; round++) {
+      const gaps = this.#mirror.gaps;
+      await this.#caughtUp(await lastSequence.query());
+      if (this.#mirror.gaps === gaps) return;
+      if (round === MOST_BARRIER_ROUNDS) throw new StoreUnavailableError(`this node could not catch up with the cluster's store: it kept changing under ${MOST_BARRIER_ROUNDS} reads`);
+    }
   }
 
   async #caughtUp(sequence: number): Promise<void> {

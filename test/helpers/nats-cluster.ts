@@ -126,7 +126,11 @@ export class NatsCluster {
    */
   async ready(timeoutMs = 30_000): Promise<void> {
     const running = this.servers.filter((server) => server.process !== null);
-    await waitUntil(async () => (await Promise.all(running.map((server) => healthy(server)))).every(Boolean), timeoutMs, 'the NATS servers to be healthy');
+    await waitUntil(
+      async () => (await Promise.all(running.map((server) => healthy(server)))).every(Boolean) && (await metaGroupHolds(running)),
+      timeoutMs,
+      'the NATS servers to be healthy',
+    );
   }
 
   /** Server `i`'s JetStream account details from its monitoring port (`/jsz?streams=true`). */
@@ -145,6 +149,33 @@ async function healthy(server: NatsServer): Promise<boolean> {
   try {
     const response = await fetch(`http://127.0.0.1:${server.monitorPort}/healthz`);
     return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+interface MetaCluster {
+  readonly leader?: string;
+  readonly replicas?: readonly { readonly name: string; readonly current: boolean; readonly offline?: boolean }[];
+}
+
+/**
+ * Whether every running server agrees on one JetStream meta leader, and that
+ * leader counts each of the others as a current peer. /healthz alone can say
+ * 200 before then, and a stream made in that moment is refused ("no suitable
+ * peers for placement, peer offline").
+ */
+async function metaGroupHolds(running: readonly NatsServer[]): Promise<boolean> {
+  if (running.length < 2) return true;
+  try {
+    const metas = await Promise.all(
+      running.map(async (server) => ((await (await fetch(`http://127.0.0.1:${server.monitorPort}/jsz`)).json()) as { meta_cluster?: MetaCluster }).meta_cluster),
+    );
+    const leader = metas[0]?.leader;
+    if (!leader || metas.some((meta) => meta?.leader !== leader)) return false;
+    const fromLeader = metas[running.findIndex((server) => server.name === leader)];
+    if (!fromLeader) return false;
+    return running.every((server) => server.name === leader || fromLeader.replicas?.some((peer) => peer.name === server.name && peer.current && !peer.offline));
   } catch {
     return false;
   }

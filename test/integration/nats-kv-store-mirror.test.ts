@@ -57,6 +57,27 @@ describe('the NATS store’s mirror', () => {
     assert.equal(mirror.applied, 4);
   });
 
+  it('counts the sequences the stream skipped, and takes a copy of a batch whose record it never saw as news', () => {
+    // What a watch made again after a failover reads: batch record 2 was materialised (copies 4, 5) and deleted (6) before the watch got there.
+    const mirror = new KvMirror();
+    mirror.applyDocument(1, 'c', 'before', { present: true, value: 0 });
+    assert.equal(mirror.gaps, 0);
+    mirror.applyDocument(3, 'c', 'other', { present: true, value: 'plain' });
+    assert.equal(mirror.gaps, 1, 'sequence 2 was never delivered');
+    assert.equal(mirror.get('c', 'k'), undefined, 'at sequence 3 the mirror lacks what the removed record said: a read must not stop here');
+    assert.deepEqual(mirror.applyDocument(4, 'c', 'k', { present: true, value: 'from the batch', origin: 2 }), { collection: 'c', key: 'k', value: 'from the batch' });
+    assert.deepEqual(mirror.applyDocument(5, 'c', 'gone', { present: false, origin: 2 }), { collection: 'c', key: 'gone', deleted: true });
+    mirror.forgetBatch(6, 'never-seen');
+    assert.equal(mirror.get('c', 'k'), 'from the batch');
+    assert.equal(mirror.gaps, 1);
+
+    // A copy of a batch the mirror did apply is not news: its change was told when the batch came.
+    mirror.applyBatch({ id: 'seen', sequence: 7, node: 'a', at: 0, writes: [{ op: 'put', collection: 'c', key: 'k', value: 'seen' }] });
+    assert.equal(mirror.applyDocument(8, 'c', 'k', { present: true, value: 'seen', origin: 7 }), null);
+    mirror.advance(10);
+    assert.equal(mirror.gaps, 2);
+  });
+
   it('answers a wait at the sequence, or false at its bound or on release', async () => {
     // The mirror's bound timers keep no process alive (they are unref'd): this one keeps the test's alive.
     const keepAlive = setTimeout(() => undefined, 5_000);
