@@ -47,6 +47,13 @@ export function checkedWrites(writes: unknown, jsonChecked: 'here' | 'later' = '
 }
 
 /** JSON would drop `undefined` and refuse a cycle or a BigInt: none of them can be stored. */
+/** A conditional write's `ifUnchangedSince`: absent, or a stream sequence a read answered with. */
+export function checkedCondition(at: unknown): number | undefined {
+  if (at === undefined) return undefined;
+  if (typeof at === 'number' && Number.isSafeInteger(at) && at >= 0) return at;
+  throw new InvalidStoreCommandError('ifUnchangedSince must be a store position (a whole number) that a read answered with');
+}
+
 export function checkedValue(value: unknown): unknown {
   plainJson(definedValue(value));
   return value;

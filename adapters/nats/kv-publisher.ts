@@ -26,6 +26,8 @@ export interface DurablePublish {
   readonly msgID: string;
   /** Compare-and-set: the sequence the key must have now (0: none). */
   readonly expectSubjectSequence?: number;
+  /** Compare-and-set on the whole stream: its last sequence must be this (nothing written since). */
+  readonly expectLastSequence?: number;
 }
 
 /**
@@ -67,7 +69,14 @@ export class KvPublisher {
           msgID: write.msgID,
           timeout: ATTEMPT_TIMEOUT_MS,
           retries: 1,
-          ...(write.expectSubjectSequence === undefined ? {} : { expect: { lastSubjectSequence: write.expectSubjectSequence } }),
+          ...(write.expectSubjectSequence === undefined && write.expectLastSequence === undefined
+            ? {}
+            : {
+                expect: {
+                  ...(write.expectSubjectSequence === undefined ? {} : { lastSubjectSequence: write.expectSubjectSequence }),
+                  ...(write.expectLastSequence === undefined ? {} : { lastSequence: write.expectLastSequence }),
+                },
+              }),
         });
         return ack.seq;
       } catch (error) {

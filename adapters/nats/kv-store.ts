@@ -7,13 +7,13 @@ import type { Bus } from '../../src/bus/bus.ts';
 import type { Clock } from '../../src/clock/clock.ts';
 import { toErrorShape } from '../../src/errors/safekeep-error.ts';
 import type { HostAdapter } from '../../src/ports/host-adapter.ts';
-import { InvalidStoreCommandError, StoreUnavailableError } from '../../src/store/errors.ts';
+import { InvalidStoreCommandError, StoreConflictError, StoreUnavailableError } from '../../src/store/errors.ts';
 import type { StoreCommand, StoreResult, StoreWrite } from '../../src/store/messages.ts';
-import { checkedCollection, checkedGroup, checkedKey, checkedValue, checkedWrites, plainJson } from './kv-command-checks.ts';
+import { checkedCollection, checkedCondition, checkedGroup, checkedKey, checkedValue, checkedWrites, plainJson } from './kv-command-checks.ts';
 import { BATCH_PREFIX, batchKvKey, decodeDocumentKvKey, DOCUMENT_PREFIX, documentKvKey } from './kv-keys.ts';
 import { KvMaterialiser } from './kv-materialiser.ts';
 import { KvMirror, type MirrorChange } from './kv-mirror.ts';
-import { KvPublisher } from './kv-publisher.ts';
+import { KvCompareFailed, KvPublisher } from './kv-publisher.ts';
 import { StreamLastSequence } from './kv-stream-last-sequence.ts';
 import type { NatsLink } from './nats-link.ts';
 import { bucketReplicas } from './lease-bucket.ts';
@@ -234,17 +234,19 @@ export class NatsKvStore implements HostAdapter {
       if (!this.#options.link.connected) throw unavailable(command.op);
       switch (command.op) {
         case 'put':
-          await this.#write([{ op: 'put', collection: checkedCollection(command.collection), key: checkedKey(command.key), value: checkedValue(command.value) }]);
+          await this.#write([{ op: 'put', collection: checkedCollection(command.collection), key: checkedKey(command.key), value: checkedValue(command.value) }], checkedCondition(command.ifUnchangedSince));
           return { commandId: command.commandId, ok: true };
         case 'delete':
-          await this.#write([{ op: 'delete', collection: checkedCollection(command.collection), key: checkedKey(command.key) }]);
+          await this.#write([{ op: 'delete', collection: checkedCollection(command.collection), key: checkedKey(command.key) }], checkedCondition(command.ifUnchangedSince));
           return { commandId: command.commandId, ok: true };
         case 'batch':
           // Serialised once, as the batch record: that is where a value JSON cannot carry is refused.
-          await this.#write(checkedWrites(command.writes, Array.isArray(command.writes) && command.writes.length > 1 ? 'later' : 'here'));
+          await this.#write(checkedWrites(command.writes, Array.isArray(command.writes) && command.writes.length > 1 ? 'later' : 'here'), checkedCondition(command.ifUnchangedSince));
           return { commandId: command.commandId, ok: true };
         case 'get': {
           const [collection, key] = [checkedCollection(command.collection), checkedKey(command.key)];
+          // Stale allowed: what the mirror holds now, and where it stands, for a write conditional on it (no round trip).
+          if (command.allowStale === true) return { commandId: command.commandId, ok: true, value: this.#mirror.get(collection, key), at: this.#mirror.applied };
           await this.#barrier();
           return { commandId: command.commandId, ok: true, value: this.#mirror.get(collection, key) };
         }
@@ -271,26 +273,37 @@ export class NatsKvStore implements HostAdapter {
     }
   }
 
-  /** One message for all of `writes` (a batch record when there are several), answered once acknowledged and mirrored here. */
-  async #write(writes: readonly StoreWrite[]): Promise<void> {
+  /**
+   * One message for all of `writes` (a batch record when there are several),
+   * answered once acknowledged and mirrored here. With `ifUnchangedSince`,
+   * JetStream stores it only if the stream's last sequence is still that one
+   * (STORE_CONFLICT otherwise).
+   */
+  async #write(writes: readonly StoreWrite[], ifUnchangedSince?: number): Promise<void> {
     const publisher = this.#publisher;
     if (!publisher) throw new StoreUnavailableError('The store is not running');
     if (writes.length === 0) return;
     this.#materialiser?.busy();
     let sequence: number;
     let batchId: string | null = null;
-    if (writes.length === 1) {
-      const message = this.#documentMessage(writes[0] as StoreWrite);
-      this.#checkSize(message.payload, 'A value');
-      sequence = await publisher.publish({ ...message, msgID: `${this.#options.nodeName}.${randomUUID()}` });
-    } else {
-      batchId = randomUUID().replaceAll('-', '');
-      const record: BatchRecord = { node: this.#options.nodeName, at: this.#options.clock.now(), writes };
-      const payload = plainJson(record);
-      this.#checkSize(payload, `A batch of ${writes.length} writes`);
-      const marks = headers();
-      marks.set(NODE_HEADER, this.#options.nodeName);
-      sequence = await publisher.publish({ subject: this.#subjectPrefix + batchKvKey(batchId), payload, headers: marks, msgID: batchId });
+    const condition = ifUnchangedSince === undefined ? {} : { expectLastSequence: ifUnchangedSince };
+    try {
+      if (writes.length === 1) {
+        const message = this.#documentMessage(writes[0] as StoreWrite);
+        this.#checkSize(message.payload, 'A value');
+        sequence = await publisher.publish({ ...message, msgID: `${this.#options.nodeName}.${randomUUID()}`, ...condition });
+      } else {
+        batchId = randomUUID().replaceAll('-', '');
+        const record: BatchRecord = { node: this.#options.nodeName, at: this.#options.clock.now(), writes };
+        const payload = plainJson(record);
+        this.#checkSize(payload, `A batch of ${writes.length} writes`);
+        const marks = headers();
+        marks.set(NODE_HEADER, this.#options.nodeName);
+        sequence = await publisher.publish({ subject: this.#subjectPrefix + batchKvKey(batchId), payload, headers: marks, msgID: batchId, ...condition });
+      }
+    } catch (error) {
+      if (error instanceof KvCompareFailed) throw new StoreConflictError(`the store was written since ${ifUnchangedSince}; nothing was written`);
+      throw error;
     }
     // Durable now; waiting for the mirror makes the write visible to this node's next read. A dropped link ends the wait: the write stands.
     await this.#mirrorReached(sequence, CATCH_UP_BOUND_MS);

@@ -171,6 +171,8 @@ export class LowdbStore implements HostAdapter {
 
   async #answer(command: StoreCommand): Promise<StoreResult> {
     try {
+      // Its answers are always the latest, so it hands out no `at` for a write to be conditional on.
+      if ('ifUnchangedSince' in command && command.ifUnchangedSince !== undefined) throw new InvalidStoreCommandError('This store takes no conditional writes: its reads are always the latest');
       switch (command.op) {
         case 'put':
           await this.#write([{ op: 'put', collection: command.collection, key: command.key, value: command.value }]);

@@ -33,27 +33,67 @@ export class BookEntryOperations {
 
   add(session: Session, name: string, password: string): Promise<BookResults['entry.add']> {
     return this.#deps.locks.run(session.username, async () => {
-      await this.#deps.records.write(await this.addWrites(session, name, password));
+      await this.addEntry(session, name, password);
       return { name };
     });
   }
 
   /**
-   * The writes that add an entry (the caller holds the user's lock), after two reads: the name's place, and
-   * the user record, whose count of entries ever added numbers the new one. The count alone can repeat an
-   * id (a user record restored from an older backup rewinds it; no digest covers it), so the id also holds
-   * a draw from the id source: random in production, and recorded, so a replay hands out the same. (Tests
-   * count those draws from 1 in every run, which is why the count stays: together they do not repeat
-   * within a run or, in production, across runs.)
+   * Adds an entry (the caller holds the user's lock), with `alongside` in the same batch (the inbox's
+   * removal of the password it files). First from what this node holds, written only if nothing at all
+   * was written to the store since: in a cluster that is one round trip, where reading the latest first
+   * costs one more. If something was, or what it held says no (an error the latest may not confirm),
+   * again from the latest. A store whose reads are always the latest (lowdb) is read once.
    */
-  async addWrites(session: Session, name: string, password: string): Promise<StoreWrite[]> {
-    const [record, place] = await Promise.all([this.#userOf(session), this.#entryAt(session, name)]);
-    if (place.found && 'intact' in place.found) throw new EntryExistsError(`The book already has an entry '${name}'`);
+  async addEntry(session: Session, name: string, password: string, alongside: readonly StoreWrite[] = []): Promise<void> {
+    const held = await this.#addReads(session, name, 'held');
+    if (held.at === undefined) {
+      await this.#deps.records.write([...this.#addWrites(session, name, password, held), ...alongside]);
+      return;
+    }
+    let writes: StoreWrite[] | null = null;
+    try {
+      if (held.at !== 'mixed') writes = [...this.#addWrites(session, name, password, held), ...alongside];
+    } catch {
+      // Decided on the latest, below.
+    }
+    if (writes && held.at !== 'mixed' && (await this.#deps.records.writeIfUnchanged(writes, held.at))) return;
+    const latest = await this.#addReads(session, name, 'latest');
+    await this.#deps.records.write([...this.#addWrites(session, name, password, latest), ...alongside]);
+  }
+
+  /**
+   * What adding `name` reads: the name's place, and the user record, whose count of entries ever added
+   * numbers the new one. `held` reads what this node holds and says where the store stood (`at`: undefined
+   * when that is the latest anyway, 'mixed' when the two reads stood at different places).
+   */
+  async #addReads(session: Session, name: string, freshness: 'held' | 'latest'): Promise<AddReads> {
+    const key = entryKey(session.username, entryNameTag(session.dataKey, name));
+    if (freshness === 'latest') {
+      const [record, stored] = await Promise.all([this.#deps.records.user(session.username), this.#deps.records.entry(key)]);
+      return { record, key, stored, at: undefined };
+    }
+    const [record, stored] = await Promise.all([this.#deps.records.userAllowingStale(session.username), this.#deps.records.entryAllowingStale(key)]);
+    return { record: record.value, key, stored: stored.value, at: record.at === stored.at ? record.at : 'mixed' };
+  }
+
+  /**
+   * The writes that add an entry, from what `#addReads` read. The count alone can repeat an id (a user
+   * record restored from an older backup rewinds it; no digest covers it), so the id also holds a draw
+   * from the id source: random in production, and recorded, so a replay hands out the same. (Tests count
+   * those draws from 1 in every run, which is why the count stays: together they do not repeat within a
+   * run or, in production, across runs.)
+   */
+  #addWrites(session: Session, name: string, password: string, reads: AddReads): StoreWrite[] {
+    const record = reads.record;
+    if (!record) throw new SessionInvalidError('The session’s user no longer exists');
+    const found = reads.stored === undefined ? null : openEntryDocument(session.dataKey, session.username, reads.key, reads.stored);
+    if (found && 'intact' in found) throw new EntryExistsError(`The book already has an entry '${name}'`);
     if (isWholeBook(record)) throw new SessionInvalidError('The session’s user record changed; log in again');
     const entriesAdded = entriesAddedTo(record) + 1;
     const now = this.#deps.clock.now();
     const added = this.#sealEntry(session, newEntryId(entriesAdded, this.#deps.ids), { name, password }, now, now);
-    return [...this.#moveAside(session, place.found), bookWrites.putUser({ ...record, entriesAdded }), bookWrites.putEntry(added.key, added.document)];
+    return [...this.#moveAside(session, found), bookWrites.putUser({ ...record, entriesAdded }), bookWrites.putEntry(added.key, added.document)];
   }
 
   async list(session: Session): Promise<BookResults['entry.list']> {
@@ -138,12 +178,14 @@ export class BookEntryOperations {
   #sealEntry(session: Session, entryId: string, plain: { name: string; password: string }, createdAt: number, updatedAt: number) {
     return sealEntry(session.dataKey, session.username, entryId, plain, { createdAt, updatedAt }, this.#deps.random);
   }
+}
 
-  async #userOf(session: Session): Promise<StoredUserRecord> {
-    const record = await this.#deps.records.user(session.username);
-    if (!record) throw new SessionInvalidError('The session’s user no longer exists');
-    return record;
-  }
+/** What adding an entry reads (see `#addReads`). */
+interface AddReads {
+  readonly record: StoredUserRecord | undefined;
+  readonly key: string;
+  readonly stored: unknown;
+  readonly at: number | undefined | 'mixed';
 }
 
 /** The entry found under a name's tag, or ENTRY_NOT_FOUND (saying so when what is there is damaged). */

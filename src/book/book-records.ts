@@ -1,7 +1,7 @@
 import { GROUP_SEPARATOR, groupKey } from '../store/group-key.ts';
 import { isEntryNameTag } from './entry-name-tag.ts';
 import type { StoreWrite } from '../store/messages.ts';
-import type { StoreClient } from '../store/store-client.ts';
+import { StoreCommandFailedError, type StoreClient, type WriteCondition } from '../store/store-client.ts';
 import type { SealedBox } from './sealed-box.ts';
 import type { Argon2Params } from './password-hasher.ts';
 
@@ -139,16 +139,37 @@ export class BookRecords {
     return this.#store.get<unknown>(ENTRIES, key);
   }
 
+  /** `user`, answered from what this process holds, with where the store stood (`at`, undefined when it is the latest anyway). */
+  userAllowingStale(username: string): Promise<{ value: StoredUserRecord | undefined; at: number | undefined }> {
+    return this.#store.getAllowingStale<StoredUserRecord>(USERS, username);
+  }
+
+  /** `entry`, answered from what this process holds, with where the store stood. */
+  entryAllowingStale(key: string): Promise<{ value: unknown; at: number | undefined }> {
+    return this.#store.getAllowingStale<unknown>(ENTRIES, key);
+  }
+
   /** Every entry document of one user's book under its key, as stored. */
   async entries(username: string): Promise<[key: string, document: unknown][]> {
     return Object.entries(await this.#store.list<unknown>(ENTRIES, { group: username }));
   }
 
   /** Writes that become durable together or not at all (a rename, a move of a whole book). */
-  write(writes: readonly StoreWrite[]): Promise<void> {
+  write(writes: readonly StoreWrite[], condition: WriteCondition = {}): Promise<void> {
     const [only, ...more] = writes;
-    if (only === undefined || more.length > 0) return this.#store.batch(writes);
-    return only.op === 'put' ? this.#store.put(only.collection, only.key, only.value) : this.#store.delete(only.collection, only.key);
+    if (only === undefined || more.length > 0) return this.#store.batch(writes, condition);
+    return only.op === 'put' ? this.#store.put(only.collection, only.key, only.value, condition) : this.#store.delete(only.collection, only.key, condition);
+  }
+
+  /** `write`, made only if nothing at all was written to the store since `at`: false, and nothing written, if something was. */
+  async writeIfUnchanged(writes: readonly StoreWrite[], at: number): Promise<boolean> {
+    try {
+      await this.write(writes, { ifUnchangedSince: at });
+      return true;
+    } catch (error) {
+      if (error instanceof StoreCommandFailedError && error.code === 'STORE_CONFLICT') return false;
+      throw error;
+    }
   }
 
   usernames(): Promise<string[]> {

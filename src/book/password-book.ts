@@ -222,7 +222,7 @@ export class PasswordBook {
       const password = this.#inbox.open(chosen);
       // Filed and removed in one batch: a crash leaves it in the inbox or in the book, never both, never neither.
       await this.#locks.run(session.username, async () => {
-        await this.#deps.records.write([...(await this.#entries.addWrites(session, name, password)), bookWrites.deletePending(chosen.pendingId)]);
+        await this.#entries.addEntry(session, name, password, [bookWrites.deletePending(chosen.pendingId)]);
       });
       return { name };
     });

@@ -20,6 +20,11 @@ export class InvalidStoreCommandError extends SafekeepError {
   readonly code = 'INVALID_STORE_COMMAND';
 }
 
+/** A conditional write (`ifUnchangedSince`) found that something was written since: nothing was written. */
+export class StoreConflictError extends SafekeepError {
+  readonly code = 'STORE_CONFLICT';
+}
+
 /** No store adapter is on the bus (none was started, or it was stopped). */
 export class StoreUnavailableError extends SafekeepError {
   readonly code = 'STORE_UNAVAILABLE';

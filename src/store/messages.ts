@@ -8,16 +8,34 @@ import type { ErrorShape } from '../errors/safekeep-error.ts';
  * Data is kept in named collections of JSON documents, each under a string key.
  */
 export type StoreCommand =
-  | { readonly commandId: string; readonly op: 'put'; readonly collection: string; readonly key: string; readonly value: unknown }
-  | { readonly commandId: string; readonly op: 'delete'; readonly collection: string; readonly key: string }
+  | ({ readonly commandId: string; readonly op: 'put'; readonly collection: string; readonly key: string; readonly value: unknown } & Conditional)
+  | ({ readonly commandId: string; readonly op: 'delete'; readonly collection: string; readonly key: string } & Conditional)
   /** Several writes, to any collections, that become durable together or not at all. */
-  | { readonly commandId: string; readonly op: 'batch'; readonly writes: readonly StoreWrite[] }
-  | { readonly commandId: string; readonly op: 'get'; readonly collection: string; readonly key: string }
+  | ({ readonly commandId: string; readonly op: 'batch'; readonly writes: readonly StoreWrite[] } & Conditional)
+  /**
+   * With `allowStale`, a store several processes write (the cluster's) may
+   * answer from what this process holds now, without first catching up with
+   * writes acknowledged elsewhere, and says where it stood (`at`): a write
+   * made with `ifUnchangedSince: at` then proves the answer was the latest.
+   * A store whose answers are always the latest (lowdb) ignores it and gives
+   * no `at`.
+   */
+  | { readonly commandId: string; readonly op: 'get'; readonly collection: string; readonly key: string; readonly allowStale?: true }
   /** Every document of a collection, or with `group` only those whose key is `groupKey(group, …)` (group-key.ts). */
   | { readonly commandId: string; readonly op: 'list'; readonly collection: string; readonly group?: string }
   /** Every key of a collection (or of one group), without reading documents out. */
   | { readonly commandId: string; readonly op: 'keys'; readonly collection: string; readonly group?: string }
   | { readonly commandId: string; readonly op: 'count'; readonly collection: string };
+
+/**
+ * A write made only if nothing at all was written to the store since `at`
+ * (from a read's answer), refused otherwise with STORE_CONFLICT and nothing
+ * written: the read it was computed from was the latest. Only a store that
+ * gives `at` takes it.
+ */
+interface Conditional {
+  readonly ifUnchangedSince?: number;
+}
 
 /** One write of a `batch`. */
 export type StoreWrite =
@@ -32,6 +50,8 @@ export type StoreResult =
       readonly commandId: string;
       readonly ok: true;
       readonly value?: unknown;
+      /** Where the store stood for an `allowStale` read (the cluster's stream sequence): what a conditional write names. */
+      readonly at?: number;
       /** On a whole-collection answer (list, keys, count): shards left out because they could not be read. */
       readonly damagedShards?: readonly string[];
     }

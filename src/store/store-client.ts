@@ -41,21 +41,31 @@ export class StoreClient {
     this.#subscription = bus.on$('store.result').subscribe((result) => this.#settle(result));
   }
 
-  async put(collection: string, key: string, value: unknown): Promise<void> {
-    await this.#send({ op: 'put', collection, key, value });
+  async put(collection: string, key: string, value: unknown, condition: WriteCondition = {}): Promise<void> {
+    await this.#send({ op: 'put', collection, key, value, ...conditionOf(condition) });
   }
 
-  async delete(collection: string, key: string): Promise<void> {
-    await this.#send({ op: 'delete', collection, key });
+  async delete(collection: string, key: string, condition: WriteCondition = {}): Promise<void> {
+    await this.#send({ op: 'delete', collection, key, ...conditionOf(condition) });
   }
 
   /** Every write durable together, or none of them: resolves only when all are durable. */
-  async batch(writes: readonly StoreWrite[]): Promise<void> {
-    await this.#send({ op: 'batch', writes });
+  async batch(writes: readonly StoreWrite[], condition: WriteCondition = {}): Promise<void> {
+    await this.#send({ op: 'batch', writes, ...conditionOf(condition) });
   }
 
   async get<T>(collection: string, key: string): Promise<T | undefined> {
     return (await this.#send({ op: 'get', collection, key })) as T | undefined;
+  }
+
+  /**
+   * A read that may be answered from what this process holds (see
+   * `allowStale`), with where the store stood: `at` is undefined when the
+   * answer is the latest anyway (lowdb).
+   */
+  async getAllowingStale<T>(collection: string, key: string): Promise<{ value: T | undefined; at: number | undefined }> {
+    const result = (await this.#send({ op: 'get', collection, key, allowStale: true }, true)) as StoreResult & { ok: true };
+    return { value: result.value as T | undefined, at: result.at };
   }
 
   /** With `group`, only that group's documents (see `groupKey`), still under their whole keys. */
@@ -113,3 +123,10 @@ export class StoreClient {
 }
 
 const groupOf = (options: { group?: string }) => (options.group === undefined ? {} : { group: options.group });
+
+/** A write made only if nothing was written since `ifUnchangedSince` (a read's `at`); STORE_CONFLICT otherwise. */
+export interface WriteCondition {
+  readonly ifUnchangedSince?: number;
+}
+
+const conditionOf = (condition: WriteCondition) => (condition.ifUnchangedSince === undefined ? {} : { ifUnchangedSince: condition.ifUnchangedSince });

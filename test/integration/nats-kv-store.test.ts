@@ -84,6 +84,45 @@ describe('the NATS KV store', () => {
     assert.equal(a.store.countNow('things'), 19);
   });
 
+  it('answers a read that allows staleness at once with where it stood, and makes a write conditional on it only if nothing was written since', async (t) => {
+    if (!natsServerOr(t) || !nats) return;
+    await twoNodes();
+    await a.client.put('things', 'k', 1);
+    const held = await a.client.getAllowingStale<number>('things', 'k');
+    assert.equal(held.value, 1);
+    assert.ok(typeof held.at === 'number' && held.at > 0, `a position (${held.at})`);
+    // Nothing written since: made, single put and batch alike.
+    await a.client.put('things', 'k', 2, { ifUnchangedSince: held.at });
+    const next = await a.client.getAllowingStale<number>('things', 'k');
+    assert.equal(next.value, 2);
+    await a.client.batch(
+      [
+        { op: 'put', collection: 'things', key: 'k', value: 3 },
+        { op: 'put', collection: 'things', key: 'j', value: 3 },
+      ],
+      { ifUnchangedSince: next.at as number },
+    );
+    // Another node wrote since (anything, anywhere in the store): refused, nothing written.
+    const stale = await a.client.getAllowingStale<number>('things', 'k');
+    await b.client.put('other', 'x', 1);
+    await assert.rejects(a.client.put('things', 'k', 4, { ifUnchangedSince: stale.at as number }), { code: 'STORE_CONFLICT' });
+    await assert.rejects(
+      a.client.batch(
+        [
+          { op: 'put', collection: 'things', key: 'k', value: 5 },
+          { op: 'delete', collection: 'things', key: 'j' },
+        ],
+        { ifUnchangedSince: stale.at as number },
+      ),
+      { code: 'STORE_CONFLICT' },
+    );
+    assert.deepEqual(await b.client.list('things'), { k: 3, j: 3 });
+    for (const odd of [-1, 1.5, '7', Number.MAX_SAFE_INTEGER + 1]) {
+      await assert.rejects(a.client.put('things', 'k', 6, { ifUnchangedSince: odd as number }), { code: 'INVALID_STORE_COMMAND' });
+    }
+    assert.equal(await b.client.get('things', 'k'), 3);
+  });
+
   it('keeps odd keys and groups apart: unicode, NUL, dots, wildcards, spaces, an empty group, 1024 characters', async (t) => {
     if (!natsServerOr(t) || !nats) return;
     await twoNodes();

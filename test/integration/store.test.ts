@@ -43,6 +43,16 @@ describe('the lowdb store', () => {
     await second.close();
   });
 
+  it('answers a read allowing staleness as the latest (no `at`), and refuses a conditional write it could not honour', async () => {
+    const store = await openStore(await tempDir('store-conditional'));
+    await store.client.put('things', 'k', 1);
+    assert.deepEqual(await store.client.getAllowingStale('things', 'k'), { value: 1, at: undefined });
+    await assert.rejects(store.client.put('things', 'k', 2, { ifUnchangedSince: 1 }), { code: 'INVALID_STORE_COMMAND', message: /no conditional writes/ });
+    await assert.rejects(store.client.batch([{ op: 'delete', collection: 'things', key: 'k' }, { op: 'put', collection: 'things', key: 'j', value: 1 }], { ifUnchangedSince: 1 }), { code: 'INVALID_STORE_COMMAND' });
+    assert.deepEqual(await store.client.list('things'), { k: 1 });
+    await store.close();
+  });
+
   it('has the write on disk, in the log, by the time it acknowledges it', async () => {
     const dataDir = await tempDir('store');
     const { client, close } = await openStore(dataDir);
