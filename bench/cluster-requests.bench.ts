@@ -1,22 +1,23 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Moleculer from 'moleculer';
-import { startHost } from '../src/host/start-host.ts';
 import type { Host } from '../src/host/host.ts';
-import { SafekeepProcess } from '../test/helpers/safekeep-process.ts';
+import type * as StartHostModule from '../src/host/start-host.ts';
+import { BUILT_ARGV, SafekeepProcess } from '../test/helpers/safekeep-process.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { holds, markdownTable } from './bar-table.ts';
 import { median } from './median.ts';
+import { cpuMsOf } from './proc-stats.ts';
 
 /**
  * Requests through a remote node (issue 14), against Moleculer 0.14 calling a
  * trivial action over its NATS transporter, side by side on one nats-server.
  *
  * - Moleculer: the `echo.ping` action in a child process
- *   (bench/moleculer-echo-service.cjs); the caller broker in this process.
+ *   (bench/moleculer-echo-service.mjs, bare node); the caller broker in this process.
  * - safekeep: node a (the real CLI, a child process) runs a job; node b (a
  *   host in this process, `--store lowdb`, each node its own catalog) gets
  *   `job.resume` for a's job through `host.request`: b routes it to a over
@@ -40,12 +41,28 @@ const WARM_UP = 300;
 const PROFILE_DIR = process.env['CPU_PROF_DIR'];
 /** `safekeep` or `moleculer`: run that side's rounds alone (to profile it). */
 const ONLY = process.env['BENCH_ONLY'];
-const SERVICE = fileURLToPath(new URL('./moleculer-echo-service.ts', import.meta.url));
+const SERVICE = fileURLToPath(new URL('./moleculer-echo-service.mjs', import.meta.url));
+/**
+ * safekeep as its users run it: node a is the built command (`npm start` runs dist), node b the built library
+ * (what `import … from 'safekeep'` loads). From the sources, tsx would wrap every closure made per request in a
+ * naming call (esbuild's keepNames), a cost no user pays; Moleculer's service runs on bare node too.
+ */
+const { startHost } = (await import(new URL('../dist/src/host/start-host.js', import.meta.url).href)) as typeof StartHostModule;
 
 interface RoundFigures {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly perSecond: number;
+  /** CPU per call while CONCURRENCY are in flight, µs: the serving process (a child), and this one (the caller). Steadier than times on a shared machine. */
+  readonly serverCpuUs: number;
+  readonly callerCpuUs: number;
+  /** The serving process's write system calls per call in flight (each a socket write): what batching saves. */
+  readonly serverWrites: number;
+}
+
+/** Write system calls a process has made so far (/proc/PID/io). */
+async function writesOf(pid: number): Promise<number> {
+  return Number(/^syscw: (\d+)$/m.exec(await readFile(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
 }
 
 type Call = () => Promise<unknown>;
@@ -61,9 +78,10 @@ async function sequential(call: Call, count: number): Promise<{ p50Ms: number; p
   return { p50Ms: times[Math.floor(count * 0.5)] as number, p99Ms: times[Math.floor(count * 0.99)] as number };
 }
 
-async function burst(call: Call, concurrency: number, ms: number): Promise<number> {
+async function burst(call: Call, concurrency: number, ms: number, serverPid: number): Promise<Pick<RoundFigures, 'perSecond' | 'serverCpuUs' | 'callerCpuUs' | 'serverWrites'>> {
   const until = performance.now() + ms;
   let done = 0;
+  const [serverBefore, writesBefore, callerBefore] = [await cpuMsOf(serverPid), await writesOf(serverPid), process.cpuUsage()];
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -73,12 +91,19 @@ async function burst(call: Call, concurrency: number, ms: number): Promise<numbe
       }
     }),
   );
-  return done / ((performance.now() - started) / 1_000);
+  const seconds = (performance.now() - started) / 1_000;
+  const caller = process.cpuUsage(callerBefore);
+  return {
+    perSecond: done / seconds,
+    serverCpuUs: (((await cpuMsOf(serverPid)) - serverBefore) * 1_000) / done,
+    callerCpuUs: (caller.user + caller.system) / done,
+    serverWrites: ((await writesOf(serverPid)) - writesBefore) / done,
+  };
 }
 
-async function round(call: Call): Promise<RoundFigures> {
+async function round(call: Call, serverPid: number): Promise<RoundFigures> {
   const latency = await sequential(call, SEQUENTIAL);
-  return { ...latency, perSecond: await burst(call, CONCURRENCY, BURST_MS) };
+  return { ...latency, ...(await burst(call, CONCURRENCY, BURST_MS, serverPid)) };
 }
 
 function which(command: string): string | null {
@@ -109,7 +134,7 @@ async function waitFor(check: () => boolean, ms: number, what: string): Promise<
 }
 
 async function startMoleculer(url: string): Promise<{ call: Call; stop: () => Promise<void>; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVICE, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [SERVICE, url], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout?.setEncoding('utf8').on('data', (text: string) => (out += text));
   await waitFor(() => out.includes('ready'), 20_000, 'the Moleculer service');
@@ -123,7 +148,7 @@ async function startSafekeep(url: string, folder: string): Promise<{ call: Call;
   await writeFile(path.join(folder, 'notes.txt'), 'notes\n');
   const cluster = ['--cluster', url, '--store', 'lowdb', '--replicas', '1'];
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  const nodeA = new SafekeepProcess(['--port', '0', '--data-dir', 'a', '--source', 'notes.txt', '--interval', '1h', '--node-name', 'a', ...cluster], folder, profile);
+  const nodeA = new SafekeepProcess(['--port', '0', '--data-dir', 'a', '--source', 'notes.txt', '--interval', '1h', '--node-name', 'a', ...cluster], folder, profile, BUILT_ARGV);
   await nodeA.port();
   // Every node of a cluster shares the service key: b gets a's.
   await mkdir(path.join(folder, 'b', 'keys'), { recursive: true, mode: 0o700 });
@@ -163,15 +188,19 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       // Alternating, starting with the other side each round, so drift on a shared machine falls on both.
       const order = r % 2 === 0 ? (['moleculer', 'safekeep'] as const) : (['safekeep', 'moleculer'] as const);
-      for (const side of order) if (!ONLY || ONLY === side) figures[side].push(await round(side === 'moleculer' ? moleculer.call : safekeep.call));
+      for (const side of order) if (!ONLY || ONLY === side) figures[side].push(await round(side === 'moleculer' ? moleculer.call : safekeep.call, (side === 'moleculer' ? moleculer.child.pid : safekeep.nodeA.child.pid) as number));
     }
     const med = (side: 'moleculer' | 'safekeep', key: keyof RoundFigures) => median(figures[side].map((figure) => figure[key]));
-    const m = { p50: med('moleculer', 'p50Ms'), p99: med('moleculer', 'p99Ms'), rate: med('moleculer', 'perSecond') };
-    const s = { p50: med('safekeep', 'p50Ms'), p99: med('safekeep', 'p99Ms'), rate: med('safekeep', 'perSecond') };
+    const m = { p50: med('moleculer', 'p50Ms'), p99: med('moleculer', 'p99Ms'), rate: med('moleculer', 'perSecond'), server: med('moleculer', 'serverCpuUs'), caller: med('moleculer', 'callerCpuUs'), writes: med('moleculer', 'serverWrites') };
+    const s = { p50: med('safekeep', 'p50Ms'), p99: med('safekeep', 'p99Ms'), rate: med('safekeep', 'perSecond'), server: med('safekeep', 'serverCpuUs'), caller: med('safekeep', 'callerCpuUs'), writes: med('safekeep', 'serverWrites') };
+    const us = (value: number) => `${value.toFixed(0)} µs`;
     const rows = [
       ['sequential p50', fmt(s.p50), fmt(m.p50), (m.p50 / s.p50).toFixed(2), '≥ 1.0', holds(m.p50 / s.p50 >= 1)],
       ['sequential p99', fmt(s.p99), fmt(m.p99), (m.p99 / s.p99).toFixed(2), '(info)', '-'],
       [`${CONCURRENCY} in flight`, `${s.rate.toFixed(0)} calls/s`, `${m.rate.toFixed(0)} calls/s`, (s.rate / m.rate).toFixed(2), '≥ 1.0', holds(s.rate / m.rate >= 1)],
+      ['CPU per call in flight: serving process', us(s.server), us(m.server), (m.server / s.server).toFixed(2), '(info)', '-'],
+      ['CPU per call in flight: calling process', us(s.caller), us(m.caller), (m.caller / s.caller).toFixed(2), '(info)', '-'],
+      ['socket writes per call in flight: serving process', s.writes.toFixed(3), m.writes.toFixed(3), (m.writes / s.writes).toFixed(2), '(info)', '-'],
     ];
     console.log(`Requests through a remote node vs Moleculer 0.14 (NATS transporter), one nats-server, ${ROUNDS} alternating rounds of ${SEQUENTIAL} sequential calls and ${BURST_MS} ms at ${CONCURRENCY} in flight; medians. Ratio = Moleculer time / safekeep time (throughput: safekeep / Moleculer).`);
     console.log(markdownTable(['figure', 'safekeep (b → a, job.resume)', 'Moleculer (echo.ping)', 'ratio', 'bar', 'holds?'], rows).join('\n'));

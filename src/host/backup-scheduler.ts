@@ -115,7 +115,10 @@ export class BackupScheduler {
   }
 
   resume(jobId: string): void {
-    this.#actors.get(jobId)?.send({ type: 'RESUME' });
+    const actor = this.#actors.get(jobId);
+    // Only a paused job takes RESUME (the machine drops it in any other state), so it is sent only then:
+    // a macrostep of the machine for nothing was a tenth of a routed resume's CPU on the node that runs the job.
+    if (actor?.getSnapshot().matches('paused')) actor.send({ type: 'RESUME' });
   }
 
   /**

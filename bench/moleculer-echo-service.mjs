@@ -1,12 +1,15 @@
 // The Moleculer side of bench/cluster-requests.bench.ts: a broker with one trivial action, in a process of its own,
 // on the NATS transporter (Moleculer 0.14 with the `nats` 2.x client). Prints "ready" once its service is registered.
+// Plain JavaScript, run by bare node: safekeep's side runs built (dist), not through tsx, and so does this one.
+import process from 'node:process';
 import Moleculer from 'moleculer';
 
 const broker = new Moleculer.ServiceBroker({ nodeID: 'echo-node', transporter: process.argv[2] ?? null, logLevel: 'warn' });
 broker.createService({
   name: 'echo',
   actions: {
-    ping(ctx: Moleculer.Context<{ job?: string }>) {
+    /** @param {import('moleculer').Context<{ job?: string }>} ctx */
+    ping(ctx) {
       return { jobId: ctx.params.job };
     },
   },
