@@ -51,13 +51,15 @@ export class BookEntryOperations {
       await this.#deps.records.write([...this.#addWrites(session, name, password, held), ...alongside]);
       return;
     }
-    let writes: StoreWrite[] | null = null;
-    try {
-      if (held.at !== 'mixed') writes = [...this.#addWrites(session, name, password, held), ...alongside];
-    } catch {
-      // Decided on the latest, below.
+    if (held.at !== 'mixed') {
+      let writes: StoreWrite[] | null = null;
+      try {
+        writes = [...this.#addWrites(session, name, password, held), ...alongside];
+      } catch {
+        // A refusal from what this node holds may be stale: decided on the latest, below.
+      }
+      if (writes && (await this.#deps.records.writeIfUnchanged(writes, held.at))) return;
     }
-    if (writes && held.at !== 'mixed' && (await this.#deps.records.writeIfUnchanged(writes, held.at))) return;
     const latest = await this.#addReads(session, name, 'latest');
     await this.#deps.records.write([...this.#addWrites(session, name, password, latest), ...alongside]);
   }
