@@ -3,6 +3,12 @@ import type { Bus } from '../../src/bus/bus.ts';
 import { InvalidClusterOptionsError } from '../../src/cluster/cluster-options.ts';
 import { natsServerList, type NatsServerList } from '../../src/cluster/nats-server-urls.ts';
 
+/** How long a close waits for the connection to drain (the server confirming it took what was sent). */
+const DRAIN_BOUND_MS = 2_000;
+
+/** A pause whose timer keeps no process alive. */
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
 /**
  * The node's one connection to NATS, shared by every part of the cluster
  * adapter. It reconnects for as long as the node runs, and tells the bus
@@ -90,7 +96,15 @@ export class NatsLink {
     const connection = this.#connection;
     this.#connection = null;
     this.#connected = false;
-    if (connection && !connection.isClosed()) await connection.drain().catch(() => connection.close());
+    if (connection && !connection.isClosed()) {
+      // A drain waits for the server to confirm it: with none to reach (all gone, or one frozen) it would wait
+      // for ever, and so would the node's stop. Bounded, then closed without it.
+      const drained = connection.drain().then(
+        () => true,
+        () => false,
+      );
+      if (!(await Promise.race([drained, delay(DRAIN_BOUND_MS).then(() => false)]))) await connection.close().catch(() => undefined);
+    }
     // Told here, awaited, rather than when closed() resolves: the stop goes on only once the bus has it.
     if (connection) await this.#tellClosed();
   }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
 import net from 'node:net';
-import { tempDir } from './temp-dir.ts';
 
 /** Debian's nats-server (`apt-get install nats-server`; .ci/run installs it); SAFEKEEP_NATS_SERVER names another. */
 export const NATS_SERVER = process.env['SAFEKEEP_NATS_SERVER'] ?? findOnPath('nats-server');
@@ -39,10 +39,12 @@ export interface NatsServer {
   log: string;
 }
 
-const clusters: NatsCluster[] = [];
-// A failed test must leave no nats-server running.
+const clusters: { cluster: NatsCluster; folder: string }[] = [];
+// A failed test must leave no nats-server running; their stores go once they have stopped (not before, as
+// tempDir's own clean-up could: a server still writing made the removal fail, ENOTEMPTY).
 after(async () => {
-  await Promise.all(clusters.map((cluster) => cluster.stop()));
+  await Promise.all(clusters.map(({ cluster }) => cluster.stop()));
+  await Promise.all(clusters.map(({ folder }) => rm(folder, { recursive: true, force: true, maxRetries: 5 })));
 });
 
 /**
@@ -59,7 +61,7 @@ after(async () => {
 export async function startNatsCluster(options: { servers?: number; label?: string } = {}): Promise<NatsCluster> {
   assert.ok(NATS_SERVER, 'nats-server is not installed (use natsServerOr first)');
   const count = options.servers ?? 3;
-  const folder = await tempDir(options.label ?? 'nats');
+  const folder = await mkdtemp(path.join(tmpdir(), `${options.label ?? 'nats'}-`));
   const servers: NatsServer[] = [];
   const ports = await freePorts(count * 3);
   for (let i = 0; i < count; i++) {
@@ -69,7 +71,7 @@ export async function startNatsCluster(options: { servers?: number; label?: stri
     servers.push({ name: `n${i + 1}`, url: `nats://127.0.0.1:${clientPort}`, clientPort, monitorPort, routePort, storeDir, process: null, log: '' });
   }
   const cluster = new NatsCluster(servers);
-  clusters.push(cluster);
+  clusters.push({ cluster, folder });
   await Promise.all(servers.map((_, i) => cluster.restart(i)));
   await cluster.ready();
   return cluster;
@@ -115,7 +117,10 @@ export class NatsCluster {
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill(signal);
+    // A server slow to shut down, or frozen by a test (SIGSTOP), must not keep the test file running for ever.
+    const timer = signal === 'SIGKILL' ? null : setTimeout(() => child.kill('SIGKILL'), 5_000);
     await exited;
+    if (timer) clearTimeout(timer);
     server.process = null;
   }
 
@@ -141,6 +146,8 @@ export class NatsCluster {
   }
 
   async stop(): Promise<void> {
+    // A frozen server (SIGSTOP) takes SIGTERM only once it runs again.
+    for (const server of this.servers) server.process?.kill('SIGCONT');
     await Promise.all(this.servers.map((_, i) => this.kill(i, 'SIGTERM')));
   }
 }

@@ -68,4 +68,27 @@ describe('the NATS link', () => {
     await link.close();
     assert.deepEqual(states, ['connected', 'closed']);
   });
+
+  it('closes within its bound when its server is gone or frozen, so a node whose cluster is unreachable still stops', async (t) => {
+    if (!natsServerOr(t)) return;
+    for (const fault of ['SIGKILL', 'SIGSTOP'] as const) {
+      const server = await startServerWithPassword('app', 's3cret');
+      children.push(server.child);
+      const bus = new Bus();
+      const link = new NatsLink({ servers: [`nats://app:s3cret@${server.url}`], nodeName: 'a' });
+      await link.open(bus);
+      // A subscription the drain must take back from the server: it can only wait for an answer.
+      link.connection.subscribe('anything', { callback: () => undefined });
+      server.child.kill(fault);
+      const started = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      // Failing here beats hanging the file until the runner's time limit.
+      await Promise.race([link.close(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${fault}: close() hung`)), 10_000)))]);
+      clearTimeout(timer);
+      const tookMs = Date.now() - started;
+      assert.ok(tookMs < 4_000, `${fault}: closed after ${tookMs} ms`);
+      assert.equal(link.connected, false);
+      if (fault === 'SIGSTOP') server.child.kill('SIGCONT');
+    }
+  });
 });
