@@ -31,6 +31,7 @@ import { cpuMsOf } from './proc-stats.ts';
  * safekeep's (≥ 1.0 is the bar: safekeep at least as fast).
  *
  * Usage: node --import tsx bench/cluster-requests.bench.ts [rounds] [sequential calls] [concurrency]
+ * (it measures `dist`: run `npm run build` first after a change; `npm run bench` does)
  */
 const ROUNDS = Number(process.argv[2] ?? 5);
 const SEQUENTIAL = Number(process.argv[3] ?? 1_000);

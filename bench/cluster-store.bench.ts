@@ -18,8 +18,10 @@ import { median } from './median.ts';
  * loopback; on it, in alternating rounds (the first to go switching every
  * round): (a) sequential `kv.put` of a ~400-byte value into an R3 bucket from
  * one client; (b) sequential `entry.add` through an in-process host in the
- * cluster (`store: nats`, replicas 3) after one login: a 2-write batch, so
- * one KV message plus two reads behind the read barrier; (c) the same
+ * cluster (`store: nats`, replicas 3) after one login: two reads of what the
+ * node holds, then a 2-write batch, one KV message conditional on nothing
+ * having been written since (one round trip; a conflict would add a read
+ * behind the barrier and a second write); (c) the same
  * `entry.add` through the host's socket (JSON dialect, one connection). All
  * use the same servers at the same time of the run, the clients connected
  * to one server and both buckets led from one server (a stream leader one
@@ -30,6 +32,7 @@ import { median } from './median.ts';
  * sides, not inside a side's timings (the raw side's p99 showed them).
  *
  * Usage: node --import tsx bench/cluster-store.bench.ts [rounds] [per round]
+ * (it measures `dist`: run `npm run build` first after a change; `npm run bench` does)
  */
 /**
  * safekeep as its users run it: the built library (what `import … from 'safekeep'` loads, and what the

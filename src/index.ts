@@ -159,7 +159,7 @@ export {
   VersionStoreFailedError,
   VersionUnavailableError,
 } from './backup/errors.ts';
-export { DataDirLockedError, DataDirNotWritableError, InvalidStoreCommandError, StoreCorruptError, StoreUnavailableError, StoreWriteFailedError } from './store/errors.ts';
+export { DataDirLockedError, DataDirNotWritableError, InvalidStoreCommandError, StoreConflictError, StoreCorruptError, StoreUnavailableError, StoreWriteFailedError } from './store/errors.ts';
 export {
   InvalidEncodingError,
   InvalidRequestError,

@@ -46,7 +46,6 @@ export function checkedWrites(writes: unknown, jsonChecked: 'here' | 'later' = '
   });
 }
 
-/** JSON would drop `undefined` and refuse a cycle or a BigInt: none of them can be stored. */
 /** A conditional write's `ifUnchangedSince`: absent, or a stream sequence a read answered with. */
 export function checkedCondition(at: unknown): number | undefined {
   if (at === undefined) return undefined;
@@ -54,6 +53,7 @@ export function checkedCondition(at: unknown): number | undefined {
   throw new InvalidStoreCommandError('ifUnchangedSince must be a store position (a whole number) that a read answered with');
 }
 
+/** JSON would drop `undefined` and refuse a cycle or a BigInt: none of them can be stored. */
 export function checkedValue(value: unknown): unknown {
   plainJson(definedValue(value));
   return value;

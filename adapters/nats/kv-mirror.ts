@@ -76,7 +76,8 @@ class MirroredCollection {
 /**
  * The whole store bucket in memory, applied in stream order from a watch:
  * reads are answered from it once it has applied at least the stream's last
- * sequence (the read barrier), so no read misses an acknowledged write.
+ * sequence with no sequence skipped since that was asked (the read barrier),
+ * so no read misses an acknowledged write.
  */
 export class KvMirror {
   readonly #collections = new Map<string, MirroredCollection>();

@@ -10,10 +10,10 @@ const ATTEMPT_TIMEOUT_MS = 2_000;
 const FIRST_BACKOFF_MS = 50;
 const LONGEST_BACKOFF_MS = 1_000;
 
-/** A compare-and-set publish found the key at another sequence than expected: someone wrote it since. */
+/** A compare-and-set publish found the key (or the whole stream) at another sequence than expected: someone wrote it since. */
 export class KvCompareFailed extends Error {
   constructor(cause: unknown) {
-    super('the key was written since', { cause });
+    super('the key, or the store, was written since', { cause });
     this.name = 'KvCompareFailed';
   }
 }
@@ -42,6 +42,7 @@ export class KvPublisher {
   readonly #js: JetStreamClient;
   readonly #clock: Clock;
   readonly #retryBoundMs: number;
+  #inFlight = 0;
 
   constructor(options: { link: NatsLink; js: JetStreamClient; clock: Clock; retryBoundMs?: number }) {
     this.#link = options.link;
@@ -50,7 +51,21 @@ export class KvPublisher {
     this.#retryBoundMs = options.retryBoundMs ?? WRITE_RETRY_BOUND_MS;
   }
 
+  /** Publishes sent and not yet settled: while there are any, a write conditional on the whole stream would likely lose. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
   async publish(write: DurablePublish): Promise<number> {
+    this.#inFlight++;
+    try {
+      return await this.#publish(write);
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  async #publish(write: DurablePublish): Promise<number> {
     const deadline = this.#clock.now() + this.#retryBoundMs;
     let backoff = FIRST_BACKOFF_MS;
     let attempted = false;

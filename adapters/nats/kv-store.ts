@@ -57,7 +57,10 @@ interface BatchRecord {
  * replicated). Every node mirrors the whole bucket in memory through a watch
  * and answers reads from the mirror once it holds every write the stream had
  * acknowledged when the read came (the read barrier: one stream-info request,
- * shared by the readers that arrive while it is on its way). A write is
+ * shared by the readers that arrive while it is on its way, asked again when
+ * the watch skipped removed messages meanwhile). A `get` that allows staleness
+ * is answered at once with where the mirror stands (`at`), for a write made
+ * only if nothing was written since (`ifUnchangedSince`). A write is
  * answered once JetStream acknowledged it and this node's mirror applied it,
  * so the node's next read sees it. A batch of several writes is one message
  * (see KvMaterialiser for how its documents reach their own keys).
@@ -82,6 +85,7 @@ export class NatsKvStore implements HostAdapter {
   #stopped = false;
   #maxPayload = 1024 * 1024;
   #lastSequence: StreamLastSequence | null = null;
+  #rewatching: Promise<void> | null = null;
 
   constructor(options: NatsKvStoreOptions) {
     this.#options = options;
@@ -169,9 +173,9 @@ export class NatsKvStore implements HostAdapter {
   /**
    * Watches the bucket from `sequence` on: an ordered consumer over the whole
    * stream (it holds nothing else; server 2.9 takes no filter_subjects). It
-   * mends small gaps itself, but not the death of the server it was on:
-   * `#mirrorReached` makes it again from the mirror's next sequence when it
-   * stalls.
+   * mends small gaps itself, but not the death of the server it was on: it
+   * is made again from the mirror's next sequence when the link reconnects
+   * (`#rewatch`) and when a wait finds it stalled (`#mirrorReached`).
    */
   async #watchFrom(sequence: number): Promise<void> {
     const js = this.#js;
@@ -204,6 +208,7 @@ export class NatsKvStore implements HostAdapter {
    * again from where the mirror stands.
    */
   async #mirrorReached(sequence: number, boundMs: number): Promise<boolean> {
+    if (this.#mirror.applied >= sequence) return true;
     const deadline = Date.now() + boundMs;
     for (;;) {
       const before = this.#mirror.applied;
@@ -215,8 +220,13 @@ export class NatsKvStore implements HostAdapter {
     }
   }
 
-  /** Makes the watch again from where the mirror stands, retrying while the cluster elects leaders, as long as the link holds. */
-  async #rewatch(): Promise<void> {
+  /** Makes the watch again from where the mirror stands (one attempt loop at a time), retrying while the cluster elects leaders, as long as the link holds. */
+  #rewatch(): Promise<void> {
+    this.#rewatching ??= this.#watchAgain().finally(() => (this.#rewatching = null));
+    return this.#rewatching;
+  }
+
+  async #watchAgain(): Promise<void> {
     for (let backoff = 100; this.#options.link.connected && !this.#stopped; backoff = Math.min(backoff * 2, 2_000)) {
       await this.#watchFrom(this.#mirror.applied + 1).catch(() => undefined);
       if (this.#watch) return;
@@ -246,7 +256,11 @@ export class NatsKvStore implements HostAdapter {
         case 'get': {
           const [collection, key] = [checkedCollection(command.collection), checkedKey(command.key)];
           // Stale allowed: what the mirror holds now, and where it stands, for a write conditional on it (no round trip).
-          if (command.allowStale === true) return { commandId: command.commandId, ok: true, value: this.#mirror.get(collection, key), at: this.#mirror.applied };
+          // Not while this node's own writes (or its materialiser's copies) are on their way: they would make that write
+          // lose, and the caller pay a third round trip. Then it is read behind the barrier, as the latest, with no `at`.
+          if (command.allowStale === true && (this.#publisher?.inFlight ?? 0) === 0) {
+            return { commandId: command.commandId, ok: true, value: this.#mirror.get(collection, key), at: this.#mirror.applied };
+          }
           await this.#barrier();
           return { commandId: command.commandId, ok: true, value: this.#mirror.get(collection, key) };
         }
@@ -380,21 +394,25 @@ export class NatsKvStore implements HostAdapter {
    * that fell behind): each was removed by a later message, which the stream
    * held by the time the gap was seen, so a gap seen after the question was
    * asked means asking again. The question goes out after `gaps` is read
-   * (StreamLastSequence never shares one already sent).
+   * (StreamLastSequence never shares one already sent). All rounds together
+   * get one time limit.
    */
   async #barrier(): Promise<void> {
     const lastSequence = this.#lastSequence;
     if (!lastSequence) throw new StoreUnavailableError('The store is not running');
+    const deadline = Date.now() + CATCH_UP_BOUND_MS;
     for (let round = 0; ; round++) {
       const gaps = this.#mirror.gaps;
-      await this.#caughtUp(await lastSequence.query());
+      await this.#caughtUp(await lastSequence.query(), deadline - Date.now());
       if (this.#mirror.gaps === gaps) return;
-      if (round === MOST_BARRIER_ROUNDS) throw new StoreUnavailableError(`this node could not catch up with the cluster's store: it kept changing under ${MOST_BARRIER_ROUNDS} reads`);
+      if (round === MOST_BARRIER_ROUNDS || Date.now() >= deadline) {
+        throw new StoreUnavailableError(`this node could not catch up with the cluster's store within ${CATCH_UP_BOUND_MS / 1000} s: it kept changing under its reads`);
+      }
     }
   }
 
-  async #caughtUp(sequence: number): Promise<void> {
-    if (await this.#mirrorReached(sequence, CATCH_UP_BOUND_MS)) return;
+  async #caughtUp(sequence: number, boundMs = CATCH_UP_BOUND_MS): Promise<void> {
+    if (await this.#mirrorReached(sequence, boundMs)) return;
     if (!this.#options.link.connected) throw new StoreUnavailableError('this node has lost its connection to the cluster; nothing was read');
     throw new StoreUnavailableError(`this node could not catch up with the cluster's store within ${CATCH_UP_BOUND_MS / 1000} s`);
   }

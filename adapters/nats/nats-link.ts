@@ -6,9 +6,6 @@ import { natsServerList, type NatsServerList } from '../../src/cluster/nats-serv
 /** How long a close waits for the connection to drain (the server confirming it took what was sent). */
 const DRAIN_BOUND_MS = 2_000;
 
-/** A pause whose timer keeps no process alive. */
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
-
 /**
  * The node's one connection to NATS, shared by every part of the cluster
  * adapter. It reconnects for as long as the node runs, and tells the bus
@@ -103,7 +100,12 @@ export class NatsLink {
         () => true,
         () => false,
       );
-      if (!(await Promise.race([drained, delay(DRAIN_BOUND_MS).then(() => false)]))) await connection.close().catch(() => undefined);
+      // A timer that holds the process up meanwhile: a stop must finish (and tell `closed`) before it may exit.
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), DRAIN_BOUND_MS)));
+      const inTime = await Promise.race([drained, bound]);
+      clearTimeout(timer);
+      if (!inTime) await connection.close().catch(() => undefined);
     }
     // Told here, awaited, rather than when closed() resolves: the stop goes on only once the bus has it.
     if (connection) await this.#tellClosed();

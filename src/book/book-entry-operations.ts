@@ -26,6 +26,8 @@ import type { Session } from './session-table.ts';
  */
 export class BookEntryOperations {
   readonly #deps: { records: BookRecords; clock: Clock; ids: IdSource; random: RandomSource; locks: KeyedLock };
+  /** Adds running now, for any user: see addEntry. */
+  #adding = 0;
 
   constructor(deps: { records: BookRecords; clock: Clock; ids: IdSource; random: RandomSource; locks: KeyedLock }) {
     this.#deps = deps;
@@ -43,25 +45,39 @@ export class BookEntryOperations {
    * removal of the password it files). First from what this node holds, written only if nothing at all
    * was written to the store since: in a cluster that is one round trip, where reading the latest first
    * costs one more. If something was, or what it held says no (an error the latest may not confirm),
-   * again from the latest. A store whose reads are always the latest (lowdb) is read once.
+   * again from the latest. A store whose reads are always the latest (lowdb) is read once, and so is
+   * every store while another add runs on this node: the two would write at once and one would lose.
    */
   async addEntry(session: Session, name: string, password: string, alongside: readonly StoreWrite[] = []): Promise<void> {
-    const held = await this.#addReads(session, name, 'held');
+    this.#adding++;
+    try {
+      await this.#addEntry(session, name, password, alongside);
+    } finally {
+      this.#adding--;
+    }
+  }
+
+  async #addEntry(session: Session, name: string, password: string, alongside: readonly StoreWrite[]): Promise<void> {
+    const held = await this.#addReads(session, name, this.#adding > 1 ? 'latest' : 'held');
     if (held.at === undefined) {
-      await this.#deps.records.write([...this.#addWrites(session, name, password, held), ...alongside]);
+      await this.#deps.records.write([...this.#addWrites(session, name, password, held).writes, ...alongside]);
       return;
     }
+    let attempt: NewEntry | null = null;
     if (held.at !== 'mixed') {
-      let writes: StoreWrite[] | null = null;
       try {
-        writes = [...this.#addWrites(session, name, password, held), ...alongside];
+        attempt = this.#addWrites(session, name, password, held);
       } catch {
         // A refusal from what this node holds may be stale: decided on the latest, below.
       }
-      if (writes && (await this.#deps.records.writeIfUnchanged(writes, held.at))) return;
+      if (attempt && (await this.#deps.records.writeIfUnchanged([...attempt.writes, ...alongside], held.at))) return;
     }
     const latest = await this.#addReads(session, name, 'latest');
-    await this.#deps.records.write([...this.#addWrites(session, name, password, latest), ...alongside]);
+    // The conditional write may have been stored though its answer was lost (its retry is then a duplicate, never
+    // a conflict, on the servers this was tried on): the entry in the name's place is then the one it made.
+    const there = latest.stored === undefined ? null : openEntryDocument(session.dataKey, session.username, latest.key, latest.stored);
+    if (attempt && there && 'intact' in there && there.intact.entryId === attempt.entryId) return;
+    await this.#deps.records.write([...this.#addWrites(session, name, password, latest).writes, ...alongside]);
   }
 
   /**
@@ -80,13 +96,13 @@ export class BookEntryOperations {
   }
 
   /**
-   * The writes that add an entry, from what `#addReads` read. The count alone can repeat an id (a user
-   * record restored from an older backup rewinds it; no digest covers it), so the id also holds a draw
-   * from the id source: random in production, and recorded, so a replay hands out the same. (Tests count
-   * those draws from 1 in every run, which is why the count stays: together they do not repeat within a
-   * run or, in production, across runs.)
+   * The writes that add an entry, from what `#addReads` read, and the new entry's id. The count alone can
+   * repeat an id (a user record restored from an older backup rewinds it; no digest covers it), so the id
+   * also holds a draw from the id source: random in production, and recorded, so a replay hands out the
+   * same. (Tests count those draws from 1 in every run, which is why the count stays: together they do not
+   * repeat within a run or, in production, across runs.)
    */
-  #addWrites(session: Session, name: string, password: string, reads: AddReads): StoreWrite[] {
+  #addWrites(session: Session, name: string, password: string, reads: AddReads): NewEntry {
     const record = reads.record;
     if (!record) throw new SessionInvalidError('The session’s user no longer exists');
     const found = reads.stored === undefined ? null : openEntryDocument(session.dataKey, session.username, reads.key, reads.stored);
@@ -94,8 +110,9 @@ export class BookEntryOperations {
     if (isWholeBook(record)) throw new SessionInvalidError('The session’s user record changed; log in again');
     const entriesAdded = entriesAddedTo(record) + 1;
     const now = this.#deps.clock.now();
-    const added = this.#sealEntry(session, newEntryId(entriesAdded, this.#deps.ids), { name, password }, now, now);
-    return [...this.#moveAside(session, found), bookWrites.putUser({ ...record, entriesAdded }), bookWrites.putEntry(added.key, added.document)];
+    const entryId = newEntryId(entriesAdded, this.#deps.ids);
+    const added = this.#sealEntry(session, entryId, { name, password }, now, now);
+    return { entryId, writes: [...this.#moveAside(session, found), bookWrites.putUser({ ...record, entriesAdded }), bookWrites.putEntry(added.key, added.document)] };
   }
 
   async list(session: Session): Promise<BookResults['entry.list']> {
@@ -180,6 +197,12 @@ export class BookEntryOperations {
   #sealEntry(session: Session, entryId: string, plain: { name: string; password: string }, createdAt: number, updatedAt: number) {
     return sealEntry(session.dataKey, session.username, entryId, plain, { createdAt, updatedAt }, this.#deps.random);
   }
+}
+
+/** An entry about to be added: its id and the writes that add it. */
+interface NewEntry {
+  readonly entryId: string;
+  readonly writes: StoreWrite[];
 }
 
 /** What adding an entry reads (see `#addReads`). */

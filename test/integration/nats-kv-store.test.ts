@@ -123,6 +123,25 @@ describe('the NATS KV store', () => {
     assert.equal(await b.client.get('things', 'k'), 3);
   });
 
+  it('finds a retried conditional write (same msgID) a duplicate, never a conflict, even once the stream moved on: what the book relies on', async (t) => {
+    if (!natsServerOr(t) || !nats) return;
+    const name = await twoNodes();
+    const nc = await connect({ servers: (nats as NatsCluster).urls });
+    try {
+      const js = jetstream(nc);
+      const subject = `$KV.${name}-store.x.retry`;
+      const last = (await js.publish(subject, 'first')).seq;
+      const stored = await js.publish(subject, 'conditional', { msgID: 'retry-1', expect: { lastSequence: last } });
+      await js.publish(`$KV.${name}-store.x.other`, 'someone else');
+      // The retry of a write whose answer was lost: its condition no longer holds, its msgID says it was stored.
+      const retried = await js.publish(subject, 'conditional', { msgID: 'retry-1', expect: { lastSequence: last } });
+      assert.equal(retried.duplicate, true);
+      assert.equal(retried.seq, stored.seq);
+    } finally {
+      await nc.close();
+    }
+  });
+
   it('keeps odd keys and groups apart: unicode, NUL, dots, wildcards, spaces, an empty group, 1024 characters', async (t) => {
     if (!natsServerOr(t) || !nats) return;
     await twoNodes();

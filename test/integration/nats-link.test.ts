@@ -82,13 +82,16 @@ describe('the NATS link', () => {
       server.child.kill(fault);
       const started = Date.now();
       let timer: NodeJS.Timeout | undefined;
-      // Failing here beats hanging the file until the runner's time limit.
-      await Promise.race([link.close(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${fault}: close() hung`)), 10_000)))]);
-      clearTimeout(timer);
+      try {
+        // Failing here beats hanging the file until the runner's time limit.
+        await Promise.race([link.close(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${fault}: close() hung`)), 10_000)))]);
+      } finally {
+        clearTimeout(timer);
+        if (fault === 'SIGSTOP') server.child.kill('SIGCONT');
+      }
       const tookMs = Date.now() - started;
       assert.ok(tookMs < 4_000, `${fault}: closed after ${tookMs} ms`);
       assert.equal(link.connected, false);
-      if (fault === 'SIGSTOP') server.child.kill('SIGCONT');
     }
   });
 });

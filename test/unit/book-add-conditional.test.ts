@@ -19,21 +19,33 @@ import { StoreClient } from '../../src/store/store-client.ts';
  * conditional write is refused (STORE_CONFLICT) unless it names `latest.at`.
  * Every command is kept, to see what the book asked and in what order.
  */
-function scriptedStore(bus: Bus, held: { at: number | undefined; documents: Map<string, unknown> }, latest: { at: number; documents: Map<string, unknown> }) {
+function scriptedStore(
+  bus: Bus,
+  held: { at: number | undefined; documents: Map<string, unknown>; atOf?: (key: string) => number },
+  latest: { at: number; documents: Map<string, unknown> },
+  conditional: 'honest' | 'stored but answered as a conflict' | 'unavailable' = 'honest',
+) {
   const commands: StoreCommand[] = [];
   bus.on$('store.command').subscribe((command) => {
     commands.push(command);
     const answer = (result: object) => void bus.emit('store.result', { commandId: command.commandId, ok: true, ...result });
+    const refuse = (code: string) => void bus.emit('store.result', { commandId: command.commandId, ok: false, error: { code, message: code } });
     switch (command.op) {
       case 'get': {
         const from = command.allowStale ? held : latest;
-        return answer({ value: from.documents.get(`${command.collection}/${command.key}`), ...(command.allowStale && held.at !== undefined ? { at: held.at } : {}) });
+        const at = held.atOf?.(command.key) ?? held.at;
+        return answer({ value: from.documents.get(`${command.collection}/${command.key}`), ...(command.allowStale && at !== undefined ? { at } : {}) });
       }
       case 'put':
       case 'batch':
       case 'delete':
-        if (command.ifUnchangedSince !== undefined && command.ifUnchangedSince !== latest.at) {
-          return void bus.emit('store.result', { commandId: command.commandId, ok: false, error: { code: 'STORE_CONFLICT', message: 'written since' } });
+        if (command.ifUnchangedSince !== undefined) {
+          if (conditional === 'unavailable') return refuse('STORE_UNAVAILABLE');
+          if (conditional === 'stored but answered as a conflict') {
+            if (command.op === 'batch') for (const write of command.writes) if (write.op === 'put') latest.documents.set(`${write.collection}/${write.key}`, write.value);
+            return refuse('STORE_CONFLICT');
+          }
+          if (command.ifUnchangedSince !== latest.at) return refuse('STORE_CONFLICT');
         }
         return answer({});
       default:
@@ -93,6 +105,51 @@ describe('adding an entry on a store with stale views (a cluster node)', () => {
     const commands = scriptedStore(bus, { at: 7, documents }, { at: 7, documents });
     await assert.rejects(book(bus).add(session, 'mail', 'hunter2'), { code: 'ENTRY_EXISTS' });
     assert.deepEqual(shape(commands), ['get held', 'get held', 'get', 'get'], 'nothing written');
+  });
+
+  it('reads the latest when its two reads stood at different places, without trying a conditional write', async () => {
+    const bus = new Bus();
+    const documents = new Map<string, unknown>([['book.users/ann', user]]);
+    const commands = scriptedStore(bus, { at: 7, documents, atOf: (key) => (key === 'ann' ? 7 : 8) }, { at: 8, documents });
+    await book(bus).add(session, 'mail', 'hunter2');
+    assert.deepEqual(shape(commands), ['get held', 'get held', 'get', 'get', 'batch']);
+  });
+
+  it('passes on an error of the conditional write other than a conflict, and writes nothing more', async () => {
+    const bus = new Bus();
+    const documents = new Map<string, unknown>([['book.users/ann', user]]);
+    const commands = scriptedStore(bus, { at: 7, documents }, { at: 7, documents }, 'unavailable');
+    await assert.rejects(book(bus).add(session, 'mail', 'hunter2'), { code: 'STORE_UNAVAILABLE' });
+    assert.deepEqual(shape(commands), ['get held', 'get held', 'batch if-unchanged-since-7']);
+  });
+
+  it('takes its own entry, found in the latest after a conflict, as added: a stored write whose answer was lost is not added twice', async () => {
+    const bus = new Bus();
+    const documents = new Map<string, unknown>([['book.users/ann', user]]);
+    const commands = scriptedStore(bus, { at: 7, documents: new Map(documents) }, { at: 7, documents }, 'stored but answered as a conflict');
+    await book(bus).add(session, 'mail', 'hunter2');
+    assert.deepEqual(shape(commands), ['get held', 'get held', 'batch if-unchanged-since-7', 'get', 'get'], 'no second write, no ENTRY_EXISTS');
+  });
+
+  it('keeps what goes alongside (the inbox’s removal) in the conditional batch and in the one after a conflict', async () => {
+    const bus = new Bus();
+    const held = new Map<string, unknown>([['book.users/ann', user]]);
+    const commands = scriptedStore(bus, { at: 7, documents: held }, { at: 8, documents: new Map(held) });
+    const alongside = { op: 'delete', collection: 'book.pending', key: 'p1' } as const;
+    await book(bus).addEntry(session, 'mail', 'hunter2', [alongside]);
+    const batches = commands.filter((command): command is StoreCommand & { op: 'batch' } => command.op === 'batch');
+    assert.equal(batches.length, 2);
+    for (const batch of batches) assert.deepEqual(batch.writes.at(-1), alongside);
+  });
+
+  it('reads the latest at once while another add runs on this node (they would write at once, and one would lose)', async () => {
+    const bus = new Bus();
+    const documents = new Map<string, unknown>([['book.users/ann', user], ['book.users/bob', { username: 'bob', entriesAdded: 0 }]]);
+    const commands = scriptedStore(bus, { at: 7, documents }, { at: 7, documents });
+    const entries = book(bus);
+    const bob: Session = { ...session, id: 'b', username: 'bob' };
+    await Promise.all([entries.add(session, 'mail', 'hunter2'), entries.add(bob, 'mail', 'hunter3')]);
+    assert.deepEqual(shape(commands).sort(), ['batch', 'batch if-unchanged-since-7', 'get', 'get', 'get held', 'get held'].sort());
   });
 
   it('reads once and writes unconditionally on a store whose answers are always the latest (lowdb gives no `at`)', async () => {
