@@ -32,7 +32,7 @@ export interface BlobObjects {
  * stored once however many snapshots hold it. `versionName` is the
  * snapshot's version id, `<jobId>@<seq>`.
  */
-export function snapshotContentName(versionName: string, sha256: string): string {
+function snapshotContentName(versionName: string, sha256: string): string {
   const at = versionName.lastIndexOf('@');
   return `${at > 0 ? versionName.slice(0, at) : versionName}/sha256/${sha256}`;
 }

@@ -7,8 +7,9 @@ interface PendingCall {
 }
 
 /**
- * The calls of one recorded port that a replay does not make for real (a
- * cluster node's requests to other nodes, its view of the cluster): each
+ * The calls of one recorded port that a replay does not make for real (the
+ * backup's files, a cluster node's requests to other nodes, its view of the
+ * cluster): each
  * waits until the replay settles it with the result the recording holds, at
  * the point in the run where the recording shows it came back. Numbered like
  * the recorder numbers the port's calls, across all its operations.

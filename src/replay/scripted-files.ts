@@ -5,14 +5,8 @@ import type { RestoredDirectory } from '../backup/restore-directory.ts';
 import type { CheckedSnapshot } from '../backup/snapshot-check.ts';
 import type { SnapshotResult } from '../backup/snapshot-directory.ts';
 import type { VersionFileFingerprint } from '../backup/version.ts';
-import type { ErrorShape } from '../errors/safekeep-error.ts';
-import { errorFromShape } from '../host/error-from-shape.ts';
 import type { BackupFiles } from '../ports/backup-files.ts';
-
-interface PendingCall {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
+import { ScriptedCalls } from './scripted-calls.ts';
 
 /**
  * A replay's file system: it touches no disk. Each call waits until the
@@ -20,8 +14,7 @@ interface PendingCall {
  * run where the recording shows it.
  */
 export class ScriptedFiles implements BackupFiles {
-  #count = 0;
-  readonly #pending = new Map<number, PendingCall>();
+  readonly #calls = new ScriptedCalls();
 
   copyVersion(): Promise<CopyVersionResult> {
     return this.#call();
@@ -77,16 +70,10 @@ export class ScriptedFiles implements BackupFiles {
 
   /** Settles call number `call` (counted from 1); false when no such call is waiting. */
   settle(call: number, ok: boolean, value: unknown): boolean {
-    const pending = this.#pending.get(call);
-    if (!pending) return false;
-    this.#pending.delete(call);
-    if (ok) pending.resolve(value);
-    else pending.reject(errorFromShape(value as ErrorShape));
-    return true;
+    return this.#calls.settle(call, ok, value);
   }
 
   #call<T>(): Promise<T> {
-    const call = ++this.#count;
-    return new Promise<T>((resolve, reject) => this.#pending.set(call, { resolve: resolve as (value: unknown) => void, reject }));
+    return this.#calls.call<T>();
   }
 }

@@ -156,6 +156,14 @@ function rig(nodes: readonly string[] = ['a']) {
   return { clock, store, nodes: made, run };
 }
 
+/** `a` starts and takes the lease; then `b` starts and, for `watchMs`, finds it held. */
+async function holderThenWatcher(a: TestNode, b: TestNode, run: (ms: number) => Promise<void>, watchMs = TTL): Promise<void> {
+  a.shared.start();
+  await run(50);
+  b.shared.start();
+  await run(watchMs);
+}
+
 const runners = (nodes: readonly TestNode[]) => nodes.filter((node) => node.scheduler.running(JOB)).map((node) => node.name);
 
 describe('SharedJobs: the lease loop of shared jobs', () => {
@@ -221,10 +229,7 @@ describe('SharedJobs: the lease loop of shared jobs', () => {
   it('a holder that cannot reach the store stops the job before its lease can run out, and another node takes it only after', async () => {
     const { nodes, run, clock } = rig(['a', 'b']);
     const [a, b] = nodes as [TestNode, TestNode];
-    a.shared.start();
-    await run(50);
-    b.shared.start();
-    await run(TTL);
+    await holderThenWatcher(a, b, run);
     assert.deepEqual(runners(nodes), ['a']);
     const lastRenewal = a.leases.calls.length;
     a.leases.reachable = false;
@@ -248,10 +253,7 @@ describe('SharedJobs: the lease loop of shared jobs', () => {
   it('a holder that gave its lease up during a short outage takes it back when the store answers again, before anyone else can', async () => {
     const { nodes, run, clock, store } = rig(['a', 'b']);
     const [a, b] = nodes as [TestNode, TestNode];
-    a.shared.start();
-    await run(50);
-    b.shared.start();
-    await run(TTL);
+    await holderThenWatcher(a, b, run);
     a.leases.reachable = false;
     await run(TTL * 0.85);
     assert.equal(a.shared.holds(JOB), false, 'a stopped the job');
@@ -326,10 +328,7 @@ describe('SharedJobs: the lease loop of shared jobs', () => {
   it('takes over from a dead holder within the TTL and a quarter', async () => {
     const { nodes, run, clock } = rig(['a', 'b']);
     const [a, b] = nodes as [TestNode, TestNode];
-    a.shared.start();
-    await run(50);
-    b.shared.start();
-    await run(TTL * 2 + 137);
+    await holderThenWatcher(a, b, run, TTL * 2 + 137);
     // a dies: nothing of it answers or runs any more.
     a.leases.hang = true;
     const diedAt = clock.now();
@@ -346,10 +345,7 @@ describe('SharedJobs: the lease loop of shared jobs', () => {
   it('gives its leases up on stop, so another node takes the job at its next look', async () => {
     const { nodes, run, store, clock } = rig(['a', 'b']);
     const [a, b] = nodes as [TestNode, TestNode];
-    a.shared.start();
-    await run(50);
-    b.shared.start();
-    await run(TTL);
+    await holderThenWatcher(a, b, run);
     await a.shared.stop();
     assert.equal(store.records.has(JOB), false);
     assert.deepEqual(
